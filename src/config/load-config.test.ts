@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './load-config.ts';
+
+const valid = `
+server: { port: 4100, admin_key: \${ADMIN:-admin-secret-1} }
+providers:
+  east: { type: bedrock, region: us-east-1, endpoint: http://127.0.0.1:9100 }
+  west: { type: bedrock, region: us-west-2 }
+models:
+  claude:
+    fallbacks: [haiku]
+    deployments:
+      - { id: a, provider: east, model: us.anthropic.claude-sonnet-4-6, rpm: 3 }
+  haiku:
+    deployments:
+      - { id: b, provider: west, model: anthropic.claude-haiku, rpm: 25 }
+tenants:
+  team-a: { keys: [\${TEAM_A_KEY}], rpm: 3 }
+`;
+
+function problemsOf(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(text, 'test.yaml', env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('parseConfig', () => {
+  it('accepts the documented format and fills defaults', () => {
+    const config = parseConfig(valid, 'test.yaml', { TEAM_A_KEY: 'sk-team-a-12345' });
+    expect(config.server.port).toBe(4100);
+    expect(config.server.admin_key).toBe('admin-secret-1');
+    expect(config.server.max_body_bytes).toBe(10 * 1024 * 1024);
+    expect(config.models.claude?.strategy).toBe('weighted');
+    expect(config.models.claude?.deployments[0]?.weight).toBe(1);
+    expect(config.tenants['team-a']?.keys).toEqual(['sk-team-a-12345']);
+    expect(config.router.circuit_breaker.open_s).toBe(15);
+  });
+
+  it('names the unset environment variable and where it is used', () => {
+    expect(problemsOf(valid)).toEqual(['tenants.team-a.keys[0]: environment variable TEAM_A_KEY is not set']);
+  });
+
+  it('reports an unknown provider with the known ones, by path', () => {
+    const text = valid.replace('provider: west', 'provider: east2');
+    expect(problemsOf(text, { TEAM_A_KEY: 'sk-team-a-12345' })).toContain(
+      'models.haiku.deployments[0].provider: unknown provider "east2" (known: east, west)',
+    );
+  });
+
+  it('reports every bad path at once', () => {
+    const text = `
+providers:
+  east: { type: bedrock }
+models:
+  g:
+    strategy: fastest
+    deployments: []
+`;
+    const problems = problemsOf(text);
+    expect(problems.some((p) => p.startsWith('providers.east.region:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('models.g.strategy:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('models.g.deployments:'))).toBe(true);
+  });
+
+  it('rejects unknown keys, duplicate ids and bad fallbacks', () => {
+    const text = `
+providers:
+  east: { type: bedrock, region: us-east-1, colour: red }
+models:
+  g:
+    fallbacks: [nope, g]
+    deployments:
+      - { id: x, provider: east, model: m }
+      - { id: x, provider: east, model: m }
+`;
+    const problems = problemsOf(text);
+    expect(problems).toContain('providers.east: unknown key(s) "colour"');
+  });
+
+  it('reports cross-reference problems once the shape is valid', () => {
+    const text = `
+providers:
+  east: { type: bedrock, region: us-east-1 }
+models:
+  g:
+    fallbacks: [nope, g]
+    deployments:
+      - { id: x, provider: east, model: m }
+      - { id: x, provider: east, model: m }
+`;
+    expect(problemsOf(text)).toEqual([
+      'models.g.deployments[1].id: duplicate deployment id "x" (also at models.g.deployments[0])',
+      'models.g.fallbacks[0]: unknown model group "nope" (known: g)',
+      'models.g.fallbacks[1]: a group cannot fall back to itself',
+    ]);
+  });
+
+  it('reports YAML syntax errors with a line', () => {
+    expect(problemsOf('models: [unclosed')[0]).toMatch(/^line \d+:/);
+  });
+});

@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { interpolate, protect, type InterpolationProblem } from './interpolate.ts';
+import { configSchema, type SpillwayConfig } from './schema.ts';
+
+/** One problem in a config file, with the path of the offending key. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A config that does not validate; `problems` has one entry per bad path. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly ConfigProblem[];
+  constructor(source: string, problems: readonly ConfigProblem[]) {
+    super(`${source}: invalid configuration\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let result = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') result += `[${segment}]`;
+    else result += result === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return result === '' ? '(root)' : result;
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return {
+        path: formatPath(issue.path),
+        message: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      };
+    }
+    return { path: formatPath(issue.path), message: issue.message };
+  });
+}
+
+/** Checks that need the whole file: references between providers, groups, deployments and tenants. */
+export function crossCheck(config: SpillwayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const providers = Object.keys(config.providers);
+  const groups = Object.keys(config.models);
+  const seen = new Map<string, string>();
+  const list = (names: readonly string[]) => (names.length === 0 ? 'none defined' : names.join(', '));
+  for (const [groupName, group] of Object.entries(config.models)) {
+    group.deployments.forEach((deployment, index) => {
+      const path = `models.${groupName}.deployments[${index}]`;
+      if (!(deployment.provider in config.providers)) {
+        problems.push({
+          path: `${path}.provider`,
+          message: `unknown provider "${deployment.provider}" (known: ${list(providers)})`,
+        });
+      }
+      const previous = seen.get(deployment.id);
+      if (previous !== undefined) {
+        problems.push({
+          path: `${path}.id`,
+          message: `duplicate deployment id "${deployment.id}" (also at ${previous})`,
+        });
+      } else {
+        seen.set(deployment.id, path);
+      }
+    });
+    for (const key of ['fallbacks', 'context_window_fallbacks'] as const) {
+      group[key].forEach((target, index) => {
+        if (!(target in config.models)) {
+          problems.push({
+            path: `models.${groupName}.${key}[${index}]`,
+            message: `unknown model group "${target}" (known: ${list(groups)})`,
+          });
+        } else if (target === groupName) {
+          problems.push({
+            path: `models.${groupName}.${key}[${index}]`,
+            message: 'a group cannot fall back to itself',
+          });
+        }
+      });
+    }
+  }
+  const keys = new Map<string, string>();
+  for (const [tenantName, tenant] of Object.entries(config.tenants)) {
+    tenant.models?.forEach((model, index) => {
+      if (!(model in config.models)) {
+        problems.push({
+          path: `tenants.${tenantName}.models[${index}]`,
+          message: `unknown model group "${model}" (known: ${list(groups)})`,
+        });
+      }
+    });
+    tenant.keys.forEach((key, index) => {
+      const other = keys.get(key);
+      if (other !== undefined) {
+        problems.push({
+          path: `tenants.${tenantName}.keys[${index}]`,
+          message: `key is also used by tenant "${other}"`,
+        });
+      }
+      keys.set(key, tenantName);
+    });
+  }
+  return problems;
+}
+
+/** Parses, interpolates and validates config text. Throws ConfigError naming every bad path. */
+export function parseConfig(
+  text: string,
+  source = 'config',
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SpillwayConfig {
+  const guarded = protect(text);
+  const document = parseDocument(guarded.text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      document.errors.map((error) => ({
+        path: error.linePos ? `line ${error.linePos[0].line}` : '(yaml)',
+        message: error.message.split('\n')[0] ?? error.message,
+      })),
+    );
+  }
+  const raw: unknown = document.toJS() ?? {};
+  const envProblems: InterpolationProblem[] = [];
+  const interpolated = interpolate(raw, guarded.references, env, envProblems);
+  if (envProblems.length > 0) throw new ConfigError(source, envProblems);
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
+  const problems = crossCheck(parsed.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return parsed.data;
+}
+
+/** Reads and validates a config file. */
+export async function loadConfigFile(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<SpillwayConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(path, [{ path: '(file)', message: `cannot read: ${reason}` }]);
+  }
+  return parseConfig(text, path, env);
+}

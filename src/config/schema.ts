@@ -1,0 +1,256 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file of ../shared/spec/config.md. Key names are a contract: they keep their
+ * meaning; new keys may be added. Parsed objects use the file's snake_case names.
+ */
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+const credentialsSchema = z
+  .object({
+    access_key_id: z.string().optional(),
+    secret_access_key: z.string().optional(),
+    session_token: z.string().optional(),
+    profile: z.string().optional(),
+    role_arn: z.string().optional(),
+    external_id: z.string().optional(),
+    api_key: z.string().optional(),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    const hasStatic = value.access_key_id !== undefined || value.secret_access_key !== undefined;
+    if (hasStatic && (value.access_key_id === undefined || value.secret_access_key === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        message: 'static credentials need both access_key_id and secret_access_key',
+      });
+    }
+  });
+
+const bedrockProviderSchema = z
+  .object({
+    type: z.literal('bedrock'),
+    region: z.string().min(1),
+    endpoint: z.url().optional(),
+    credentials: credentialsSchema.optional(),
+    /** Label of the AWS account for reports (default: the provider's name). */
+    account: z.string().optional(),
+  })
+  .strict();
+
+const openaiProviderSchema = z
+  .object({
+    type: z.literal('openai'),
+    base_url: z.url(),
+    api_key: z.string().optional(),
+    region: z.string().optional(),
+    account: z.string().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const anthropicProviderSchema = z
+  .object({
+    type: z.literal('anthropic'),
+    base_url: z.url().default('https://api.anthropic.com'),
+    api_key: z.string().optional(),
+    region: z.string().optional(),
+    account: z.string().optional(),
+    /** anthropic-version header sent upstream (pinned deliberately, protocols.md 3.1). */
+    version: z.string().default('2023-06-01'),
+  })
+  .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [
+  bedrockProviderSchema,
+  openaiProviderSchema,
+  anthropicProviderSchema,
+]);
+
+const priceSchema = z
+  .object({
+    input: nonNegative,
+    output: nonNegative,
+    cached_input: nonNegative.optional(),
+    cache_write: nonNegative.optional(),
+  })
+  .strict();
+
+export const deploymentSchema = z
+  .object({
+    id: z.string().min(1),
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    rpm: positiveInt.optional(),
+    tpm: positiveInt.optional(),
+    max_concurrency: positiveInt.optional(),
+    weight: nonNegative.default(1),
+    region: z.string().optional(),
+    price: priceSchema.optional(),
+    context_window: positiveInt.optional(),
+    /** Priority for the `ordered` strategy (lower first; default: position in the list). */
+    order: z.number().int().optional(),
+  })
+  .strict();
+
+export const strategySchema = z.enum(['weighted', 'round-robin', 'least-busy', 'latency', 'cost', 'ordered']);
+
+const backoffSchema = z
+  .object({ base_ms: positiveInt.default(200), max_ms: positiveInt.default(8000) })
+  .strict();
+
+const circuitBreakerSchema = z
+  .object({
+    failure_ratio: z.number().gt(0).lte(1).default(0.5),
+    min_requests: positiveInt.default(10),
+    window_s: positiveInt.default(30),
+    open_s: z.number().positive().default(15),
+  })
+  .strict();
+
+const retryBudgetSchema = z
+  .object({
+    /** Retries may be at most this share of requests over the window. */
+    ratio: z.number().gte(0).lte(10).default(0.2),
+    window_s: positiveInt.default(10),
+    /** Retries always allowed per window, so a quiet group can still retry. */
+    min_retries: z.number().int().nonnegative().default(10),
+  })
+  .strict();
+
+/** Router settings: defaults under `router`, overridable per model group. */
+export const routerSettingsShape = {
+  retries: z.number().int().nonnegative(),
+  backoff: backoffSchema,
+  timeout_ms: positiveInt,
+  first_token_timeout_ms: positiveInt,
+  /** Longest silence between two stream chunks. */
+  stream_idle_timeout_ms: positiveInt,
+  circuit_breaker: circuitBreakerSchema,
+  retry_budget: retryBudgetSchema,
+} as const;
+
+export const routerSchema = z
+  .object({
+    retries: routerSettingsShape.retries.default(2),
+    backoff: backoffSchema.default({ base_ms: 200, max_ms: 8000 }),
+    timeout_ms: routerSettingsShape.timeout_ms.default(120_000),
+    first_token_timeout_ms: routerSettingsShape.first_token_timeout_ms.default(30_000),
+    stream_idle_timeout_ms: routerSettingsShape.stream_idle_timeout_ms.default(30_000),
+    circuit_breaker: circuitBreakerSchema.default({
+      failure_ratio: 0.5,
+      min_requests: 10,
+      window_s: 30,
+      open_s: 15,
+    }),
+    retry_budget: retryBudgetSchema.default({ ratio: 0.2, window_s: 10, min_retries: 10 }),
+  })
+  .strict();
+
+export const modelGroupSchema = z
+  .object({
+    strategy: strategySchema.default('weighted'),
+    fallbacks: z.array(z.string()).default([]),
+    context_window_fallbacks: z.array(z.string()).default([]),
+    deployments: z.array(deploymentSchema).min(1, 'a model group needs at least one deployment'),
+    /** Group-level overrides of `router`. */
+    retries: routerSettingsShape.retries.optional(),
+    backoff: backoffSchema.optional(),
+    timeout_ms: routerSettingsShape.timeout_ms.optional(),
+    first_token_timeout_ms: routerSettingsShape.first_token_timeout_ms.optional(),
+    stream_idle_timeout_ms: routerSettingsShape.stream_idle_timeout_ms.optional(),
+    circuit_breaker: circuitBreakerSchema.optional(),
+    retry_budget: retryBudgetSchema.optional(),
+    /** Short description shown in /v1/models and the dashboard. */
+    description: z.string().optional(),
+  })
+  .strict();
+
+const budgetSchema = z
+  .object({ usd: nonNegative, period: z.enum(['day', 'week', 'month', 'total']).default('month') })
+  .strict();
+
+export const tenantSchema = z
+  .object({
+    keys: z.array(z.string().min(8, 'keys must be at least 8 characters')).default([]),
+    rpm: positiveInt.optional(),
+    tpm: positiveInt.optional(),
+    max_concurrency: positiveInt.optional(),
+    budget: budgetSchema.optional(),
+    models: z.array(z.string()).optional(),
+    /** Only deployments in regions starting with one of these (e.g. ["eu-"]). */
+    regions: z.array(z.string()).optional(),
+    /** Store request and response bodies in the audit log (secrets redacted). */
+    log_bodies: z.boolean().default(false),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4000),
+    admin_key: z.string().min(8, 'admin_key must be at least 8 characters').optional(),
+    max_body_bytes: positiveInt.default(10 * 1024 * 1024),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** How long SIGTERM waits for in-flight requests and streams before exiting. */
+    shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
+    /** Allow requests without a key (a single-user local gateway). Default: keys required once any tenant exists. */
+    allow_anonymous: z.boolean().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: serverSchema.default({
+      host: '127.0.0.1',
+      port: 4000,
+      max_body_bytes: 10 * 1024 * 1024,
+      log_level: 'info',
+      shutdown_grace_ms: 30_000,
+    }),
+    providers: z.record(z.string(), providerSchema).default({}),
+    models: z.record(z.string(), modelGroupSchema).default({}),
+    tenants: z.record(z.string(), tenantSchema).default({}),
+    router: routerSchema.default({
+      retries: 2,
+      backoff: { base_ms: 200, max_ms: 8000 },
+      timeout_ms: 120_000,
+      first_token_timeout_ms: 30_000,
+      stream_idle_timeout_ms: 30_000,
+      circuit_breaker: { failure_ratio: 0.5, min_requests: 10, window_s: 30, open_s: 15 },
+      retry_budget: { ratio: 0.2, window_s: 10, min_retries: 10 },
+    }),
+    state: z
+      .object({
+        redis_url: z.string().optional(),
+        /** A Redis call slower than this is treated as Redis being away (static stability). */
+        redis_timeout_ms: positiveInt.default(50),
+      })
+      .strict()
+      .optional(),
+    database: z.object({ url: z.string().optional(), path: z.string().optional() }).strict().optional(),
+    telemetry: z
+      .object({
+        metrics: z.boolean().default(true),
+        traces: z.boolean().default(false),
+        access_log: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type SpillwayConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type BedrockProviderConfig = z.infer<typeof bedrockProviderSchema>;
+export type OpenAIProviderConfig = z.infer<typeof openaiProviderSchema>;
+export type AnthropicProviderConfig = z.infer<typeof anthropicProviderSchema>;
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type ModelGroupConfig = z.infer<typeof modelGroupSchema>;
+export type TenantConfig = z.infer<typeof tenantSchema>;
+export type RouterConfig = z.infer<typeof routerSchema>;
+export type Strategy = z.infer<typeof strategySchema>;
+export type CircuitBreakerConfig = z.infer<typeof circuitBreakerSchema>;
+export type RetryBudgetConfig = z.infer<typeof retryBudgetSchema>;

@@ -1,0 +1,38 @@
+import type { ChatRequest } from './chat-request.ts';
+import type { ChatResponse } from './chat-response.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from './embedding.ts';
+import type { ChatStreamEvent } from './stream-event.ts';
+
+/** What an adapter needs from the request it serves. */
+export interface CallContext {
+  /** Aborted when the client disconnects or a policy gives up (timeout, failover). */
+  readonly signal: AbortSignal;
+  /** The gateway request id, forwarded upstream where the protocol has a place for it. */
+  readonly requestId: string;
+  /** W3C traceparent to propagate upstream, if tracing is on. */
+  readonly traceparent?: string | undefined;
+}
+
+/**
+ * A provider adapter for one model at one endpoint (one deployment). It translates canonical to wire
+ * and back, and classifies every failure as a GatewayError (errors/). It never retries, sleeps or
+ * falls back: policies do that.
+ */
+export interface ChatModel {
+  /** Provider type, e.g. "bedrock", "openai", "anthropic". */
+  readonly providerType: string;
+  /** The upstream model id this adapter calls (`request.model` is ignored). */
+  readonly modelId: string;
+  /** One complete answer. Rejects with a GatewayError. */
+  generate(request: ChatRequest, context: CallContext): Promise<ChatResponse>;
+  /**
+   * A stream of canonical events. Any failure, including a stream that ends without its terminal
+   * events, is thrown from the iterator as a GatewayError. Breaking out of the loop or aborting the
+   * signal releases the upstream connection.
+   */
+  stream(request: ChatRequest, context: CallContext): AsyncIterable<ChatStreamEvent>;
+  /** Embeddings, where the provider and model support them. Rejects with a GatewayError otherwise. */
+  embed(request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}

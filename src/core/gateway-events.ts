@@ -1,0 +1,138 @@
+import type { Dialect } from '../errors/dialect-errors.ts';
+
+/**
+ * What the request pipeline reports as it works. Telemetry (metrics, traces, access log) and
+ * governance (spend records, budgets, audit) subscribe; the pipeline never waits on them.
+ * Names are noun-verb (design.md, conventions 3).
+ */
+
+/** Where a request (or attempt) was sent. */
+export interface Target {
+  readonly group: string;
+  readonly deployment: string;
+  readonly provider: string;
+  readonly providerType: string;
+  readonly region: string;
+  readonly account: string;
+  readonly model: string;
+}
+
+export interface AttemptFinished {
+  readonly type: 'attempt-finished';
+  readonly requestId: string;
+  readonly tenant: string;
+  readonly target: Target;
+  readonly attempt: number;
+  readonly outcome: 'success' | 'error';
+  readonly errorCode?: string | undefined;
+  readonly upstreamStatus?: number | undefined;
+  readonly durationMs: number;
+  /** Time to the first stream event (or the whole answer for non-streams). */
+  readonly firstTokenMs?: number | undefined;
+}
+
+export interface RetryScheduled {
+  readonly type: 'retry-scheduled';
+  readonly requestId: string;
+  readonly group: string;
+  readonly fromDeployment: string;
+  readonly delayMs: number;
+  readonly errorCode: string;
+}
+
+export interface RetryDenied {
+  readonly type: 'retry-denied';
+  readonly requestId: string;
+  readonly group: string;
+  readonly reason: 'budget-exhausted' | 'deadline';
+}
+
+export interface FallbackTaken {
+  readonly type: 'fallback-taken';
+  readonly requestId: string;
+  readonly fromGroup: string;
+  readonly toGroup: string;
+  readonly errorCode: string;
+}
+
+export interface RateLimited {
+  readonly type: 'rate-limited';
+  readonly requestId: string;
+  readonly scope: 'tenant' | 'key' | 'deployment';
+  readonly tenant: string;
+  readonly deployment?: string | undefined;
+  readonly limit: 'rpm' | 'tpm' | 'concurrency' | 'budget';
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitChanged {
+  readonly type: 'circuit-changed';
+  readonly deployment: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+}
+
+export interface CooldownStarted {
+  readonly type: 'cooldown-started';
+  readonly deployment: string;
+  readonly durationMs: number;
+  readonly errorCode: string;
+}
+
+export interface RequestStarted {
+  readonly type: 'request-started';
+  readonly requestId: string;
+  readonly tenant: string;
+  readonly group: string;
+  readonly stream: boolean;
+}
+
+/** The full account of one client request, once it has ended (streams: when the stream ends). */
+export interface RequestFinished {
+  readonly type: 'request-finished';
+  readonly requestId: string;
+  readonly dialect: Dialect;
+  readonly endpoint: 'chat' | 'embeddings';
+  readonly tenant: string;
+  readonly keyId: string;
+  readonly requestedGroup: string;
+  /** The deployment that served it (or the last one tried, on failure). */
+  readonly target?: Target | undefined;
+  readonly stream: boolean;
+  /** HTTP status sent to the client (200 for a stream that later failed in-band; see errorCode). */
+  readonly status: number;
+  readonly errorCode?: string | undefined;
+  readonly attempts: number;
+  readonly fallbacks: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadInputTokens: number;
+  readonly cacheWriteInputTokens: number;
+  /** Undefined when the deployment has no price. */
+  readonly costUsd?: number | undefined;
+  /** Epoch ms when the request arrived. */
+  readonly startedAt: number;
+  readonly latencyMs: number;
+  readonly firstTokenMs?: number | undefined;
+  /** Time spent in the gateway itself: latency minus time waiting on upstreams. */
+  readonly overheadMs: number;
+  /** Request and response bodies, only when the tenant opted in (already redacted). */
+  readonly bodies?: { readonly request: unknown; readonly response: unknown } | undefined;
+}
+
+export type GatewayEvent =
+  | RequestStarted
+  | AttemptFinished
+  | RetryScheduled
+  | RetryDenied
+  | FallbackTaken
+  | RateLimited
+  | CircuitChanged
+  | CooldownStarted
+  | RequestFinished;
+
+/** Receives pipeline events. Must not throw and must not block: queue work, never await on the hot path. */
+export interface EventSink {
+  emit(event: GatewayEvent): void;
+}

@@ -1,0 +1,23 @@
+import type { StopReason } from './chat-response.ts';
+import type { Usage } from './usage.ts';
+
+/**
+ * Canonical stream events. A provider stream yields, in order: one `message_start`; for each content
+ * block, a start (text blocks may start implicitly with their first delta), deltas and a stop; one
+ * `message_stop`; and one `usage`. A stream that ends before `message_stop` and `usage` is a failure:
+ * adapters throw a classified error instead of ending quietly.
+ *
+ * `index` is the content block index within the message (0-based, in order of appearance).
+ */
+export type ChatStreamEvent =
+  | { readonly type: 'message_start'; readonly id: string; readonly model: string }
+  | { readonly type: 'text_delta'; readonly index: number; readonly text: string }
+  | { readonly type: 'tool_call_start'; readonly index: number; readonly id: string; readonly name: string }
+  | { readonly type: 'tool_call_delta'; readonly index: number; readonly argumentsDelta: string }
+  | { readonly type: 'content_block_stop'; readonly index: number }
+  | {
+      readonly type: 'message_stop';
+      readonly stopReason: StopReason;
+      readonly stopSequence?: string | undefined;
+    }
+  | { readonly type: 'usage'; readonly usage: Usage };

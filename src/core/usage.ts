@@ -1,0 +1,20 @@
+/** Token usage as the upstream reported it. */
+export interface Usage {
+  /** Input tokens billed at the normal input price (cache reads and writes excluded). */
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Input tokens served from the provider's prompt cache, where reported. */
+  readonly cacheReadInputTokens?: number | undefined;
+  /** Input tokens written to the provider's prompt cache, where reported. */
+  readonly cacheWriteInputTokens?: number | undefined;
+}
+
+/** Total tokens counted against tpm limits. */
+export function totalTokens(usage: Usage): number {
+  return (
+    usage.inputTokens +
+    usage.outputTokens +
+    (usage.cacheReadInputTokens ?? 0) +
+    (usage.cacheWriteInputTokens ?? 0)
+  );
+}

@@ -1,0 +1,105 @@
+import { GatewayError, type ErrorCode } from './gateway-error.ts';
+
+/**
+ * Shared classification helpers for provider adapters: the decisions of design.md's error section
+ * in one place, so every adapter classifies the same way.
+ */
+
+interface UpstreamFailure {
+  readonly status: number;
+  readonly message: string;
+  readonly upstreamCode?: string | undefined;
+  readonly retryAfterMs?: number | undefined;
+  readonly contextWindowExceeded?: boolean | undefined;
+}
+
+/** Classifies an upstream HTTP error status (plus what the adapter recognised in the body). */
+export function classifyUpstreamStatus(failure: UpstreamFailure): GatewayError {
+  const { status, message, upstreamCode, retryAfterMs } = failure;
+  const base = { upstreamStatus: status, upstreamCode, retryAfterMs };
+  if (failure.contextWindowExceeded === true) {
+    // Only a larger-context group can help: fallback is decided by the context_window_fallbacks policy.
+    return new GatewayError(message, { ...base, code: 'context_window_exceeded', status: 400 });
+  }
+  const decide = (code: ErrorCode, clientStatus: number, retryable: boolean, fallbackEligible: boolean) =>
+    new GatewayError(message, { ...base, code, status: clientStatus, retryable, fallbackEligible });
+  if (status === 429) return decide('upstream_rate_limited', 429, true, true);
+  if (status === 529) return decide('upstream_overloaded', 529, true, true);
+  if (status === 503) return decide('upstream_unavailable', 503, true, true);
+  if (status === 408 || status === 504) return decide('upstream_timeout', 504, true, true);
+  if (status === 401 || status === 403) return decide('upstream_auth_failed', 502, false, true);
+  if (status === 404) return decide('upstream_not_found', 502, false, true);
+  if (status === 413) return decide('upstream_invalid_request', 413, false, false);
+  if (status >= 500) return decide('upstream_server_error', 502, true, true);
+  if (status >= 400) return decide('upstream_invalid_request', 400, false, false);
+  return decide('upstream_bad_response', 502, true, true);
+}
+
+/** A connection that could not be made or was reset: retryable and fallback-eligible. */
+export function connectionFailed(message: string, cause?: unknown): GatewayError {
+  return new GatewayError(message, {
+    code: 'upstream_connection_failed',
+    status: 502,
+    retryable: true,
+    fallbackEligible: true,
+    cause,
+  });
+}
+
+/** A response we cannot understand (bad JSON, bad frame, CRC mismatch): retryable and fallback-eligible. */
+export function badResponse(message: string, cause?: unknown): GatewayError {
+  return new GatewayError(message, {
+    code: 'upstream_bad_response',
+    status: 502,
+    retryable: true,
+    fallbackEligible: true,
+    cause,
+  });
+}
+
+/** A stream that ended or broke before its terminal events: retryable and fallback-eligible. */
+export function streamInterrupted(message: string, cause?: unknown): GatewayError {
+  return new GatewayError(message, {
+    code: 'upstream_stream_interrupted',
+    status: 502,
+    retryable: true,
+    fallbackEligible: true,
+    cause,
+  });
+}
+
+/** A timeout (total, first token, idle gap): retryable and fallback-eligible. */
+export function upstreamTimeout(message: string): GatewayError {
+  return new GatewayError(message, {
+    code: 'upstream_timeout',
+    status: 504,
+    retryable: true,
+    fallbackEligible: true,
+  });
+}
+
+/**
+ * Parses Retry-After (seconds or HTTP date) and retry-after-ms / x-amz-retry-after (ms) into ms.
+ * Returns undefined when absent or unparseable.
+ */
+export function parseRetryAfter(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  now: number = Date.now(),
+): number | undefined {
+  const first = (name: string): string | undefined => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const ms = first('retry-after-ms') ?? first('x-amz-retry-after');
+  if (ms !== undefined) {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return value;
+  }
+  const header = first('retry-after');
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

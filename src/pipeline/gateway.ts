@@ -1,0 +1,87 @@
+import type { ChatRequest } from '../core/chat-request.ts';
+import type { ChatResponse } from '../core/chat-response.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
+import type { Target } from '../core/gateway-events.ts';
+import type { Principal } from '../core/principal.ts';
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import type { Dialect } from '../errors/dialect-errors.ts';
+
+/**
+ * The request pipeline as the HTTP edge sees it: authenticate, tenant limits, plan, execute, account.
+ * The server parses and renders; everything between is behind this interface.
+ */
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly dialect: Dialect;
+  readonly principal: Principal;
+  /** Aborted when the client disconnects: the upstream call is aborted too. */
+  readonly signal: AbortSignal;
+  /** Epoch ms when the request arrived at the edge. */
+  readonly receivedAt: number;
+  /** W3C traceparent from the client, if any. */
+  readonly traceparent?: string | undefined;
+  /** Optional region prefixes from the request (header `x-spillway-regions`), narrowing the tenant's. */
+  readonly regions?: readonly string[] | undefined;
+  /** The raw request body, kept only when the tenant logs bodies. */
+  readonly rawBody?: unknown;
+}
+
+/** Where the answer came from: the source of the x-spillway-* response headers. */
+export interface RouteInfo {
+  readonly target: Target;
+  /** Upstream attempts made, failed ones included. */
+  readonly attempts: number;
+}
+
+export interface ChatResult {
+  readonly response: ChatResponse;
+  readonly route: RouteInfo;
+  /** Cost in USD when the deployment has prices. */
+  readonly costUsd?: number | undefined;
+  /** Extra headers for the client (remaining quota: RateLimit, x-ratelimit-*). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface StreamResult {
+  /** The deployment that produced the stream. */
+  readonly route: RouteInfo;
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The events, starting with those already received before this result resolved (the pipeline
+   * fails over only until the first event, then commits). Errors after that are thrown from the
+   * iterator as GatewayErrors and must end the client stream with an in-band error event.
+   * Breaking out of the loop aborts the upstream.
+   */
+  readonly events: AsyncIterable<ChatStreamEvent>;
+}
+
+export interface EmbedResult {
+  readonly response: EmbeddingResponse;
+  readonly route: RouteInfo;
+  readonly costUsd?: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A model group as listed by GET /v1/models. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly description?: string | undefined;
+}
+
+export interface Gateway {
+  /**
+   * Resolves a credential (from `Authorization: Bearer` or `x-api-key`) to a principal, from memory:
+   * never a database round trip. Throws GatewayError 401 for a missing, unknown, expired or revoked key.
+   */
+  authenticate(credential: string | undefined): Principal;
+  /** A complete answer. Rejects with a GatewayError (rendered by the server in the client's dialect). */
+  chat(request: ChatRequest, context: RequestContext): Promise<ChatResult>;
+  /** Resolves once a deployment has produced its first event; rejects with a GatewayError before that. */
+  streamChat(request: ChatRequest, context: RequestContext): Promise<StreamResult>;
+  embed(request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult>;
+  /** The model groups this principal may use. */
+  listModels(principal: Principal): readonly ModelInfo[];
+  /** Ready to serve (config loaded, stores reachable or degraded gracefully). */
+  isReady(): boolean;
+}
