@@ -50,9 +50,8 @@ export function interpolate(
   path = '',
 ): unknown {
   if (typeof value === 'string') {
-    let whole = false;
+    const whole = /^__spillway_env_\d+__$/.test(value);
     const result = value.replace(placeholderPattern, (match, index: string) => {
-      whole = match === value;
       const reference = references[Number(index)];
       if (reference === undefined) return match;
       const found = env[reference.name];
