@@ -191,7 +191,11 @@ export const serverSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(4000),
-    admin_key: z.string().min(8, 'admin_key must be at least 8 characters').optional(),
+    /** An empty value (e.g. `${SPILLWAY_ADMIN_KEY:-}` unset) means no admin API. */
+    admin_key: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().min(8, 'admin_key must be at least 8 characters').optional(),
+    ),
     max_body_bytes: positiveInt.default(10 * 1024 * 1024),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** How long SIGTERM waits for in-flight requests and streams before exiting. */
