@@ -10,7 +10,13 @@ import type { Usage } from './usage.ts';
  * `index` is the content block index within the message (0-based, in order of appearance).
  */
 export type ChatStreamEvent =
-  | { readonly type: 'message_start'; readonly id: string; readonly model: string }
+  | {
+      readonly type: 'message_start';
+      readonly id: string;
+      readonly model: string;
+      /** Input usage, when the upstream reports it at the start (Anthropic); the final `usage` event is authoritative. */
+      readonly usage?: Usage | undefined;
+    }
   | { readonly type: 'text_delta'; readonly index: number; readonly text: string }
   | { readonly type: 'tool_call_start'; readonly index: number; readonly id: string; readonly name: string }
   | { readonly type: 'tool_call_delta'; readonly index: number; readonly argumentsDelta: string }
