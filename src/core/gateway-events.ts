@@ -86,6 +86,8 @@ export interface RequestStarted {
   readonly tenant: string;
   readonly group: string;
   readonly stream: boolean;
+  /** The client's W3C traceparent header, if it sent one (the request span becomes its child). */
+  readonly traceparent?: string | undefined;
 }
 
 /** The full account of one client request, once it has ended (streams: when the stream ends). */
