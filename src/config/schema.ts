@@ -48,6 +48,8 @@ const openaiProviderSchema = z
     region: z.string().optional(),
     account: z.string().optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    /** Field of the output token limit sent upstream (default max_tokens; OpenAI reasoning models need max_completion_tokens). */
+    max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
   })
   .strict();
 
