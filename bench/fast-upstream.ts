@@ -1,0 +1,100 @@
+/**
+ * A fast OpenAI-style upstream for the benchmark: answers /v1/chat/completions at once (JSON) or as
+ * an SSE stream of `chunks` chunks `gapMs` apart. Run as its own process so its CPU is not counted
+ * against the proxy under test: `node bench/fast-upstream.ts [--port N] [--chunks 64] [--gap-ms 20]`.
+ * Prints `listening <port>` on stdout once ready.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    chunks: { type: 'string', default: '64' },
+    'gap-ms': { type: 'string', default: '20' },
+    'latency-ms': { type: 'string', default: '0' },
+  },
+});
+const chunks = Number(values.chunks);
+const gapMs = Number(values['gap-ms']);
+const latencyMs = Number(values['latency-ms']);
+
+const completion = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_700_000_000,
+  model: 'bench-model',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello from the bench upstream.' },
+      finish_reason: 'stop',
+    },
+  ],
+  usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
+});
+
+function chunk(delta: object, finish: string | null): string {
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'bench-model',
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })}\n\n`;
+}
+
+function stream(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(chunk({ role: 'assistant', content: '' }, null));
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) {
+      clearInterval(timer);
+      return;
+    }
+    if (sent < chunks) {
+      sent += 1;
+      res.write(chunk({ content: `tok${sent} ` }, null));
+      return;
+    }
+    clearInterval(timer);
+    res.write(chunk({}, 'stop'));
+    res.write(
+      `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: chunks, total_tokens: 12 + chunks } })}\n\n`,
+    );
+    res.end('data: [DONE]\n\n');
+  }, gapMs);
+}
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const parts: Buffer[] = [];
+  req.on('data', (part: Buffer) => parts.push(part));
+  req.on('end', () => {
+    const body = Buffer.concat(parts).toString('utf8');
+    const wantsStream = body.includes('"stream":true');
+    const respond = (): void => {
+      if (wantsStream) {
+        stream(res);
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(completion),
+      });
+      res.end(completion);
+    };
+    if (latencyMs > 0) setTimeout(respond, latencyMs);
+    else respond();
+  });
+}
+
+const server = createServer({ keepAliveTimeout: 60_000, noDelay: true }, handle);
+server.listen(Number(values.port), '127.0.0.1', () => {
+  const address = server.address();
+  if (address !== null && typeof address === 'object') process.stdout.write(`listening ${address.port}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+});

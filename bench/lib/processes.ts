@@ -1,0 +1,110 @@
+/** Child processes for the benchmark: start, wait until ready, read CPU time and memory from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface BenchProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port (the OS picks; the short race is acceptable for a benchmark). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = address !== null && typeof address === 'object' ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** Starts `node args...` and resolves once it prints `listening <port>`. */
+export function startListening(
+  name: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (data: Buffer): void => {
+      buffered += data.toString('utf8');
+      const match = /listening (\d+)/.exec(buffered);
+      if (match?.[1] === undefined) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({ name, child, port: Number(match[1]), stop: () => stopChild(child) });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      reject(new Error(`${name} exited early with code ${String(code)}`));
+    });
+  });
+}
+
+/** Starts a process that listens on a known port and resolves once `readyUrl` answers 200. */
+export async function startWithHealth(
+  name: string,
+  args: readonly string[],
+  port: number,
+  readyUrl: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited before it was ready`);
+    try {
+      const answer = await fetch(readyUrl);
+      if (answer.ok) return { name, child, port, stop: () => stopChild(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} was not ready within 30 s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const ticksPerSecond = 100;
+
+/** CPU time (user + system) of a process in milliseconds, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5), counted from after the name)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/** Resident set size now and its peak, in MB, from /proc/<pid>/status. */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const read = (field: string): number =>
+    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: read('VmRSS'), peak: read('VmHWM') };
+}

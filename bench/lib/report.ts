@@ -1,0 +1,154 @@
+/** The benchmark's result shape and its one printed table. */
+
+export interface BenchReport {
+  startedAt: string;
+  node: string;
+  durationS: number;
+  throughput: {
+    target: string;
+    connections: number;
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    requests: number;
+    errors: number;
+    non2xx: number;
+    cpuPerRequestMs: number;
+    peakRssMb: number;
+  }[];
+  latency: { target: string; samples: number; p50Ms: number; p99Ms: number }[];
+  fixedRate: {
+    target: string;
+    rate: number;
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+    non2xx: number;
+  }[];
+  streaming: {
+    target: string;
+    firstTokenP50Ms: number;
+    firstTokenP99Ms: number;
+    gapP50Ms: number;
+    gapP99Ms: number;
+  }[];
+  concurrentStreams?: {
+    target: string;
+    opened: number;
+    completed: number;
+    failed: number;
+    droppedChunks: number;
+    peakRssMb: number;
+  };
+  memory: ({ atS: number; rssMb: number } | { process: string; rssMb: number; peakMb: number })[];
+}
+
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function printReport(report: BenchReport): void {
+  const out: string[] = [];
+  const noop = (connections: number) =>
+    report.throughput.find((r) => r.target === 'noop-proxy' && r.connections === connections);
+  const direct = (connections: number) =>
+    report.throughput.find((r) => r.target === 'direct' && r.connections === connections);
+  out.push(
+    `Spillway benchmark, ${report.startedAt}, node ${report.node}, ${report.durationS} s per run, one process each\n`,
+  );
+  out.push(
+    table(
+      [
+        'target',
+        'conns',
+        'req/s',
+        'x noop',
+        'p50 ms',
+        'p99 ms',
+        '+p50 vs direct',
+        '+p50 vs noop',
+        'cpu ms/req',
+        'peak RSS MB',
+        'errors',
+      ],
+      report.throughput.map((r) => [
+        r.target,
+        String(r.connections),
+        fixed(r.requestsPerSecond, 0),
+        fixed(r.requestsPerSecond / (noop(r.connections)?.requestsPerSecond ?? Number.NaN)),
+        fixed(r.p50Ms),
+        fixed(r.p99Ms),
+        fixed(r.p50Ms - (direct(r.connections)?.p50Ms ?? Number.NaN)),
+        fixed(r.p50Ms - (noop(r.connections)?.p50Ms ?? Number.NaN)),
+        fixed(r.cpuPerRequestMs, 3),
+        fixed(r.peakRssMb, 0),
+        String(r.errors + r.non2xx),
+      ]),
+    ),
+  );
+  const probe = (name: string) => report.latency.find((r) => r.target === name);
+  out.push('\nLatency at 1 connection (hrtime probe, interleaved):');
+  out.push(
+    table(
+      ['target', 'samples', 'p50 ms', 'p99 ms', 'added p50 vs noop', 'added p99 vs noop'],
+      report.latency.map((r) => [
+        r.target,
+        String(r.samples),
+        fixed(r.p50Ms, 3),
+        fixed(r.p99Ms, 3),
+        fixed(r.p50Ms - (probe('noop-proxy')?.p50Ms ?? Number.NaN), 3),
+        fixed(r.p99Ms - (probe('noop-proxy')?.p99Ms ?? Number.NaN), 3),
+      ]),
+    ),
+  );
+  out.push('\nFixed rate (open loop, 64 connections):');
+  out.push(
+    table(
+      ['target', 'rate/s', 'achieved', 'p50 ms', 'p99 ms', 'errors'],
+      report.fixedRate.map((r) => [
+        r.target,
+        String(r.rate),
+        fixed(r.requestsPerSecond, 0),
+        fixed(r.p50Ms),
+        fixed(r.p99Ms),
+        String(r.errors + r.non2xx),
+      ]),
+    ),
+  );
+  const stream = (name: string) => report.streaming.find((r) => r.target === name);
+  out.push('\nStreaming (64 chunks, 20 ms apart):');
+  out.push(
+    table(
+      ['target', 'TTFT p50', 'TTFT p99', 'gap p50', 'gap p99', '+TTFT p99 vs direct'],
+      report.streaming.map((r) => [
+        r.target,
+        fixed(r.firstTokenP50Ms, 3),
+        fixed(r.firstTokenP99Ms, 3),
+        fixed(r.gapP50Ms, 3),
+        fixed(r.gapP99Ms, 3),
+        fixed(r.firstTokenP99Ms - (stream('direct')?.firstTokenP99Ms ?? Number.NaN), 3),
+      ]),
+    ),
+  );
+  if (report.concurrentStreams !== undefined) {
+    const c = report.concurrentStreams;
+    out.push(
+      `\nConcurrent streams through the gateway: ${c.completed}/${c.opened} completed, ${c.failed} failed, ${c.droppedChunks} chunks dropped, peak RSS ${fixed(c.peakRssMb, 0)} MB`,
+    );
+  }
+  out.push('\nMemory (MB):');
+  for (const m of report.memory) {
+    out.push(
+      'process' in m
+        ? `  ${m.process}: RSS ${fixed(m.rssMb, 0)}, peak ${fixed(m.peakMb, 0)}`
+        : `  soak t=${m.atS}s: RSS ${fixed(m.rssMb, 0)}`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
