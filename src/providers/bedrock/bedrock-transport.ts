@@ -1,0 +1,185 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../../core/clock.ts';
+import { GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import { connectionFailed, parseRetryAfter, upstreamTimeout } from '../../errors/upstream-errors.ts';
+import type { BedrockAuth } from './bedrock-credentials.ts';
+import { leasePool, type PoolLease } from './bedrock-pool.ts';
+import { classifyBedrockError } from './classify-bedrock-error.ts';
+
+/**
+ * Signed HTTP calls to one Bedrock Runtime endpoint: builds the path, signs (SigV4, service
+ * `bedrock`) or sets the bearer API key, dispatches on the shared pool, and turns every non-2xx
+ * response and transport failure into a classified GatewayError.
+ */
+
+export interface BedrockTransportOptions {
+  /** Region for the default endpoint and the SigV4 scope. */
+  readonly region: string;
+  /** Endpoint override (e.g. a VPC endpoint or a simulator); default `https://bedrock-runtime.{region}.amazonaws.com`. */
+  readonly endpoint?: string | undefined;
+  readonly auth: BedrockAuth;
+  readonly clock: Clock;
+}
+
+/** A 2xx response whose body the caller must consume or destroy. */
+export interface BedrockResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Dispatcher.ResponseData['body'];
+  /** `x-amzn-requestid`, when sent. */
+  readonly requestId: string | undefined;
+}
+
+export class BedrockTransport {
+  private readonly url: URL;
+  private readonly basePath: string;
+  private readonly lease: PoolLease;
+  private readonly signer: SignatureV4 | undefined;
+  private readonly bearer: string | undefined;
+  private readonly clock: Clock;
+
+  constructor(options: BedrockTransportOptions) {
+    this.url = new URL(options.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`);
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.lease = leasePool(this.url.origin);
+    this.clock = options.clock;
+    if (options.auth.kind === 'bearer') {
+      this.bearer = `Bearer ${options.auth.token}`;
+    } else {
+      // One signer per model: it caches the derived signing key per day and credentials.
+      this.signer = new SignatureV4({
+        service: 'bedrock',
+        region: options.region,
+        credentials: options.auth.credentials,
+        sha256: Sha256,
+      });
+    }
+  }
+
+  /**
+   * POSTs `body` to `/model/{modelId}/{operation}` (the id percent-encoded, so profile ids and ARNs
+   * pass through unchanged). Resolves with a 2xx response; rejects with a GatewayError.
+   */
+  async post(
+    modelId: string,
+    operation: string,
+    body: string,
+    signal: AbortSignal,
+    accept: string,
+  ): Promise<BedrockResponse> {
+    const path = `${this.basePath}/model/${encodeURIComponent(modelId)}/${operation}`;
+    const headers = await this.headersFor(path, body, accept);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.lease.pool.request({ method: 'POST', path, headers, body, signal });
+    } catch (error) {
+      throw transportError(error, signal);
+    }
+    const requestId = firstHeader(response.headers['x-amzn-requestid']);
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { status: response.statusCode, headers: response.headers, body: response.body, requestId };
+    }
+    throw await this.errorFrom(response, signal);
+  }
+
+  /** Releases this model's lease on the pool. */
+  close(): Promise<void> {
+    return this.lease.release();
+  }
+
+  private async headersFor(path: string, body: string, accept: string): Promise<Record<string, string>> {
+    const base: Record<string, string> = {
+      host: this.url.host,
+      'content-type': 'application/json',
+      accept,
+    };
+    if (this.signer === undefined) {
+      base['authorization'] = this.bearer ?? '';
+      return base;
+    }
+    const signed = await this.signer.sign(
+      {
+        method: 'POST',
+        protocol: this.url.protocol,
+        hostname: this.url.hostname,
+        ...(this.url.port === '' ? {} : { port: Number(this.url.port) }),
+        path,
+        query: {},
+        headers: base,
+        body,
+      },
+      { signingDate: new Date(this.clock.now()) },
+    );
+    return signed.headers;
+  }
+
+  private async errorFrom(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<GatewayError> {
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      if (signal.aborted) return abortedError(signal);
+      // The status alone still classifies the failure.
+      text = error instanceof Error ? error.message : '';
+    }
+    const parsed = parseErrorBody(text);
+    const headerType = firstHeader(response.headers['x-amzn-errortype']);
+    return classifyBedrockError({
+      status: response.statusCode,
+      errorType: headerType ?? parsed.code,
+      message: parsed.message ?? (text.slice(0, 500) || `HTTP ${response.statusCode}`),
+      retryAfterMs: parseRetryAfter(response.headers, this.clock.now()),
+    });
+  }
+}
+
+function parseErrorBody(text: string): { message?: string; code?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const pick = (...keys: string[]): string | undefined => {
+    for (const key of keys) {
+      const field = record[key];
+      if (typeof field === 'string') return field;
+    }
+    return undefined;
+  };
+  const message = pick('message', 'Message');
+  const code = pick('code', '__type');
+  return { ...(message === undefined ? {} : { message }), ...(code === undefined ? {} : { code }) };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The error to throw when our own signal stopped the call: its reason if classified, else client_closed. */
+export function abortedError(signal: AbortSignal): GatewayError {
+  const reason: unknown = signal.reason;
+  if (isGatewayError(reason)) return reason;
+  return new GatewayError('bedrock: request aborted', { code: 'client_closed', status: 499, cause: reason });
+}
+
+/** Classifies a failure to get a response (or to keep reading one): abort, timeout or connection. */
+export function transportError(error: unknown, signal: AbortSignal): GatewayError {
+  if (signal.aborted) return abortedError(signal);
+  if (isGatewayError(error)) return error;
+  const code = errorCode(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code !== undefined && timeoutCodes.has(code)) return upstreamTimeout(`bedrock: ${reason}`);
+  return connectionFailed(`bedrock: ${code === undefined ? '' : `${code}: `}${reason}`, error);
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}

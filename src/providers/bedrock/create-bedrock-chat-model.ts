@@ -1,0 +1,99 @@
+import type { BedrockProviderConfig } from '../../config/schema.ts';
+import type { CallContext, ChatModel } from '../../core/chat-model.ts';
+import type { ChatRequest } from '../../core/chat-request.ts';
+import type { ChatResponse } from '../../core/chat-response.ts';
+import { systemClock, type Clock } from '../../core/clock.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
+import { createId } from '../../core/ids.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
+import { badResponse, streamInterrupted, upstreamTimeout } from '../../errors/upstream-errors.ts';
+import { resolveBedrockAuth } from './bedrock-credentials.ts';
+import { abortedError, BedrockTransport, transportError } from './bedrock-transport.ts';
+import { ConverseStreamMapper } from './converse-stream-mapper.ts';
+import { EventStreamFramer } from './event-stream-framer.ts';
+import { fromConverseResponse } from './from-converse-response.ts';
+import { embedWithTitan } from './titan-embeddings.ts';
+import { toConverseRequest } from './to-converse-request.ts';
+
+export interface BedrockChatModelOptions {
+  /** The provider's name in the config (identifies the adapter in diagnostics). */
+  readonly providerName: string;
+  readonly config: BedrockProviderConfig;
+  /** Foundation model id, inference profile id (`us.`, `eu.`, `global.`, ...) or profile ARN; sent as is. */
+  readonly modelId: string;
+  /** Signing time and credential expiry; default the system clock. */
+  readonly clock?: Clock | undefined;
+}
+
+const eventStreamType = 'application/vnd.amazon.eventstream';
+
+/** A ChatModel over Bedrock Runtime Converse / ConverseStream (and InvokeModel for Titan embeddings). */
+export function createBedrockChatModel(options: BedrockChatModelOptions): ChatModel {
+  const clock = options.clock ?? systemClock;
+  const { modelId } = options;
+  const transport = new BedrockTransport({
+    region: options.config.region,
+    endpoint: options.config.endpoint,
+    auth: resolveBedrockAuth(options.config, clock),
+    clock,
+  });
+
+  async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
+    const body = JSON.stringify(toConverseRequest(request));
+    const response = await transport.post(modelId, 'converse', body, context.signal, 'application/json');
+    let json: unknown;
+    try {
+      json = await response.body.json();
+    } catch (error) {
+      if (error instanceof SyntaxError) throw badResponse('bedrock: Converse response is not JSON', error);
+      throw transportError(error, context.signal);
+    }
+    return fromConverseResponse(json, response.requestId ?? createId('bedrock-'), modelId);
+  }
+
+  async function* stream(request: ChatRequest, context: CallContext): AsyncGenerator<ChatStreamEvent> {
+    const { signal } = context;
+    const body = JSON.stringify(toConverseRequest(request));
+    const response = await transport.post(modelId, 'converse-stream', body, signal, eventStreamType);
+    const framer = new EventStreamFramer();
+    const mapper = new ConverseStreamMapper(response.requestId ?? createId('bedrock-'), modelId);
+    try {
+      const contentType = response.headers['content-type'];
+      if (typeof contentType !== 'string' || !contentType.startsWith(eventStreamType)) {
+        throw badResponse(`bedrock: ConverseStream answered with content-type ${String(contentType)}`);
+      }
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        for (const message of framer.push(chunk)) yield* mapper.map(message);
+      }
+    } catch (error) {
+      throw midStreamError(error, signal);
+    } finally {
+      // Reached on completion, failure, abort and when the consumer breaks out: free the socket.
+      if (!response.body.destroyed) response.body.destroy();
+    }
+    framer.end();
+    mapper.finish();
+  }
+
+  return {
+    providerType: 'bedrock',
+    modelId,
+    generate,
+    stream,
+    embed: (request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> =>
+      embedWithTitan(transport, modelId, request, context),
+    close: () => transport.close(),
+  };
+}
+
+/** A failure while reading an open stream: ours (abort), classified already, a timeout, or a cut. */
+function midStreamError(error: unknown, signal: AbortSignal): GatewayError {
+  if (signal.aborted) return abortedError(signal);
+  if (isGatewayError(error)) return error;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'UND_ERR_BODY_TIMEOUT') return upstreamTimeout(`bedrock: ${reason}`);
+  return streamInterrupted(`bedrock: stream broke: ${code === undefined ? '' : `${code}: `}${reason}`, error);
+}
