@@ -1,0 +1,104 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import { toGatewayError } from '../errors/gateway-error.ts';
+import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
+import type { ChatDialect, ParsedChat } from './chat-dialect.ts';
+import { addRouteHeaders, baseHeaders, sendJson } from './respond.ts';
+import type { StreamRenderer } from './stream-renderer.ts';
+
+/** Resolves when the response can take more data (or is gone). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Writes the events as SSE. The upstream is committed: a failure from here on ends the stream with
+ * an in-band error in the client's dialect, never a fake finish. Stops reading (which aborts the
+ * upstream) when the client goes away.
+ */
+async function pumpStream(
+  res: ServerResponse,
+  events: AsyncIterable<ChatStreamEvent>,
+  renderer: StreamRenderer,
+  context: RequestContext,
+  logger: Logger,
+): Promise<void> {
+  try {
+    for await (const event of events) {
+      const frame = renderer.event(event);
+      if (frame !== '' && !res.write(frame)) await drained(res);
+      if (res.destroyed) return;
+    }
+    if (!res.destroyed) res.end(renderer.end());
+  } catch (thrown) {
+    const error = toGatewayError(thrown);
+    if (res.destroyed) return;
+    logger.warn(
+      { requestId: context.requestId, code: error.code, status: error.status, message: error.message },
+      'stream failed after its first byte',
+    );
+    res.end(renderer.error(error));
+  }
+}
+
+/**
+ * The chat routes after parsing: a complete answer as JSON, or a stream as SSE. `streamChat`
+ * resolves only once the first upstream event is in hand (failover happens before), so a rejection
+ * still becomes a normal JSON error (thrown to the caller).
+ */
+export async function respondChat(
+  res: ServerResponse,
+  gateway: Gateway,
+  dialect: ChatDialect,
+  parsed: ParsedChat,
+  context: RequestContext,
+  logger: Logger,
+): Promise<void> {
+  const request = parsed.request;
+  const created = Math.floor(context.receivedAt / 1000);
+  if (!request.stream) {
+    const result = await gateway.chat(request, context);
+    if (res.destroyed) return;
+    const headers = addRouteHeaders(
+      baseHeaders(context.requestId, dialect.name),
+      result.route,
+      result.costUsd,
+      result.headers,
+    );
+    sendJson(res, 200, headers, dialect.render(result.response, request.model, created));
+    return;
+  }
+  const result = await gateway.streamChat(request, context);
+  if (res.destroyed) {
+    // The client left while the pipeline was finding a deployment: release the upstream.
+    await result.events[Symbol.asyncIterator]().return?.();
+    return;
+  }
+  const headers = addRouteHeaders(
+    baseHeaders(context.requestId, dialect.name),
+    result.route,
+    undefined,
+    result.headers,
+  );
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  // Tells nginx-style proxies not to buffer the stream.
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(200, headers);
+  await pumpStream(
+    res,
+    result.events,
+    dialect.createStreamRenderer(parsed, context.requestId, created),
+    context,
+    logger,
+  );
+}

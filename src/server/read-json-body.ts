@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http';
+import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
+
+/** A body over the limit: the caller answers 413 and then closes the connection (the rest is never read). */
+export function requestTooLarge(maxBytes: number): GatewayError {
+  return new GatewayError(`request body exceeds the limit of ${maxBytes} bytes`, {
+    code: 'request_too_large',
+    status: 413,
+  });
+}
+
+function isJsonContentType(value: string): boolean {
+  const semicolon = value.indexOf(';');
+  const type = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+function parseJson(buffer: Buffer): unknown {
+  if (buffer.length === 0) {
+    throw new GatewayError('request body is empty: expected a JSON object', {
+      code: 'invalid_json',
+      status: 400,
+    });
+  }
+  try {
+    return JSON.parse(buffer.toString('utf8')) as unknown;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new GatewayError(`request body is not valid JSON: ${detail}`, {
+      code: 'invalid_json',
+      status: 400,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Reads a JSON request body of at most `maxBytes`. Rejects with GatewayErrors: 415 for a non-JSON
+ * content type (an absent one is accepted), 413 as soon as the declared or received size passes the
+ * limit (without buffering the rest), 400 invalid_json for an empty or malformed body, 499
+ * client_closed when the client goes away mid-body.
+ */
+export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const contentType = req.headers['content-type'];
+  if (contentType !== undefined && !isJsonContentType(contentType)) {
+    return Promise.reject(
+      new GatewayError(`unsupported content-type "${contentType}": send application/json`, {
+        code: 'invalid_request',
+        status: 415,
+      }),
+    );
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(requestTooLarge(maxBytes));
+
+  return new Promise<unknown>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes) {
+        cleanup();
+        req.pause();
+        reject(requestTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      try {
+        resolve(parseJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)));
+      } catch (error) {
+        reject(toGatewayError(error));
+      }
+    };
+    const onAborted = (): void => {
+      cleanup();
+      reject(
+        new GatewayError('client closed the connection while sending the body', {
+          code: 'client_closed',
+          status: 499,
+        }),
+      );
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(
+        new GatewayError(`error reading the request body: ${error.message}`, {
+          code: 'client_closed',
+          status: 499,
+          cause: error,
+        }),
+      );
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}

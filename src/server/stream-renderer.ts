@@ -1,0 +1,18 @@
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import type { GatewayError } from '../errors/gateway-error.ts';
+
+/**
+ * Turns canonical stream events into one client dialect's SSE frames. Each method returns the text
+ * to write (possibly empty), already framed, so that one event is one `write`.
+ */
+export interface StreamRenderer {
+  /** Frames for one canonical event ('' when the dialect has nothing to say about it). */
+  event(event: ChatStreamEvent): string;
+  /**
+   * Frames closing a stream whose iterator ended. Throws a GatewayError when the upstream ended
+   * before its terminal events: the caller then ends the stream in-band with `error`.
+   */
+  end(): string;
+  /** The in-band error frame ending a stream that failed after its first byte. */
+  error(error: GatewayError): string;
+}
