@@ -1,0 +1,21 @@
+import { beforeAll } from 'vitest';
+import { openRepositories } from './open-repositories.ts';
+import { PostgresDriver } from './postgres-driver.ts';
+import type { TestDatabase } from './postgres-test-database.ts';
+import { createTestDatabase } from './postgres-test-database.ts';
+import { runRepositoriesContract } from './repositories.contract.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+runRepositoriesContract('postgres', {
+  open: () => openRepositories({ url: database.url }),
+  reset: async () => {
+    const driver = new PostgresDriver(database.url);
+    await driver.query('TRUNCATE tenants, api_keys, spend_records, audit_records');
+    await driver.close();
+  },
+  dispose: () => database.drop(),
+});
