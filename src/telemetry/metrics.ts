@@ -1,0 +1,192 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
+import type { CircuitState, EventSink, GatewayEvent, RequestFinished } from '../core/gateway-events.ts';
+import { ChildCache } from './child-cache.ts';
+import { createMetricInstruments, type MetricInstruments } from './metric-instruments.ts';
+import { errorCodeLabel, NOT_APPLICABLE, statusClassLabel } from './metric-labels.ts';
+
+export interface MetricsOptions {
+  /** Register process default metrics (CPU, memory, event loop, GC) on the registry. Default true. */
+  readonly defaultMetrics?: boolean;
+  /** Deployments whose breaker gauge starts at 0 (closed) before any transition is seen. */
+  readonly deployments?: readonly string[];
+}
+
+export interface Metrics {
+  /** The registry every Spillway metric lives on (never prom-client's global one). */
+  readonly registry: Registry;
+  /** Updates the metrics from pipeline events; cheap, never throws on well-formed events. */
+  readonly sink: EventSink;
+  /** Serves the Prometheus text exposition (GET or HEAD; 405 otherwise). Mounted at /metrics. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Reports whether the shared state store is degraded (spillway_state_store_degraded 1/0). */
+  setStateStoreDegraded(degraded: boolean): void;
+}
+
+const circuitStateValue: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+type CounterChild = Counter.Internal;
+type GaugeChild = Gauge.Internal<string>;
+type HistogramChild = Histogram.Internal<string>;
+
+function counters(depth: number, counter: Counter): ChildCache<CounterChild> {
+  return new ChildCache(depth, (values) => counter.labels(...values));
+}
+function gauges(depth: number, gauge: Gauge): ChildCache<GaugeChild> {
+  return new ChildCache(depth, (values) => gauge.labels(...values));
+}
+function histograms(depth: number, histogram: Histogram): ChildCache<HistogramChild> {
+  return new ChildCache(depth, (values) => histogram.labels(...values));
+}
+
+/** Builds the Spillway metrics: a private registry, the event sink that feeds it, and the /metrics handler. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const instruments = createMetricInstruments(registry);
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const sink = createMetricsSink(instruments);
+  for (const deployment of options.deployments ?? []) instruments.circuitState.labels(deployment).set(0);
+  instruments.stateStoreDegraded.set(0);
+  return {
+    registry,
+    sink,
+    async handle(req, res) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+        return;
+      }
+      try {
+        const body = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${message}\n`);
+      }
+    },
+    setStateStoreDegraded(degraded) {
+      instruments.stateStoreDegraded.set(degraded ? 1 : 0);
+    },
+  };
+}
+
+function createMetricsSink(m: MetricInstruments): EventSink {
+  const requests = counters(6, m.requests);
+  const requestErrors = counters(3, m.requestErrors);
+  const inFlightByGroup = gauges(1, m.inFlight);
+  const requestDuration = histograms(3, m.requestDuration);
+  const timeToFirstToken = histograms(2, m.timeToFirstToken);
+  const timeToLastToken = histograms(2, m.timeToLastToken);
+  const overhead = histograms(2, m.overhead);
+  const attempts = counters(6, m.attempts);
+  const attemptDuration = histograms(4, m.attemptDuration);
+  const upstreamFirstToken = histograms(3, m.upstreamFirstToken);
+  const fallbacks = counters(3, m.fallbacks);
+  const retries = counters(3, m.retries);
+  const retryDenials = counters(2, m.retryDenials);
+  const rateLimited = counters(4, m.rateLimited);
+  const circuitState = gauges(1, m.circuitState);
+  const circuitTransitions = counters(3, m.circuitTransitions);
+  const cooldowns = counters(2, m.cooldowns);
+  const inputTokens = counters(3, m.inputTokens);
+  const outputTokens = counters(3, m.outputTokens);
+  const cacheReadTokens = counters(3, m.cacheReadTokens);
+  const cacheWriteTokens = counters(3, m.cacheWriteTokens);
+  const costUsd = counters(3, m.costUsd);
+  /** The in-flight child each started request incremented, so only started requests decrement. */
+  const inFlight = new Map<string, GaugeChild>();
+
+  function requestFinished(event: RequestFinished): void {
+    const started = inFlight.get(event.requestId);
+    if (started !== undefined) {
+      started.dec();
+      inFlight.delete(event.requestId);
+    }
+    const failed = event.errorCode !== undefined;
+    const stream = event.stream ? 'true' : 'false';
+    requests
+      .get(
+        event.tenant,
+        event.requestedGroup,
+        event.endpoint,
+        stream,
+        statusClassLabel(event.status),
+        failed ? 'error' : 'success',
+      )
+      .inc();
+    if (failed) requestErrors.get(event.tenant, event.requestedGroup, errorCodeLabel(event.errorCode)).inc();
+    const group = event.target?.group ?? event.requestedGroup;
+    const deployment = event.target?.deployment ?? NOT_APPLICABLE;
+    requestDuration.get(group, deployment, stream).observe(event.latencyMs / 1000);
+    overhead.get(event.endpoint, stream).observe(event.overheadMs / 1000);
+    if (!failed) {
+      if (event.firstTokenMs !== undefined)
+        timeToFirstToken.get(group, deployment).observe(event.firstTokenMs / 1000);
+      timeToLastToken.get(group, deployment).observe(event.latencyMs / 1000);
+    }
+    if (event.inputTokens > 0) inputTokens.get(event.tenant, group, deployment).inc(event.inputTokens);
+    if (event.outputTokens > 0) outputTokens.get(event.tenant, group, deployment).inc(event.outputTokens);
+    if (event.cacheReadInputTokens > 0)
+      cacheReadTokens.get(event.tenant, group, deployment).inc(event.cacheReadInputTokens);
+    if (event.cacheWriteInputTokens > 0)
+      cacheWriteTokens.get(event.tenant, group, deployment).inc(event.cacheWriteInputTokens);
+    if (event.costUsd !== undefined && event.costUsd > 0)
+      costUsd.get(event.tenant, group, deployment).inc(event.costUsd);
+  }
+
+  function handle(event: GatewayEvent): void {
+    switch (event.type) {
+      case 'request-started': {
+        const child = inFlightByGroup.get(event.group);
+        child.inc();
+        inFlight.set(event.requestId, child);
+        return;
+      }
+      case 'request-finished':
+        requestFinished(event);
+        return;
+      case 'attempt-finished': {
+        const t = event.target;
+        const errorCode =
+          event.outcome === 'success' ? errorCodeLabel(undefined) : errorCodeLabel(event.errorCode);
+        attempts.get(t.group, t.deployment, t.provider, t.region, event.outcome, errorCode).inc();
+        attemptDuration
+          .get(t.deployment, t.provider, t.region, event.outcome)
+          .observe(event.durationMs / 1000);
+        if (event.outcome === 'success' && event.firstTokenMs !== undefined) {
+          upstreamFirstToken.get(t.deployment, t.provider, t.region).observe(event.firstTokenMs / 1000);
+        }
+        return;
+      }
+      case 'retry-scheduled':
+        retries.get(event.group, event.fromDeployment, errorCodeLabel(event.errorCode)).inc();
+        return;
+      case 'retry-denied':
+        retryDenials.get(event.group, event.reason).inc();
+        return;
+      case 'fallback-taken':
+        fallbacks.get(event.fromGroup, event.toGroup, errorCodeLabel(event.errorCode)).inc();
+        return;
+      case 'rate-limited':
+        rateLimited.get(event.scope, event.limit, event.tenant, event.deployment ?? NOT_APPLICABLE).inc();
+        return;
+      case 'circuit-changed':
+        circuitState.get(event.deployment).set(circuitStateValue[event.to]);
+        circuitTransitions.get(event.deployment, event.from, event.to).inc();
+        return;
+      case 'cooldown-started':
+        cooldowns.get(event.deployment, errorCodeLabel(event.errorCode)).inc();
+        return;
+    }
+  }
+
+  return {
+    emit(event) {
+      try {
+        handle(event);
+      } catch {
+        // a malformed event must not reach the request path; the metric simply misses it
+      }
+    },
+  };
+}
