@@ -1,0 +1,101 @@
+import type { Dispatcher } from 'undici';
+import type { CallContext, ChatModel } from '../../core/chat-model.ts';
+import type { ChatRequest } from '../../core/chat-request.ts';
+import type { ChatResponse } from '../../core/chat-response.ts';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import type { OpenAIProviderConfig } from '../../config/schema.ts';
+import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
+import { readSseMessages } from '../shared/read-sse-messages.ts';
+import type { SharedPools } from '../shared/upstream-pool.ts';
+import { classifyOpenAIErrorResponse } from './openai-errors.ts';
+import {
+  fromOpenAIEmbeddingResponse,
+  openAIEmbeddingResponseSchema,
+  toOpenAIEmbeddingRequest,
+} from './openai-embeddings.ts';
+import { toOpenAIRequest, type MaxTokensField } from './openai-request.ts';
+import { fromOpenAIResponse, openAIChatResponseSchema } from './openai-response.ts';
+import { OpenAIStreamDecoder } from './openai-stream-decoder.ts';
+
+export interface OpenAIChatModelOptions {
+  /** The provider's key in the config file, used in error messages. */
+  readonly providerName: string;
+  readonly config: OpenAIProviderConfig;
+  /** The upstream model id sent as `model`. */
+  readonly modelId: string;
+  /** A dispatcher owned by the caller (never closed here); default: the shared pool of the base URL's origin. */
+  readonly pool?: Dispatcher | undefined;
+  /** Where to lease the shared pool when no `pool` is given (default: the process-wide pools). */
+  readonly pools?: SharedPools | undefined;
+  /**
+   * Field of the output token limit. Default `max_tokens`, which OpenAI still accepts for chat
+   * models and every OpenAI-compatible server knows; `max_completion_tokens` for OpenAI reasoning models.
+   */
+  readonly maxTokensField?: MaxTokensField | undefined;
+  /** For HTTP-date Retry-After values (default: the system clock). */
+  readonly clock?: Clock | undefined;
+}
+
+/** A ChatModel for the OpenAI Chat Completions API and OpenAI-compatible servers (protocols.md §2). */
+export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatModel {
+  const { config, modelId } = options;
+  const clock = options.clock ?? systemClock;
+  const upstream = `openai provider "${options.providerName}"`;
+  const maxTokensField = options.maxTokensField ?? config.max_tokens_field ?? 'max_tokens';
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (config.api_key !== undefined && config.api_key.length > 0)
+    headers['authorization'] = `Bearer ${config.api_key}`;
+  // Configured headers last: an OpenAI-compatible server may want its own auth header instead.
+  if (config.headers !== undefined)
+    for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
+  const client = new JsonUpstreamClient({
+    baseUrl: config.base_url,
+    upstream,
+    headers,
+    // OpenAI's documented header for a caller-supplied request id; other servers ignore it.
+    requestIdHeader: 'x-client-request-id',
+    classifyError: (status, responseHeaders, body) =>
+      classifyOpenAIErrorResponse(status, responseHeaders, body, upstream, clock.now()),
+    dispatcher: options.pool,
+    pools: options.pools,
+  });
+
+  async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
+    const body = JSON.stringify(toOpenAIRequest(request, { modelId, stream: false, maxTokensField }));
+    const wire = await client.postJson('/chat/completions', body, openAIChatResponseSchema, context);
+    return fromOpenAIResponse(wire, modelId);
+  }
+
+  async function* stream(
+    request: ChatRequest,
+    context: CallContext,
+  ): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    const body = JSON.stringify(toOpenAIRequest(request, { modelId, stream: true, maxTokensField }));
+    const response = await client.post('/chat/completions', body, context);
+    const decoder = new OpenAIStreamDecoder(modelId, upstream);
+    for await (const message of readSseMessages(response.body, { signal: context.signal, upstream })) {
+      // Reading on after [DONE] lets the response end cleanly, so its socket goes back to the pool.
+      if (decoder.done) continue;
+      for (const event of decoder.decode(message.data)) yield event;
+    }
+    decoder.finish();
+  }
+
+  async function embed(request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> {
+    const body = JSON.stringify(toOpenAIEmbeddingRequest(request, modelId));
+    const wire = await client.postJson('/embeddings', body, openAIEmbeddingResponseSchema, context);
+    return fromOpenAIEmbeddingResponse(wire, request, modelId);
+  }
+
+  return {
+    providerType: 'openai',
+    modelId,
+    generate,
+    stream,
+    embed,
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { StopReason } from '../../core/chat-response.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { createId } from '../../core/ids.ts';
+import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
+import { classifyOpenAIStreamError } from './openai-errors.ts';
+import { fromOpenAIFinishReason, fromOpenAIUsage, openAIUsageSchema } from './openai-response.ts';
+
+const chunkSchema = z.object({
+  id: z.string().nullish(),
+  model: z.string().nullish(),
+  choices: z
+    .array(
+      z.object({
+        index: z.number().nullish(),
+        delta: z
+          .object({
+            content: z.string().nullish(),
+            refusal: z.string().nullish(),
+            tool_calls: z
+              .array(
+                z.object({
+                  index: z.number(),
+                  id: z.string().nullish(),
+                  function: z
+                    .object({ name: z.string().nullish(), arguments: z.string().nullish() })
+                    .nullish(),
+                }),
+              )
+              .nullish(),
+          })
+          .nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: openAIUsageSchema.nullish(),
+});
+
+type Chunk = z.infer<typeof chunkSchema>;
+type ChunkChoice = NonNullable<Chunk['choices']>[number];
+
+/**
+ * Turns the `data:` payloads of a Chat Completions stream into canonical events (stream-event.ts).
+ * Content blocks get canonical indexes in order of appearance: a text run is one block, each tool
+ * call (by its wire `index`) another; a new block closes the previous one. The `usage` event is held
+ * back until `[DONE]`, so a stream cut after the usage chunk still fails rather than looking complete.
+ */
+export class OpenAIStreamDecoder {
+  private readonly modelId: string;
+  private readonly upstream: string;
+  private started = false;
+  private nextIndex = 0;
+  /** The canonical index of the block being streamed, and whether it is text. */
+  private open: { readonly index: number; readonly text: boolean } | undefined;
+  /** Wire tool-call index → canonical block index. */
+  private readonly toolIndexes = new Map<number, number>();
+  private stopReason: StopReason | undefined;
+  private refused = false;
+  private usage: ChatStreamEvent | undefined;
+  private finished = false;
+
+  constructor(modelId: string, upstream: string) {
+    this.modelId = modelId;
+    this.upstream = upstream;
+  }
+
+  /** True once `[DONE]` arrived after the finish reason and usage: the stream is complete. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Decodes one SSE `data` payload; throws a classified GatewayError for errors and garbage. */
+  decode(data: string): ChatStreamEvent[] {
+    if (this.finished) return [];
+    if (data === '[DONE]') return this.end();
+    let value: unknown;
+    try {
+      value = JSON.parse(data);
+    } catch (error) {
+      throw badResponse(`${this.upstream} sent a stream chunk that is not JSON`, error);
+    }
+    if (typeof value === 'object' && value !== null && 'error' in value) {
+      throw classifyOpenAIStreamError(value, this.upstream);
+    }
+    const parsed = chunkSchema.safeParse(value);
+    if (!parsed.success) throw badResponse(`${this.upstream} sent a malformed stream chunk`, parsed.error);
+    const chunk = parsed.data;
+    const events: ChatStreamEvent[] = [];
+    if (!this.started) {
+      this.started = true;
+      events.push({
+        type: 'message_start',
+        id: chunk.id ?? createId('chatcmpl-'),
+        model: chunk.model ?? this.modelId,
+      });
+    }
+    const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
+    if (choice !== undefined && this.stopReason === undefined) this.choice(choice, events);
+    if (chunk.usage !== null && chunk.usage !== undefined && this.usage === undefined) {
+      this.usage = { type: 'usage', usage: fromOpenAIUsage(chunk.usage) };
+    }
+    return events;
+  }
+
+  /**
+   * The body ended. Throws `upstream_stream_interrupted` unless `[DONE]` arrived after a finish
+   * reason and usage.
+   */
+  finish(): void {
+    if (this.finished) return;
+    const missing =
+      this.stopReason === undefined ? 'a finish_reason' : this.usage === undefined ? 'usage' : '[DONE]';
+    throw streamInterrupted(`${this.upstream} stream ended without ${missing}`);
+  }
+
+  private end(): ChatStreamEvent[] {
+    if (this.stopReason === undefined)
+      throw streamInterrupted(`${this.upstream} stream sent [DONE] before a finish_reason`);
+    if (this.usage === undefined)
+      throw streamInterrupted(`${this.upstream} stream sent [DONE] without usage`);
+    this.finished = true;
+    return [this.usage];
+  }
+
+  private choice(choice: ChunkChoice, events: ChatStreamEvent[]): void {
+    const delta = choice.delta;
+    if (delta !== null && delta !== undefined) {
+      let text = delta.content;
+      if ((text === null || text === undefined || text.length === 0) && typeof delta.refusal === 'string') {
+        text = delta.refusal;
+        this.refused = true;
+      }
+      if (text !== null && text !== undefined && text.length > 0) {
+        const index = this.open?.text === true ? this.open.index : this.openBlock(true, events);
+        events.push({ type: 'text_delta', index, text });
+      }
+      for (const call of delta.tool_calls ?? []) {
+        let index = this.toolIndexes.get(call.index);
+        if (index === undefined) {
+          index = this.openBlock(false, events);
+          this.toolIndexes.set(call.index, index);
+          const name = call.function?.name ?? '';
+          events.push({ type: 'tool_call_start', index, id: call.id ?? createId('call_'), name });
+        }
+        const argumentsDelta = call.function?.arguments;
+        // A late delta for an earlier call (servers that interleave) keeps that call's own index.
+        if (argumentsDelta !== null && argumentsDelta !== undefined && argumentsDelta.length > 0) {
+          events.push({ type: 'tool_call_delta', index, argumentsDelta });
+        }
+      }
+    }
+    const reason = choice.finish_reason;
+    if (reason !== null && reason !== undefined) {
+      if (this.open !== undefined) events.push({ type: 'content_block_stop', index: this.open.index });
+      this.open = undefined;
+      this.stopReason = this.refused && reason === 'stop' ? 'content_filter' : fromOpenAIFinishReason(reason);
+      events.push({ type: 'message_stop', stopReason: this.stopReason });
+    }
+  }
+
+  private openBlock(text: boolean, events: ChatStreamEvent[]): number {
+    if (this.open !== undefined) events.push({ type: 'content_block_stop', index: this.open.index });
+    const index = this.nextIndex++;
+    this.open = { index, text };
+    return index;
+  }
+}
