@@ -6,8 +6,9 @@ const cacheControl = { cache_control: z.unknown().optional() };
 const textBlock = z.object({ type: z.literal('text'), text: z.string(), ...cacheControl });
 const imageBlock = z.object({
   type: z.literal('image'),
-  source: z.object(
-    { type: z.literal('base64'), media_type: z.string(), data: z.string() },
+  source: z.discriminatedUnion(
+    'type',
+    [z.object({ type: z.literal('base64'), media_type: z.string(), data: z.string() })],
     { error: 'only base64 image sources are supported' },
   ),
   ...cacheControl,

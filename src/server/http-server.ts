@@ -130,7 +130,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       inFlight.delete(res);
       if (!res.writableFinished) controller.abort(clientClosed());
       // The socket may now be idle: let a draining server close it.
-      if (draining) setImmediate(() => { server.closeIdleConnections(); });
+      if (draining)
+        setImmediate(() => {
+          server.closeIdleConnections();
+        });
     });
     if (draining) res.shouldKeepAlive = false;
 

@@ -11,20 +11,32 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    // A union of plain types ("string or array") reads better than zod's "Invalid input".
-    const expected = new Set<string>();
-    for (const branch of issue.errors) {
-      const first = branch[0];
-      if (branch.length === 1 && first?.code === 'invalid_type' && first.path.length === 0) {
-        expected.add(first.expected);
-      } else {
-        expected.clear();
-        break;
-      }
-    }
-    if (expected.size > 0) return `expected ${[...expected].join(' or ')}`;
+type Issue = z.core.$ZodIssue;
+
+function isRootTypeMismatch(branch: readonly Issue[]): boolean {
+  const first = branch[0];
+  return branch.length === 1 && first?.code === 'invalid_type' && first.path.length === 0;
+}
+
+/**
+ * The issue a client should read: for a union whose input had the right shape for one branch but
+ * failed deeper inside it, that deeper issue (with its full path); otherwise the issue itself.
+ */
+function innermostIssue(issue: Issue, path: readonly PropertyKey[]): { issue: Issue; path: PropertyKey[] } {
+  const full = [...path, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { issue, path: full };
+  const deeper = issue.errors.find((branch) => !isRootTypeMismatch(branch));
+  const inner = deeper?.[0];
+  return inner === undefined ? { issue, path: full } : innermostIssue(inner, full);
+}
+
+function describeIssue(issue: Issue): string {
+  if (issue.code === 'invalid_union' && issue.errors.length > 0 && issue.errors.every(isRootTypeMismatch)) {
+    // A union of plain types reads better as "expected string or array" than zod's "Invalid input".
+    const expected = new Set(
+      issue.errors.map((branch) => (branch[0] as z.core.$ZodIssueInvalidType).expected),
+    );
+    return `expected ${[...expected].join(' or ')}`;
   }
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
     return `missing required parameter (expected ${issue.expected})`;
@@ -37,10 +49,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * `messages[0].content: expected string or array` with `param: "messages[0].content"`.
  */
 export function validationError(error: z.ZodError): GatewayError {
-  const issue = error.issues[0];
-  if (issue === undefined)
+  const first = error.issues[0];
+  if (first === undefined)
     return new GatewayError('invalid request', { code: 'invalid_request', status: 400 });
-  const param = formatPath(issue.path);
+  const { issue, path } = innermostIssue(first, []);
+  const param = formatPath(path);
   const description = describeIssue(issue);
   const message = param === '' ? description : `${param}: ${description}`;
   return new GatewayError(message, {

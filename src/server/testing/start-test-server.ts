@@ -1,0 +1,27 @@
+import { pino } from 'pino';
+import type { Clock } from '../../core/clock.ts';
+import { createHttpServer, type ExtraRoute, type HttpServer } from '../http-server.ts';
+import { EchoGateway } from './echo-gateway.ts';
+
+export interface TestServer {
+  readonly gateway: EchoGateway;
+  readonly edge: HttpServer;
+  /** http://127.0.0.1:<port> */
+  readonly origin: string;
+}
+
+/** Starts the edge on a free loopback port in front of an EchoGateway. */
+export async function startTestServer(
+  options: { maxBodyBytes?: number; clock?: Clock; routes?: ExtraRoute[] } = {},
+): Promise<TestServer> {
+  const gateway = new EchoGateway();
+  const edge = createHttpServer({
+    gateway,
+    logger: pino({ level: 'silent' }),
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    clock: options.clock,
+    routes: options.routes,
+  });
+  const { port } = await edge.listen(0, '127.0.0.1');
+  return { gateway, edge, origin: `http://127.0.0.1:${port}` };
+}
