@@ -31,11 +31,20 @@ export class MemoryStateStore implements StateStore {
   private readonly values = new Map<string, Entry>();
   /** Bucket start → counters, per windowed key. */
   private readonly windows = new Map<string, Map<number, Record<string, number>>>();
+  /** Last window length used per windowed key, so the sweeper can drop idle keys. */
+  private readonly windowLengths = new Map<string, number>();
   private readonly bus = new EventEmitter();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(clock: Clock = systemClock) {
+  /** Called when a subscriber throws (the error is not the publisher's). */
+  private readonly onSubscriberError: (error: unknown, channel: string) => void;
+
+  constructor(
+    clock: Clock = systemClock,
+    onSubscriberError: (error: unknown, channel: string) => void = () => undefined,
+  ) {
     this.clock = clock;
+    this.onSubscriberError = onSubscriberError;
     this.bus.setMaxListeners(0);
     this.sweeper = setInterval(() => {
       this.sweep();
@@ -151,6 +160,7 @@ export class MemoryStateStore implements StateStore {
     const bucketMs = windowMs / bucketsPerWindow;
     const start = Math.floor(now / bucketMs) * bucketMs;
     const buckets = this.bucketsOf(key);
+    this.windowLengths.set(key, windowMs);
     const counters = buckets.get(start) ?? {};
     for (const [name, value] of Object.entries(increments)) counters[name] = (counters[name] ?? 0) + value;
     buckets.set(start, counters);
@@ -212,9 +222,17 @@ export class MemoryStateStore implements StateStore {
   }
 
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
-    this.bus.on(channel, handler);
+    // A subscriber that throws must neither fail the publisher nor starve the other subscribers.
+    const guarded = (message: string): void => {
+      try {
+        handler(message);
+      } catch (error) {
+        this.onSubscriberError(error, channel);
+      }
+    };
+    this.bus.on(channel, guarded);
     return Promise.resolve(() => {
-      this.bus.off(channel, handler);
+      this.bus.off(channel, guarded);
       return Promise.resolve();
     });
   }
@@ -226,6 +244,13 @@ export class MemoryStateStore implements StateStore {
     for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
     for (const [key] of this.leases) {
       if (this.liveLeases(key, now).size === 0) this.leases.delete(key);
+    }
+    for (const [key, buckets] of this.windows) {
+      this.sumWindow(buckets, this.windowLengths.get(key) ?? 0, now);
+      if (buckets.size === 0) {
+        this.windows.delete(key);
+        this.windowLengths.delete(key);
+      }
     }
   }
 

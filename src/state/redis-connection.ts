@@ -1,0 +1,158 @@
+import { Cluster, Redis } from 'ioredis';
+import { GatewayError } from '../errors/gateway-error.ts';
+
+/** One Redis (or Sentinel) node address. */
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Where Redis is, parsed from `state.redis_url`. URL convention:
+ *
+ * - `redis://[user[:password]@]host[:port][/db]`, `rediss://...` (TLS): one server.
+ * - `redis+cluster://[user[:password]@]host1:port1,host2:port2` (or `rediss+cluster://`): Redis
+ *   Cluster, the hosts are seed nodes.
+ * - `redis+sentinel://[user[:password]@]host1:26379,host2:26379/masterName[/db][?sentinel_password=x]`
+ *   (or `rediss+sentinel://`): the master named `masterName`, found through the sentinels; the
+ *   credentials are the master's.
+ */
+export type RedisTarget =
+  | { readonly kind: 'standalone'; readonly url: string }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly RedisNode[];
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly RedisNode[];
+      readonly masterName: string;
+      readonly db: number;
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly sentinelPassword: string | undefined;
+      readonly tls: boolean;
+    };
+
+/** A connected client: a single server (also through Sentinel) or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+const urlPattern =
+  /^(redis|rediss)(?:\+(cluster|sentinel))?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)(\/[^?]*)?(?:\?(.*))?$/;
+
+function invalidUrl(url: string, why: string): GatewayError {
+  return new GatewayError(`invalid state.redis_url ${redact(url)}: ${why}`, {
+    code: 'invalid_request',
+    status: 500,
+    param: 'state.redis_url',
+  });
+}
+
+/** The URL with its password replaced by `***`, for logs and errors. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+function parseNodes(url: string, hosts: string, defaultPort: number): RedisNode[] {
+  return hosts.split(',').map((part) => {
+    const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(part.trim());
+    if (match === null) throw invalidUrl(url, `bad host "${part}"`);
+    const host = match[1] ?? match[2] ?? '';
+    const port = match[3] === undefined ? defaultPort : Number(match[3]);
+    if (port < 1 || port > 65_535) throw invalidUrl(url, `bad port in "${part}"`);
+    return { host, port };
+  });
+}
+
+function decode(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : decodeURIComponent(value);
+}
+
+/** Parses a Redis URL (see RedisTarget for the forms); throws a GatewayError naming the config path. */
+export function parseRedisUrl(url: string): RedisTarget {
+  const match = urlPattern.exec(url.trim());
+  if (match === null)
+    throw invalidUrl(url, 'expected redis://, rediss://, redis+cluster:// or redis+sentinel://');
+  const [, scheme, mode, user, password, hosts = '', path = '', query = ''] = match;
+  const tls = scheme === 'rediss';
+  if (mode === undefined) {
+    if (hosts.includes(','))
+      throw invalidUrl(url, 'several hosts need redis+cluster:// or redis+sentinel://');
+    return { kind: 'standalone', url: url.trim() };
+  }
+  if (mode === 'cluster') {
+    if (path !== '' && path !== '/') throw invalidUrl(url, 'a cluster URL has no database path');
+    return {
+      kind: 'cluster',
+      nodes: parseNodes(url, hosts, 6379),
+      username: decode(user),
+      password: decode(password),
+      tls,
+    };
+  }
+  const segments = path.split('/').filter((segment) => segment !== '');
+  const [masterName, dbText] = segments;
+  if (masterName === undefined || segments.length > 2) {
+    throw invalidUrl(url, 'a sentinel URL names the master: redis+sentinel://host:26379/masterName[/db]');
+  }
+  const db = dbText === undefined ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0) throw invalidUrl(url, `bad database "${dbText ?? ''}"`);
+  const params = new URLSearchParams(query);
+  return {
+    kind: 'sentinel',
+    sentinels: parseNodes(url, hosts, 26_379),
+    masterName: decodeURIComponent(masterName),
+    db,
+    username: decode(user),
+    password: decode(password),
+    sentinelPassword: params.get('sentinel_password') ?? undefined,
+    tls,
+  };
+}
+
+/** The connection settings RedisStateStore chooses (the rest come from the URL). */
+export interface RedisConnectionSettings {
+  /** Queue commands while disconnected (false: fail them at once). */
+  readonly enableOfflineQueue: boolean;
+  /** Resends of a command after a reconnect before it fails (null: forever). */
+  readonly maxRetriesPerRequest: number | null;
+  /** Milliseconds before a connection attempt gives up (ioredis then retries with backoff). */
+  readonly connectTimeout: number;
+}
+
+/**
+ * Creates the ioredis client for a target. The settings apply to every connection (for a Cluster,
+ * to each node's connection; offline queueing is set on the Cluster itself).
+ */
+export function createRedisClient(target: RedisTarget, options: RedisConnectionSettings): RedisClient {
+  switch (target.kind) {
+    case 'standalone':
+      return new Redis(target.url, options);
+    case 'cluster': {
+      const { enableOfflineQueue, ...nodeOptions } = options;
+      return new Cluster([...target.nodes], {
+        enableOfflineQueue,
+        redisOptions: {
+          ...nodeOptions,
+          ...(target.username === undefined ? {} : { username: target.username }),
+          ...(target.password === undefined ? {} : { password: target.password }),
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      });
+    }
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: [...target.sentinels],
+        name: target.masterName,
+        db: target.db,
+        ...(target.username === undefined ? {} : { username: target.username }),
+        ...(target.password === undefined ? {} : { password: target.password }),
+        ...(target.sentinelPassword === undefined ? {} : { sentinelPassword: target.sentinelPassword }),
+        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+      });
+  }
+}

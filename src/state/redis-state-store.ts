@@ -1,0 +1,289 @@
+import { once } from 'node:events';
+import { Cluster } from 'ioredis';
+import { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import { createRedisClient, parseRedisUrl, redact } from './redis-connection.ts';
+import type { RedisClient } from './redis-connection.ts';
+import { RedisScript } from './redis-script.ts';
+import * as scripts from './redis-scripts.ts';
+import { RedisSubscriptions, closeClient } from './redis-subscriptions.ts';
+import { silentStateLogger } from './state-logger.ts';
+import type { StateLogger } from './state-logger.ts';
+import type {
+  LimitState,
+  RateLimit,
+  ReserveRequest,
+  ReserveResult,
+  StateStore,
+  WindowCounts,
+} from './state-store.ts';
+
+export interface RedisStateStoreOptions {
+  /** `state.redis_url`: redis://, rediss://, redis+cluster://, redis+sentinel:// (see parseRedisUrl). */
+  readonly url: string;
+  /**
+   * Prefix of every key and channel (default `spillway:`). Keys are `{prefix}kind:key`: the prefix,
+   * without its trailing colon, is the Cluster hash tag, so every key of one deployment shares one
+   * slot and any multi-key script works on Cluster (docs/decisions/0004).
+   */
+  readonly prefix?: string;
+  /**
+   * Where `now` comes from. Omit in production: the scripts then read the Redis server's TIME, one
+   * clock for every replica. Tests inject a fake clock.
+   */
+  readonly clock?: Clock;
+  /** Gives up a connection attempt after this long (default 2000 ms); ioredis then retries. */
+  readonly connectTimeoutMs?: number;
+  readonly logger?: StateLogger;
+}
+
+const reserveReply = z.array(z.number());
+const stringPairsReply = z.array(z.string());
+const valuesReply = z.array(z.string().nullable());
+
+const compiled = {
+  reserve: new RedisScript(scripts.reserveScript),
+  adjustRate: new RedisScript(scripts.adjustRateScript),
+  release: new RedisScript(scripts.releaseScript),
+  window: new RedisScript(scripts.windowScript),
+  get: new RedisScript(scripts.getScript),
+  set: new RedisScript(scripts.setScript),
+  compareAndSet: new RedisScript(scripts.compareAndSetScript),
+  delete: new RedisScript(scripts.deleteScript),
+  scan: new RedisScript(scripts.scanScript),
+};
+
+/** A Redis failure, classified: the state store is unavailable (ResilientStateStore answers locally). */
+function unavailable(operation: string, error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatewayError(`state store unavailable (${operation}): ${message}`, {
+    code: 'internal_error',
+    status: 503,
+    retryable: true,
+    cause: error,
+  });
+}
+
+function pairsToRecord(pairs: readonly string[], parse: (value: string) => number): WindowCounts;
+function pairsToRecord(pairs: readonly string[]): Record<string, string>;
+function pairsToRecord(
+  pairs: readonly string[],
+  parse?: (value: string) => number,
+): Record<string, string | number> {
+  const record: Record<string, string | number> = {};
+  for (let index = 0; index + 1 < pairs.length; index += 2) {
+    const name = pairs[index] ?? '';
+    const value = pairs[index + 1] ?? '';
+    record[name] = parse === undefined ? value : parse(value);
+  }
+  return record;
+}
+
+/**
+ * The StateStore on Redis (standalone, Sentinel or Cluster): every operation is one Lua script, one
+ * round trip, atomic across replicas. Every key carries an expiry, so nothing grows without bound.
+ * Commands fail fast while disconnected (no offline queue): the caller (ResilientStateStore) decides
+ * what to do, and a late command never replays after the caller gave up on it.
+ */
+export class RedisStateStore implements StateStore {
+  private readonly client: RedisClient;
+  private readonly tag: string;
+  private readonly channelPrefix: string;
+  private readonly clock: Clock | undefined;
+  private readonly logger: StateLogger;
+  private subscriptions: RedisSubscriptions | undefined;
+
+  constructor(options: RedisStateStoreOptions) {
+    const prefix = options.prefix ?? 'spillway:';
+    if (/[{}]/.test(prefix) || prefix === '')
+      throw new Error('RedisStateStore: prefix must be non-empty, without braces');
+    this.tag = `{${prefix.replace(/:$/, '')}}:`;
+    this.channelPrefix = prefix;
+    this.clock = options.clock;
+    this.logger = options.logger ?? silentStateLogger;
+    this.client = createRedisClient(parseRedisUrl(options.url), {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 2000,
+    });
+    const url = redact(options.url);
+    this.client.on('error', (error: unknown) => {
+      // ioredis emits every failed (re)connect; the ResilientStateStore logs the transitions.
+      this.logger.error({ err: error, url }, 'state store: redis connection error');
+    });
+  }
+
+  /** Resolves once connected (for tests and startup checks); rejects after `timeoutMs`. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await once(this.client, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** One PING; rejects when Redis does not answer. The ResilientStateStore's health probe. */
+  async ping(): Promise<void> {
+    try {
+      await this.client.ping();
+    } catch (error) {
+      throw unavailable('ping', error);
+    }
+  }
+
+  private now(): number {
+    return this.clock?.now() ?? -1;
+  }
+
+  private key(kind: string, key: string): string {
+    return `${this.tag}${kind}:${key}`;
+  }
+
+  private async run(
+    operation: string,
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await script.run(this.client, keys, [this.now(), ...args]);
+    } catch (error) {
+      throw unavailable(operation, error);
+    }
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const keys = [
+      ...request.rates.map((rate) => this.key('rate', rate.key)),
+      ...request.concurrency.map((limit) => this.key('lease', limit.key)),
+    ];
+    const args: (string | number)[] = [request.rates.length, request.leaseId, request.leaseTtlMs];
+    for (const rate of request.rates) args.push(rate.limit, rate.windowMs, rate.cost);
+    for (const limit of request.concurrency) args.push(limit.limit);
+    const reply = reserveReply.parse(await this.run('reserve', compiled.reserve, keys, args));
+    const [rejectedIndex = 0, retryAfterMs = 0] = reply;
+    const limits = [...request.rates, ...request.concurrency];
+    const states: LimitState[] = limits.map((limit, index) => ({
+      key: limit.key,
+      limit: limit.limit,
+      remaining: reply[2 + index * 2] ?? 0,
+      resetMs: reply[3 + index * 2] ?? 0,
+    }));
+    if (rejectedIndex === 0) return { granted: true, states };
+    return {
+      granted: false,
+      rejectedKey: limits[rejectedIndex - 1]?.key ?? '',
+      retryAfterMs: retryAfterMs < 0 ? Infinity : retryAfterMs,
+      states,
+    };
+  }
+
+  async adjustRate(rate: RateLimit): Promise<void> {
+    await this.run(
+      'adjustRate',
+      compiled.adjustRate,
+      [this.key('rate', rate.key)],
+      [rate.limit, rate.windowMs, rate.cost],
+    );
+  }
+
+  async release(concurrencyKeys: readonly string[], leaseId: string): Promise<void> {
+    if (concurrencyKeys.length === 0) return;
+    const keys = concurrencyKeys.map((key) => this.key('lease', key));
+    await this.run('release', compiled.release, keys, [leaseId]);
+  }
+
+  async incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {
+    const args: (string | number)[] = [windowMs];
+    for (const [name, value] of Object.entries(increments)) args.push(name, value);
+    const reply = await this.run('incrementWindow', compiled.window, [this.key('window', key)], args);
+    return pairsToRecord(stringPairsReply.parse(reply), Number);
+  }
+
+  async readWindow(key: string, windowMs: number): Promise<WindowCounts> {
+    const reply = await this.run('readWindow', compiled.window, [this.key('window', key)], [windowMs]);
+    return pairsToRecord(stringPairsReply.parse(reply), Number);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const [value] = await this.getMany([key]);
+    return value;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (keys.length === 0) return [];
+    const reply = await this.run(
+      'get',
+      compiled.get,
+      keys.map((key) => this.key('kv', key)),
+      [],
+    );
+    return valuesReply.parse(reply).map((value) => value ?? undefined);
+  }
+
+  private valueKeys(key: string): string[] {
+    return [this.key('kv', key), this.key('kv-index', 'expiry'), this.key('kv-index', 'name')];
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0) return this.delete(key);
+    await this.run('set', compiled.set, this.valueKeys(key), [checkedTtl(ttlMs), value, key]);
+  }
+
+  async compareAndSet(
+    key: string,
+    expected: string | undefined,
+    value: string,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const args = [checkedTtl(ttlMs), value, key, expected === undefined ? '0' : '1', expected ?? ''];
+    const reply = await this.run('compareAndSet', compiled.compareAndSet, this.valueKeys(key), args);
+    return reply === 1;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run('delete', compiled.delete, this.valueKeys(key), [key]);
+  }
+
+  async scan(prefix: string): Promise<Record<string, string>> {
+    const keys = [this.key('kv-index', 'expiry'), this.key('kv-index', 'name')];
+    const reply = await this.run('scan', compiled.scan, keys, [prefix, this.key('kv', '')]);
+    return pairsToRecord(stringPairsReply.parse(reply));
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    try {
+      await this.client.publish(this.channelPrefix + channel, message);
+    } catch (error) {
+      throw unavailable('publish', error);
+    }
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+    this.subscriptions ??= new RedisSubscriptions(this.subscriberConnection(), this.logger);
+    return this.subscriptions.add(this.channelPrefix + channel, handler);
+  }
+
+  /** A second connection for SUBSCRIBE; unlike commands, subscriptions queue until connected. */
+  private subscriberConnection(): RedisClient {
+    if (this.client instanceof Cluster) return this.client.duplicate(undefined, { enableOfflineQueue: true });
+    const connection = this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    connection.on('error', () => undefined); // reported by the command connection already
+    return connection;
+  }
+
+  async close(): Promise<void> {
+    await this.subscriptions?.close();
+    await closeClient(this.client);
+  }
+}
+
+/** Redis PX takes whole, finite milliseconds; reject what would otherwise fail inside a script. */
+function checkedTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new GatewayError(`state store: ttlMs must be a positive finite number, got ${ttlMs}`, {
+      code: 'internal_error',
+      status: 500,
+    });
+  }
+  return ttlMs;
+}
