@@ -157,7 +157,7 @@ export class EchoGateway implements Gateway {
     this.lastRequest = request;
     if (request.model === 'hang') {
       await new Promise<never>((_, reject) => {
-        context.signal.addEventListener('abort', () => reject(context.signal.reason as Error));
+        context.signal.addEventListener('abort', () => { reject(context.signal.reason as Error); });
       });
     }
     return {
