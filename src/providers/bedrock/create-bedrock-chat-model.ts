@@ -64,7 +64,13 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
         throw badResponse(`bedrock: ConverseStream answered with content-type ${String(contentType)}`);
       }
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        for (const message of framer.push(chunk)) yield* mapper.map(message);
+        for (const message of framer.push(chunk)) {
+          for (const event of mapper.map(message)) {
+            // Frames already received are not delivered once the caller has given up.
+            if (signal.aborted) throw abortedError(signal);
+            yield event;
+          }
+        }
       }
     } catch (error) {
       throw midStreamError(error, signal);
