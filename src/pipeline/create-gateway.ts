@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import type { ChatModel } from '../core/chat-model.ts';
+import type { ChatRequest } from '../core/chat-request.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EmbeddingRequest } from '../core/embedding.ts';
+import type { EventSink } from '../core/gateway-events.ts';
+import type { Principal } from '../core/principal.ts';
+import type { DeploymentConfig, ProviderConfig, SpillwayConfig } from '../config/schema.ts';
+import { DeploymentLimiter } from '../limits/deployment-limiter.ts';
+import { TenantLimiter } from '../limits/tenant-limiter.ts';
+import { CircuitBreaker } from '../policies/circuit-breaker.ts';
+import { Cooldowns } from '../policies/cooldown.ts';
+import { RetryBudget } from '../policies/retry-budget.ts';
+import { DeploymentStats } from '../routing/deployment-stats.ts';
+import { ModelRegistry } from '../routing/model-registry.ts';
+import { RoutingGenerations } from '../routing/routing-generations.ts';
+import { buildRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { Authenticator, BudgetChecker } from './authenticator.ts';
+import type { ExecutionServices } from './execution-services.ts';
+import type { ChatResult, EmbedResult, Gateway, ModelInfo, RequestContext, StreamResult } from './gateway.ts';
+import { RequestPipeline } from './request-pipeline.ts';
+
+/** What the gateway is built from; main.ts wires the real adapters, stores and governance. */
+export interface GatewayDependencies {
+  readonly config: SpillwayConfig;
+  /** Creates the adapter of one deployment (called at start and for deployments a reload changes). */
+  readonly createChatModel: (target: {
+    providerName: string;
+    provider: ProviderConfig;
+    deployment: DeploymentConfig;
+  }) => ChatModel;
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  readonly authenticator: Authenticator;
+  readonly budget: BudgetChecker;
+  readonly logger: Logger;
+  /** Uniform in [0, 1); default Math.random (tests inject a seeded one). */
+  readonly random?: (() => number) | undefined;
+}
+
+/** The Gateway plus its lifecycle. */
+export interface SpillwayGateway extends Gateway {
+  /**
+   * Hot reload: new requests use the new routing table; in-flight ones finish on theirs. Breaker,
+   * cooldown, limit and statistics state is keyed by deployment id and survives. Throws (and keeps
+   * the old table) when the config cannot be routed.
+   */
+  applyConfig(config: SpillwayConfig): void;
+  /** Closes every chat model. The state store belongs to the caller. */
+  close(): Promise<void>;
+}
+
+/** Builds the gateway: authenticate → admit → plan → execute → account (request-pipeline.ts). */
+export function createGateway(deps: GatewayDependencies): SpillwayGateway {
+  const { state, clock, events, logger } = deps;
+  const services: ExecutionServices = {
+    state,
+    clock,
+    random: deps.random ?? Math.random,
+    events,
+    logger,
+    stats: new DeploymentStats(),
+    rotations: new Map(),
+    breaker: new CircuitBreaker(state, clock, events, logger),
+    cooldowns: new Cooldowns(state, clock, events, logger),
+    limiter: new DeploymentLimiter(state, logger),
+    retryBudget: new RetryBudget(state, logger),
+  };
+  const registry = new ModelRegistry(deps.createChatModel, logger);
+  const build = (config: SpillwayConfig): RoutingTable => {
+    const generation = registry.beginGeneration();
+    const table = buildRoutingTable(config, generation.modelFor);
+    generation.commit();
+    return table;
+  };
+  const closeRetired = (): void => {
+    registry.closeRetired().catch((error: unknown) => {
+      logger.warn({ err: error }, 'closing retired chat models failed');
+    });
+  };
+  const generations = new RoutingGenerations(build(deps.config), closeRetired);
+  const pipeline = new RequestPipeline({
+    services,
+    tenantLimiter: new TenantLimiter(state, logger, events),
+    budget: deps.budget,
+    generations,
+  });
+
+  return {
+    authenticate: (credential: string | undefined): Principal => deps.authenticator.authenticate(credential),
+    chat: (request: ChatRequest, context: RequestContext): Promise<ChatResult> =>
+      pipeline.chat(request, context),
+    streamChat: (request: ChatRequest, context: RequestContext): Promise<StreamResult> =>
+      pipeline.streamChat(request, context),
+    embed: (request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult> =>
+      pipeline.embed(request, context),
+    listModels: (principal: Principal): readonly ModelInfo[] => {
+      const table = generations.table;
+      const allowed = principal.allowedModels;
+      return table.groupNames
+        .filter((name) => allowed === undefined || allowed.includes(name))
+        .map((name) => ({ id: name, description: table.groups.get(name)?.description }));
+    },
+    isReady: () => true,
+    applyConfig: (config: SpillwayConfig): void => {
+      generations.swap(build(config));
+      logger.info({ groups: Object.keys(config.models).length }, 'routing table reloaded');
+    },
+    close: () => registry.close(),
+  };
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { EventSink, Target } from '../core/gateway-events.ts';
+import type { GatewayError } from '../errors/gateway-error.ts';
+import type { DeploymentLimiter } from '../limits/deployment-limiter.ts';
+import type { CircuitBreaker } from '../policies/circuit-breaker.ts';
+import type { Cooldowns } from '../policies/cooldown.ts';
+import type { RetryBudget } from '../policies/retry-budget.ts';
+import type { DeploymentStats } from '../routing/deployment-stats.ts';
+import type { GroupRoute, RoutingTable } from '../routing/routing-table.ts';
+import type { StateStore } from '../state/state-store.ts';
+
+/** The long-lived collaborators of request execution (one set per gateway; they survive reloads). */
+export interface ExecutionServices {
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly events: EventSink;
+  readonly logger: Logger;
+  readonly stats: DeploymentStats;
+  /** Round-robin positions per group. */
+  readonly rotations: Map<string, number>;
+  readonly breaker: CircuitBreaker;
+  readonly cooldowns: Cooldowns;
+  readonly limiter: DeploymentLimiter;
+  readonly retryBudget: RetryBudget;
+}
+
+/** One request as execution sees it. */
+export interface ExecutionRequest {
+  readonly requestId: string;
+  readonly tenant: string;
+  /** The client's signal: aborting it stops everything, no retries. */
+  readonly signal: AbortSignal;
+  readonly table: RoutingTable;
+  /** The requested group (after admission). */
+  readonly group: GroupRoute;
+  readonly promptTokens: number;
+  /** Output tokens expected (max tokens, or a default). */
+  readonly outputTokens: number;
+  /** Prompt plus the client's max tokens, checked against context windows. */
+  readonly contextTokens: number;
+  /** Tokens reserved against deployment tpm limits. */
+  readonly reservedTokens: number;
+  /** Epoch ms by which the whole request must be done (total timeout). */
+  readonly deadlineAt: number;
+  readonly timeoutMs: number;
+  readonly allowedRegions?: readonly string[] | undefined;
+  readonly requestedRegions?: readonly string[] | undefined;
+  /** Prefix of concurrency lease ids (each attempt appends its number). */
+  readonly leaseId: string;
+  readonly stream: boolean;
+}
+
+/** What a request's execution did, for accounting (mutated as it goes). */
+export interface ExecutionTally {
+  /** Upstream attempts made, failed ones included. */
+  attempts: number;
+  fallbacks: number;
+  /** Milliseconds spent in upstream attempts. */
+  upstreamMs: number;
+  /** Milliseconds spent sleeping before retries. */
+  waitedMs: number;
+  /** The deployment of the latest attempt. */
+  lastTarget: Target | undefined;
+  /** The latest failure (for the final error when nothing could serve). */
+  lastError: GatewayError | undefined;
+}
+
+/** A fresh tally. */
+export function createTally(): ExecutionTally {
+  return {
+    attempts: 0,
+    fallbacks: 0,
+    upstreamMs: 0,
+    waitedMs: 0,
+    lastTarget: undefined,
+    lastError: undefined,
+  };
+}

@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { CircuitState, EventSink } from '../core/gateway-events.ts';
+import type { CircuitBreakerConfig } from '../config/schema.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { formatBreaker, type BreakerSnapshot } from './deployment-health.ts';
+import type { DeploymentVerdict } from './deployment-verdict.ts';
+
+/** Breaker values outlive any window; a day bounds the garbage of removed deployments. */
+const breakerTtlMs = 86_400_000;
+
+/** Identifies a deployment's breaker. */
+export interface BreakerRef {
+  readonly deploymentId: string;
+  readonly breakerKey: string;
+}
+
+/**
+ * Circuit breakers per deployment, in the state store (shared by replicas). Closed: outcomes are
+ * counted over `window_s`; a failure ratio ≥ `failure_ratio` with ≥ `min_requests` opens it.
+ * Open: no traffic for `open_s`, then exactly one probe (claimed with compare-and-set) decides:
+ * success closes it (a new epoch, so old failures are forgotten), failure re-opens it.
+ */
+export class CircuitBreaker {
+  private readonly state: StateStore;
+  private readonly clock: Clock;
+  private readonly events: EventSink;
+  private readonly logger: Logger;
+
+  constructor(state: StateStore, clock: Clock, events: EventSink, logger: Logger) {
+    this.state = state;
+    this.clock = clock;
+    this.events = events;
+    this.logger = logger;
+  }
+
+  private changed(ref: BreakerRef, from: CircuitState, to: CircuitState): void {
+    this.events.emit({ type: 'circuit-changed', deployment: ref.deploymentId, from, to });
+    const log = to === 'open' ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
+    log({ deployment: ref.deploymentId, from, to }, 'circuit breaker changed');
+  }
+
+  /**
+   * Claims the single probe of an open breaker for `holdMs` (after which another may claim it).
+   * Returns the claimed value (pass it to `recordOutcome`), or undefined when another request won.
+   */
+  async claimProbe(ref: BreakerRef, snapshot: BreakerSnapshot, holdMs: number): Promise<string | undefined> {
+    const claimed = formatBreaker('half-open', snapshot.epoch, this.clock.now() + holdMs);
+    const won = await this.state.compareAndSet(ref.breakerKey, snapshot.raw, claimed, breakerTtlMs);
+    if (!won) return undefined;
+    this.changed(ref, snapshot.state, 'half-open');
+    return claimed;
+  }
+
+  /**
+   * Records an attempt's verdict. `probe` is the value returned by `claimProbe` when this attempt was
+   * the probe. Not awaited by the request path except where a transition is decided.
+   */
+  async recordOutcome(
+    ref: BreakerRef,
+    snapshot: BreakerSnapshot,
+    probe: string | undefined,
+    verdict: DeploymentVerdict,
+    config: CircuitBreakerConfig,
+  ): Promise<void> {
+    const now = this.clock.now();
+    if (probe !== undefined) {
+      if (verdict === 'success') {
+        if (
+          await this.state.compareAndSet(
+            ref.breakerKey,
+            probe,
+            formatBreaker('closed', snapshot.epoch + 1, 0),
+            breakerTtlMs,
+          )
+        ) {
+          this.changed(ref, 'half-open', 'closed');
+        }
+      } else if (verdict === 'failure') {
+        const reopened = formatBreaker('open', snapshot.epoch, now + config.open_s * 1000);
+        if (await this.state.compareAndSet(ref.breakerKey, probe, reopened, breakerTtlMs)) {
+          this.changed(ref, 'half-open', 'open');
+        }
+      } else {
+        // The probe learned nothing (client gone, bad request): let the next request probe at once.
+        await this.state.compareAndSet(
+          ref.breakerKey,
+          probe,
+          formatBreaker('open', snapshot.epoch, now),
+          breakerTtlMs,
+        );
+      }
+      return;
+    }
+    if (verdict === 'neutral' || snapshot.state !== 'closed') return;
+    const windowKey = `cbw:${ref.deploymentId}:${snapshot.epoch}`;
+    const windowMs = config.window_s * 1000;
+    const counts = await this.state.incrementWindow(
+      windowKey,
+      verdict === 'success' ? { ok: 1 } : { failed: 1 },
+      windowMs,
+    );
+    if (verdict === 'success') return;
+    const failed = counts.failed ?? 0;
+    const total = failed + (counts.ok ?? 0);
+    if (total < config.min_requests || failed / total < config.failure_ratio) return;
+    const opened = formatBreaker('open', snapshot.epoch, now + config.open_s * 1000);
+    if (await this.state.compareAndSet(ref.breakerKey, snapshot.raw, opened, breakerTtlMs)) {
+      this.changed(ref, 'closed', 'open');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/** Weight of a new sample in the decaying averages (higher: faster to react). */
+const sampleWeight = 0.3;
+
+interface Latency {
+  firstTokenMs: number;
+  perTokenMs: number;
+  hasPerToken: boolean;
+}
+
+/**
+ * Local statistics per deployment id for the routing strategies: requests in flight (least-busy)
+ * and decaying averages of time to first token and time per output token (latency). Keyed by
+ * deployment id, so they survive config reloads. Local to this replica by design: they steer
+ * choices, they do not enforce limits.
+ */
+export class DeploymentStats {
+  private readonly inFlight = new Map<string, number>();
+  private readonly latency = new Map<string, Latency>();
+
+  /** Requests this replica has in flight on the deployment. */
+  inFlightOf(deploymentId: string): number {
+    return this.inFlight.get(deploymentId) ?? 0;
+  }
+
+  /** Marks one more request in flight; call `finish` exactly once after. */
+  start(deploymentId: string): void {
+    this.inFlight.set(deploymentId, this.inFlightOf(deploymentId) + 1);
+  }
+
+  /** Marks a request done. */
+  finish(deploymentId: string): void {
+    this.inFlight.set(deploymentId, Math.max(0, this.inFlightOf(deploymentId) - 1));
+  }
+
+  /**
+   * Records a streamed answer: time to first event and the time per output token after it.
+   */
+  recordStream(deploymentId: string, firstTokenMs: number, totalMs: number, outputTokens: number): void {
+    const perToken = outputTokens > 0 ? Math.max(0, totalMs - firstTokenMs) / outputTokens : undefined;
+    this.record(deploymentId, firstTokenMs, perToken);
+  }
+
+  /**
+   * Records a complete (non-streamed) answer: the part not explained by the known per-token time
+   * counts as time to first token.
+   */
+  recordComplete(deploymentId: string, totalMs: number, outputTokens: number): void {
+    const known = this.latency.get(deploymentId);
+    const perToken = known?.hasPerToken === true ? known.perTokenMs : 0;
+    this.record(deploymentId, Math.max(0, totalMs - perToken * outputTokens), undefined);
+  }
+
+  /** Records a failure that cost time (a timeout): it counts as a slow first token. */
+  recordSlowFailure(deploymentId: string, durationMs: number): void {
+    this.record(deploymentId, durationMs, undefined);
+  }
+
+  private record(deploymentId: string, firstTokenMs: number, perTokenMs: number | undefined): void {
+    const current = this.latency.get(deploymentId);
+    if (current === undefined) {
+      this.latency.set(deploymentId, {
+        firstTokenMs,
+        perTokenMs: perTokenMs ?? 0,
+        hasPerToken: perTokenMs !== undefined,
+      });
+      return;
+    }
+    current.firstTokenMs += sampleWeight * (firstTokenMs - current.firstTokenMs);
+    if (perTokenMs !== undefined) {
+      current.perTokenMs = current.hasPerToken
+        ? current.perTokenMs + sampleWeight * (perTokenMs - current.perTokenMs)
+        : perTokenMs;
+      current.hasPerToken = true;
+    }
+  }
+
+  /**
+   * Expected milliseconds for an answer of `outputTokens`; 0 for a deployment without samples (so
+   * new deployments are tried and measured).
+   */
+  expectedLatencyMs(deploymentId: string, outputTokens: number): number {
+    const latency = this.latency.get(deploymentId);
+    if (latency === undefined) return 0;
+    return latency.firstTokenMs + latency.perTokenMs * outputTokens;
+  }
+}

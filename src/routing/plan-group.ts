@@ -1,0 +1,86 @@
+import { availabilityOf, parseHealth, type HealthSnapshot } from '../policies/deployment-health.ts';
+import { orderCandidates, type OrderingInputs } from './order-candidates.ts';
+import type { DeploymentRoute, GroupRoute } from './routing-table.ts';
+
+/** A deployment that may take the request, in the order to try. */
+export interface Candidate {
+  readonly deployment: DeploymentRoute;
+  readonly health: HealthSnapshot;
+  /** Its breaker is open and due: this request may be its one probe (if it wins the claim). */
+  readonly probe: boolean;
+}
+
+/** What the request needs from a deployment. */
+export interface PlanFilters {
+  /** Region prefixes of the principal; undefined: any. */
+  readonly allowedRegions?: readonly string[] | undefined;
+  /** Region prefixes of the request; undefined: any. */
+  readonly requestedRegions?: readonly string[] | undefined;
+  /** Estimated prompt tokens + max output tokens, checked against context windows. */
+  readonly contextTokens: number;
+}
+
+export interface GroupPlan {
+  /** Usable candidates in strategy order. */
+  readonly candidates: readonly Candidate[];
+  /** Soonest time an unhealthy (open or cooling) deployment frees up; Infinity if none. */
+  readonly freeAt: number;
+  /** Some deployments matched everything but were too small for the request's context. */
+  readonly contextTooSmall: boolean;
+  /** Some deployments matched the regions but were open or cooling down. */
+  readonly unhealthy: boolean;
+}
+
+function matchesRegions(region: string, prefixes: readonly string[] | undefined): boolean {
+  return prefixes === undefined || prefixes.some((prefix) => region.startsWith(prefix));
+}
+
+/**
+ * The candidates of a group for one request: filtered by region (principal and request), health
+ * (breaker not open, not cooling down) and context window, then ordered by the group's strategy.
+ * `healthValues` are the stored values of `group.healthKeys` (one getMany).
+ */
+export function planGroup(
+  group: GroupRoute,
+  healthValues: readonly (string | undefined)[],
+  now: number,
+  filters: PlanFilters,
+  ordering: OrderingInputs,
+): GroupPlan {
+  const usable: DeploymentRoute[] = [];
+  const details = new Map<DeploymentRoute, { health: HealthSnapshot; probe: boolean }>();
+  let freeAt = Infinity;
+  let contextTooSmall = false;
+  let unhealthy = false;
+  for (const [index, deployment] of group.deployments.entries()) {
+    const region = deployment.target.region;
+    if (!matchesRegions(region, filters.allowedRegions) || !matchesRegions(region, filters.requestedRegions))
+      continue;
+    const window = deployment.config.context_window;
+    if (window !== undefined && filters.contextTokens > window) {
+      contextTooSmall = true;
+      continue;
+    }
+    const health = parseHealth(healthValues[index * 2], healthValues[index * 2 + 1]);
+    const availability = availabilityOf(health, now);
+    if (!availability.usable) {
+      unhealthy = true;
+      freeAt = Math.min(freeAt, availability.freeAt);
+      continue;
+    }
+    usable.push(deployment);
+    details.set(deployment, { health, probe: availability.probe });
+  }
+  const ordered = orderCandidates(group.strategy, usable, ordering);
+  const candidates = ordered.map((deployment): Candidate => {
+    const detail = details.get(deployment);
+    if (detail === undefined) throw new Error('planGroup: ordering returned an unknown deployment');
+    return { deployment, health: detail.health, probe: detail.probe };
+  });
+  return {
+    candidates,
+    freeAt,
+    contextTooSmall: contextTooSmall && candidates.length === 0 && !unhealthy,
+    unhealthy,
+  };
+}
