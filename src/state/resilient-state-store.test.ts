@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../testing/fake-clock.ts';
+import { MemoryStateStore } from './memory-state-store.ts';
+import { ResilientStateStore } from './resilient-state-store.ts';
+import type { ProbedStateStore } from './resilient-state-store.ts';
+import type { StateLogger } from './state-logger.ts';
+import type { ReserveRequest } from './state-store.ts';
+import { describeStateStoreContract } from './state-store.contract.ts';
+
+/**
+ * A primary that can be switched off: 'error' fails every call at once (connection refused),
+ * 'hang' never answers (a partitioned Redis). The Redis outage itself is tested against a real
+ * redis-server in resilient-state-store.redis.test.ts.
+ */
+class SwitchablePrimary extends MemoryStateStore implements ProbedStateStore {
+  mode: 'up' | 'error' | 'hang' = 'up';
+  calls = 0;
+
+  private gate<T>(answer: () => Promise<T>): Promise<T> {
+    this.calls += 1;
+    if (this.mode === 'error') return Promise.reject(new Error('connect ECONNREFUSED'));
+    if (this.mode === 'hang') return new Promise<T>(() => undefined);
+    return answer();
+  }
+
+  ping(): Promise<void> {
+    return this.gate(() => Promise.resolve());
+  }
+
+  override reserve(request: ReserveRequest): ReturnType<MemoryStateStore['reserve']> {
+    return this.gate(() => super.reserve(request));
+  }
+
+  override get(key: string): Promise<string | undefined> {
+    return this.gate(() => super.get(key));
+  }
+}
+
+function recordingLogger(): StateLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (_fields, message) => lines.push(`info: ${message}`),
+    warn: (_fields, message) => lines.push(`warn: ${message}`),
+    error: (_fields, message) => lines.push(`error: ${message}`),
+  };
+}
+
+const rpm = (limit: number, key = 'tenant:rpm', cost = 1) => ({ key, limit, windowMs: 60_000, cost });
+const reserveOf = (
+  rates: ReturnType<typeof rpm>[],
+  concurrency: { key: string; limit: number }[] = [],
+  id = 'l',
+) => ({
+  rates,
+  concurrency,
+  leaseId: id,
+  leaseTtlMs: 30_000,
+});
+
+async function grantedOf(
+  store: ResilientStateStore,
+  count: number,
+  request: (index: number) => ReserveRequest,
+) {
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, index) => store.reserve(request(index))),
+  );
+  return results.filter((result) => result.granted).length;
+}
+
+describeStateStoreContract('ResilientStateStore (primary up)', (clock) =>
+  Promise.resolve(new ResilientStateStore({ primary: new SwitchablePrimary(clock), clock, timeoutMs: 1000 })),
+);
+
+describe('ResilientStateStore when the primary is away', () => {
+  const stores: ResilientStateStore[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+
+  function open(replicas: number, timeoutMs = 1000) {
+    const clock = new FakeClock();
+    const primary = new SwitchablePrimary(clock);
+    const logger = recordingLogger();
+    const store = new ResilientStateStore({
+      primary,
+      clock,
+      timeoutMs,
+      replicaCount: () => replicas,
+      logger,
+    });
+    stores.push(store);
+    const changes: boolean[] = [];
+    store.onDegradedChange((degraded) => changes.push(degraded));
+    return { clock, primary, logger, store, changes };
+  }
+
+  it('answers locally with this replica’s share of rate and concurrency limits', async () => {
+    const { primary, store, changes, logger } = open(3);
+    primary.mode = 'error';
+    expect(await grantedOf(store, 20, (index) => reserveOf([rpm(10)], [], `a${index}`))).toBe(3);
+    expect(await grantedOf(store, 20, (index) => reserveOf([], [{ key: 'c', limit: 7 }], `b${index}`))).toBe(
+      2,
+    );
+    // limit ÷ replicas is at least 1
+    expect(await grantedOf(store, 5, (index) => reserveOf([rpm(2, 'small')], [], `c${index}`))).toBe(1);
+    expect(store.degraded).toBe(true);
+    expect(changes).toEqual([true]);
+    expect(logger.lines.filter((line) => line.startsWith('warn'))).toHaveLength(1);
+    expect(store.degradedTransitions).toBe(1);
+    expect(store.localCalls).toBe(45);
+  });
+
+  it('stops calling the primary once degraded, and returns to it when the probe answers', async () => {
+    const { primary, store, changes, logger } = open(2);
+    primary.mode = 'error';
+    await store.get('k');
+    const callsWhenDegraded = primary.calls;
+    await store.get('k');
+    await store.set('k', 'local', 10_000);
+    expect(primary.calls).toBe(callsWhenDegraded);
+    expect(await store.probe()).toBe(false);
+    primary.mode = 'up';
+    expect(await store.probe()).toBe(true);
+    expect(store.degraded).toBe(false);
+    expect(changes).toEqual([true, false]);
+    expect(logger.lines).toEqual([
+      'warn: state store: Redis unavailable, enforcing limits locally at this replica’s share',
+      'info: state store: Redis answers again, limits are shared again',
+    ]);
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('treats a primary that does not answer within the timeout as away', async () => {
+    const { primary, store } = open(1, 20);
+    primary.mode = 'hang';
+    const result = await store.reserve(reserveOf([rpm(5)]));
+    expect(result.granted).toBe(true);
+    expect(store.degraded).toBe(true);
+    expect(await store.probe()).toBe(false);
+  });
+
+  it('admits a cost that fits the whole limit but not the share, once the local bucket is full', async () => {
+    const { primary, store } = open(4);
+    primary.mode = 'error';
+    const tokens = { key: 'tpm', limit: 10_000, windowMs: 60_000, cost: 4_000 };
+    expect((await store.reserve(reserveOf([tokens]))).granted).toBe(true);
+    expect((await store.reserve(reserveOf([tokens]))).granted).toBe(false);
+    const tooBig = await store.reserve(reserveOf([{ ...tokens, key: 'tpm2', cost: 10_001 }]));
+    expect(tooBig).toMatchObject({ granted: false, retryAfterMs: Infinity });
+  });
+
+  it('delivers a message published while degraded to this replica’s subscribers', async () => {
+    const { primary, store } = open(2);
+    const received = Promise.withResolvers<string>();
+    await store.subscribe('flags', received.resolve);
+    primary.mode = 'error';
+    await store.get('k');
+    await store.publish('flags', 'changed');
+    expect(await received.promise).toBe('changed');
+  });
+});

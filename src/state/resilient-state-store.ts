@@ -1,0 +1,305 @@
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import { MemoryStateStore } from './memory-state-store.ts';
+import { silentStateLogger } from './state-logger.ts';
+import type { StateLogger } from './state-logger.ts';
+import type { RateLimit, ReserveRequest, ReserveResult, StateStore, WindowCounts } from './state-store.ts';
+
+/** A shared store that can say whether it answers (RedisStateStore's PING). */
+export interface ProbedStateStore extends StateStore {
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+}
+
+export interface ResilientStateStoreOptions {
+  /** The shared store (Redis). */
+  readonly primary: ProbedStateStore;
+  /** Answers while the primary is away; default a MemoryStateStore on `clock`. */
+  readonly local?: StateStore;
+  /** A primary call slower than this counts as the primary being away (`state.redis_timeout_ms`, default 50). */
+  readonly timeoutMs?: number;
+  /** Live replicas, at least 1 (ReplicaRegistry.liveCount); local limits are this replica's share. */
+  readonly replicaCount?: () => number;
+  /** How often to PING the primary while degraded (default 1000 ms). */
+  readonly probeIntervalMs?: number;
+  /** Time for the default local store. */
+  readonly clock?: Clock;
+  readonly logger?: StateLogger;
+}
+
+class PrimaryTimeout extends Error {
+  override readonly name = 'PrimaryTimeout';
+}
+
+/** Settles like `promise`, or rejects after `ms`; the late outcome of `promise` is ignored. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new PrimaryTimeout(`no answer within ${ms} ms`));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/**
+ * Static stability for shared state: every call goes to the primary (Redis) with a timeout; when it
+ * times out or fails, that call and every later one is answered by a local store, with rate and
+ * concurrency limits scaled to this replica's share (limit ÷ live replicas, at least 1), until a
+ * background PING finds the primary again. A Redis outage never fails a request that would
+ * otherwise succeed. Tolerance during an outage: docs/decisions/0004-shared-state-in-redis.md.
+ */
+export class ResilientStateStore implements StateStore {
+  private readonly primary: ProbedStateStore;
+  private readonly local: StateStore;
+  private readonly timeoutMs: number;
+  private readonly replicaCount: () => number;
+  private readonly logger: StateLogger;
+  private readonly listeners = new Set<(degraded: boolean) => void>();
+  private readonly prober: NodeJS.Timeout;
+  private isDegraded = false;
+  private probing = false;
+  private degradations = 0;
+  private localAnswers = 0;
+
+  constructor(options: ResilientStateStoreOptions) {
+    this.primary = options.primary;
+    this.local = options.local ?? new MemoryStateStore(options.clock ?? systemClock);
+    this.timeoutMs = options.timeoutMs ?? 50;
+    this.replicaCount = options.replicaCount ?? (() => 1);
+    this.logger = options.logger ?? silentStateLogger;
+    this.prober = setInterval(() => {
+      if (this.isDegraded) void this.probe();
+    }, options.probeIntervalMs ?? 1000);
+    this.prober.unref();
+  }
+
+  /** True while calls are answered locally (for a gauge). */
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  /** Times the store went from shared to local (for a counter). */
+  get degradedTransitions(): number {
+    return this.degradations;
+  }
+
+  /** Calls answered by the local store (for a counter). */
+  get localCalls(): number {
+    return this.localAnswers;
+  }
+
+  /** Calls `listener` on every change of `degraded`; returns a function that stops it. */
+  onDegradedChange(listener: (degraded: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** PINGs the primary; returns to it when it answers. Resolves to whether the primary is in use. */
+  async probe(): Promise<boolean> {
+    if (!this.isDegraded) return true;
+    if (this.probing) return false;
+    this.probing = true;
+    try {
+      await withTimeout(this.primary.ping(), this.timeoutMs);
+      this.change(false, undefined);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private change(degraded: boolean, cause: unknown): void {
+    if (this.isDegraded === degraded) return;
+    this.isDegraded = degraded;
+    if (degraded) {
+      this.degradations += 1;
+      this.logger.warn(
+        { err: cause, replicas: this.replicas() },
+        'state store: Redis unavailable, enforcing limits locally at this replica’s share',
+      );
+    } else {
+      this.logger.info({}, 'state store: Redis answers again, limits are shared again');
+    }
+    for (const listener of this.listeners) listener(degraded);
+  }
+
+  /** Runs on the primary unless degraded; any failure or timeout degrades and answers locally. */
+  private async either<T>(onPrimary: () => Promise<T>, onLocal: () => Promise<T>): Promise<T> {
+    if (!this.isDegraded) {
+      try {
+        return await withTimeout(onPrimary(), this.timeoutMs);
+      } catch (error) {
+        this.change(true, error);
+      }
+    }
+    this.localAnswers += 1;
+    return onLocal();
+  }
+
+  private replicas(): number {
+    const count = this.replicaCount();
+    return Number.isFinite(count) && count >= 1 ? Math.floor(count) : 1;
+  }
+
+  /** This replica's share of a limit: limit ÷ replicas, at least 1 (never above the limit). */
+  private share(limit: number): number {
+    const replicas = this.replicas();
+    if (replicas === 1) return limit;
+    return Math.min(limit, Math.max(1, Math.floor(limit / replicas)));
+  }
+
+  /**
+   * The rate as enforced locally. A cost that fits the whole limit but not the share is clamped to
+   * the share (admitted when the local bucket is full), so a request that would pass on Redis is
+   * not refused forever during an outage.
+   */
+  private localRate(rate: RateLimit): RateLimit {
+    const limit = this.share(rate.limit);
+    const cost = rate.cost > limit && rate.cost <= rate.limit ? limit : rate.cost;
+    return { ...rate, limit, cost };
+  }
+
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.either(
+      () => this.primary.reserve(request),
+      () =>
+        this.local.reserve({
+          ...request,
+          rates: request.rates.map((rate) => this.localRate(rate)),
+          concurrency: request.concurrency.map((limit) => ({ ...limit, limit: this.share(limit.limit) })),
+        }),
+    );
+  }
+
+  adjustRate(rate: RateLimit): Promise<void> {
+    return this.either(
+      () => this.primary.adjustRate(rate),
+      () => this.local.adjustRate({ ...rate, limit: this.share(rate.limit) }),
+    );
+  }
+
+  /**
+   * Releases on both stores: the lease may have been taken on either side of a transition, and
+   * releasing an unknown lease is harmless. A lease that cannot be released on Redis now is
+   * reclaimed there when its TTL passes.
+   */
+  async release(concurrencyKeys: readonly string[], leaseId: string): Promise<void> {
+    await this.local.release(concurrencyKeys, leaseId);
+    if (this.isDegraded) return;
+    try {
+      await withTimeout(this.primary.release(concurrencyKeys, leaseId), this.timeoutMs);
+    } catch (error) {
+      this.change(true, error);
+    }
+  }
+
+  incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {
+    return this.either(
+      () => this.primary.incrementWindow(key, increments, windowMs),
+      () => this.local.incrementWindow(key, increments, windowMs),
+    );
+  }
+
+  readWindow(key: string, windowMs: number): Promise<WindowCounts> {
+    return this.either(
+      () => this.primary.readWindow(key, windowMs),
+      () => this.local.readWindow(key, windowMs),
+    );
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.either(
+      () => this.primary.get(key),
+      () => this.local.get(key),
+    );
+  }
+
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.either(
+      () => this.primary.getMany(keys),
+      () => this.local.getMany(keys),
+    );
+  }
+
+  set(key: string, value: string, ttlMs: number): Promise<void> {
+    return this.either(
+      () => this.primary.set(key, value, ttlMs),
+      () => this.local.set(key, value, ttlMs),
+    );
+  }
+
+  compareAndSet(key: string, expected: string | undefined, value: string, ttlMs: number): Promise<boolean> {
+    return this.either(
+      () => this.primary.compareAndSet(key, expected, value, ttlMs),
+      () => this.local.compareAndSet(key, expected, value, ttlMs),
+    );
+  }
+
+  delete(key: string): Promise<void> {
+    return this.either(
+      () => this.primary.delete(key),
+      () => this.local.delete(key),
+    );
+  }
+
+  scan(prefix: string): Promise<Record<string, string>> {
+    return this.either(
+      () => this.primary.scan(prefix),
+      () => this.local.scan(prefix),
+    );
+  }
+
+  /** Shared: reaches every replica. Degraded: reaches this replica's subscribers only. */
+  publish(channel: string, message: string): Promise<void> {
+    return this.either(
+      () => this.primary.publish(channel, message),
+      () => this.local.publish(channel, message),
+    );
+  }
+
+  /**
+   * Subscribes on both stores: Redis delivers what other replicas publish (and resubscribes after
+   * a reconnect); the local bus delivers what this replica publishes while degraded. Never waits
+   * on Redis longer than the timeout: the Redis subscription completes when Redis is back.
+   */
+  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+    const unsubscribeLocal = await this.local.subscribe(channel, handler);
+    const primarySubscription = this.primary.subscribe(channel, handler);
+    primarySubscription.catch((error: unknown) => {
+      this.logger.warn({ err: error, channel }, 'state store: Redis subscription failed');
+    });
+    try {
+      await withTimeout(primarySubscription, this.timeoutMs);
+    } catch {
+      // still pending: it completes on reconnect; a failure is logged above
+    }
+    return async () => {
+      await unsubscribeLocal();
+      // if Redis is away, this completes once the pending subscription does (after reconnect)
+      const unsubscribing = primarySubscription.then((unsubscribePrimary) => unsubscribePrimary());
+      unsubscribing.catch(() => undefined);
+      try {
+        await withTimeout(unsubscribing, this.timeoutMs);
+      } catch {
+        // Redis away: the handler is removed when the subscription completes
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.prober);
+    this.listeners.clear();
+    await Promise.all([this.primary.close(), this.local.close()]);
+  }
+}
