@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { SseParser, type SseMessage } from './sse-parser.ts';
-import { classifyTransportError } from './transport-errors.ts';
+import { abortedError, classifyTransportError } from './transport-errors.ts';
 
 /**
  * The SSE messages of a streamed response body, as they arrive. Socket failures are thrown as
@@ -16,7 +16,11 @@ export async function* readSseMessages(
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         const messages = parser.push(chunk);
-        for (const message of messages) yield message;
+        for (const message of messages) {
+          // Messages already buffered must not outlive an abort (a policy's timeout or the client leaving).
+          if (context.signal.aborted) throw abortedError(context.signal);
+          yield message;
+        }
       }
     } catch (error) {
       throw classifyTransportError(error, context.signal, 'stream', context.upstream);

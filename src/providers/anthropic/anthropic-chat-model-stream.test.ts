@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallContext, ChatModel } from '../../core/chat-model.ts';
+import type { ChatRequest } from '../../core/chat-request.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { sse, startFixtureServer, type FixtureReply, type FixtureServer } from '../shared/fixture-server.ts';
+import { SharedPools } from '../shared/upstream-pool.ts';
+import { createAnthropicChatModel } from './anthropic-chat-model.ts';
+
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
+const sseReply = (body: string, then: FixtureReply['then'] = 'end'): FixtureReply => ({
+  headers: { 'content-type': 'text/event-stream' },
+  chunks: [body],
+  then,
+});
+const context = (signal: AbortSignal = new AbortController().signal): CallContext => ({
+  signal,
+  requestId: 'req_s',
+});
+const request: ChatRequest = {
+  model: 'g',
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+  stream: true,
+};
+/** The text fixture up to (not including) the `event: <name>` line. */
+const cutBefore = (name: string): string => {
+  const text = fixture('stream-text.sse');
+  return text.slice(0, text.indexOf(`event: ${name}\n`));
+};
+
+let server: FixtureServer | undefined;
+let model: ChatModel | undefined;
+afterEach(async () => {
+  await model?.close();
+  await server?.close();
+  model = undefined;
+  server = undefined;
+});
+
+async function setup(reply: FixtureReply): Promise<{ server: FixtureServer; model: ChatModel }> {
+  server = await startFixtureServer(() => reply);
+  model = createAnthropicChatModel({
+    providerName: 'test',
+    config: { type: 'anthropic', base_url: server.url, api_key: 'k', version: '2023-06-01' },
+    modelId: 'claude-sonnet-4-5-20250929',
+    pools: new SharedPools(),
+  });
+  return { server, model };
+}
+
+async function collect(
+  events: AsyncIterable<ChatStreamEvent>,
+  seen: ChatStreamEvent[] = [],
+): Promise<ChatStreamEvent[]> {
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+
+async function streamFailure(
+  events: AsyncIterable<ChatStreamEvent>,
+  seen: ChatStreamEvent[] = [],
+): Promise<GatewayError> {
+  try {
+    await collect(events, seen);
+  } catch (error) {
+    expect(error).toBeInstanceOf(GatewayError);
+    return error as GatewayError;
+  }
+  throw new Error('expected the stream to fail');
+}
+
+describe('Anthropic chat model: stream', () => {
+  it('yields canonical events with cumulative usage', async () => {
+    const { server, model } = await setup(sseReply(fixture('stream-text.sse')));
+    const events = await collect(model.stream(request, context()));
+    expect(server.requests[0]!.json).toMatchObject({ stream: true });
+    expect(events).toEqual([
+      {
+        type: 'message_start',
+        id: 'msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY',
+        model: 'claude-sonnet-4-5-20250929',
+      },
+      { type: 'text_delta', index: 0, text: 'Hello' },
+      { type: 'text_delta', index: 0, text: '!' },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_stop', stopReason: 'end_turn' },
+      { type: 'usage', usage: { inputTokens: 25, outputTokens: 15, cacheReadInputTokens: 1500 } },
+    ]);
+  });
+
+  it('skips thinking blocks and renumbers text and parallel tool calls', async () => {
+    const { model } = await setup(sseReply(fixture('stream-tool-use.sse')));
+    expect(await collect(model.stream(request, context()))).toEqual([
+      { type: 'message_start', id: 'msg_014p7gG3wDgGV9EUtLvnow3U', model: 'claude-sonnet-4-5-20250929' },
+      { type: 'text_delta', index: 0, text: 'Checking both.' },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'tool_call_start', index: 1, id: 'toolu_paris', name: 'get_weather' },
+      { type: 'tool_call_delta', index: 1, argumentsDelta: '{"city": "Pa' },
+      { type: 'tool_call_delta', index: 1, argumentsDelta: 'ris"}' },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'tool_call_start', index: 2, id: 'toolu_tokyo', name: 'get_weather' },
+      { type: 'tool_call_delta', index: 2, argumentsDelta: '{"city": "Tokyo"}' },
+      { type: 'content_block_stop', index: 2 },
+      { type: 'message_stop', stopReason: 'tool_use' },
+      { type: 'usage', usage: { inputTokens: 472, outputTokens: 89 } },
+    ]);
+  });
+
+  it('a stream ending without message_stop is interrupted and yields no usage', async () => {
+    const { model } = await setup(sseReply(cutBefore('message_stop')));
+    const seen: ChatStreamEvent[] = [];
+    expect(await streamFailure(model.stream(request, context()), seen)).toMatchObject({
+      code: 'upstream_stream_interrupted',
+      retryable: true,
+      fallbackEligible: true,
+    });
+    expect(seen.map((event) => event.type)).toEqual([
+      'message_start',
+      'text_delta',
+      'text_delta',
+      'content_block_stop',
+    ]);
+  });
+
+  it.each([
+    ['overloaded_error', 'upstream_overloaded', true],
+    ['rate_limit_error', 'upstream_rate_limited', true],
+    ['api_error', 'upstream_server_error', true],
+    ['invalid_request_error', 'upstream_invalid_request', false],
+  ] as const)('an in-stream %s error → %s', async (type, code, retryable) => {
+    const body =
+      cutBefore('content_block_stop') +
+      sse([{ event: 'error', data: `{"type":"error","error":{"type":"${type}","message":"Overloaded"}}` }]);
+    const { model } = await setup(sseReply(body));
+    expect(await streamFailure(model.stream(request, context()))).toMatchObject({ code, retryable });
+  });
+
+  it('unparseable data is a bad response', async () => {
+    const body =
+      cutBefore('content_block_stop') + sse([{ event: 'content_block_delta', data: '{"type":"content_bl' }]);
+    const { model } = await setup(sseReply(body));
+    expect(await streamFailure(model.stream(request, context()))).toMatchObject({
+      code: 'upstream_bad_response',
+    });
+  });
+
+  it('a 529 before the stream is classified as overloaded', async () => {
+    const { model } = await setup({
+      status: 529,
+      headers: { 'content-type': 'application/json' },
+      chunks: [fixture('error-529.json')],
+    });
+    expect(await streamFailure(model.stream(request, context()))).toMatchObject({
+      code: 'upstream_overloaded',
+      status: 529,
+    });
+  });
+
+  it('a socket reset mid-stream is interrupted', async () => {
+    const { server, model } = await setup(sseReply(cutBefore('message_delta'), 'hang'));
+    const events = (async function* () {
+      for await (const event of model.stream(request, context())) {
+        yield event;
+        if (event.type === 'text_delta') server.resetSockets();
+      }
+    })();
+    expect(await streamFailure(events)).toMatchObject({ code: 'upstream_stream_interrupted' });
+  });
+
+  it('breaking out of the loop releases the upstream request', async () => {
+    const { server, model } = await setup(sseReply(cutBefore('content_block_stop'), 'hang'));
+    const abandoned = server.nextAbandonedResponse();
+    for await (const event of model.stream(request, context())) {
+      if (event.type === 'text_delta') break;
+    }
+    await abandoned;
+  });
+
+  it('aborting with a policy reason rethrows that reason and releases the request', async () => {
+    const { server, model } = await setup(sseReply(cutBefore('content_block_stop'), 'hang'));
+    const controller = new AbortController();
+    const timeout = new GatewayError('first token timeout', {
+      code: 'timeout',
+      status: 504,
+      retryable: true,
+    });
+    const abandoned = server.nextAbandonedResponse();
+    const events = (async function* () {
+      for await (const event of model.stream(request, context(controller.signal))) {
+        yield event;
+        if (event.type === 'message_start') controller.abort(timeout);
+      }
+    })();
+    expect(await streamFailure(events)).toBe(timeout);
+    await abandoned;
+  });
+});

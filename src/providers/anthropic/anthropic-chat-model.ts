@@ -1,0 +1,105 @@
+import type { Dispatcher } from 'undici';
+import type { AnthropicProviderConfig } from '../../config/schema.ts';
+import type { CallContext, ChatModel } from '../../core/chat-model.ts';
+import type { ChatRequest } from '../../core/chat-request.ts';
+import type { ChatResponse } from '../../core/chat-response.ts';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import type { EmbeddingResponse } from '../../core/embedding.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
+import { readSseMessages } from '../shared/read-sse-messages.ts';
+import { parseUpstreamEndpoint } from '../shared/upstream-endpoint.ts';
+import type { SharedPools } from '../shared/upstream-pool.ts';
+import { classifyAnthropicErrorResponse } from './anthropic-errors.ts';
+import { toAnthropicRequest } from './anthropic-request.ts';
+import { anthropicMessageSchema, fromAnthropicResponse } from './anthropic-response.ts';
+import { AnthropicStreamDecoder } from './anthropic-stream-decoder.ts';
+
+export interface AnthropicChatModelOptions {
+  /** The provider's key in the config file, used in error messages. */
+  readonly providerName: string;
+  readonly config: AnthropicProviderConfig;
+  /** The upstream model id sent as `model`. */
+  readonly modelId: string;
+  /** A dispatcher owned by the caller (never closed here); default: the shared pool of the base URL's origin. */
+  readonly pool?: Dispatcher | undefined;
+  /** Where to lease the shared pool when no `pool` is given (default: the process-wide pools). */
+  readonly pools?: SharedPools | undefined;
+  /** For HTTP-date Retry-After values (default: the system clock). */
+  readonly clock?: Clock | undefined;
+}
+
+/** A ChatModel for the Anthropic Messages API (protocols.md §3). */
+export function createAnthropicChatModel(options: AnthropicChatModelOptions): ChatModel {
+  const { config, modelId } = options;
+  const clock = options.clock ?? systemClock;
+  const upstream = `anthropic provider "${options.providerName}"`;
+  // base_url is documented without /v1 (https://api.anthropic.com); accept it with /v1 too.
+  const messagesPath = parseUpstreamEndpoint(config.base_url).basePath.endsWith('/v1')
+    ? '/messages'
+    : '/v1/messages';
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    'anthropic-version': config.version,
+  };
+  if (config.api_key !== undefined && config.api_key.length > 0) headers['x-api-key'] = config.api_key;
+  const client = new JsonUpstreamClient({
+    baseUrl: config.base_url,
+    upstream,
+    headers,
+    // Not part of the Anthropic API; ignored there, and it lets compatible proxies and the simulator correlate.
+    requestIdHeader: 'x-client-request-id',
+    classifyError: (status, responseHeaders, body) =>
+      classifyAnthropicErrorResponse(status, responseHeaders, body, upstream, clock.now()),
+    dispatcher: options.pool,
+    pools: options.pools,
+  });
+
+  async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
+    const body = JSON.stringify(
+      toAnthropicRequest(request, { modelId, stream: false, version: config.version }),
+    );
+    const message = await client.postJson(messagesPath, body, anthropicMessageSchema, context);
+    return fromAnthropicResponse(message);
+  }
+
+  async function* stream(
+    request: ChatRequest,
+    context: CallContext,
+  ): AsyncGenerator<ChatStreamEvent, void, undefined> {
+    const body = JSON.stringify(
+      toAnthropicRequest(request, { modelId, stream: true, version: config.version }),
+    );
+    const response = await client.post(messagesPath, body, context);
+    const decoder = new AnthropicStreamDecoder(upstream);
+    for await (const message of readSseMessages(response.body, { signal: context.signal, upstream })) {
+      // Reading on after message_stop lets the response end cleanly, so its socket goes back to the pool.
+      if (decoder.done) continue;
+      for (const event of decoder.decode(message.data)) yield event;
+    }
+    decoder.finish();
+  }
+
+  function embed(): Promise<EmbeddingResponse> {
+    return Promise.reject(
+      new GatewayError(`${upstream}: the Anthropic API has no embeddings`, {
+        code: 'unsupported',
+        status: 400,
+        retryable: false,
+        fallbackEligible: true,
+      }),
+    );
+  }
+
+  return {
+    providerType: 'anthropic',
+    modelId,
+    generate,
+    stream,
+    embed,
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,168 @@
+import type {
+  AssistantPart,
+  ChatRequest,
+  ResponseFormat,
+  ToolChoice,
+  UserPart,
+} from '../../core/chat-request.ts';
+import { invalidRequest } from '../../errors/gateway-error.ts';
+
+type WireUserBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } }
+  | { type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean };
+
+type WireAssistantBlock =
+  { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
+
+/** A message of the Messages API, as sent. */
+export type AnthropicWireMessage =
+  { role: 'user'; content: WireUserBlock[] } | { role: 'assistant'; content: WireAssistantBlock[] };
+
+/** The Messages API request body (only the fields Spillway sends). */
+export interface AnthropicWireRequest {
+  model: string;
+  max_tokens: number;
+  system?: string;
+  messages: AnthropicWireMessage[];
+  temperature?: number;
+  top_p?: number;
+  stop_sequences?: string[];
+  tools?: { name: string; description?: string; input_schema: unknown }[];
+  tool_choice?: { type: 'auto' | 'any' | 'none' } | { type: 'tool'; name: string };
+  metadata?: { user_id: string };
+  stream: boolean;
+}
+
+/** How a request is sent. */
+export interface AnthropicRequestOptions {
+  /** The upstream model id (`request.model` is the group and is not sent). */
+  readonly modelId: string;
+  /** Ask for SSE (stream()) or one JSON answer (generate()), whatever `request.stream` says. */
+  readonly stream: boolean;
+  /** The pinned anthropic-version; decides whether sampling parameters may be sent. */
+  readonly version: string;
+}
+
+/** Anthropic requires max_tokens; this is used when the client gave none. */
+export const defaultMaxTokens = 4096;
+
+/** The first API version without temperature/top_p/top_k (protocols.md §3.1): sending them is a 400. */
+const samplingRemovedFrom = '2026-10-21';
+
+function userBlocks(parts: readonly UserPart[]): WireUserBlock[] {
+  // The API wants tool results first in their user turn; other parts keep their order after them.
+  const results: WireUserBlock[] = [];
+  const rest: WireUserBlock[] = [];
+  for (const part of parts) {
+    if (part.type === 'tool_result') {
+      const block: WireUserBlock = {
+        type: 'tool_result',
+        tool_use_id: part.toolCallId,
+        content: part.content,
+      };
+      if (part.isError === true) block.is_error = true;
+      results.push(block);
+    } else if (part.type === 'text') {
+      // Empty text blocks are a 400 on this API.
+      if (part.text.length > 0) rest.push({ type: 'text', text: part.text });
+    } else {
+      rest.push({ type: 'image', source: { type: 'base64', media_type: part.mediaType, data: part.data } });
+    }
+  }
+  return results.length === 0 ? rest : results.concat(rest);
+}
+
+function toolInput(argumentsJson: string, index: number): unknown {
+  if (argumentsJson.trim().length === 0) return {};
+  try {
+    return JSON.parse(argumentsJson);
+  } catch {
+    throw invalidRequest('tool call arguments must be valid JSON for this provider', `messages[${index}]`);
+  }
+}
+
+function assistantBlocks(parts: readonly AssistantPart[], index: number): WireAssistantBlock[] {
+  const blocks: WireAssistantBlock[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') {
+      if (part.text.length > 0) blocks.push({ type: 'text', text: part.text });
+    } else {
+      blocks.push({
+        type: 'tool_use',
+        id: part.id,
+        name: part.name,
+        input: toolInput(part.arguments, index),
+      });
+    }
+  }
+  return blocks;
+}
+
+function toolChoice(choice: ToolChoice): NonNullable<AnthropicWireRequest['tool_choice']> {
+  switch (choice.type) {
+    case 'auto':
+    case 'none':
+      return { type: choice.type };
+    case 'required':
+      return { type: 'any' };
+    case 'tool':
+      return { type: 'tool', name: choice.name };
+  }
+}
+
+/**
+ * The Messages API has no JSON mode: JSON output is asked for with a system instruction instead
+ * (the model usually complies; the gateway does not validate the answer).
+ */
+function jsonInstruction(format: ResponseFormat): string | undefined {
+  if (format.type === 'text') return undefined;
+  const base = 'Respond with a single valid JSON object and nothing else: no prose, no Markdown code fences.';
+  if (format.type === 'json_object') return base;
+  return `${base} The object must conform to this JSON Schema (${format.name}): ${JSON.stringify(format.schema)}`;
+}
+
+/** Translates a canonical request into a Messages API body. */
+export function toAnthropicRequest(
+  request: ChatRequest,
+  options: AnthropicRequestOptions,
+): AnthropicWireRequest {
+  const messages: AnthropicWireMessage[] = [];
+  request.messages.forEach((message, index) => {
+    if (message.role === 'user') {
+      messages.push({ role: 'user', content: userBlocks(message.content) });
+      return;
+    }
+    const content = assistantBlocks(message.content, index);
+    // An assistant turn with nothing in it is a 400; dropping it loses nothing.
+    if (content.length > 0) messages.push({ role: 'assistant', content });
+  });
+  const wire: AnthropicWireRequest = {
+    model: options.modelId,
+    max_tokens: request.maxTokens ?? defaultMaxTokens,
+    messages,
+    stream: options.stream,
+  };
+  const instruction =
+    request.responseFormat === undefined ? undefined : jsonInstruction(request.responseFormat);
+  if (request.system !== undefined || instruction !== undefined) {
+    wire.system = [request.system, instruction]
+      .filter((text) => text !== undefined && text.length > 0)
+      .join('\n\n');
+  }
+  if (options.version < samplingRemovedFrom) {
+    if (request.temperature !== undefined) wire.temperature = request.temperature;
+    if (request.topP !== undefined) wire.top_p = request.topP;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) wire.stop_sequences = [...request.stop];
+  if (request.tools !== undefined && request.tools.length > 0) {
+    wire.tools = request.tools.map((tool) =>
+      tool.description === undefined
+        ? { name: tool.name, input_schema: tool.parameters }
+        : { name: tool.name, description: tool.description, input_schema: tool.parameters },
+    );
+  }
+  if (request.toolChoice !== undefined) wire.tool_choice = toolChoice(request.toolChoice);
+  if (request.user !== undefined) wire.metadata = { user_id: request.user };
+  return wire;
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import type { StopReason } from '../../core/chat-response.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import type { Usage } from '../../core/usage.ts';
+import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
+import { classifyAnthropicStreamError } from './anthropic-errors.ts';
+import {
+  anthropicBlockSchema,
+  anthropicUsageSchema,
+  fromAnthropicStopReason,
+  fromAnthropicUsage,
+  type AnthropicUsage,
+} from './anthropic-response.ts';
+
+const eventSchema = z.object({
+  type: z.string(),
+  index: z.number().optional(),
+  message: z.object({ id: z.string(), model: z.string(), usage: anthropicUsageSchema.nullish() }).optional(),
+  content_block: anthropicBlockSchema.optional(),
+  delta: z
+    .object({
+      type: z.string().optional(),
+      text: z.string().optional(),
+      partial_json: z.string().optional(),
+      stop_reason: z.string().nullish(),
+      stop_sequence: z.string().nullish(),
+    })
+    .optional(),
+  usage: anthropicUsageSchema.nullish(),
+});
+
+type StreamEvent = z.infer<typeof eventSchema>;
+
+/**
+ * Turns Messages API SSE events (protocols.md §3.3) into canonical events. Only text and tool_use
+ * blocks are forwarded (thinking and server-tool blocks are skipped), so wire block indexes are
+ * renumbered into canonical ones. `message_stop` yields the canonical message_stop and usage.
+ */
+export class AnthropicStreamDecoder {
+  private readonly upstream: string;
+  private nextIndex = 0;
+  /** Wire block index → canonical index, for forwarded blocks only. */
+  private readonly indexes = new Map<number, number>();
+  private usage: AnthropicUsage = {};
+  private stopReason: StopReason | undefined;
+  private stopSequence: string | undefined;
+  private started = false;
+  private finished = false;
+
+  constructor(upstream: string) {
+    this.upstream = upstream;
+  }
+
+  /** True once message_stop arrived: the stream is complete. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Decodes one SSE `data` payload; throws a classified GatewayError for errors and garbage. */
+  decode(data: string): ChatStreamEvent[] {
+    if (this.finished) return [];
+    let value: unknown;
+    try {
+      value = JSON.parse(data);
+    } catch (error) {
+      throw badResponse(`${this.upstream} sent a stream event that is not JSON`, error);
+    }
+    const parsed = eventSchema.safeParse(value);
+    if (!parsed.success) throw badResponse(`${this.upstream} sent a malformed stream event`, parsed.error);
+    const event = parsed.data;
+    if (event.type === 'error') throw classifyAnthropicStreamError(value, this.upstream);
+    if (!this.started && event.type !== 'message_start' && event.type !== 'ping') {
+      throw badResponse(`${this.upstream} stream did not begin with message_start`);
+    }
+    return this.apply(event);
+  }
+
+  /** The body ended; throws `upstream_stream_interrupted` unless message_stop arrived. */
+  finish(): void {
+    if (!this.finished) throw streamInterrupted(`${this.upstream} stream ended without message_stop`);
+  }
+
+  private apply(event: StreamEvent): ChatStreamEvent[] {
+    switch (event.type) {
+      case 'message_start': {
+        if (event.message === undefined)
+          throw badResponse(`${this.upstream} message_start without a message`);
+        this.started = true;
+        this.mergeUsage(event.message.usage);
+        return [{ type: 'message_start', id: event.message.id, model: event.message.model }];
+      }
+      case 'content_block_start':
+        return this.blockStart(event);
+      case 'content_block_delta': {
+        const index = this.indexes.get(event.index ?? -1);
+        const delta = event.delta;
+        if (index === undefined || delta === undefined) return [];
+        if (delta.type === 'text_delta' && delta.text !== undefined && delta.text.length > 0) {
+          return [{ type: 'text_delta', index, text: delta.text }];
+        }
+        if (
+          delta.type === 'input_json_delta' &&
+          delta.partial_json !== undefined &&
+          delta.partial_json.length > 0
+        ) {
+          return [{ type: 'tool_call_delta', index, argumentsDelta: delta.partial_json }];
+        }
+        return [];
+      }
+      case 'content_block_stop': {
+        const index = this.indexes.get(event.index ?? -1);
+        return index === undefined ? [] : [{ type: 'content_block_stop', index }];
+      }
+      case 'message_delta':
+        if (event.delta?.stop_reason !== null && event.delta?.stop_reason !== undefined) {
+          this.stopReason = fromAnthropicStopReason(event.delta.stop_reason);
+        }
+        if (event.delta?.stop_sequence !== null && event.delta?.stop_sequence !== undefined) {
+          this.stopSequence = event.delta.stop_sequence;
+        }
+        // Counts in message_delta are cumulative: they replace, not add.
+        this.mergeUsage(event.usage);
+        return [];
+      case 'message_stop':
+        return this.stop();
+      default:
+        // ping and event types newer than this adapter.
+        return [];
+    }
+  }
+
+  private blockStart(event: StreamEvent): ChatStreamEvent[] {
+    const block = event.content_block;
+    if (event.index === undefined || block === undefined) {
+      throw badResponse(`${this.upstream} content_block_start without index or block`);
+    }
+    if (block.type === 'text') {
+      const index = this.nextIndex++;
+      this.indexes.set(event.index, index);
+      const text = block.text ?? '';
+      return text.length > 0 ? [{ type: 'text_delta', index, text }] : [];
+    }
+    if (block.type !== 'tool_use') return [];
+    if (block.id === undefined || block.name === undefined) {
+      throw badResponse(`${this.upstream} tool_use block without id or name`);
+    }
+    const index = this.nextIndex++;
+    this.indexes.set(event.index, index);
+    const events: ChatStreamEvent[] = [{ type: 'tool_call_start', index, id: block.id, name: block.name }];
+    // The input normally streams as input_json_delta from an empty object; a pre-filled one is sent whole.
+    const input = block.input;
+    if (typeof input === 'object' && input !== null && Object.keys(input).length > 0) {
+      events.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(input) });
+    }
+    return events;
+  }
+
+  private mergeUsage(usage: AnthropicUsage | null | undefined): void {
+    if (usage === null || usage === undefined) return;
+    this.usage = {
+      input_tokens: usage.input_tokens ?? this.usage.input_tokens,
+      output_tokens: usage.output_tokens ?? this.usage.output_tokens,
+      cache_creation_input_tokens:
+        usage.cache_creation_input_tokens ?? this.usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens ?? this.usage.cache_read_input_tokens,
+    };
+  }
+
+  private stop(): ChatStreamEvent[] {
+    this.finished = true;
+    const usage: Usage = fromAnthropicUsage(this.usage);
+    const stopReason = this.stopReason ?? 'end_turn';
+    return [
+      this.stopSequence === undefined
+        ? { type: 'message_stop', stopReason }
+        : { type: 'message_stop', stopReason, stopSequence: this.stopSequence },
+      { type: 'usage', usage },
+    ];
+  }
+}
