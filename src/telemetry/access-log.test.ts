@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { DestinationStream } from 'pino';
+import type { RequestFinished } from '../core/gateway-events.ts';
+import { createAccessLog } from './access-log.ts';
+import { scriptedEvents, west } from './__fixtures__/scripted-events.ts';
+
+function memoryDestination(): { destination: DestinationStream; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  return {
+    destination: { write: (chunk: string) => chunks.push(chunk) },
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+describe('createAccessLog', () => {
+  it('writes one line per finished request with the fields an operator needs', () => {
+    const { destination, lines } = memoryDestination();
+    const log = createAccessLog({ destination });
+    for (const event of scriptedEvents) log.sink.emit(event);
+    const written = lines();
+    expect(written.map((line) => line['requestId'])).toEqual(['req-1', 'req-2', 'req-3', 'req-5']);
+    expect(written[0]).toMatchObject({
+      level: 'info',
+      msg: 'request finished',
+      requestId: 'req-1',
+      tenant: 'acme',
+      keyId: 'key-acme-1',
+      group: 'sonnet',
+      servedGroup: 'sonnet',
+      deployment: 'sonnet-west',
+      region: 'us-west-2',
+      account: 'account-2',
+      attempts: 2,
+      status: 200,
+      inputTokens: 100,
+      outputTokens: 50,
+      costUsd: 0.0015,
+      totalMs: 1000,
+      firstTokenMs: 1000,
+      overheadMs: 1.5,
+    });
+    expect(typeof written[0]?.['time']).toBe('string');
+    expect(written[1]).toMatchObject({ servedGroup: 'haiku', fallbacks: 1, cacheReadInputTokens: 10 });
+    expect(written[2]).toMatchObject({ level: 'info', status: 429, errorCode: 'rate_limited' });
+    expect(written[2]).not.toHaveProperty('deployment');
+    // a stream that failed after its first byte is a server-side failure: warn
+    expect(written[3]).toMatchObject({
+      level: 'warn',
+      status: 200,
+      errorCode: 'upstream_stream_interrupted',
+    });
+  });
+
+  it('never writes bodies or anything from them', () => {
+    const { destination, lines } = memoryDestination();
+    const log = createAccessLog({ destination });
+    const secret = 'sk-spillway-0123456789abcdef';
+    const event: RequestFinished = {
+      type: 'request-finished',
+      requestId: 'req-9',
+      dialect: 'anthropic',
+      endpoint: 'chat',
+      tenant: 'acme',
+      keyId: 'key-acme-1',
+      requestedGroup: 'sonnet',
+      target: west,
+      stream: false,
+      status: 200,
+      attempts: 1,
+      fallbacks: 0,
+      inputTokens: 1,
+      outputTokens: 1,
+      cacheReadInputTokens: 0,
+      cacheWriteInputTokens: 0,
+      startedAt: 0,
+      latencyMs: 5,
+      overheadMs: 0.1234567,
+      bodies: {
+        request: { headers: { authorization: `Bearer ${secret}` }, prompt: 'hello' },
+        response: 'world',
+      },
+    };
+    log.sink.emit(event);
+    const [line] = lines();
+    const text = JSON.stringify(line);
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('hello');
+    expect(line).not.toHaveProperty('bodies');
+    expect(line?.['overheadMs']).toBe(0.123);
+  });
+
+  it('follows the configured level', () => {
+    const { destination, lines } = memoryDestination();
+    const log = createAccessLog({ destination, level: 'warn' });
+    for (const event of scriptedEvents) log.sink.emit(event);
+    expect(lines().map((line) => line['requestId'])).toEqual(['req-5']);
+    const silent = memoryDestination();
+    const quiet = createAccessLog({ destination: silent.destination, level: 'silent' });
+    for (const event of scriptedEvents) quiet.sink.emit(event);
+    expect(silent.lines()).toEqual([]);
+  });
+});
