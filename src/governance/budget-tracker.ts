@@ -1,0 +1,198 @@
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import type { EventSink, GatewayEvent } from '../core/gateway-events.ts';
+import type { Budget, Principal } from '../core/principal.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import type { BudgetChecker } from '../pipeline/authenticator.ts';
+import type { SpendRepository } from '../persistence/repositories.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { BudgetPeriod } from './budget-period.ts';
+import { budgetPeriods, periodMaxLengthMs, periodStart } from './budget-period.ts';
+
+type Scope = 'tenant' | 'key';
+
+export interface BudgetTrackerOptions {
+  /** Shares spend between replicas: one windowed counter per scope, id and period. */
+  readonly store: StateStore;
+  /** Seeds each period with the spend stored before shared counting began; absent: start at 0. */
+  readonly spend?: SpendRepository | undefined;
+  readonly clock?: Clock;
+  /** How often shared counters are pushed and read (default 1000 ms). */
+  readonly refreshIntervalMs?: number;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+const counterName = 'usd';
+
+/**
+ * Per-tenant and per-key spend for the current day, week, month and all time, answered from memory.
+ *
+ * spent = baseline + shared + pending, where `shared` is the state store's counter for the period
+ * (every replica's spend since the period's "epoch": the moment the first replica began counting it,
+ * recorded with compare-and-set), `baseline` the database's spend from the period's start to that
+ * epoch (read once per period), and `pending` this replica's spend not yet pushed. Pushes and reads
+ * happen every `refreshIntervalMs`. Tolerance (docs/decisions/0003): a budget can be overrun by the
+ * cost of requests in flight (cost is known only when they end) plus what other replicas spent in
+ * the last refresh interval; while the store is unreachable each replica counts alone (fail open).
+ */
+export class BudgetTracker implements BudgetChecker, EventSink {
+  private readonly store: StateStore;
+  private readonly spend: SpendRepository | undefined;
+  private readonly clock: Clock;
+  private readonly onError: (error: unknown, context: string) => void;
+  private readonly refreshIntervalMs: number;
+  /** Counter key → USD, per term of the sum. */
+  private readonly baseline = new Map<string, number>();
+  private readonly shared = new Map<string, number>();
+  private readonly pending = new Map<string, number>();
+  /** Counter keys whose shared value is read each refresh (budgets seen by check()). */
+  private readonly watched = new Set<string>();
+  /** "period:start" → seeding done (or in progress). */
+  private readonly seeded = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(options: BudgetTrackerOptions) {
+    this.store = options.store;
+    this.spend = options.spend;
+    this.clock = options.clock ?? systemClock;
+    this.onError = options.onError ?? (() => undefined);
+    this.refreshIntervalMs = options.refreshIntervalMs ?? 1000;
+  }
+
+  /** Seeds the current periods, then refreshes every interval. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((error: unknown) => {
+        this.onError(error, 'budget refresh failed; counting locally until the store answers');
+      });
+    }, this.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  private static counterKey(scope: Scope, id: string, period: BudgetPeriod, start: number): string {
+    return `spillway:budget:${period}:${start}:${scope}:${id}`;
+  }
+
+  /** USD spent by the tenant or key in the current period, as far as this replica knows. */
+  spent(scope: Scope, id: string, period: BudgetPeriod): number {
+    const key = BudgetTracker.counterKey(scope, id, period, periodStart(period, this.clock.now()));
+    return (this.baseline.get(key) ?? 0) + (this.shared.get(key) ?? 0) + (this.pending.get(key) ?? 0);
+  }
+
+  private checkOne(scope: Scope, id: string, budget: Budget | undefined, label: string): void {
+    if (budget === undefined) return;
+    const start = periodStart(budget.period, this.clock.now());
+    this.watched.add(BudgetTracker.counterKey(scope, id, budget.period, start));
+    const spent = this.spent(scope, id, budget.period);
+    if (spent < budget.usd) return;
+    const period = budget.period === 'total' ? 'in total' : `this ${budget.period} (UTC)`;
+    throw new GatewayError(
+      `budget exceeded: ${label} has spent $${spent.toFixed(4)} of its $${budget.usd} budget ${period}`,
+      { code: 'budget_exceeded', status: 402 },
+    );
+  }
+
+  check(principal: Principal): void {
+    this.checkOne('tenant', principal.tenant, principal.tenantBudget, `tenant "${principal.tenant}"`);
+    this.checkOne('key', principal.keyId, principal.keyBudget, `key ${principal.keyId}`);
+  }
+
+  emit(event: GatewayEvent): void {
+    if (event.type !== 'request-finished' || event.costUsd === undefined || event.costUsd <= 0) return;
+    const now = this.clock.now();
+    for (const period of budgetPeriods) {
+      const start = periodStart(period, now);
+      for (const [scope, id] of [
+        ['tenant', event.tenant],
+        ['key', event.keyId],
+      ] as const) {
+        const key = BudgetTracker.counterKey(scope, id, period, start);
+        this.pending.set(key, (this.pending.get(key) ?? 0) + event.costUsd);
+      }
+    }
+  }
+
+  /** Seeds new periods, pushes pending spend and reads watched counters. One at a time. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshOnce().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    const now = this.clock.now();
+    const current = new Set<string>();
+    for (const period of budgetPeriods) {
+      const start = periodStart(period, now);
+      current.add(`${period}:${start}`);
+      await this.seed(period, start);
+    }
+    this.prune(current);
+    for (const [key, delta] of [...this.pending]) {
+      const windowMs = this.windowOf(key);
+      const sums = await this.store.incrementWindow(key, { [counterName]: delta }, windowMs);
+      const left = (this.pending.get(key) ?? 0) - delta;
+      if (Math.abs(left) < 1e-12) this.pending.delete(key);
+      else this.pending.set(key, left);
+      this.shared.set(key, sums[counterName] ?? 0);
+    }
+    for (const key of this.watched) {
+      const sums = await this.store.readWindow(key, this.windowOf(key));
+      this.shared.set(key, sums[counterName] ?? 0);
+    }
+  }
+
+  private windowOf(counterKey: string): number {
+    const period = counterKey.split(':')[2] as BudgetPeriod;
+    // Twice the period: the key holds one period only, so nothing falls out of the window early.
+    return 2 * periodMaxLengthMs(period);
+  }
+
+  /** Drops counters of periods that have ended (their pending spend is pushed first). */
+  private prune(current: Set<string>): void {
+    const isCurrent = (key: string): boolean => {
+      const [, , period, start] = key.split(':');
+      return current.has(`${period ?? ''}:${start ?? ''}`);
+    };
+    for (const map of [this.baseline, this.shared])
+      for (const key of map.keys()) if (!isCurrent(key)) map.delete(key);
+    for (const key of this.watched) if (!isCurrent(key)) this.watched.delete(key);
+    for (const id of this.seeded.keys()) if (!current.has(id)) this.seeded.delete(id);
+  }
+
+  private seed(period: BudgetPeriod, start: number): Promise<void> {
+    const id = `${period}:${start}`;
+    let seeding = this.seeded.get(id);
+    if (seeding === undefined) {
+      seeding = this.seedPeriod(period, start);
+      this.seeded.set(id, seeding);
+      seeding.catch(() => this.seeded.delete(id));
+    }
+    return seeding;
+  }
+
+  private async seedPeriod(period: BudgetPeriod, start: number): Promise<void> {
+    const now = this.clock.now();
+    const epochKey = `spillway:budget:epoch:${period}:${start}`;
+    const ttl = 2 * periodMaxLengthMs(period);
+    const claimed = await this.store.compareAndSet(epochKey, undefined, String(now), ttl);
+    const epoch = claimed ? now : Number((await this.store.get(epochKey)) ?? now);
+    if (this.spend === undefined || epoch <= start) return;
+    for (const scope of ['tenant', 'key'] as const) {
+      const sums = await this.spend.sum({ groupBy: scope, since: start, until: epoch });
+      for (const sum of sums)
+        this.baseline.set(BudgetTracker.counterKey(scope, sum.key, period, start), sum.costUsd);
+    }
+  }
+
+  /** Stops the refresh timer after one last push of pending spend. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.refresh().catch((error: unknown) => {
+      this.onError(error, 'final budget push failed');
+    });
+  }
+}
