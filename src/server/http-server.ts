@@ -278,26 +278,34 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     });
   }
 
-  let shutdownPromise: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
 
-  async function drain(graceMs: number): Promise<void> {
-    draining = true;
-    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
-    const closed = new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
+  /** Waits for the server to close, up to `graceMs`; then destroys the connections left. */
+  async function shutdown(graceMs: number): Promise<void> {
+    if (closed === undefined) {
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      closed = new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
       });
-    });
-    server.closeIdleConnections();
-    const timer = new AbortController();
-    const graceOver = clock.sleep(graceMs, timer.signal).then(
-      () => true,
-      () => false,
-    );
-    const timedOut = await Promise.race([closed.then(() => false), graceOver]);
-    timer.abort();
+      server.closeIdleConnections();
+    }
+    // A second call (a second SIGTERM) may shorten the grace period: each call keeps its own timer.
+    let timedOut = graceMs <= 0;
+    if (!timedOut) {
+      const timer = new AbortController();
+      const graceOver = clock.sleep(graceMs, timer.signal).then(
+        () => true,
+        () => false,
+      );
+      timedOut = await Promise.race([closed.then(() => false), graceOver]);
+      timer.abort();
+    }
     if (timedOut) {
-      logger.warn({ inFlight: inFlight.size }, 'shutdown grace period over: closing remaining connections');
+      if (inFlight.size > 0)
+        logger.warn({ inFlight: inFlight.size }, 'shutdown grace period over: closing connections');
       server.closeAllConnections();
       await closed;
     }
@@ -306,9 +314,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   return {
     server,
     listen,
-    shutdown(graceMs) {
-      shutdownPromise ??= drain(graceMs);
-      return shutdownPromise;
-    },
+    shutdown,
   };
 }

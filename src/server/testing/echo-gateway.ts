@@ -33,6 +33,7 @@ export class EchoGateway implements Gateway {
   /** Contexts whose signal was aborted while the gateway was working on them. */
   readonly aborted: RequestContext[] = [];
   private releaseHeld: (() => void) | undefined;
+  private released = false;
   private readonly heldStarted: Promise<void>;
   private markHeldStarted: () => void = () => undefined;
   private readonly abortedOnce: Promise<void>;
@@ -50,6 +51,7 @@ export class EchoGateway implements Gateway {
 
   /** Lets a `held` stream finish. */
   release(): void {
+    this.released = true;
     this.releaseHeld?.();
   }
 
@@ -157,7 +159,9 @@ export class EchoGateway implements Gateway {
     this.lastRequest = request;
     if (request.model === 'hang') {
       await new Promise<never>((_, reject) => {
-        context.signal.addEventListener('abort', () => { reject(context.signal.reason as Error); });
+        context.signal.addEventListener('abort', () => {
+          reject(context.signal.reason as Error);
+        });
       });
     }
     return {
@@ -174,7 +178,7 @@ export class EchoGateway implements Gateway {
       if (part.type === 'text') {
         for (const word of part.text.split(/(?<= )/)) {
           yield { type: 'text_delta', index, text: word };
-          if (request.model === 'held') {
+          if (request.model === 'held' && !this.released) {
             this.markHeldStarted();
             await new Promise<void>((resolve) => (this.releaseHeld = resolve));
           }
