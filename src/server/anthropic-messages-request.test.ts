@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { isGatewayError } from '../errors/gateway-error.ts';
+import { parseAnthropicMessages } from './anthropic-messages-request.ts';
+
+function parseError(body: unknown): { message: string; param: string | undefined } {
+  try {
+    parseAnthropicMessages(body);
+  } catch (error) {
+    if (!isGatewayError(error)) throw error;
+    return { message: error.message, param: error.param };
+  }
+  throw new Error('expected a parse error');
+}
+
+describe('parseAnthropicMessages', () => {
+  it('maps system blocks, images, tool use and tool results', () => {
+    const request = parseAnthropicMessages({
+      model: 'group',
+      max_tokens: 100,
+      system: [
+        { type: 'text', text: 'be ', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: 'brief' },
+      ],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'calling' },
+            { type: 'tool_use', id: 't1', name: 'f', input: { city: 'Oslo' } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 't1',
+              content: [{ type: 'text', text: 'cold' }],
+              is_error: false,
+            },
+            { type: 'tool_result', tool_use_id: 't2', content: 'bad', is_error: true },
+          ],
+        },
+      ],
+      tools: [{ name: 'f', description: 'weather', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name: 'f' },
+      stop_sequences: ['STOP'],
+      temperature: 0.2,
+      top_p: 0.8,
+      metadata: { user_id: 'u-9' },
+      stream: true,
+    });
+    expect(request).toEqual({
+      model: 'group',
+      system: 'be brief',
+      maxTokens: 100,
+      temperature: 0.2,
+      topP: 0.8,
+      stop: ['STOP'],
+      tools: [{ name: 'f', description: 'weather', parameters: { type: 'object' } }],
+      toolChoice: { type: 'tool', name: 'f' },
+      stream: true,
+      user: 'u-9',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image', mediaType: 'image/jpeg', data: '/9j/' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'calling' },
+            { type: 'tool_call', id: 't1', name: 'f', arguments: '{"city":"Oslo"}' },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', toolCallId: 't1', content: 'cold', isError: false },
+            { type: 'tool_result', toolCallId: 't2', content: 'bad', isError: true },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('maps tool_choice any/auto/none', () => {
+    const base = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] };
+    expect(parseAnthropicMessages({ ...base, tool_choice: { type: 'any' } }).toolChoice).toEqual({
+      type: 'required',
+    });
+    expect(parseAnthropicMessages({ ...base, tool_choice: { type: 'auto' } }).toolChoice).toEqual({
+      type: 'auto',
+    });
+    expect(parseAnthropicMessages({ ...base, tool_choice: { type: 'none' } }).toolChoice).toEqual({
+      type: 'none',
+    });
+    expect(parseAnthropicMessages(base).stream).toBe(false);
+  });
+
+  it('requires max_tokens and names bad parameters', () => {
+    expect(parseError({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).toMatchObject({
+      param: 'max_tokens',
+      message: 'max_tokens: missing required parameter (expected number)',
+    });
+    expect(
+      parseError({
+        model: 'm',
+        max_tokens: 1,
+        messages: [{ role: 'assistant', content: [{ type: 'image' }] }],
+      }).param,
+    ).toBe('messages[0].content[0].type');
+    expect(
+      parseError({
+        model: 'm',
+        max_tokens: 1,
+        messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x' } }] }],
+      }).message,
+    ).toBe('messages[0].content[0].source.type: only base64 image sources are supported');
+  });
+});
