@@ -75,6 +75,12 @@ export class ThrowawayRedis {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     this.process = child;
+    // never leave a server behind if the test process ends without stopping it
+    const kill = (): void => {
+      child.kill('SIGKILL');
+    };
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     await new Promise<void>((resolve, reject) => {
       let output = '';
       const timer = setTimeout(() => {
