@@ -32,7 +32,7 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   const logger = pino(
     {
       level: options.level ?? 'info',
-      base: undefined,
+      base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
