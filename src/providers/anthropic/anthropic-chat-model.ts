@@ -42,7 +42,6 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     : '/v1/messages';
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    accept: 'application/json',
     'anthropic-version': config.version,
   };
   if (config.api_key !== undefined && config.api_key.length > 0) headers['x-api-key'] = config.api_key;

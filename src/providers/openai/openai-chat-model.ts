@@ -45,7 +45,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
   const clock = options.clock ?? systemClock;
   const upstream = `openai provider "${options.providerName}"`;
   const maxTokensField = options.maxTokensField ?? config.max_tokens_field ?? 'max_tokens';
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (config.api_key !== undefined && config.api_key.length > 0)
     headers['authorization'] = `Bearer ${config.api_key}`;
   // Configured headers last: an OpenAI-compatible server may want its own auth header instead.

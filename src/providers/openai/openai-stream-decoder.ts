@@ -89,15 +89,17 @@ export class OpenAIStreamDecoder {
     const events: ChatStreamEvent[] = [];
     if (!this.started) {
       this.started = true;
-      events.push({
-        type: 'message_start',
-        id: chunk.id ?? createId('chatcmpl-'),
-        model: chunk.model ?? this.modelId,
-      });
+      // Azure's first chunk (prompt filter results) has an empty id and model.
+      const id =
+        chunk.id === null || chunk.id === undefined || chunk.id === '' ? createId('chatcmpl-') : chunk.id;
+      const model =
+        chunk.model === null || chunk.model === undefined || chunk.model === '' ? this.modelId : chunk.model;
+      events.push({ type: 'message_start', id, model });
     }
     const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
     if (choice !== undefined && this.stopReason === undefined) this.choice(choice, events);
-    if (chunk.usage !== null && chunk.usage !== undefined && this.usage === undefined) {
+    // The last usage wins: servers that report running totals in every chunk end with the final one.
+    if (chunk.usage !== null && chunk.usage !== undefined) {
       this.usage = { type: 'usage', usage: fromOpenAIUsage(chunk.usage) };
     }
     return events;
