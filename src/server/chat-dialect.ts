@@ -11,6 +11,7 @@ import type { StreamRenderer } from './stream-renderer.ts';
 
 /** A chat body parsed from one dialect. */
 export interface ParsedChat {
+  /** The canonical request (`model` is the group the client named). */
   readonly request: ChatRequest;
   /** OpenAI stream_options.include_usage (always false for Anthropic, whose stream always has usage). */
   readonly includeUsage: boolean;

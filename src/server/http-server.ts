@@ -28,11 +28,13 @@ export interface ExtraRoute {
 export interface HttpServerOptions {
   /** The pipeline every dialect route calls. */
   readonly gateway: Gateway;
+  /** Where failures go, with the request id; never keys or Authorization headers. */
   readonly logger: Logger;
   /** Request bodies over this size get a 413 (config server.max_body_bytes, default 10 MB). */
   readonly maxBodyBytes: number;
   /** Arrival times and the shutdown grace timer (default: the system clock). */
   readonly clock?: Clock | undefined;
+  /** Routes mounted before the dialect routes, tried in order (e.g. /metrics, /admin/). */
   readonly routes?: readonly ExtraRoute[] | undefined;
 }
 

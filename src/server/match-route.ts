@@ -4,7 +4,9 @@ import type { Dialect } from '../errors/dialect-errors.ts';
 export type RouteName = 'chat' | 'messages' | 'embeddings' | 'models' | 'model' | 'live' | 'ready';
 
 export interface EdgeRoute {
+  /** Which handler serves it. */
   readonly name: RouteName;
+  /** The one method it accepts (others get 405 with Allow). */
   readonly method: 'GET' | 'POST';
   /** The dialect the route speaks; undefined: the client's (Anthropic when it sends anthropic-version). */
   readonly dialect: Dialect | undefined;

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import { validationError } from './validation-error.ts';
 
 export interface ParsedEmbeddings {
+  /** The canonical request (`model` is the group the client named). */
   readonly request: EmbeddingRequest;
   /** `base64`: each vector as base64 of little-endian float32 bytes (the openai SDK's default). */
   readonly encodingFormat: 'float' | 'base64';

@@ -263,20 +263,20 @@ export const adminOpenApi = {
             type: 'array',
             items: {
               type: 'object',
-              properties: Object.fromEntries(
-                [
-                  ['key', 'string'],
-                  ...[
+              properties: {
+                key: { type: 'string' },
+                ...Object.fromEntries(
+                  [
                     'requests',
                     'errors',
                     'input_tokens',
                     'output_tokens',
                     'cache_read_tokens',
                     'cache_write_tokens',
-                  ].map((n) => [n, 'integer']),
-                  ['cost_usd', 'number'],
-                ].map(([n, t]) => [n, { type: t }]),
-              ),
+                  ].map((name) => [name, { type: 'integer' }]),
+                ),
+                cost_usd: { type: 'number' },
+              },
             },
           },
         },

@@ -4,7 +4,9 @@ import { createHttpServer, type ExtraRoute, type HttpServer } from '../http-serv
 import { EchoGateway } from './echo-gateway.ts';
 
 export interface TestServer {
+  /** The gateway behind the edge (inspect what it was called with, steer `held` streams). */
   readonly gateway: EchoGateway;
+  /** The edge under test; shut it down after the test. */
   readonly edge: HttpServer;
   /** http://127.0.0.1:<port> */
   readonly origin: string;
