@@ -162,3 +162,22 @@ describe('hot reload', () => {
     expect(d1.closed).toBe(true);
   });
 });
+
+describe('applyConfig with a config that cannot be routed', () => {
+  it('throws and keeps serving on the old table', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'ok' }]);
+    const harness = createHarness(
+      configWith({ g: { deployments: [{ id: 'd1', provider: 'east', model: 'm1' }] } }),
+      { d1 },
+    );
+    const broken = configSchema.parse(
+      configWith({ g: { deployments: [{ id: 'd1', provider: 'nowhere', model: 'm1' }] } }),
+    );
+    expect(() => {
+      harness.gateway.applyConfig(broken);
+    }).toThrow(/unknown provider "nowhere"/);
+    expect((await harness.gateway.chat(chatRequest('g'), harness.context())).route.target.deployment).toBe(
+      'd1',
+    );
+  });
+});

@@ -71,9 +71,16 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
   const registry = new ModelRegistry(deps.createChatModel, logger);
   const build = (config: SpillwayConfig): RoutingTable => {
     const generation = registry.beginGeneration();
-    const table = buildRoutingTable(config, generation.modelFor);
-    generation.commit();
-    return table;
+    try {
+      const table = buildRoutingTable(config, generation.modelFor);
+      generation.commit();
+      return table;
+    } catch (error) {
+      generation.abandon().catch((failure: unknown) => {
+        logger.warn({ err: failure }, 'closing the models of a rejected config failed');
+      });
+      throw error;
+    }
   };
   const closeRetired = (): void => {
     registry.closeRetired().catch((error: unknown) => {

@@ -23,7 +23,11 @@ export class ModelRegistry {
    * generation when its provider and deployment connection settings are unchanged. Call `commit`
    * once the generation is in use (models of the previous one not reused are retired).
    */
-  beginGeneration(): { modelFor: (target: ModelTarget) => ChatModel; commit: () => void } {
+  beginGeneration(): {
+    modelFor: (target: ModelTarget) => ChatModel;
+    commit: () => void;
+    abandon: () => Promise<void>;
+  } {
     const next = new Map<string, ChatModel>();
     const modelFor = (target: ModelTarget): ChatModel => {
       // Limits, weights and prices do not change the connection: they are not in the fingerprint.
@@ -42,7 +46,13 @@ export class ModelRegistry {
       for (const model of this.current.values()) if (!kept.has(model)) this.retired.push(model);
       this.current = next;
     };
-    return { modelFor, commit };
+    // A config that failed to build: close only the models it created.
+    const abandon = async (): Promise<void> => {
+      const existing = new Set(this.current.values());
+      const created = [...next.values()].filter((model) => !existing.has(model));
+      await Promise.all(created.map((model) => this.closeQuietly(model)));
+    };
+    return { modelFor, commit, abandon };
   }
 
   /** Closes retired models (call when no request of an older generation is in flight). */
