@@ -2,10 +2,11 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../core/clock.ts';
-import { GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
-import { connectionFailed, parseRetryAfter, upstreamTimeout } from '../../errors/upstream-errors.ts';
+import type { GatewayError } from '../../errors/gateway-error.ts';
+import { parseRetryAfter } from '../../errors/upstream-errors.ts';
+import { abortedError, classifyTransportError } from '../shared/transport-errors.ts';
+import { sharedPools, type PoolLease } from '../shared/upstream-pool.ts';
 import type { BedrockAuth } from './bedrock-credentials.ts';
-import { leasePool, type PoolLease } from './bedrock-pool.ts';
 import { classifyBedrockError } from './classify-bedrock-error.ts';
 
 /**
@@ -43,7 +44,7 @@ export class BedrockTransport {
   constructor(options: BedrockTransportOptions) {
     this.url = new URL(options.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    this.lease = leasePool(this.url.origin);
+    this.lease = sharedPools.acquire(this.url.origin);
     this.clock = options.clock;
     if (options.auth.kind === 'bearer') {
       this.bearer = `Bearer ${options.auth.token}`;
@@ -75,7 +76,7 @@ export class BedrockTransport {
     try {
       response = await this.lease.pool.request({ method: 'POST', path, headers, body, signal });
     } catch (error) {
-      throw transportError(error, signal);
+      throw classifyTransportError(error, signal, 'request', 'bedrock');
     }
     const requestId = firstHeader(response.headers['x-amzn-requestid']);
     if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -158,28 +159,4 @@ function parseErrorBody(text: string): { message?: string; code?: string } {
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/** The error to throw when our own signal stopped the call: its reason if classified, else client_closed. */
-export function abortedError(signal: AbortSignal): GatewayError {
-  const reason: unknown = signal.reason;
-  if (isGatewayError(reason)) return reason;
-  return new GatewayError('bedrock: request aborted', { code: 'client_closed', status: 499, cause: reason });
-}
-
-/** Classifies a failure to get a response (or to keep reading one): abort, timeout or connection. */
-export function transportError(error: unknown, signal: AbortSignal): GatewayError {
-  if (signal.aborted) return abortedError(signal);
-  if (isGatewayError(error)) return error;
-  const code = errorCode(error);
-  const reason = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && timeoutCodes.has(code)) return upstreamTimeout(`bedrock: ${reason}`);
-  return connectionFailed(`bedrock: ${code === undefined ? '' : `${code}: `}${reason}`, error);
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
 }

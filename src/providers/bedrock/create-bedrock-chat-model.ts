@@ -6,10 +6,10 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
 import { createId } from '../../core/ids.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
-import { isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { badResponse, streamInterrupted, upstreamTimeout } from '../../errors/upstream-errors.ts';
+import { badResponse } from '../../errors/upstream-errors.ts';
+import { abortedError, classifyTransportError } from '../shared/transport-errors.ts';
 import { resolveBedrockAuth } from './bedrock-credentials.ts';
-import { abortedError, BedrockTransport, transportError } from './bedrock-transport.ts';
+import { BedrockTransport } from './bedrock-transport.ts';
 import { ConverseStreamMapper } from './converse-stream-mapper.ts';
 import { EventStreamFramer } from './event-stream-framer.ts';
 import { fromConverseResponse } from './from-converse-response.ts';
@@ -47,7 +47,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       json = await response.body.json();
     } catch (error) {
       if (error instanceof SyntaxError) throw badResponse('bedrock: Converse response is not JSON', error);
-      throw transportError(error, context.signal);
+      throw classifyTransportError(error, context.signal, 'body', 'bedrock');
     }
     return fromConverseResponse(json, response.requestId ?? createId('bedrock-'), modelId);
   }
@@ -73,7 +73,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
         }
       }
     } catch (error) {
-      throw midStreamError(error, signal);
+      throw classifyTransportError(error, signal, 'stream', 'bedrock');
     } finally {
       // Reached on completion, failure, abort and when the consumer breaks out: free the socket.
       if (!response.body.destroyed) response.body.destroy();
@@ -91,15 +91,4 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       embedWithTitan(transport, modelId, request, context),
     close: () => transport.close(),
   };
-}
-
-/** A failure while reading an open stream: ours (abort), classified already, a timeout, or a cut. */
-function midStreamError(error: unknown, signal: AbortSignal): GatewayError {
-  if (signal.aborted) return abortedError(signal);
-  if (isGatewayError(error)) return error;
-  const code =
-    typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-  const reason = error instanceof Error ? error.message : String(error);
-  if (code === 'UND_ERR_BODY_TIMEOUT') return upstreamTimeout(`bedrock: ${reason}`);
-  return streamInterrupted(`bedrock: stream broke: ${code === undefined ? '' : `${code}: `}${reason}`, error);
 }

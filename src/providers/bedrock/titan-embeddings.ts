@@ -3,7 +3,8 @@ import type { CallContext } from '../../core/chat-model.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
 import { GatewayError, invalidRequest } from '../../errors/gateway-error.ts';
 import { badResponse } from '../../errors/upstream-errors.ts';
-import { transportError, type BedrockTransport } from './bedrock-transport.ts';
+import { classifyTransportError } from '../shared/transport-errors.ts';
+import type { BedrockTransport } from './bedrock-transport.ts';
 
 /**
  * Embeddings through InvokeModel for Amazon Titan text embeddings (one call per input: the model
@@ -71,7 +72,7 @@ async function embedOne(
     json = await response.body.json();
   } catch (error) {
     if (error instanceof SyntaxError) throw badResponse('bedrock: InvokeModel response is not JSON', error);
-    throw transportError(error, signal);
+    throw classifyTransportError(error, signal, 'body', 'bedrock');
   }
   const parsed = titanResponseSchema.safeParse(json);
   if (!parsed.success) {
