@@ -1,0 +1,193 @@
+import type { z } from 'zod';
+import type { CallTarget, Simulation } from '../simulation.ts';
+import { headerValue, type SimHttpRequest, type SimHttpResponse } from '../sim-http.ts';
+import { generateEmbedding, countTokens } from '../text-generator.ts';
+import { bedrockException, sendBedrockException, type BedrockException } from './bedrock-errors.ts';
+import { bedrockWire, converseProtocol, invokeProtocol } from './bedrock-protocols.ts';
+import { converseRequestSchema, converseToSim, converseTurnProblem } from './converse-codec.ts';
+import { invokeFamily, invokeToSim, titanEmbedRequestSchema } from './invoke-codec.ts';
+import { SigV4Verifier } from './sigv4-verifier.ts';
+
+const operations: Readonly<Record<string, { name: string; stream: boolean }>> = {
+  converse: { name: 'Converse', stream: false },
+  'converse-stream': { name: 'ConverseStream', stream: true },
+  invoke: { name: 'InvokeModel', stream: false },
+  'invoke-with-response-stream': { name: 'InvokeModelWithResponseStream', stream: true },
+};
+
+function validation(message: string): BedrockException {
+  return { code: 'ValidationException', status: 400, message };
+}
+
+/** Bedrock's wording for a body that fails its schema. */
+export function describeZodError(error: z.ZodError): string {
+  const count = error.issues.length;
+  const details = error.issues
+    .map(
+      (issue) =>
+        `Value at '${issue.path.join('.') || 'body'}' failed to satisfy constraint: ${issue.message}`,
+    )
+    .join('; ');
+  return `${count} validation error${count === 1 ? '' : 's'} detected: ${details}`;
+}
+
+/** The Bedrock Runtime API: POST /model/{modelId}/{operation}. */
+export class BedrockApi {
+  private readonly sim: Simulation;
+  private readonly verifier: SigV4Verifier;
+
+  constructor(sim: Simulation) {
+    this.sim = sim;
+    this.verifier = new SigV4Verifier(sim.index);
+  }
+
+  /** Serves one request whose path starts with /model/. */
+  async handle(request: SimHttpRequest, http: SimHttpResponse): Promise<void> {
+    const requestId = this.sim.requestId();
+    const segments = request.rawPath.split('/');
+    const operationName = segments.at(-1) ?? '';
+    const operation = operations[operationName];
+    const encodedId = segments.slice(2, -1).join('/');
+    if (request.method !== 'POST' || operation === undefined || encodedId === '') {
+      sendBedrockException(
+        http,
+        { code: 'UnknownOperationException', status: 404, message: 'Unknown operation' },
+        requestId,
+      );
+      return;
+    }
+    let modelId: string;
+    try {
+      modelId = decodeURIComponent(encodedId);
+    } catch {
+      sendBedrockException(http, validation('The provided model identifier is invalid.'), requestId);
+      return;
+    }
+    const caller = await this.verifier.authenticate(request);
+    const reject = (exception: BedrockException, accountId: string, region: string): void => {
+      sendBedrockException(http, exception, requestId);
+      this.sim.recordRejected({
+        requestId,
+        accountId,
+        region,
+        inferenceRegion: undefined,
+        modelId,
+        baseModelId: undefined,
+        api: 'bedrock',
+        operation: operation.name,
+        stream: operation.stream,
+        status: exception.status,
+        errorCode: exception.code,
+        inputTokens: 0,
+        outputTokens: 0,
+        faultId: undefined,
+      });
+    };
+    if ('code' in caller) {
+      reject(caller, 'unknown', 'unknown');
+      return;
+    }
+    const resolved = this.sim.index.resolveBedrockModel(modelId, caller.region, caller.accountId);
+    if ('kind' in resolved) {
+      reject(bedrockException(resolved), caller.accountId, caller.region);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      reject(
+        validation('Malformed input request, please reformat your input and try again.'),
+        caller.accountId,
+        caller.region,
+      );
+      return;
+    }
+    const target: CallTarget = {
+      api: 'bedrock',
+      operation: operation.name,
+      accountId: caller.accountId,
+      region: caller.region,
+      modelId,
+      model: resolved.model,
+      regions: resolved.regions,
+      stream: operation.stream,
+      requestId,
+    };
+    const unsupported = validation(
+      "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+    );
+    if (operationName === 'converse' || operationName === 'converse-stream') {
+      if (resolved.model.kind !== 'chat') {
+        reject(unsupported, caller.accountId, caller.region);
+        return;
+      }
+      const parsed = converseRequestSchema.safeParse(body);
+      if (!parsed.success) {
+        reject(validation(describeZodError(parsed.error)), caller.accountId, caller.region);
+        return;
+      }
+      const simRequest = converseToSim(parsed.data);
+      const problem = converseTurnProblem(simRequest);
+      if (problem !== undefined) {
+        reject(validation(problem), caller.accountId, caller.region);
+        return;
+      }
+      await this.sim.runChat(target, simRequest, converseProtocol, http);
+      return;
+    }
+    if (resolved.model.kind === 'embedding') {
+      if (operation.stream) {
+        reject(validation('The model is unsupported for streaming.'), caller.accountId, caller.region);
+        return;
+      }
+      const parsed = titanEmbedRequestSchema.safeParse(body);
+      if (!parsed.success) {
+        reject(validation(describeZodError(parsed.error)), caller.accountId, caller.region);
+        return;
+      }
+      const { inputText } = parsed.data;
+      const dimensions = parsed.data.dimensions ?? resolved.model.dimensions ?? 1024;
+      const inputTokens = countTokens(inputText);
+      await this.sim.runUnary(target, inputTokens, bedrockWire, http, (meta) => {
+        const embedding = Array.from(generateEmbedding(inputText, dimensions, this.sim.seed));
+        const text = JSON.stringify({
+          embedding,
+          embeddingsByType: { float: embedding },
+          inputTextTokenCount: inputTokens,
+        });
+        http.writeHead(200, {
+          'x-amzn-requestid': meta.requestId,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(text)),
+          'x-amzn-bedrock-input-token-count': String(inputTokens),
+          'x-amzn-bedrock-invocation-latency': String(meta.latencyMs),
+        });
+        http.end(text);
+      });
+      return;
+    }
+    const family = invokeFamily(resolved.model.id);
+    if (family === undefined) {
+      reject(unsupported, caller.accountId, caller.region);
+      return;
+    }
+    const accept = headerValue(request, operation.stream ? 'x-amzn-bedrock-accept' : 'accept');
+    if (accept !== undefined && accept !== '*/*' && !accept.includes('json')) {
+      reject(validation(`Accept header ${accept} is not supported.`), caller.accountId, caller.region);
+      return;
+    }
+    let simRequest;
+    try {
+      simRequest = invokeToSim(family, body);
+    } catch (error) {
+      const message =
+        error instanceof Error && 'issues' in error
+          ? describeZodError(error as z.ZodError)
+          : 'Malformed input request, please reformat your input and try again.';
+      reject(validation(message), caller.accountId, caller.region);
+      return;
+    }
+    await this.sim.runChat(target, simRequest, invokeProtocol(family), http);
+  }
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import type { SimChatRequest, SimChatResult, SimInputBlock, SimToolChoice } from '../sim-chat.ts';
+import { chunkJson, chunkText } from '../text-generator.ts';
+
+const blockSchema = z.record(z.string(), z.unknown());
+
+/** A Converse / ConverseStream body (also Nova's native InvokeModel body, which shares the shapes). */
+export const converseRequestSchema = z.looseObject({
+  messages: z
+    .array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.array(blockSchema) }))
+    .min(1),
+  system: z.array(blockSchema).optional(),
+  inferenceConfig: z
+    .looseObject({
+      maxTokens: z.number().int().positive().optional(),
+      max_new_tokens: z.number().int().positive().optional(),
+      temperature: z.number().min(0).max(1).optional(),
+      topP: z.number().min(0).max(1).optional(),
+      stopSequences: z.array(z.string()).optional(),
+    })
+    .optional(),
+  toolConfig: z
+    .looseObject({
+      tools: z
+        .array(
+          z.looseObject({
+            toolSpec: z
+              .looseObject({
+                name: z.string().min(1),
+                description: z.string().optional(),
+                inputSchema: z.looseObject({ json: z.unknown() }),
+              })
+              .optional(),
+          }),
+        )
+        .min(1),
+      toolChoice: z
+        .looseObject({
+          auto: z.unknown().optional(),
+          any: z.unknown().optional(),
+          tool: z.looseObject({ name: z.string() }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+export type ConverseRequest = z.infer<typeof converseRequestSchema>;
+
+function textOf(blocks: readonly Record<string, unknown>[]): string {
+  return blocks
+    .map((block) =>
+      typeof block.text === 'string'
+        ? block.text
+        : typeof block.json === 'object'
+          ? JSON.stringify(block.json)
+          : '',
+    )
+    .join('\n');
+}
+
+function inputBlock(block: Record<string, unknown>): SimInputBlock | undefined {
+  if (typeof block.text === 'string') return { type: 'text', text: block.text };
+  const toolUse = block.toolUse as Record<string, unknown> | undefined;
+  if (toolUse !== undefined)
+    return {
+      type: 'tool_use',
+      id: String(toolUse.toolUseId),
+      name: String(toolUse.name),
+      input: toolUse.input,
+    };
+  const toolResult = block.toolResult as Record<string, unknown> | undefined;
+  if (toolResult !== undefined) {
+    const content = Array.isArray(toolResult.content)
+      ? (toolResult.content as Record<string, unknown>[])
+      : [];
+    return { type: 'tool_result', toolUseId: String(toolResult.toolUseId), text: textOf(content) };
+  }
+  return undefined;
+}
+
+/** The simulator's view of a Converse request. */
+export function converseToSim(body: ConverseRequest): SimChatRequest {
+  const choice = body.toolConfig?.toolChoice;
+  const toolChoice: SimToolChoice =
+    choice?.tool !== undefined
+      ? { type: 'tool', name: choice.tool.name }
+      : { type: choice?.any !== undefined ? 'any' : 'auto' };
+  return {
+    system: textOf(body.system ?? []),
+    messages: body.messages.map((message) => ({
+      role: message.role,
+      content: message.content.map(inputBlock).filter((block) => block !== undefined),
+    })),
+    tools: (body.toolConfig?.tools ?? []).flatMap((tool) =>
+      tool.toolSpec === undefined
+        ? []
+        : [
+            {
+              name: tool.toolSpec.name,
+              description: tool.toolSpec.description ?? '',
+              schema: tool.toolSpec.inputSchema.json,
+            },
+          ],
+    ),
+    toolChoice,
+    maxTokens: body.inferenceConfig?.maxTokens ?? body.inferenceConfig?.max_new_tokens,
+    stopSequences: body.inferenceConfig?.stopSequences ?? [],
+  };
+}
+
+/** The first validation rule of Converse the simulator enforces; undefined when the turns are fine. */
+export function converseTurnProblem(request: SimChatRequest): string | undefined {
+  if (request.messages[0]?.role !== 'user')
+    return 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
+  return undefined;
+}
+
+/** The assistant message of a result, in Converse content blocks. */
+export function converseMessage(result: SimChatResult): Record<string, unknown> {
+  return {
+    role: 'assistant',
+    content: result.blocks.map((block) =>
+      block.type === 'text'
+        ? { text: block.text }
+        : { toolUse: { toolUseId: block.id, name: block.name, input: block.input } },
+    ),
+  };
+}
+
+/** Converse's usage object. */
+export function converseUsage(result: SimChatResult): Record<string, number> {
+  return {
+    inputTokens: result.inputTokens,
+    outputTokens: result.outputTokens,
+    totalTokens: result.inputTokens + result.outputTokens,
+  };
+}
+
+/** A ConverseResponse body. */
+export function converseResponse(result: SimChatResult, latencyMs: number): Record<string, unknown> {
+  return {
+    output: { message: converseMessage(result) },
+    stopReason: result.stopReason,
+    usage: converseUsage(result),
+    metrics: { latencyMs },
+  };
+}
+
+/** One ConverseStream event: union member name, payload, output tokens carried. */
+export interface ConverseStreamEvent {
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly tokens: number;
+}
+
+/** The ConverseStream events of a result: messageStart … messageStop, then metadata (usage last). */
+export function converseStreamEvents(result: SimChatResult, latencyMs: number): ConverseStreamEvent[] {
+  const events: ConverseStreamEvent[] = [{ type: 'messageStart', payload: { role: 'assistant' }, tokens: 0 }];
+  result.blocks.forEach((block, contentBlockIndex) => {
+    if (block.type === 'text') {
+      for (const chunk of chunkText(block.text))
+        events.push({
+          type: 'contentBlockDelta',
+          payload: { contentBlockIndex, delta: { text: chunk.text } },
+          tokens: chunk.tokens,
+        });
+    } else {
+      events.push({
+        type: 'contentBlockStart',
+        payload: { contentBlockIndex, start: { toolUse: { toolUseId: block.id, name: block.name } } },
+        tokens: 0,
+      });
+      const pieces = chunkJson(block.inputJson);
+      const perPiece = Math.max(1, Math.round(result.outputTokens / pieces.length));
+      for (const piece of pieces)
+        events.push({
+          type: 'contentBlockDelta',
+          payload: { contentBlockIndex, delta: { toolUse: { input: piece } } },
+          tokens: perPiece,
+        });
+    }
+    events.push({ type: 'contentBlockStop', payload: { contentBlockIndex }, tokens: 0 });
+  });
+  events.push({ type: 'messageStop', payload: { stopReason: result.stopReason }, tokens: 0 });
+  events.push({
+    type: 'metadata',
+    payload: { usage: converseUsage(result), metrics: { latencyMs } },
+    tokens: 0,
+  });
+  return events;
+}

@@ -1,0 +1,467 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { ActiveFault } from './fault-registry.ts';
+import { FaultRegistry } from './fault-registry.ts';
+import { InvocationLog, type InvocationRecord, type SimApi } from './invocation-log.ts';
+import { createPrng, type Prng } from './prng.ts';
+import { QuotaTracker, type QuotaLimit } from './quota-tracker.ts';
+import type { SimChatRequest, SimChatResult } from './sim-chat.ts';
+import type { SimFailure } from './sim-failure.ts';
+import type { SimHttpResponse } from './sim-http.ts';
+import type { SimModel, SimWorld } from './sim-world.ts';
+import { countInputTokens, generateChatResult } from './text-generator.ts';
+import type { ChatProtocol, ResponseMeta, StreamFrame, WireProtocol } from './wire-protocol.ts';
+import { WorldIndex } from './world-index.ts';
+
+/** One authenticated, routed call, ready to be admitted. */
+export interface CallTarget {
+  readonly api: SimApi;
+  readonly operation: string;
+  readonly accountId: string;
+  /** Source region. */
+  readonly region: string;
+  /** Model, profile id or ARN as requested. */
+  readonly modelId: string;
+  readonly model: SimModel;
+  /** Regions that may serve (one unless a cross-region profile). */
+  readonly regions: readonly string[];
+  readonly stream: boolean;
+  readonly requestId: string;
+}
+
+interface Admission {
+  readonly inferenceRegion: string;
+  readonly fault: ActiveFault | undefined;
+  readonly quotaKey: string;
+  readonly limit: QuotaLimit;
+  readonly reserved: number;
+}
+
+/** The simulator's state and behaviour, shared by the three APIs. */
+export class Simulation {
+  readonly index: WorldIndex;
+  readonly log = new InvocationLog();
+  readonly faults: FaultRegistry;
+  readonly quotas: QuotaTracker;
+  readonly clock: Clock;
+  readonly seed: number;
+  readonly latencyScale: number;
+  readonly logger: Logger | undefined;
+  private prng: Prng;
+
+  constructor(options: {
+    world: SimWorld;
+    seed: number;
+    latencyScale: number;
+    clock: Clock;
+    logger?: Logger | undefined;
+  }) {
+    this.index = new WorldIndex(options.world);
+    this.clock = options.clock;
+    this.seed = options.seed;
+    this.latencyScale = options.latencyScale;
+    this.logger = options.logger;
+    this.prng = createPrng(options.seed);
+    this.faults = new FaultRegistry(this.clock, {
+      next: () => this.prng.next(),
+      int: (n) => this.prng.int(n),
+      pick: (a) => this.prng.pick(a),
+      uuid: () => this.prng.uuid(),
+    });
+    this.quotas = new QuotaTracker(this.clock);
+    for (const fault of options.world.faults) this.faults.add(fault);
+  }
+
+  /** A request id from the seeded PRNG (replays with the seed). */
+  requestId(): string {
+    return this.prng.uuid();
+  }
+
+  /** Clears the log, the quotas and the faults, and restarts the PRNG from the seed. */
+  reset(): void {
+    this.log.clear();
+    this.quotas.reset();
+    this.faults.clear();
+    this.prng = createPrng(this.seed);
+  }
+
+  private quotaFor(target: CallTarget, region: string): { key: string; limit: QuotaLimit } {
+    if (target.api === 'bedrock') {
+      return {
+        key: `bedrock|${target.accountId}|${region}|${target.model.id}`,
+        limit: this.index.bedrockQuota(target.accountId, region, target.model.id),
+      };
+    }
+    return {
+      key: `${target.api}|${target.accountId}|${target.model.id}`,
+      limit: this.index.world[target.api].limits,
+    };
+  }
+
+  /** Picks a serving region among those with spare capacity, weighted by it, at random. */
+  private chooseRegion(target: CallTarget, reserve: number): string | undefined {
+    if (target.regions.length === 1) return target.regions[0];
+    const weights: { region: string; weight: number }[] = [];
+    for (const region of target.regions) {
+      const { key, limit } = this.quotaFor(target, region);
+      if (!this.quotas.wouldAdmit(key, limit, reserve)) continue;
+      const spare = this.quotas.remaining(key, limit);
+      weights.push({ region, weight: Math.min(spare.requests / limit.rpm, spare.tokens / limit.tpm) + 0.05 });
+    }
+    const total = weights.reduce((sum, entry) => sum + entry.weight, 0);
+    let draw = this.prng.next() * total;
+    for (const entry of weights) {
+      draw -= entry.weight;
+      if (draw < 0) return entry.region;
+    }
+    return weights.at(-1)?.region;
+  }
+
+  private meta(
+    target: CallTarget,
+    admission: Pick<Admission, 'inferenceRegion' | 'quotaKey' | 'limit'>,
+    started: number,
+  ): ResponseMeta {
+    const now = this.clock.now();
+    return {
+      requestId: target.requestId,
+      inferenceRegion: admission.inferenceRegion,
+      latencyMs: now - started,
+      quota: {
+        limit: admission.limit,
+        remaining: this.quotas.remaining(admission.quotaKey, admission.limit),
+      },
+      modelId: target.modelId,
+      now,
+    };
+  }
+
+  private record(
+    target: CallTarget,
+    started: number,
+    fields: Partial<InvocationRecord> & Pick<InvocationRecord, 'status'>,
+  ): void {
+    const entry = this.log.add({
+      time: started,
+      timestamp: new Date(started).toISOString(),
+      requestId: target.requestId,
+      accountId: target.accountId,
+      region: target.region,
+      inferenceRegion: fields.inferenceRegion,
+      modelId: target.modelId,
+      baseModelId: target.model.id,
+      api: target.api,
+      operation: target.operation,
+      stream: target.stream,
+      status: fields.status,
+      errorCode: fields.errorCode,
+      inputTokens: fields.inputTokens ?? 0,
+      outputTokens: fields.outputTokens ?? 0,
+      latencyMs: this.clock.now() - started,
+      faultId: fields.faultId,
+    });
+    this.logger?.debug({ invocation: entry }, 'invocation');
+  }
+
+  /**
+   * Context window, region choice, faults and quota, in that order. Answers and logs the request
+   * itself when it must not proceed; returns undefined then.
+   */
+  private async admit(
+    target: CallTarget,
+    protocol: WireProtocol,
+    http: SimHttpResponse,
+    inputTokens: number,
+    reserve: number,
+    started: number,
+  ): Promise<Admission | undefined> {
+    const chosen = this.chooseRegion(target, reserve);
+    const inferenceRegion = chosen ?? target.regions[0] ?? target.region;
+    const { key, limit } = this.quotaFor(target, inferenceRegion);
+    const base = { inferenceRegion, quotaKey: key, limit };
+    const fail = (failure: SimFailure, faultId?: string): undefined => {
+      protocol.sendError(http, failure, this.meta(target, base, started));
+      this.record(target, started, {
+        status: failureStatus(failure),
+        errorCode: protocol.errorCode(failure),
+        inferenceRegion,
+        inputTokens,
+        faultId,
+      });
+      return undefined;
+    };
+    if (inputTokens > target.model.context_window) {
+      fail({ kind: 'context_window', inputTokens, limit: target.model.context_window });
+      return;
+    }
+    const fault = this.faults.match({
+      api: target.api,
+      operation: target.operation,
+      accountId: target.accountId,
+      region: target.region,
+      inferenceRegion,
+      modelId: target.modelId,
+      baseModelId: target.model.id,
+    });
+    if (fault !== undefined) {
+      const faultId = fault.id;
+      switch (fault.kind) {
+        case 'throttle': {
+          fail({ kind: 'rate', reason: 'rpm', retryAfterMs: 1000, message: fault.message }, faultId);
+          return;
+        }
+        case 'error':
+          if (!target.stream || fault.after_events === undefined) {
+            fail(
+              { kind: 'status', status: fault.status ?? 500, code: fault.code, message: fault.message },
+              faultId,
+            );
+            return;
+          }
+          break;
+        case 'hang':
+          await new Promise<void>((resolve) => {
+            if (http.signal.aborted) resolve();
+            http.signal.addEventListener(
+              'abort',
+              () => {
+                resolve();
+              },
+              { once: true },
+            );
+          });
+          this.record(target, started, {
+            status: 0,
+            errorCode: 'Hang',
+            inferenceRegion,
+            inputTokens,
+            faultId,
+          });
+          return undefined;
+        case 'reset':
+          if (!target.stream || fault.after_events === undefined) {
+            http.reset();
+            this.record(target, started, {
+              status: 0,
+              errorCode: 'ConnectionReset',
+              inferenceRegion,
+              inputTokens,
+              faultId,
+            });
+            return undefined;
+          }
+          break;
+        case 'malformed':
+          if (!target.stream) {
+            protocol.sendMalformed(http, this.meta(target, base, started));
+            this.record(target, started, {
+              status: 200,
+              errorCode: 'MalformedBody',
+              inferenceRegion,
+              inputTokens,
+              faultId,
+            });
+            return undefined;
+          }
+          break;
+        case 'slow_first_token':
+        case 'cut_stream':
+          break;
+      }
+    }
+    if (chosen === undefined) {
+      // Every region of the profile is out of quota: the refusal that clears soonest answers.
+      let best: { reason: 'rpm' | 'tpm'; retryAfterMs: number } = {
+        reason: 'rpm',
+        retryAfterMs: Number.POSITIVE_INFINITY,
+      };
+      for (const region of target.regions) {
+        const quota = this.quotaFor(target, region);
+        const refusal = this.quotas.acquire(quota.key, quota.limit, reserve);
+        if (refusal !== undefined && refusal.retryAfterMs < best.retryAfterMs) best = refusal;
+      }
+      fail({ kind: 'rate', ...best });
+      return;
+    }
+    const refusal = this.quotas.acquire(key, limit, reserve);
+    if (refusal !== undefined) {
+      fail({ kind: 'rate', ...refusal });
+      return;
+    }
+    return { ...base, fault, reserved: reserve };
+  }
+
+  private delays(
+    target: CallTarget,
+    region: string,
+    fault: ActiveFault | undefined,
+  ): { firstToken: number; perToken: number } {
+    const latency = this.index.latency(region, target.model.id);
+    const jitter = 1 + latency.jitter * (this.prng.next() * 2 - 1);
+    const slow = fault?.kind === 'slow_first_token' ? (fault.ms ?? 0) : 0;
+    return {
+      firstToken: latency.ttft_ms * jitter * this.latencyScale + slow,
+      perToken: (1000 / latency.tokens_per_second) * this.latencyScale,
+    };
+  }
+
+  private async sleepUntil(target: number, signal: AbortSignal): Promise<void> {
+    const wait = target - this.clock.now();
+    if (wait >= 1) await this.clock.sleep(wait, signal).catch(() => undefined);
+  }
+
+  /** Serves one chat call end to end: admission, generation, latency, answer or stream, log. */
+  async runChat(
+    target: CallTarget,
+    request: SimChatRequest,
+    protocol: ChatProtocol,
+    http: SimHttpResponse,
+  ): Promise<void> {
+    const started = this.clock.now();
+    const inputTokens = countInputTokens(request);
+    const reserve = inputTokens + (request.maxTokens ?? 1024);
+    const admission = await this.admit(target, protocol, http, inputTokens, reserve, started);
+    if (admission === undefined) return;
+    const { inferenceRegion, fault } = admission;
+    const result: SimChatResult = generateChatResult(request, this.seed, target.model.id);
+    this.quotas.adjust(
+      admission.quotaKey,
+      admission.limit,
+      admission.reserved - (result.inputTokens + result.outputTokens),
+    );
+    const { firstToken, perToken } = this.delays(target, inferenceRegion, fault);
+    const usage = {
+      inferenceRegion,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      faultId: fault?.id,
+    };
+    if (!target.stream) {
+      await this.sleepUntil(started + firstToken + result.outputTokens * perToken, http.signal);
+      if (http.signal.aborted) {
+        this.record(target, started, { ...usage, status: 0, errorCode: 'ClientClosed' });
+        return;
+      }
+      protocol.sendResult(http, result, this.meta(target, admission, started));
+      this.record(target, started, { ...usage, status: 200 });
+      return;
+    }
+    protocol.startStream(http, this.meta(target, admission, started));
+    const frames = protocol.streamFrames(result, this.meta(target, admission, started));
+    const breakAt = streamBreak(fault, frames);
+    let tokensSent = 0;
+    for (const [position, frame] of frames.entries()) {
+      if (http.signal.aborted) {
+        this.record(target, started, { ...usage, status: 200, errorCode: 'ClientClosed' });
+        return;
+      }
+      if (position === breakAt && fault !== undefined) {
+        this.breakStream(target, started, usage, fault, protocol, http);
+        return;
+      }
+      if (frame.tokens > 0) {
+        await this.sleepUntil(started + firstToken + tokensSent * perToken, http.signal);
+        tokensSent += frame.tokens;
+      }
+      await http.write(frame.data);
+    }
+    http.end();
+    this.record(target, started, { ...usage, status: 200 });
+  }
+
+  private breakStream(
+    target: CallTarget,
+    started: number,
+    usage: Partial<InvocationRecord>,
+    fault: ActiveFault,
+    protocol: ChatProtocol,
+    http: SimHttpResponse,
+  ): void {
+    switch (fault.kind) {
+      case 'reset':
+        http.reset();
+        {
+          this.record(target, started, { ...usage, status: 200, errorCode: 'ConnectionReset' });
+          return;
+        }
+      case 'malformed':
+        http.end(protocol.malformedFrame());
+        {
+          this.record(target, started, { ...usage, status: 200, errorCode: 'MalformedFrame' });
+          return;
+        }
+      case 'error': {
+        const failure: SimFailure = {
+          kind: 'status',
+          status: fault.status ?? 500,
+          code: fault.code,
+          message: fault.message,
+        };
+        http.end(protocol.streamError(failure));
+        this.record(target, started, {
+          ...usage,
+          status: 200,
+          errorCode: protocol.errorCode(failure),
+        });
+        return;
+      }
+      case 'throttle':
+      case 'hang':
+      case 'slow_first_token':
+      case 'cut_stream':
+        http.end();
+        {
+          this.record(target, started, { ...usage, status: 200, errorCode: 'StreamCut' });
+          return;
+        }
+    }
+  }
+
+  /** Serves one unary call (embeddings): admission, latency, `respond`, log. */
+  async runUnary(
+    target: CallTarget,
+    inputTokens: number,
+    protocol: WireProtocol,
+    http: SimHttpResponse,
+    respond: (meta: ResponseMeta) => void,
+  ): Promise<void> {
+    const started = this.clock.now();
+    const admission = await this.admit(target, protocol, http, inputTokens, inputTokens, started);
+    if (admission === undefined) return;
+    const { firstToken } = this.delays(target, admission.inferenceRegion, admission.fault);
+    await this.sleepUntil(started + firstToken, http.signal);
+    const usage = { inferenceRegion: admission.inferenceRegion, inputTokens, faultId: admission.fault?.id };
+    if (http.signal.aborted) {
+      this.record(target, started, { ...usage, status: 0, errorCode: 'ClientClosed' });
+      return;
+    }
+    respond(this.meta(target, admission, started));
+    this.record(target, started, { ...usage, status: 200 });
+  }
+
+  /** Logs a request refused before it reached a model (auth, validation, unknown model). */
+  recordRejected(fields: Omit<InvocationRecord, 'seq' | 'time' | 'timestamp' | 'latencyMs'>): void {
+    const now = this.clock.now();
+    this.log.add({ ...fields, time: now, timestamp: new Date(now).toISOString(), latencyMs: 0 });
+  }
+}
+
+/** Frame index at which a stream fault strikes (default: half way), or -1. */
+function streamBreak(fault: ActiveFault | undefined, frames: readonly StreamFrame[]): number {
+  if (fault === undefined) return -1;
+  if (
+    fault.kind !== 'cut_stream' &&
+    fault.kind !== 'malformed' &&
+    fault.kind !== 'error' &&
+    fault.kind !== 'reset'
+  )
+    return -1;
+  return Math.min(fault.after_events ?? Math.floor(frames.length / 2), frames.length);
+}
+
+/** HTTP status a failure is sent with. */
+export function failureStatus(failure: SimFailure): number {
+  if (failure.kind === 'rate') return 429;
+  if (failure.kind === 'context_window') return 400;
+  return failure.status;
+}
