@@ -247,6 +247,24 @@ describe('Anthropic dialect through the @anthropic-ai/sdk', () => {
 });
 
 describe('edge routes', () => {
+  it('lists models in the Anthropic shape for Anthropic clients', async () => {
+    const page = await anthropic.models.list();
+    expect(page.data.map((model) => model.id)).toEqual(['echo', 'fail-mid']);
+    expect(page.data[0]).toMatchObject({ type: 'model', display_name: 'echoes' });
+    const model = await anthropic.models.retrieve('fail-mid');
+    expect(model).toMatchObject({ type: 'model', id: 'fail-mid' });
+  });
+
+  it('serves /chat/completions without the /v1 prefix', async () => {
+    const response = await fetch(`${test.origin}/chat/completions?ignored=1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${EchoGateway.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'short path' }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ choices: [{ message: { content: 'echo: short path' } }] });
+  });
+
   it('serves health, mounted routes, and echoes a sane x-request-id', async () => {
     const live = await fetch(`${test.origin}/health/live`);
     expect(live.status).toBe(200);
