@@ -1,0 +1,337 @@
+/** The OpenAPI 3.1 description of the admin API, served at GET /admin/openapi.json. */
+
+const json = (schema: unknown): unknown => ({ content: { 'application/json': { schema } } });
+const ref = (name: string): unknown => ({ $ref: `#/components/schemas/${name}` });
+const list = (name: string): unknown => ({
+  type: 'object',
+  required: ['data'],
+  properties: { data: { type: 'array', items: ref(name) } },
+});
+const errors = {
+  '400': { description: 'Invalid request', ...(json(ref('Error')) as object) },
+  '401': { description: 'Missing or wrong admin key', ...(json(ref('Error')) as object) },
+  '404': {
+    description: 'Not found, or the admin API is off (no server.admin_key)',
+    ...(json(ref('Error')) as object),
+  },
+};
+const timeParameter = (name: string, description: string): unknown => ({
+  name,
+  in: 'query',
+  required: false,
+  description: `${description}: ISO 8601 time, epoch milliseconds, or a duration ago such as 24h or 7d`,
+  schema: { type: 'string' },
+});
+const limitParameter = (fallback: number): unknown => ({
+  name: 'limit',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: 10000, default: fallback },
+});
+const pathParameter = (name: string): unknown => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+});
+const tenantQuery = { name: 'tenant', in: 'query', required: false, schema: { type: 'string' } };
+
+const limits = {
+  rpm: { type: 'integer', minimum: 1 },
+  tpm: { type: 'integer', minimum: 1 },
+  max_concurrency: { type: 'integer', minimum: 1 },
+  budget: ref('Budget'),
+  models: { type: 'array', items: { type: 'string' }, description: 'Allowed model groups; absent: all' },
+};
+const tenantSettings = {
+  ...limits,
+  regions: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'Region prefixes deployments must match',
+  },
+  log_bodies: { type: 'boolean', description: 'Store redacted request and response bodies in the audit log' },
+};
+const nullableTime = { type: ['string', 'null'], format: 'date-time' };
+
+export const adminOpenApi = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Spillway admin API',
+    version: '1',
+    description: 'Virtual keys, tenants, spend and audit. Bearer server.admin_key.',
+  },
+  servers: [{ url: '/' }],
+  security: [{ adminKey: [] }],
+  paths: {
+    '/admin/keys': {
+      post: {
+        summary: 'Create a virtual key (the key is returned once, never again)',
+        requestBody: { required: true, ...(json(ref('CreateKey')) as object) },
+        responses: { '201': { description: 'Created', ...(json(ref('CreatedKey')) as object) }, ...errors },
+      },
+      get: {
+        summary: 'List keys (never the key or its hash)',
+        parameters: [tenantQuery],
+        responses: { '200': { description: 'Keys', ...(json(list('Key')) as object) }, ...errors },
+      },
+    },
+    '/admin/keys/{id}/revoke': {
+      post: {
+        summary: 'Revoke a key (applies on every replica within a second)',
+        parameters: [pathParameter('id')],
+        responses: { '200': { description: 'Revoked', ...(json(ref('Key')) as object) }, ...errors },
+      },
+    },
+    '/admin/keys/{id}': {
+      delete: {
+        summary: 'Delete a key',
+        parameters: [pathParameter('id')],
+        responses: {
+          '200': {
+            description: 'Deleted',
+            ...(json({
+              type: 'object',
+              properties: { id: { type: 'string' }, deleted: { const: true } },
+            }) as object),
+          },
+          ...errors,
+        },
+      },
+    },
+    '/admin/tenants': {
+      get: {
+        summary: 'List tenants (config and database)',
+        responses: { '200': { description: 'Tenants', ...(json(list('Tenant')) as object) }, ...errors },
+      },
+      post: {
+        summary: 'Create a database tenant',
+        requestBody: { required: true, ...(json(ref('CreateTenant')) as object) },
+        responses: {
+          '201': { description: 'Created', ...(json(ref('Tenant')) as object) },
+          '409': { description: 'Exists', ...(json(ref('Error')) as object) },
+          ...errors,
+        },
+      },
+    },
+    '/admin/tenants/{name}': {
+      patch: {
+        summary: 'Override settings of a config or database tenant',
+        parameters: [pathParameter('name')],
+        requestBody: { required: true, ...(json(ref('TenantSettings')) as object) },
+        responses: { '200': { description: 'Updated', ...(json(ref('Tenant')) as object) }, ...errors },
+      },
+    },
+    '/admin/spend': {
+      get: {
+        summary: 'Spend sums grouped over a time window',
+        parameters: [
+          {
+            name: 'group_by',
+            in: 'query',
+            required: false,
+            schema: {
+              enum: ['tenant', 'key', 'group', 'deployment', 'region', 'account', 'day'],
+              default: 'tenant',
+            },
+          },
+          timeParameter('since', 'Window start (inclusive)'),
+          timeParameter('until', 'Window end (exclusive)'),
+          tenantQuery,
+        ],
+        responses: {
+          '200': {
+            description: 'Sums, largest cost first (by date for day)',
+            ...(json(ref('SpendReport')) as object),
+          },
+          ...errors,
+        },
+      },
+    },
+    '/admin/spend/records': {
+      get: {
+        summary: 'Raw spend records over a window, oldest first',
+        parameters: [
+          timeParameter('since', 'Window start'),
+          timeParameter('until', 'Window end'),
+          tenantQuery,
+          limitParameter(1000),
+        ],
+        responses: { '200': { description: 'Records', ...(json(list('SpendRecord')) as object) }, ...errors },
+      },
+    },
+    '/admin/audit': {
+      get: {
+        summary: 'Audit records, newest first',
+        parameters: [
+          timeParameter('since', 'Oldest time'),
+          { name: 'action', in: 'query', required: false, schema: { type: 'string' } },
+          limitParameter(100),
+        ],
+        responses: { '200': { description: 'Records', ...(json(list('AuditRecord')) as object) }, ...errors },
+      },
+    },
+    '/admin/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+    },
+  },
+  components: {
+    securitySchemes: { adminKey: { type: 'http', scheme: 'bearer', description: 'server.admin_key' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['message', 'type', 'code'],
+            properties: {
+              message: { type: 'string' },
+              type: { type: 'string' },
+              param: { type: ['string', 'null'] },
+              code: { type: 'string' },
+            },
+          },
+        },
+      },
+      Budget: {
+        type: 'object',
+        required: ['usd'],
+        properties: {
+          usd: { type: 'number', minimum: 0 },
+          period: { enum: ['day', 'week', 'month', 'total'], default: 'month' },
+        },
+      },
+      CreateKey: {
+        type: 'object',
+        required: ['tenant'],
+        additionalProperties: false,
+        properties: {
+          tenant: { type: 'string' },
+          name: { type: 'string' },
+          expires_at: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }] },
+          expires_in: { type: 'string', examples: ['30d'] },
+          ...limits,
+        },
+      },
+      Key: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          prefix: { type: 'string', description: 'First characters of the key, for recognition' },
+          tenant: { type: 'string' },
+          name: { type: ['string', 'null'] },
+          status: { enum: ['active', 'expired', 'revoked'] },
+          created_at: { type: 'string', format: 'date-time' },
+          expires_at: nullableTime,
+          revoked_at: nullableTime,
+          ...limits,
+        },
+      },
+      CreatedKey: {
+        allOf: [
+          ref('Key'),
+          {
+            type: 'object',
+            required: ['key'],
+            properties: { key: { type: 'string', description: 'sk-spw-...; shown only in this response' } },
+          },
+        ],
+      },
+      TenantSettings: { type: 'object', additionalProperties: false, properties: tenantSettings },
+      CreateTenant: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, ...tenantSettings },
+      },
+      Tenant: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          source: { enum: ['config', 'database', 'config+database'] },
+          ...tenantSettings,
+        },
+      },
+      SpendReport: {
+        type: 'object',
+        properties: {
+          group_by: { type: 'string' },
+          since: nullableTime,
+          until: nullableTime,
+          data: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                key: { type: 'string' },
+                ...Object.fromEntries(
+                  [
+                    'requests',
+                    'errors',
+                    'input_tokens',
+                    'output_tokens',
+                    'cache_read_tokens',
+                    'cache_write_tokens',
+                  ].map((name) => [name, { type: 'integer' }]),
+                ),
+                cost_usd: { type: 'number' },
+              },
+            },
+          },
+        },
+      },
+      SpendRecord: {
+        type: 'object',
+        properties: {
+          request_id: { type: 'string' },
+          time: { type: 'string', format: 'date-time' },
+          ...Object.fromEntries(
+            [
+              'tenant',
+              'key_id',
+              'requested_group',
+              'served_group',
+              'deployment',
+              'provider',
+              'provider_type',
+              'region',
+              'account',
+              'model',
+              'dialect',
+              'endpoint',
+            ].map((n) => [n, { type: 'string' }]),
+          ),
+          stream: { type: 'boolean' },
+          error_code: { type: ['string', 'null'] },
+          ...Object.fromEntries(
+            [
+              'status',
+              'attempts',
+              'fallbacks',
+              'input_tokens',
+              'output_tokens',
+              'cache_read_tokens',
+              'cache_write_tokens',
+              'latency_ms',
+              'overhead_ms',
+            ].map((n) => [n, { type: 'integer' }]),
+          ),
+          first_token_ms: { type: ['integer', 'null'] },
+          cost_usd: { type: ['number', 'null'] },
+        },
+      },
+      AuditRecord: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          time: { type: 'string', format: 'date-time' },
+          actor: { type: 'string' },
+          action: { type: 'string' },
+          target: { type: 'string' },
+          details: { type: 'object' },
+        },
+      },
+    },
+  },
+} as const;
