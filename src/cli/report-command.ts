@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import { request } from 'undici';
+import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import { badResponse, classifyUpstreamStatus, connectionFailed } from '../errors/upstream-errors.ts';
+import { parseDuration } from '../governance/parse-duration.ts';
+import { computeReport } from '../telemetry/report.ts';
+import { reportRecordsFromSpendJson } from '../telemetry/report-record-from-spend.ts';
+import type { ReportRecord } from '../telemetry/report.ts';
+import { renderReport } from '../telemetry/report-tables.ts';
+
+export interface ReportOptions {
+  /** Base URL of a running gateway, e.g. http://127.0.0.1:4000. */
+  readonly url: string;
+  /** The gateway's `server.admin_key`, sent as a bearer token. */
+  readonly adminKey?: string | undefined;
+  /** Epoch ms window; `until` undefined means now. */
+  readonly since: number;
+  readonly until?: number | undefined;
+  /** Most records fetched. */
+  readonly limit: number;
+}
+
+/**
+ * "1h", "30m", "7d" (before `now`), an ISO time, or epoch ms. Throws GatewayError invalid_request
+ * for anything else.
+ */
+export function parseWhen(text: string, now: number, option: string): number {
+  const duration = parseDuration(text);
+  if (duration !== undefined) return now - duration;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) {
+    throw new GatewayError(`${option}: "${text}" is neither a duration (1h, 30m, 7d) nor a time`, {
+      code: 'invalid_request',
+      status: 400,
+      param: option,
+    });
+  }
+  return parsed;
+}
+
+/** Fetches spend records from the admin API; failures are GatewayErrors of the upstream kinds. */
+export async function fetchReportRecords(options: ReportOptions): Promise<ReportRecord[]> {
+  const url = new URL('/admin/spend/records', options.url);
+  url.searchParams.set('since', String(options.since));
+  if (options.until !== undefined) url.searchParams.set('until', String(options.until));
+  url.searchParams.set('limit', String(options.limit));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.adminKey !== undefined) headers['authorization'] = `Bearer ${options.adminKey}`;
+  let response;
+  try {
+    response = await request(url, { headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  } catch (error) {
+    throw connectionFailed(
+      `cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
+  const text = await response.body.text();
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    throw classifyUpstreamStatus({
+      status: response.statusCode,
+      message: `GET ${url.pathname} answered ${response.statusCode}: ${text.slice(0, 300)}`,
+    });
+  }
+  try {
+    return reportRecordsFromSpendJson(JSON.parse(text));
+  } catch (error) {
+    throw badResponse(
+      `GET ${url.pathname} answered records in an unexpected shape: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
+}
+
+/** Fetches, computes and renders (text tables, or the report as JSON). */
+export async function runReport(options: ReportOptions & { readonly json: boolean }): Promise<string> {
+  const records = await fetchReportRecords(options);
+  const report = computeReport(records, { since: options.since, until: options.until });
+  const truncated =
+    records.length >= options.limit
+      ? `(showing the first ${options.limit} records of the window; raise --limit for all)\n`
+      : '';
+  if (options.json) return `${JSON.stringify(report, null, 2)}\n`;
+  return `${renderReport(report)}${truncated}`;
+}
+
+interface ReportFlags {
+  since: string;
+  until?: string;
+  url: string;
+  adminKey?: string;
+  limit: string;
+  json?: boolean;
+}
+
+/** `spillway report`: traffic, success, latency and cost over a window, from a running gateway's spend log. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description(
+      'report requests by region, account, deployment and group; success, fallbacks, latency percentiles, cost per tenant',
+    )
+    .option('--since <when>', 'start of the window: a duration back from now (1h, 30m, 7d) or a time', '1h')
+    .option('--until <when>', 'end of the window (default: now)')
+    .option('--url <url>', 'base URL of the gateway', process.env['SPILLWAY_URL'] ?? 'http://127.0.0.1:4000')
+    .option('--admin-key <key>', 'the gateway admin key (default: $SPILLWAY_ADMIN_KEY)')
+    .option('--limit <n>', 'most records to fetch', '100000')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: ReportFlags) => {
+      try {
+        const now = Date.now();
+        const limit = Number(flags.limit);
+        if (!Number.isInteger(limit) || limit <= 0) {
+          throw new GatewayError(`--limit: "${flags.limit}" is not a positive integer`, {
+            code: 'invalid_request',
+            status: 400,
+          });
+        }
+        const output = await runReport({
+          url: flags.url,
+          adminKey: flags.adminKey ?? process.env['SPILLWAY_ADMIN_KEY'],
+          since: parseWhen(flags.since, now, '--since'),
+          until: flags.until === undefined ? undefined : parseWhen(flags.until, now, '--until'),
+          limit,
+          json: flags.json === true,
+        });
+        process.stdout.write(output);
+      } catch (error) {
+        const message = isGatewayError(error) ? `${error.code}: ${error.message}` : String(error);
+        process.stderr.write(`spillway report: ${message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
