@@ -1,0 +1,81 @@
+import { watch } from 'node:fs';
+import { ConfigError, loadConfigFile } from '../config/load-config.ts';
+import type { RunningGateway } from '../main.ts';
+
+/**
+ * Process-level behaviour of a running gateway: reload the config on SIGHUP and when its file
+ * changes (a bad new config is rejected with its problems and the old one keeps serving), and a
+ * graceful stop on SIGTERM / SIGINT.
+ */
+export function superviseGateway(
+  gateway: RunningGateway,
+  configPath: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  onStop: () => Promise<void> = () => Promise.resolve(),
+): void {
+  const { logger } = gateway;
+  let reloading = Promise.resolve();
+  const reload = (reason: string): void => {
+    if (configPath === undefined) return;
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadConfigFile(configPath, env);
+        await gateway.reload(next, reason);
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : undefined;
+        logger.error(
+          { reason, problems, err: problems === undefined ? error : undefined },
+          'configuration rejected; the previous configuration keeps serving',
+        );
+      }
+    });
+  };
+  process.on('SIGHUP', () => {
+    reload('sighup');
+  });
+  if (configPath !== undefined) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const watcher = watch(configPath, () => {
+        clearTimeout(timer);
+        // Editors write files in several steps: wait for the writes to settle.
+        timer = setTimeout(() => {
+          reload('file-changed');
+        }, 200);
+      });
+      watcher.unref();
+    } catch (error) {
+      logger.warn({ err: error, configPath }, 'cannot watch the config file; reload with SIGHUP');
+    }
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    gateway
+      .close()
+      .then(onStop)
+      .then(
+        () => {
+          logger.info('stopped');
+          logger.flush();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+}

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError, loadConfigFile } from '../config/load-config.ts';
+import { startGateway } from '../main.ts';
+import { superviseGateway } from './run-gateway-process.ts';
+
+/** Where the config comes from: --config, then SPILLWAY_CONFIG, then ./spillway.yaml. */
+export function resolveConfigPath(option: string | undefined): string {
+  return option ?? process.env['SPILLWAY_CONFIG'] ?? 'spillway.yaml';
+}
+
+interface ServeOptions {
+  readonly config?: string;
+  readonly port?: string;
+  readonly host?: string;
+}
+
+/** `spillway serve`: the gateway alone, on a configuration file. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('start the gateway on a configuration file (reloads on SIGHUP and on file change)')
+    .option('-c, --config <file>', 'configuration file (default: $SPILLWAY_CONFIG or ./spillway.yaml)')
+    .option('-p, --port <port>', 'listen on this port instead of server.port')
+    .option('--host <host>', 'listen on this interface instead of server.host')
+    .action(async (options: ServeOptions) => {
+      const configPath = resolveConfigPath(options.config);
+      if (!existsSync(configPath)) {
+        process.stderr.write(
+          `spillway: no configuration file at ${configPath}.\n` +
+            'Pass --config FILE, or run `spillway up` for a gateway with the built-in simulator behind it.\n',
+        );
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const config = await loadConfigFile(configPath);
+        const gateway = await startGateway({
+          config,
+          port: options.port === undefined ? undefined : Number(options.port),
+          host: options.host,
+        });
+        superviseGateway(gateway, configPath, process.env);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`${error.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+    });
+}

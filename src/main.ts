@@ -1,0 +1,265 @@
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import type { ProviderConfig, SpillwayConfig } from './config/schema.ts';
+import type { ChatModel } from './core/chat-model.ts';
+import type { Clock } from './core/clock.ts';
+import { systemClock } from './core/clock.ts';
+import type { DeploymentConfig } from './config/schema.ts';
+import { AuditLog } from './governance/audit-log.ts';
+import { BudgetTracker } from './governance/budget-tracker.ts';
+import { KeyAdministration } from './governance/key-administration.ts';
+import { KeyRegistry } from './governance/key-registry.ts';
+import { SpendRecorder } from './governance/spend-recorder.ts';
+import { openRepositories } from './persistence/open-repositories.ts';
+import { createGateway, type SpillwayGateway } from './pipeline/create-gateway.ts';
+import { createAnthropicChatModel } from './providers/anthropic/anthropic-chat-model.ts';
+import { createBedrockChatModel } from './providers/bedrock/create-bedrock-chat-model.ts';
+import { createOpenAIChatModel } from './providers/openai/openai-chat-model.ts';
+import { createAdminHandler } from './server/admin/create-admin-handler.ts';
+import { createHttpServer, type ExtraRoute } from './server/http-server.ts';
+import { sendJson } from './server/respond.ts';
+import { createSharedState } from './state/create-shared-state.ts';
+import { MemoryStateStore } from './state/memory-state-store.ts';
+import { ReplicaRegistry } from './state/replica-registry.ts';
+import type { StateStore } from './state/state-store.ts';
+import { createAccessLog } from './telemetry/access-log.ts';
+import { combineSinks } from './telemetry/combine-sinks.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+import { createTracing, tracesEnabled, type Tracing } from './telemetry/tracing.ts';
+import { configHash } from './config/config-hash.ts';
+import { packageVersion } from './version.ts';
+import { createReplicasRoute } from './replicas-route.ts';
+
+/**
+ * The composition root: the only file that picks implementations (memory or Redis state, SQLite or
+ * PostgreSQL, which provider adapter per deployment) and wires them into the request pipeline and
+ * the HTTP edge.
+ */
+
+export interface StartGatewayOptions {
+  readonly config: SpillwayConfig;
+  /** Overrides `server.port` (0: the OS picks; tests and the demo use it). */
+  readonly port?: number | undefined;
+  readonly host?: string | undefined;
+  readonly clock?: Clock | undefined;
+  /** Default: JSON logs on stdout at `server.log_level`. */
+  readonly logger?: Logger | undefined;
+  /** Default: `.spillway/spool` beside the working directory. */
+  readonly spoolDirectory?: string | undefined;
+  /** Turns the access log off (the demo prints its own lines). */
+  readonly accessLog?: boolean | undefined;
+}
+
+export interface RunningGateway {
+  /** http://host:port of the gateway. */
+  readonly url: string;
+  readonly port: number;
+  readonly logger: Logger;
+  /** Applies a new config; throws (and keeps the old one) if it cannot be applied. */
+  reload(config: SpillwayConfig, actor?: string): Promise<void>;
+  /** Graceful stop: in-flight requests finish (up to `server.shutdown_grace_ms`), records are flushed. */
+  close(): Promise<void>;
+}
+
+function chatModelFactory(clock: Clock) {
+  return (target: {
+    providerName: string;
+    provider: ProviderConfig;
+    deployment: DeploymentConfig;
+  }): ChatModel => {
+    const { providerName, provider, deployment } = target;
+    switch (provider.type) {
+      case 'bedrock':
+        return createBedrockChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+      case 'openai':
+        return createOpenAIChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+      case 'anthropic':
+        return createAnthropicChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+    }
+  };
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  let config = options.config;
+  const clock = options.clock ?? systemClock;
+  const logger =
+    options.logger ??
+    pino(
+      { level: config.server.log_level, base: { service: 'spillway' } },
+      pino.destination({ sync: false }),
+    );
+  const onError = (context: string) => (error: unknown, detail?: string) => {
+    logger.error({ err: error, detail }, context);
+  };
+  const host = options.host ?? config.server.host;
+  const replicaId = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  // State: in-memory for one process; Redis (with static stability) when configured.
+  let state: StateStore;
+  let replicas: ReplicaRegistry;
+  let closeState: () => Promise<void>;
+  const metrics = createMetrics({
+    deployments: Object.values(config.models).flatMap((group) => group.deployments.map((d) => d.id)),
+  });
+  const self = {
+    id: replicaId,
+    version: packageVersion,
+    configHash: configHash(config),
+    startedAt: clock.now(),
+    host,
+    port: options.port ?? config.server.port,
+  };
+  if (config.state?.redis_url !== undefined && config.state.redis_url !== '') {
+    const shared = await createSharedState({
+      redisUrl: config.state.redis_url,
+      redisTimeoutMs: config.state.redis_timeout_ms,
+      self,
+      logger,
+    });
+    state = shared.store;
+    replicas = shared.registry;
+    shared.resilient?.onDegradedChange((degraded) => {
+      metrics.setStateStoreDegraded(degraded);
+    });
+    closeState = () => shared.close();
+  } else {
+    const memory = new MemoryStateStore(clock);
+    state = memory;
+    replicas = new ReplicaRegistry({ store: memory, self, logger });
+    await replicas.start();
+    closeState = async () => {
+      await replicas.stop();
+      await memory.close();
+    };
+  }
+
+  // Governance: repositories, keys, budgets, spend records, audit.
+  const repositories = await openRepositories(config.database);
+  const audit = new AuditLog({ audit: repositories.audit, clock, onError: onError('audit log') });
+  const registry = await KeyRegistry.start({
+    tenants: config.tenants,
+    allowAnonymous: config.server.allow_anonymous,
+    repositories,
+    store: state,
+    clock,
+    onError: onError('key registry'),
+  });
+  const budget = new BudgetTracker({
+    store: state,
+    spend: repositories.spend,
+    clock,
+    onError: onError('budgets'),
+  });
+  await budget.start();
+  const spend = new SpendRecorder({
+    spend: repositories.spend,
+    clock,
+    ...(options.spoolDirectory === undefined ? {} : { spoolDirectory: options.spoolDirectory }),
+    onError: onError('spend records'),
+  });
+  spend.start();
+  const administration = new KeyAdministration({
+    repositories,
+    registry,
+    audit,
+    configTenantNames: () => Object.keys(config.tenants),
+    clock,
+  });
+
+  // Telemetry.
+  const accessLogOn = options.accessLog ?? config.telemetry?.access_log ?? true;
+  const accessLog = accessLogOn ? createAccessLog({ level: config.server.log_level }) : undefined;
+  const tracing: Tracing | undefined = tracesEnabled(config.telemetry?.traces)
+    ? createTracing({ clock })
+    : undefined;
+  const sinks = [metrics.sink, budget, spend, audit];
+  if (accessLog !== undefined) sinks.push(accessLog.sink);
+  if (tracing !== undefined) sinks.push(tracing.sink);
+  const events = combineSinks(sinks, (error) => {
+    logger.error({ err: error }, 'event sink failed');
+  });
+
+  const gateway: SpillwayGateway = createGateway({
+    config,
+    createChatModel: chatModelFactory(clock),
+    state,
+    clock,
+    events,
+    authenticator: registry,
+    budget,
+    logger,
+  });
+
+  const admin = createAdminHandler({
+    adminKey: () => config.server.admin_key,
+    administration,
+    repositories,
+    clock,
+  });
+  const routes: ExtraRoute[] = [
+    { prefix: '/metrics', handle: (req, res) => metrics.handle(req, res) },
+    {
+      method: 'GET',
+      prefix: '/admin/replicas',
+      handle: createReplicasRoute(() => config.server.admin_key, replicas),
+    },
+    { prefix: '/admin', handle: (req, res, url) => admin(req, res, url) },
+    {
+      method: 'GET',
+      prefix: '/version',
+      handle: (_req, res) => {
+        sendJson(
+          res,
+          200,
+          {},
+          JSON.stringify({ version: packageVersion, replica: replicaId, config_hash: self.configHash }),
+        );
+      },
+    },
+  ];
+  const http = createHttpServer({
+    gateway,
+    logger,
+    maxBodyBytes: config.server.max_body_bytes,
+    clock,
+    routes,
+  });
+  const address = await http.listen(options.port ?? config.server.port, host);
+  const url = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  logger.info({ url, replica: replicaId, version: packageVersion }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    logger,
+    async reload(next: SpillwayConfig, actor = 'system') {
+      gateway.applyConfig(next);
+      registry.updateConfig(next.tenants, next.server.allow_anonymous);
+      const previousHash = configHash(config);
+      config = next;
+      await audit.recordAudit({
+        actor,
+        action: 'config.reloaded',
+        target: 'config',
+        details: { from: previousHash, to: configHash(next) },
+      });
+      logger.info({ configHash: configHash(next) }, 'configuration reloaded');
+    },
+    close() {
+      closing ??= (async () => {
+        await http.shutdown(config.server.shutdown_grace_ms);
+        await gateway.close();
+        await spend.close();
+        await audit.flush();
+        await budget.close();
+        await registry.close();
+        await tracing?.shutdown();
+        await accessLog?.flush();
+        await closeState();
+        await repositories.close();
+      })();
+      return closing;
+    },
+  };
+}
