@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Dispatcher } from 'undici';
@@ -100,6 +101,9 @@ export class BedrockTransport {
       base['authorization'] = this.bearer ?? '';
       return base;
     }
+    // The payload hash, computed natively: the signer takes it from this header instead of hashing
+    // the (possibly large) body again in JavaScript. Only the small HMACs use sha256-js.
+    base['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
     const signed = await this.signer.sign(
       {
         method: 'POST',
