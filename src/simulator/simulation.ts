@@ -2,32 +2,21 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { ActiveFault } from './fault-registry.ts';
 import { FaultRegistry } from './fault-registry.ts';
-import { InvocationLog, type InvocationRecord, type SimApi } from './invocation-log.ts';
+import { InvocationLog, type InvocationRecord } from './invocation-log.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { QuotaTracker, type QuotaLimit } from './quota-tracker.ts';
 import type { SimChatRequest, SimChatResult } from './sim-chat.ts';
 import type { SimFailure } from './sim-failure.ts';
 import type { SimHttpResponse } from './sim-http.ts';
-import type { SimModel, SimWorld } from './sim-world.ts';
+import type { SimWorld } from './sim-world.ts';
 import { countInputTokens, generateChatResult } from './text-generator.ts';
-import type { ChatProtocol, ResponseMeta, StreamFrame, WireProtocol } from './wire-protocol.ts';
+import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
+import { failureStatus, streamBreak } from './stream-faults.ts';
+import { RegionPlanner } from './region-planner.ts';
+import type { CallTarget } from './call-target.ts';
 
-/** One authenticated, routed call, ready to be admitted. */
-export interface CallTarget {
-  readonly api: SimApi;
-  readonly operation: string;
-  readonly accountId: string;
-  /** Source region. */
-  readonly region: string;
-  /** Model, profile id or ARN as requested. */
-  readonly modelId: string;
-  readonly model: SimModel;
-  /** Regions that may serve (one unless a cross-region profile). */
-  readonly regions: readonly string[];
-  readonly stream: boolean;
-  readonly requestId: string;
-}
+export type { CallTarget } from './call-target.ts';
 
 interface Admission {
   readonly inferenceRegion: string;
@@ -48,6 +37,7 @@ export class Simulation {
   readonly latencyScale: number;
   readonly logger: Logger | undefined;
   private prng: Prng;
+  private readonly planner: RegionPlanner;
 
   constructor(options: {
     world: SimWorld;
@@ -69,6 +59,7 @@ export class Simulation {
       uuid: () => this.prng.uuid(),
     });
     this.quotas = new QuotaTracker(this.clock);
+    this.planner = new RegionPlanner(this.index, this.quotas, () => this.prng.next());
     for (const fault of options.world.faults) this.faults.add(fault);
   }
 
@@ -83,38 +74,6 @@ export class Simulation {
     this.quotas.reset();
     this.faults.clear();
     this.prng = createPrng(this.seed);
-  }
-
-  private quotaFor(target: CallTarget, region: string): { key: string; limit: QuotaLimit } {
-    if (target.api === 'bedrock') {
-      return {
-        key: `bedrock|${target.accountId}|${region}|${target.model.id}`,
-        limit: this.index.bedrockQuota(target.accountId, region, target.model.id),
-      };
-    }
-    return {
-      key: `${target.api}|${target.accountId}|${target.model.id}`,
-      limit: this.index.world[target.api].limits,
-    };
-  }
-
-  /** Picks a serving region among those with spare capacity, weighted by it, at random. */
-  private chooseRegion(target: CallTarget, reserve: number): string | undefined {
-    if (target.regions.length === 1) return target.regions[0];
-    const weights: { region: string; weight: number }[] = [];
-    for (const region of target.regions) {
-      const { key, limit } = this.quotaFor(target, region);
-      if (!this.quotas.wouldAdmit(key, limit, reserve)) continue;
-      const spare = this.quotas.remaining(key, limit);
-      weights.push({ region, weight: Math.min(spare.requests / limit.rpm, spare.tokens / limit.tpm) + 0.05 });
-    }
-    const total = weights.reduce((sum, entry) => sum + entry.weight, 0);
-    let draw = this.prng.next() * total;
-    for (const entry of weights) {
-      draw -= entry.weight;
-      if (draw < 0) return entry.region;
-    }
-    return weights.at(-1)?.region;
   }
 
   private meta(
@@ -175,9 +134,9 @@ export class Simulation {
     reserve: number,
     started: number,
   ): Promise<Admission | undefined> {
-    const chosen = this.chooseRegion(target, reserve);
+    const chosen = this.planner.choose(target, reserve);
     const inferenceRegion = chosen ?? target.regions[0] ?? target.region;
-    const { key, limit } = this.quotaFor(target, inferenceRegion);
+    const { key, limit } = this.planner.quotaFor(target, inferenceRegion);
     const base = { inferenceRegion, quotaKey: key, limit };
     const fail = (failure: SimFailure, faultId?: string): undefined => {
       protocol.sendError(http, failure, this.meta(target, base, started));
@@ -270,16 +229,7 @@ export class Simulation {
       }
     }
     if (chosen === undefined) {
-      // Every region of the profile is out of quota: the refusal that clears soonest answers.
-      let best: { reason: 'rpm' | 'tpm'; retryAfterMs: number } = {
-        reason: 'rpm',
-        retryAfterMs: Number.POSITIVE_INFINITY,
-      };
-      for (const region of target.regions) {
-        const quota = this.quotaFor(target, region);
-        const refusal = this.quotas.acquire(quota.key, quota.limit, reserve);
-        if (refusal !== undefined && refusal.retryAfterMs < best.retryAfterMs) best = refusal;
-      }
+      const best = this.planner.refuseAll(target, reserve);
       fail({ kind: 'rate', ...best });
       return;
     }
@@ -444,24 +394,4 @@ export class Simulation {
     const now = this.clock.now();
     this.log.add({ ...fields, time: now, timestamp: new Date(now).toISOString(), latencyMs: 0 });
   }
-}
-
-/** Frame index at which a stream fault strikes (default: half way), or -1. */
-function streamBreak(fault: ActiveFault | undefined, frames: readonly StreamFrame[]): number {
-  if (fault === undefined) return -1;
-  if (
-    fault.kind !== 'cut_stream' &&
-    fault.kind !== 'malformed' &&
-    fault.kind !== 'error' &&
-    fault.kind !== 'reset'
-  )
-    return -1;
-  return Math.min(fault.after_events ?? Math.floor(frames.length / 2), frames.length);
-}
-
-/** HTTP status a failure is sent with. */
-export function failureStatus(failure: SimFailure): number {
-  if (failure.kind === 'rate') return 429;
-  if (failure.kind === 'context_window') return 400;
-  return failure.status;
 }

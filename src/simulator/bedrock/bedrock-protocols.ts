@@ -1,4 +1,4 @@
-import { failureStatus } from '../simulation.ts';
+import { failureStatus } from '../stream-faults.ts';
 import type { SimChatResult } from '../sim-chat.ts';
 import type { SimFailure } from '../sim-failure.ts';
 import type { SimHttpResponse } from '../sim-http.ts';
