@@ -120,7 +120,7 @@ describe('spillway keys and spend commands', () => {
         requestFinished({
           requestId: 'c2',
           startedAt: Date.now() - 1000,
-          deployment: 'haiku-west',
+
           target: undefined,
           costUsd: 0.25,
         }),
