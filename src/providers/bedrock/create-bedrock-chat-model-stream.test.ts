@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { upstreamTimeout } from '../../errors/upstream-errors.ts';
+import { eventFrame, exceptionFrame, sendFrames, sendJson } from './__fixtures__/bedrock-fixture-server.ts';
+import {
+  collect,
+  context,
+  failure,
+  request,
+  streamFixture,
+  useFixtureServer,
+} from './__fixtures__/bedrock-test-harness.ts';
+
+const { model, server } = useFixtureServer();
+
+describe('stream', () => {
+  it('decodes frames cut at arbitrary boundaries into canonical events', async () => {
+    server().handle((_request, response) => {
+      sendFrames(response, streamFixture('converse-stream-tool-use.json'), { chunkSize: 7 });
+    });
+    const { events, error } = await collect(model().stream({ ...request, stream: true }, context()));
+    expect(error).toBeUndefined();
+    expect(server().requests[0]?.rawPath).toBe(
+      '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream',
+    );
+    expect(events).toEqual([
+      { type: 'message_start', id: 'fixture-stream-id', model: 'anthropic.claude-3-haiku-20240307-v1:0' },
+      { type: 'text_delta', index: 0, text: 'Let me ' },
+      { type: 'text_delta', index: 0, text: 'check.' },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'tool_call_start', index: 1, id: 'tooluse_1', name: 'get_weather' },
+      { type: 'tool_call_delta', index: 1, argumentsDelta: '{"city":' },
+      { type: 'tool_call_delta', index: 1, argumentsDelta: '"Paris"}' },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'message_stop', stopReason: 'tool_use' },
+      { type: 'usage', usage: { inputTokens: 380, outputTokens: 54 } },
+    ]);
+  });
+
+  const head = (): Uint8Array[] => [
+    eventFrame('messageStart', { role: 'assistant' }),
+    eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } }),
+  ];
+
+  it.each([
+    ['throttlingException', 'upstream_rate_limited', true],
+    ['modelStreamErrorException', 'upstream_server_error', false],
+  ] as const)('throws an in-stream %s as %s after the events before it', async (type, code, retryable) => {
+    server().handle((_request, response) => {
+      sendFrames(response, [...head(), exceptionFrame(type, 'stream failed')]);
+    });
+    const { events, error } = await collect(model().stream(request, context()));
+    expect(events.map((event) => event.type)).toEqual(['message_start', 'text_delta']);
+    expect(error).toMatchObject({ code, retryable, fallbackEligible: true, upstreamCode: type });
+  });
+
+  it('fails a stream that ends after a delta without messageStop and metadata', async () => {
+    server().handle((_request, response) => {
+      sendFrames(response, head());
+    });
+    const { events, error } = await collect(model().stream(request, context()));
+    expect(events).toHaveLength(2);
+    expect(error?.code).toBe('upstream_stream_interrupted');
+    expect(error?.message).toContain('messageStop and metadata');
+  });
+
+  it('fails a frame with a bad CRC as a bad response', async () => {
+    const corrupt = Buffer.from(
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x' } }),
+    );
+    corrupt[corrupt.byteLength - 1] = (corrupt[corrupt.byteLength - 1] ?? 0) ^ 0x01;
+    server().handle((_request, response) => {
+      sendFrames(response, [eventFrame('messageStart', { role: 'assistant' }), corrupt]);
+    });
+    const { error } = await collect(model().stream(request, context()));
+    expect(error?.code).toBe('upstream_bad_response');
+  });
+
+  it('fails a socket reset mid-stream as interrupted', async () => {
+    let reset = (): void => undefined;
+    server().handle((_request, response) => {
+      sendFrames(response, head(), { end: false });
+      reset = () => response.socket?.destroy();
+    });
+    const seen: string[] = [];
+    const outcome = await failure(
+      (async () => {
+        for await (const event of model().stream(request, context())) {
+          seen.push(event.type);
+          reset();
+        }
+      })(),
+    );
+    expect(seen[0]).toBe('message_start');
+    expect(outcome).toMatchObject({ code: 'upstream_stream_interrupted', retryable: true });
+  });
+
+  it('throws an HTTP error before any event', async () => {
+    server().handle((_request, response) => {
+      sendJson(
+        response,
+        429,
+        { message: 'Too many requests' },
+        { 'x-amzn-errortype': 'ThrottlingException' },
+      );
+    });
+    const { events, error } = await collect(model().stream(request, context()));
+    expect(events).toHaveLength(0);
+    expect(error?.code).toBe('upstream_rate_limited');
+  });
+
+  it('releases the upstream connection when the consumer breaks out', async () => {
+    let closed!: Promise<void>;
+    server().handle((_request, response) => {
+      closed = new Promise((resolve) => response.on('close', resolve));
+      sendFrames(response, head(), { end: false });
+    });
+    for await (const event of model().stream(request, context())) {
+      expect(event.type).toBe('message_start');
+      break;
+    }
+    await closed;
+  });
+
+  it('stops with the abort reason when the signal is aborted mid-stream', async () => {
+    let closed!: Promise<void>;
+    server().handle((_request, response) => {
+      closed = new Promise((resolve) => response.on('close', resolve));
+      sendFrames(response, head(), { end: false });
+    });
+    const controller = new AbortController();
+    const reason = upstreamTimeout('attempt timed out');
+    const seen: string[] = [];
+    const outcome = await failure(
+      (async () => {
+        for await (const event of model().stream(request, context(controller.signal))) {
+          seen.push(event.type);
+          controller.abort(reason);
+        }
+      })(),
+    );
+    expect(outcome).toBe(reason);
+    expect(seen).toEqual(['message_start']);
+    await closed;
+  });
+});
