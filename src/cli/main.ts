@@ -1,7 +1,11 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.ts';
 import { registerConfigCommand } from './config-command.ts';
+import { registerKeysCommand } from './keys-command.ts';
+import { registerReportCommand } from './report-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerSimCommand } from './sim-command.ts';
+import { registerSpendCommand } from './spend-command.ts';
 import { registerUpCommand } from './up-command.ts';
 
 /** The spillway command line: every subcommand is registered here, in one place. */
@@ -14,6 +18,10 @@ program
 
 registerUpCommand(program);
 registerServeCommand(program);
+registerSimCommand(program);
 registerConfigCommand(program);
+registerKeysCommand(program);
+registerSpendCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);
