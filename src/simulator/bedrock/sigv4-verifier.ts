@@ -145,6 +145,8 @@ export class SigV4Verifier {
         sessionToken === undefined
           ? { accessKeyId, secretAccessKey }
           : { accessKeyId, secretAccessKey, sessionToken };
+      // Session tokens vary per client; keep the cache bounded.
+      if (this.signers.size >= 1000) this.signers.clear();
       signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials, sha256: Sha256 });
       this.signers.set(cacheKey, signer);
     }
