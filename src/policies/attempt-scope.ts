@@ -20,6 +20,12 @@ function noop(): void {
 }
 
 /**
+ * The reason the scope's timers are cancelled with. Why one shared value: `abort()` without a
+ * reason builds a DOMException, stack trace included, on every call (7% of the gateway's CPU).
+ */
+const timersCancelled = new Error('attempt scope disposed');
+
+/**
  * One upstream attempt's lifetime: an AbortController linked to the client's signal and to the
  * request deadline, plus the first-token and idle-gap timers. Whatever ends the attempt aborts the
  * signal with a GatewayError reason, and `race` makes even an adapter that ignores its signal stop
@@ -35,7 +41,12 @@ export class AttemptScope {
     this.abort(clientClosed());
   };
   private aborted: Promise<never> | undefined;
-  private firstTokenTimer: AbortController | undefined;
+  /**
+   * Bumped by each start and clear of the first-token timer: a timer fires only while the count is
+   * still the one it was armed with. A cleared timer is left to expire (or to `dispose`), which is
+   * cheaper than an AbortController per timer.
+   */
+  private firstTokenArming = 0;
   private lastActivity = 0;
 
   constructor(clock: Clock, clientSignal: AbortSignal, deadlineAt: number, timeoutMs: number) {
@@ -64,21 +75,17 @@ export class AttemptScope {
 
   /** Fails the attempt with upstream_timeout unless `clearFirstToken` is called within `ms`. */
   startFirstToken(ms: number): void {
-    const timer = new AbortController();
-    this.firstTokenTimer = timer;
-    const onScopeEnd = (): void => {
-      timer.abort();
-    };
-    this.timers.signal.addEventListener('abort', onScopeEnd, { once: true });
-    this.timer(ms, timer.signal, () => {
-      this.abort(upstreamTimeout(`no answer from the upstream within ${ms} ms`));
+    this.firstTokenArming += 1;
+    const arming = this.firstTokenArming;
+    this.timer(ms, this.timers.signal, () => {
+      if (this.firstTokenArming === arming)
+        this.abort(upstreamTimeout(`no answer from the upstream within ${ms} ms`));
     });
   }
 
   /** The first token arrived. */
   clearFirstToken(): void {
-    this.firstTokenTimer?.abort();
-    this.firstTokenTimer = undefined;
+    this.firstTokenArming += 1;
   }
 
   /**
@@ -129,7 +136,7 @@ export class AttemptScope {
 
   /** Stops the timers and unlinks from the client's signal. Call once the attempt is over. */
   dispose(): void {
-    this.timers.abort();
+    this.timers.abort(timersCancelled);
     this.clientSignal.removeEventListener('abort', this.onClientAbort);
   }
 }
