@@ -22,10 +22,8 @@ import { createSharedState } from './state/create-shared-state.ts';
 import { MemoryStateStore } from './state/memory-state-store.ts';
 import { ReplicaRegistry } from './state/replica-registry.ts';
 import type { StateStore } from './state/state-store.ts';
-import { createAccessLog } from './telemetry/access-log.ts';
 import { combineSinks } from './telemetry/combine-sinks.ts';
-import { createMetrics } from './telemetry/metrics.ts';
-import { createTracing, tracesEnabled, type Tracing } from './telemetry/tracing.ts';
+import { createTelemetry } from './telemetry/create-telemetry.ts';
 import { configHash } from './config/config-hash.ts';
 import { packageVersion } from './version.ts';
 import { createReplicasRoute } from './replicas-route.ts';
@@ -98,8 +96,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let state: StateStore;
   let replicas: ReplicaRegistry;
   let closeState: () => Promise<void>;
-  const metrics = createMetrics({
-    deployments: Object.values(config.models).flatMap((group) => group.deployments.map((d) => d.id)),
+  const telemetry = createTelemetry({
+    config:
+      options.accessLog === false
+        ? { ...config, telemetry: { metrics: true, traces: false, ...config.telemetry, access_log: false } }
+        : config,
+    clock,
+    onSinkError: (error) => {
+      logger.error({ err: error }, 'telemetry sink failed');
+    },
   });
   const self = {
     id: replicaId,
@@ -119,7 +124,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     state = shared.store;
     replicas = shared.registry;
     shared.resilient?.onDegradedChange((degraded) => {
-      metrics.setStateStoreDegraded(degraded);
+      telemetry.metrics?.setStateStoreDegraded(degraded);
     });
     closeState = () => shared.close();
   } else {
@@ -166,16 +171,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
   });
 
-  // Telemetry.
-  const accessLogOn = options.accessLog ?? config.telemetry?.access_log ?? true;
-  const accessLog = accessLogOn ? createAccessLog({ level: config.server.log_level }) : undefined;
-  const tracing: Tracing | undefined = tracesEnabled(config.telemetry?.traces)
-    ? createTracing({ clock })
-    : undefined;
-  const sinks = [metrics.sink, budget, spend, audit];
-  if (accessLog !== undefined) sinks.push(accessLog.sink);
-  if (tracing !== undefined) sinks.push(tracing.sink);
-  const events = combineSinks(sinks, (error) => {
+  // Every pipeline event goes to telemetry (metrics, traces, access log) and governance (budgets,
+  // spend records, audit); a sink that throws never reaches the request path.
+  const events = combineSinks([telemetry.sink, budget, spend, audit], (error) => {
     logger.error({ err: error }, 'event sink failed');
   });
 
@@ -188,6 +186,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     authenticator: registry,
     budget,
     logger,
+    traceparentFor: (requestId) => telemetry.traceparentFor(requestId),
   });
 
   const admin = createAdminHandler({
@@ -197,7 +196,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
   });
   const routes: ExtraRoute[] = [
-    { prefix: '/metrics', handle: (req, res) => metrics.handle(req, res) },
+    {
+      prefix: '/metrics',
+      handle: async (req, res) => {
+        if (telemetry.metrics === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        await telemetry.metrics.handle(req, res);
+      },
+    },
     {
       method: 'GET',
       prefix: '/admin/replicas',
@@ -254,8 +262,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         await audit.flush();
         await budget.close();
         await registry.close();
-        await tracing?.shutdown();
-        await accessLog?.flush();
+        await telemetry.shutdown();
         await closeState();
         await repositories.close();
       })();

@@ -38,6 +38,11 @@ export interface GatewayDependencies {
   readonly logger: Logger;
   /** Uniform in [0, 1); default Math.random (tests inject a seeded one). */
   readonly random?: (() => number) | undefined;
+  /**
+   * The traceparent of the gateway's span for a request in flight (telemetry), sent upstream instead
+   * of the client's so that upstream spans join the trace under the gateway.
+   */
+  readonly traceparentFor?: ((requestId: string) => string | undefined) | undefined;
 }
 
 /** The Gateway plus its lifecycle. */
@@ -67,6 +72,7 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
     cooldowns: new Cooldowns(state, clock, events, logger),
     limiter: new DeploymentLimiter(state, logger),
     retryBudget: new RetryBudget(state, logger),
+    traceparentFor: deps.traceparentFor,
   };
   const registry = new ModelRegistry(deps.createChatModel, logger);
   const build = (config: SpillwayConfig): RoutingTable => {

@@ -24,6 +24,8 @@ export interface ExecutionServices {
   readonly cooldowns: Cooldowns;
   readonly limiter: DeploymentLimiter;
   readonly retryBudget: RetryBudget;
+  /** The traceparent to send upstream for a request (the gateway's own span), when tracing is on. */
+  readonly traceparentFor?: ((requestId: string) => string | undefined) | undefined;
 }
 
 /** One request as execution sees it. */

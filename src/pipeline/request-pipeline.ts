@@ -182,6 +182,12 @@ export class RequestPipeline {
   }
 
   /** A complete chat answer. */
+  /** The context adapters see: the gateway's own span as traceparent once the run has started. */
+  private upstreamContext(context: RequestContext): RequestContext {
+    const traceparent = this.parts.services.traceparentFor?.(context.requestId);
+    return traceparent === undefined ? context : { ...context, traceparent };
+  }
+
   async chat(request: ChatRequest, context: RequestContext): Promise<ChatResult> {
     const run = this.startRun(context, 'chat', false, request);
     const generation = this.parts.generations.acquire();
@@ -191,7 +197,7 @@ export class RequestPipeline {
         generation,
         request.model,
         this.chatTokens(request),
-        generateCall(request, context),
+        generateCall(request, this.upstreamContext(context)),
       );
       // 6. account
       const response = committed.value;
@@ -236,7 +242,7 @@ export class RequestPipeline {
         generation,
         request.model,
         tokens,
-        streamCall(request, context, () => clock.now()),
+        streamCall(request, this.upstreamContext(context), () => clock.now()),
       );
     } catch (thrown) {
       const error = toGatewayError(thrown);
@@ -289,7 +295,7 @@ export class RequestPipeline {
         generation,
         request.model,
         tokens,
-        embedCall(request, context),
+        embedCall(request, this.upstreamContext(context)),
       );
       const response = committed.value;
       const usage: Usage = { inputTokens: response.inputTokens, outputTokens: 0 };

@@ -58,6 +58,7 @@ export class RequestRun {
       tenant: this.context.principal.tenant,
       group: this.requestedGroup,
       stream: this.stream,
+      traceparent: this.context.traceparent,
     });
   }
 
