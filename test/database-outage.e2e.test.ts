@@ -7,13 +7,15 @@ import { startSimulator, type RunningSimulator } from '../src/simulator/start-si
 import { startReplica, waitUntil, type GatewayReplica } from './support/replicas/gateway-replica.ts';
 import { runId, scenarioConfig } from './support/replicas/scenario-config.ts';
 import { spendRequestIds, spooledRequestIds, waitForSpendRows } from './support/replicas/spend-rows.ts';
+import { ThrowawayPostgres, throwawayPostgresAvailable } from './support/replicas/throwaway-postgres.ts';
 import { clientsFor, countBy, load, type Outcome } from './support/replicas/traffic.ts';
 
 // Issue 5: "Killing the database under load loses no spend record: after restart, every request's
 // record is there exactly once." One `spillway serve` process on PostgreSQL (a fresh database on the
 // shared server). The outage: ALTER DATABASE … ALLOW_CONNECTIONS false plus pg_terminate_backend of
 // its sessions (every connection dropped, new ones refused); the restore: ALLOW_CONNECTIONS true.
-// The shared server itself is never stopped.
+// The shared server itself is never stopped. A third case SIGKILLs a private cluster's postmaster
+// (a crash: inserts cut mid-transaction, the acknowledgement of a commit possibly lost).
 
 const run = runId();
 const adminKey = `admin-${run}-key`;
@@ -132,4 +134,38 @@ describe('database outage: no spend record lost, none doubled', () => {
     );
     expect((await spendRequestIds(database.url)).size).toBe(70);
   }, 90_000);
+
+  it.skipIf(!throwawayPostgresAvailable())(
+    'postmaster SIGKILLed under load and started again: every request has exactly one spend record',
+    async () => {
+      const cluster = await ThrowawayPostgres.start();
+      cleanups.push(() => cluster.destroy());
+      const directory = await mkdtemp(join(tmpdir(), 'spillway-db-crash-'));
+      cleanups.push(() => rm(directory, { recursive: true, force: true }));
+      const config = scenarioConfig({
+        simulatorUrl: sim.url,
+        databaseUrl: cluster.url(),
+        adminKey,
+        tenants: [payer],
+        groups: [{ name: group, deployments: [{ id: `spend-deployment-${run}` }] }],
+      });
+      const gateway = await started(directory, config);
+      const outcomes = await load(clientsFor([gateway.url], payer.key), group, 240, 8, async (index) => {
+        if (index === 80) await cluster.kill();
+        if (index === 160) {
+          await waitUntil(
+            () => Promise.resolve(gateway.output().includes('spend flush failed')),
+            15_000,
+            'a failed spend flush',
+          );
+          await cluster.startServer();
+        }
+      });
+      expect(countBy(outcomes, (outcome) => String(outcome.status))).toEqual({ 200: 240 });
+      const rows = await waitForSpendRows(cluster.url(), 240, 30_000);
+      expect([...rows.keys()].sort()).toEqual(ids(outcomes).sort());
+      expect([...rows.values()].every((copies) => copies === 1)).toBe(true);
+    },
+    90_000,
+  );
 });
