@@ -1,7 +1,7 @@
 /**
  * The ceiling the gateway is measured against (reference/benchmarking.md): a node:http server that
- * forwards each request to the upstream with an undici Pool, body buffered, headers copied, nothing
- * else. `node bench/noop-proxy.ts --upstream http://127.0.0.1:PORT [--port N]`; prints `listening <port>`.
+ * forwards each request to the upstream with an undici Pool, bodies buffered (SSE streamed through),
+ * headers copied, nothing else. `node bench/noop-proxy.ts --upstream http://127.0.0.1:PORT [--port N]`; prints `listening <port>`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -27,13 +27,22 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     pool
       .request({ method: 'POST', path: req.url ?? '/', headers, body: Buffer.concat(parts) })
       .then(async (answer) => {
-        const out: Record<string, string> = {};
+        const out: Record<string, string | number> = {};
         for (const [name, value] of Object.entries(answer.headers)) {
           if (typeof value === 'string' && !hopByHop.has(name)) out[name] = value;
         }
+        if (answer.headers['content-type'] === 'text/event-stream') {
+          res.writeHead(answer.statusCode, out);
+          for await (const part of answer.body) res.write(part as Buffer);
+          res.end();
+          return;
+        }
+        // A complete answer is buffered and sent with its length in one write, as the gateway does
+        // (streaming it chunked costs a second packet per response and would flatter the gateway).
+        const body = Buffer.from(await answer.body.arrayBuffer());
+        out['content-length'] = body.length;
         res.writeHead(answer.statusCode, out);
-        for await (const part of answer.body) res.write(part as Buffer);
-        res.end();
+        res.end(body);
       })
       .catch(() => {
         if (!res.headersSent) res.writeHead(502);

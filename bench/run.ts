@@ -2,10 +2,12 @@
  * `npm run bench`: the gateway's performance budget, measured side by side in one run against the
  * same fast upstream called directly and through a no-op proxy (reference/benchmarking.md).
  * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,
- * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick.
+ * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
+ * --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
+ * profiler slows the gateway, so a profiled run's figures are not budget figures).
  * Prints one table and writes bench/results/<time>.json. Loopback only; every run bounded in time.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +21,9 @@ import {
 } from './lib/processes.ts';
 import { percentile, probeLatency, runAutocannon, type Target } from './lib/load.ts';
 import { holdStreams, measureStreams } from './lib/streams.ts';
+import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
+import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     soak: { type: 'string', default: '0' },
     redis: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const durationS = values.quick ? 3 : Number(values.duration);
@@ -36,32 +41,7 @@ const connectionLevels = values.connections.split(',').map(Number);
 const streamCount = Number(values.streams);
 const chunks = 64;
 const gapMs = 20;
-const tenantKey = 'sk-bench-tenant-key-000000000001';
-
-function gatewayConfig(port: number, upstreamPort: number, directory: string, redis: boolean): string {
-  const deployment = (id: string) =>
-    `      - { id: ${id}, provider: upstream, model: bench-model, rpm: 100000000, tpm: 100000000000, max_concurrency: 100000, price: { input: 1, output: 2 } }`;
-  return [
-    'server:',
-    `  port: ${port}`,
-    '  log_level: warn',
-    '  admin_key: bench-admin-key-0001',
-    'providers:',
-    `  upstream: { type: openai, base_url: "http://127.0.0.1:${upstreamPort}/v1", api_key: sk-bench-upstream }`,
-    'models:',
-    '  bench:',
-    '    strategy: weighted',
-    '    deployments:',
-    deployment('bench-a'),
-    deployment('bench-b'),
-    deployment('bench-c'),
-    'tenants:',
-    `  bench: { keys: ["${tenantKey}"], rpm: 100000000, tpm: 100000000000, max_concurrency: 100000 }`,
-    `database: { path: "${join(directory, redis ? 'bench-redis.db' : 'bench.db')}" }`,
-    redis ? 'state: { redis_url: "redis://127.0.0.1:6379" }' : '',
-    '',
-  ].join('\n');
-}
+const profileDirectory = join('bench', 'results', 'profiles');
 
 async function startGateway(
   name: string,
@@ -71,10 +51,19 @@ async function startGateway(
 ): Promise<BenchProcess> {
   const port = await freePort();
   const configPath = join(directory, `${name}.yaml`);
-  writeFileSync(configPath, gatewayConfig(port, upstreamPort, directory, redis));
+  writeFileSync(
+    configPath,
+    gatewayConfig({
+      port,
+      upstreamPort,
+      databasePath: join(directory, redis ? 'bench-redis.db' : 'bench.db'),
+      redis,
+    }),
+  );
+  const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
   return startWithHealth(
     name,
-    ['bin/spillway.js', 'serve', '--config', configPath],
+    [...profileArgs, 'bin/spillway.js', 'serve', '--config', configPath],
     port,
     `http://127.0.0.1:${port}/health/ready`,
   );
@@ -83,6 +72,7 @@ async function startGateway(
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-bench-'));
   const processes: BenchProcess[] = [];
+  if (values.profile) mkdirSync(profileDirectory, { recursive: true });
   try {
     const upstream = await startListening('upstream', [
       'bench/fast-upstream.ts',
@@ -202,6 +192,17 @@ async function main(): Promise<void> {
     process.stdout.write(`\nresults written to ${file}\n`);
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
+  }
+  if (values.profile) {
+    // Each profiled gateway writes its profile as it exits.
+    for (const p of processes.filter((p) => p.name.startsWith('gateway'))) {
+      const file = profileOfProcess(profileDirectory, p.child.pid ?? 0);
+      process.stdout.write(
+        file === undefined
+          ? `\n${p.name}: no CPU profile was written\n`
+          : `\n${p.name}: ${formatProfile(summariseProfile(file))}\n`,
+      );
+    }
   }
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Interleaved A/B of gateway checkouts for performance work: `node bench/ab.ts [--root DIR]...
+ * [--rounds 5] [--duration 5] [--connections 64] [--profile]`. Starts the fast upstream, the no-op
+ * proxy and one gateway per --root (default: this checkout; a baseline is e.g. `git archive HEAD |
+ * tar -x -C /tmp/base` with node_modules linked in), then runs closed-loop autocannon rounds in
+ * turn (noop, A, B, noop, A, B, ...) so machine noise hits all alike. Prints req/s and CPU ms per
+ * request for every round, their medians, and the gateways' ratios to the no-op proxy.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuMs, freePort, startListening, startWithHealth, type BenchProcess } from './lib/processes.ts';
+import { runAutocannon, type Target } from './lib/load.ts';
+import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
+import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string', multiple: true },
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '64' },
+    profile: { type: 'boolean', default: false },
+    redis: { type: 'boolean', default: false },
+  },
+});
+const roots = (values.root ?? ['.']).map((root) => resolve(root));
+const profileDirectory = resolve('bench', 'results', 'profiles');
+
+const median = (list: readonly number[]): number => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+async function main(): Promise<void> {
+  const directory = mkdtempSync(join(tmpdir(), 'spillway-ab-'));
+  const processes: BenchProcess[] = [];
+  try {
+    const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
+    processes.push(upstream);
+    const proxy = await startListening('noop-proxy', [
+      'bench/noop-proxy.ts',
+      '--upstream',
+      `http://127.0.0.1:${upstream.port}`,
+    ]);
+    processes.push(proxy);
+    const targets: (Target & { pid: number })[] = [
+      { name: 'noop-proxy', url: `http://127.0.0.1:${proxy.port}`, headers: {}, pid: proxy.child.pid ?? 0 },
+    ];
+    if (values.profile) mkdirSync(profileDirectory, { recursive: true });
+    for (const [index, root] of roots.entries()) {
+      const name = `gateway-${String.fromCharCode(65 + index)}`;
+      const port = await freePort();
+      const configPath = join(directory, `${name}.yaml`);
+      writeFileSync(
+        configPath,
+        gatewayConfig({
+          port,
+          upstreamPort: upstream.port,
+          databasePath: join(directory, `${name}.db`),
+          redis: values.redis,
+        }),
+      );
+      const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
+      const gateway = await startWithHealth(
+        name,
+        [...profileArgs, join(root, 'bin/spillway.js'), 'serve', '--config', configPath],
+        port,
+        `http://127.0.0.1:${port}/health/ready`,
+      );
+      processes.push(gateway);
+      targets.push({
+        name,
+        url: `http://127.0.0.1:${port}`,
+        headers: { authorization: `Bearer ${tenantKey}` },
+        pid: gateway.child.pid ?? 0,
+      });
+      process.stderr.write(`${name}: ${root}\n`);
+    }
+    const connections = Number(values.connections);
+    for (const target of targets) await runAutocannon(target, connections, 5);
+    const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < Number(values.rounds); round += 1) {
+      const line: string[] = [];
+      for (const target of targets) {
+        const before = cpuMs(target.pid);
+        const result = await runAutocannon(target, connections, Number(values.duration));
+        const perRequest = (cpuMs(target.pid) - before) / Math.max(1, result.requests);
+        rps.get(target.name)?.push(result.requestsPerSecond);
+        cpu.get(target.name)?.push(perRequest);
+        const failed = result.errors + result.non2xx;
+        line.push(
+          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req${failed > 0 ? ` ${failed} FAILED` : ''}`,
+        );
+      }
+      process.stdout.write(`round ${round + 1}: ${line.join(' | ')}\n`);
+    }
+    const noop = median(rps.get('noop-proxy') ?? []);
+    process.stdout.write(`\nmedians over ${values.rounds} rounds at ${connections} connections:\n`);
+    for (const target of targets) {
+      const r = median(rps.get(target.name) ?? []);
+      const c = median(cpu.get(target.name) ?? []);
+      process.stdout.write(
+        `  ${target.name.padEnd(10)} ${r.toFixed(0).padStart(6)} req/s  x noop ${(r / noop).toFixed(2)}  ${c.toFixed(3)} cpu-ms/req  (req/s range ${Math.min(...(rps.get(target.name) ?? [])).toFixed(0)}-${Math.max(...(rps.get(target.name) ?? [])).toFixed(0)})\n`,
+      );
+    }
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+  }
+  if (values.profile) {
+    for (const p of processes.filter((p) => p.name.startsWith('gateway'))) {
+      const file = profileOfProcess(profileDirectory, p.child.pid ?? 0);
+      if (file !== undefined)
+        process.stdout.write(`\n${p.name}: ${formatProfile(summariseProfile(file, 30))}\n`);
+    }
+  }
+}
+
+await main();
