@@ -98,7 +98,7 @@ const otherNumbers = {
     requests: 10,
     canaryWeights: [3, 1],
     canaryRequests: 400,
-    canaryTolerance: 0.08,
+    canaryTolerance: 0.1,
   } satisfies LoadbalanceOptions,
   quota: {
     tenants: [
