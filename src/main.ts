@@ -20,7 +20,7 @@ import { createHttpServer, type ExtraRoute } from './server/http-server.ts';
 import { sendJson } from './server/respond.ts';
 import { createSharedState } from './state/create-shared-state.ts';
 import { MemoryStateStore } from './state/memory-state-store.ts';
-import { ReplicaRegistry } from './state/replica-registry.ts';
+import { ReplicaRegistry, type ReplicaInfo } from './state/replica-registry.ts';
 import type { StateStore } from './state/state-store.ts';
 import { combineSinks } from './telemetry/combine-sinks.ts';
 import { createTelemetry } from './telemetry/create-telemetry.ts';
@@ -106,7 +106,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       logger.error({ err: error }, 'telemetry sink failed');
     },
   });
-  const self = {
+  // Mutable: the port is known only once listening (port 0) and the hash changes on reload; the
+  // registry heartbeats whatever this object says.
+  const self: { -readonly [K in keyof ReplicaInfo]: ReplicaInfo[K] } = {
     id: replicaId,
     version: packageVersion,
     configHash: configHash(config),
@@ -234,6 +236,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
   const address = await http.listen(options.port ?? config.server.port, host);
   const url = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  self.port = address.port;
+  await replicas.heartbeat();
   logger.info({ url, replica: replicaId, version: packageVersion }, 'listening');
 
   let closing: Promise<void> | undefined;
@@ -246,6 +250,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       registry.updateConfig(next.tenants, next.server.allow_anonymous);
       const previousHash = configHash(config);
       config = next;
+      self.configHash = configHash(next);
+      await replicas.heartbeat();
       await audit.recordAudit({
         actor,
         action: 'config.reloaded',

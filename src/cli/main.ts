@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.ts';
 import { registerConfigCommand } from './config-command.ts';
+import { registerDemoCommand } from './demo-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -19,6 +20,7 @@ program
 registerUpCommand(program);
 registerServeCommand(program);
 registerSimCommand(program);
+registerDemoCommand(program);
 registerConfigCommand(program);
 registerKeysCommand(program);
 registerSpendCommand(program);
