@@ -83,7 +83,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const logger =
     options.logger ??
     pino(
-      { level: config.server.log_level, base: { service: 'spillway' } },
+      {
+        level: config.server.log_level,
+        base: { service: 'spillway' },
+        // Defence in depth: nothing should log these, and if something does they never reach the log.
+        redact: {
+          paths: [
+            'headers.authorization',
+            'headers["x-api-key"]',
+            'req.headers.authorization',
+            'req.headers["x-api-key"]',
+            '*.api_key',
+            '*.secret_access_key',
+            '*.session_token',
+            '*.admin_key',
+            '*.keys',
+          ],
+          censor: '[redacted]',
+        },
+      },
       pino.destination({ sync: false }),
     );
   const onError = (context: string) => (error: unknown, detail?: string) => {
