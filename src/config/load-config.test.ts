@@ -99,6 +99,23 @@ models:
     ]);
   });
 
+  it('accepts per-model tenant limits and reports unknown groups and keys by path', () => {
+    const env = { TEAM_A_KEY: 'sk-team-a-12345' };
+    const withLimits = valid.replace(
+      '], rpm: 3 }',
+      '], rpm: 3, model_limits: { claude: { rpm: 2, max_concurrency: 1 } } }',
+    );
+    expect(parseConfig(withLimits, 'test.yaml', env).tenants['team-a']?.model_limits).toEqual({
+      claude: { rpm: 2, max_concurrency: 1 },
+    });
+    const unknownGroup = withLimits.replace('model_limits: { claude:', 'model_limits: { sonnet:');
+    expect(problemsOf(unknownGroup, env)).toEqual([
+      'tenants.team-a.model_limits.sonnet: unknown model group "sonnet" (known: claude, haiku)',
+    ]);
+    const unknownKey = withLimits.replace('max_concurrency: 1', 'rph: 1');
+    expect(problemsOf(unknownKey, env)).toEqual(['tenants.team-a.model_limits.claude: unknown key(s) "rph"']);
+  });
+
   it('reports YAML syntax errors with a line', () => {
     expect(problemsOf('models: [unclosed')[0]).toMatch(/^line \d+:/);
   });

@@ -93,6 +93,14 @@ export function crossCheck(config: SpillwayConfig): ConfigProblem[] {
         });
       }
     });
+    for (const model of Object.keys(tenant.model_limits ?? {})) {
+      if (!(model in config.models)) {
+        problems.push({
+          path: `tenants.${tenantName}.model_limits.${model}`,
+          message: `unknown model group "${model}" (known: ${list(groups)})`,
+        });
+      }
+    }
     tenant.keys.forEach((key, index) => {
       const other = keys.get(key);
       if (other !== undefined) {

@@ -174,6 +174,15 @@ const budgetSchema = z
   .object({ usd: nonNegative, period: z.enum(['day', 'week', 'month', 'total']).default('month') })
   .strict();
 
+/** A tenant's limits on one model group, on top of its overall limits. */
+const modelLimitsSchema = z
+  .object({
+    rpm: positiveInt.optional(),
+    tpm: positiveInt.optional(),
+    max_concurrency: positiveInt.optional(),
+  })
+  .strict();
+
 export const tenantSchema = z
   .object({
     keys: z.array(z.string().min(8, 'keys must be at least 8 characters')).default([]),
@@ -186,6 +195,8 @@ export const tenantSchema = z
     regions: z.array(z.string()).optional(),
     /** Store request and response bodies in the audit log (secrets redacted). */
     log_bodies: z.boolean().default(false),
+    /** Per model group limits (rpm, tpm, max_concurrency), checked with the tenant's own. */
+    model_limits: z.record(z.string(), modelLimitsSchema).optional(),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export interface Principal {
   readonly allowedModels?: readonly string[] | undefined;
   /** Region prefixes deployments must match (e.g. "eu-"); undefined: any. */
   readonly allowedRegions?: readonly string[] | undefined;
+  /** The tenant's limits per model group, checked with tenantLimits; absent groups: none. */
+  readonly modelLimits?: Readonly<Record<string, QuotaLimits>> | undefined;
   /** Whether request and response bodies go to the audit log. */
   readonly logBodies: boolean;
 }

@@ -17,6 +17,7 @@ const tenants = configSchema.parse({
       rpm: 3,
       budget: { usd: 5, period: 'day' },
       models: ['claude', 'gpt'],
+      model_limits: { claude: { rpm: 2, max_concurrency: 4 } },
     },
   },
 }).tenants;
@@ -166,6 +167,16 @@ describe('KeyRegistry', () => {
     await expect(admin.createKey({ tenant: 'nobody', settings: {} }, 'admin')).rejects.toMatchObject({
       status: 404,
     });
+  });
+
+  it('resolves per-model limits from the config, overridden by the database (stored and read back)', async () => {
+    const registry = await start();
+    expect(registry.authenticate('config-key-acme-1').modelLimits).toEqual({
+      claude: { rpm: 2, tpm: undefined, maxConcurrency: 4 },
+    });
+    await administration(registry).updateTenant('acme', { modelLimits: { gpt: { tpm: 900 } } }, 'admin');
+    expect(registry.authenticate('config-key-acme-1').modelLimits).toEqual({ gpt: { tpm: 900 } });
+    expect((await repositories.tenants.get('acme'))?.settings.modelLimits).toEqual({ gpt: { tpm: 900 } });
   });
 
   it('allows anonymous use only when nothing is configured, or when allow_anonymous is true', async () => {

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.ts';
+import type { Principal, QuotaLimits } from '../core/principal.ts';
 import type { TenantConfig } from '../config/schema.ts';
 import type { KeySettings, TenantSettings } from '../persistence/repositories.ts';
 
@@ -12,7 +12,20 @@ export function tenantSettingsFromConfig(tenant: TenantConfig): TenantSettings {
     models: tenant.models,
     regions: tenant.regions,
     logBodies: tenant.log_bodies,
+    modelLimits: modelLimitsFromConfig(tenant.model_limits),
   };
+}
+
+/** `model_limits` of the config file (snake_case) as QuotaLimits per model group. */
+export function modelLimitsFromConfig(
+  limits: TenantConfig['model_limits'],
+): Readonly<Record<string, QuotaLimits>> | undefined {
+  if (limits === undefined) return undefined;
+  const out: Record<string, QuotaLimits> = {};
+  for (const [group, value] of Object.entries(limits)) {
+    out[group] = { rpm: value.rpm, tpm: value.tpm, maxConcurrency: value.max_concurrency };
+  }
+  return out;
 }
 
 /** Config settings overlaid with the database's: every field the database sets wins. */
@@ -53,6 +66,7 @@ export function resolvePrincipal(tenant: string, settings: TenantSettings, key: 
     keyBudget: key.settings.budget,
     allowedModels: intersect(settings.models, key.settings.models),
     allowedRegions: settings.regions,
+    modelLimits: settings.modelLimits,
     logBodies: settings.logBodies ?? false,
   };
 }

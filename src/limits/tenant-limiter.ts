@@ -5,7 +5,7 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import type { ConcurrencyLimit, RateLimit, StateStore } from '../state/state-store.ts';
 import { buildLimitPlan, isUnlimited, ratesOf, type LimitPlan } from './limit-plan.ts';
 import { QuotaReservation } from './quota-reservation.ts';
-import { rateLimitHeaders } from './rate-limit-headers.ts';
+import { rateLimitHeaders, type LimitPolicy } from './rate-limit-headers.ts';
 
 /** A request admitted by its tenant's and key's limits. */
 export interface TenantAdmission {
@@ -18,12 +18,18 @@ export interface TenantAdmission {
 interface PrincipalPlans {
   readonly tenant: LimitPlan;
   readonly key: LimitPlan;
+  /** The tenant's per-model-group plans (only groups with at least one limit). */
+  readonly models: ReadonlyMap<string, LimitPlan>;
+  /** Tenant and key limit nothing (a group in `models` may still be limited). */
   readonly unlimited: boolean;
 }
 
+/** Which of a request's plans a state-store key belongs to. */
+type LimitScope = 'tenant' | 'key' | 'model';
+
 /**
- * The tenant and key limits of a request (rpm, tpm, max_concurrency of both) in ONE `state.reserve`,
- * all or nothing. A rejection is a 429 `rate_limited` at once: a tenant's own limit is never retried
+ * The tenant and key limits of a request (rpm, tpm, max_concurrency of both, and the tenant's limits
+ * on the requested model group) in ONE `state.reserve`, all or nothing. A rejection is a 429 `rate_limited` at once: a tenant's own limit is never retried
  * internally.
  */
 export class TenantLimiter {
@@ -44,14 +50,20 @@ export class TenantLimiter {
     if (plans === undefined) {
       const tenant = buildLimitPlan(`t:${principal.tenant}`, 'tenant', principal.tenantLimits);
       const key = buildLimitPlan(`k:${principal.keyId}`, 'key', principal.keyLimits);
-      plans = { tenant, key, unlimited: isUnlimited(tenant) && isUnlimited(key) };
+      const models = new Map<string, LimitPlan>();
+      for (const [group, limits] of Object.entries(principal.modelLimits ?? {})) {
+        const plan = buildLimitPlan(`tm:${principal.tenant}:${group}`, `tenant-${group}`, limits);
+        if (!isUnlimited(plan)) models.set(group, plan);
+      }
+      plans = { tenant, key, models, unlimited: isUnlimited(tenant) && isUnlimited(key) };
       this.plans.set(principal, plans);
     }
     return plans;
   }
 
   /**
-   * Reserves one request and `estimatedTokens` tokens against every limit of the principal.
+   * Reserves one request and `estimatedTokens` tokens against every limit of the principal, and
+   * against the tenant's limits on `model` (the requested group) when it has any.
    * Throws GatewayError 429 `rate_limited` with Retry-After and RateLimit headers when any says no.
    */
   async admit(
@@ -60,20 +72,28 @@ export class TenantLimiter {
     leaseId: string,
     leaseTtlMs: number,
     requestId: string,
+    model?: string,
   ): Promise<TenantAdmission> {
     const plans = this.plansOf(principal);
-    if (plans.unlimited) {
+    const modelPlan = model === undefined ? undefined : plans.models.get(model);
+    if (plans.unlimited && modelPlan === undefined) {
       return { reservation: new QuotaReservation(this.state, this.logger, [], [], leaseId), headers: {} };
     }
+    const scoped: [LimitScope, LimitPlan][] = [
+      ['tenant', plans.tenant],
+      ['key', plans.key],
+    ];
+    if (modelPlan !== undefined) scoped.push(['model', modelPlan]);
     const rates: RateLimit[] = [];
     const tokenRates: RateLimit[] = [];
-    ratesOf(plans.tenant, estimatedTokens, rates, tokenRates);
-    ratesOf(plans.key, estimatedTokens, rates, tokenRates);
     const concurrency: ConcurrencyLimit[] = [];
-    if (plans.tenant.concurrency !== undefined) concurrency.push(plans.tenant.concurrency);
-    if (plans.key.concurrency !== undefined) concurrency.push(plans.key.concurrency);
+    const policies: LimitPolicy[] = [];
+    for (const [, plan] of scoped) {
+      ratesOf(plan, estimatedTokens, rates, tokenRates);
+      if (plan.concurrency !== undefined) concurrency.push(plan.concurrency);
+      policies.push(...plan.policies);
+    }
     const result = await this.state.reserve({ rates, concurrency, leaseId, leaseTtlMs });
-    const policies = [...plans.tenant.policies, ...plans.key.policies];
     const headers = rateLimitHeaders(policies, result.states);
     if (result.granted) {
       const keys = concurrency.map((limit) => limit.key);
@@ -82,18 +102,24 @@ export class TenantLimiter {
         headers,
       };
     }
-    const isTenant = plans.tenant.kinds.has(result.rejectedKey);
-    const limit = (isTenant ? plans.tenant : plans.key).kinds.get(result.rejectedKey) ?? 'rpm';
+    const rejectedKey = result.rejectedKey;
+    const [scope, plan] = scoped.find(([, candidate]) => candidate.kinds.has(rejectedKey)) ?? [
+      'key',
+      plans.key,
+    ];
+    const limit = plan.kinds.get(rejectedKey) ?? 'rpm';
     this.events.emit({
       type: 'rate-limited',
       requestId,
-      scope: isTenant ? 'tenant' : 'key',
+      // A per-model limit is the tenant's own limit (on one group).
+      scope: scope === 'key' ? 'key' : 'tenant',
       tenant: principal.tenant,
       limit,
     });
+    const what = scope === 'model' ? `tenant ${model ?? ''}` : scope;
     const retryAfterMs = Number.isFinite(result.retryAfterMs) ? Math.max(0, result.retryAfterMs) : 60_000;
     const error = new GatewayError(
-      `rate limit exceeded: ${isTenant ? 'tenant' : 'key'} ${limit} limit reached; retry in ${Math.ceil(retryAfterMs / 1000)}s`,
+      `rate limit exceeded: ${what} ${limit} limit reached; retry in ${Math.ceil(retryAfterMs / 1000)}s`,
       { code: 'rate_limited', status: 429, retryAfterMs },
     );
     Object.assign(error.headers, headers, {

@@ -1,3 +1,5 @@
+import type { QuotaLimits } from '../core/principal.ts';
+
 /**
  * The governance repositories: tenants, virtual keys, spend records and audit records. SQLite
  * (embedded default) and PostgreSQL implement them and pass one contract suite
@@ -15,6 +17,8 @@ export interface TenantSettings {
   /** Region prefixes; undefined: any. */
   readonly regions?: readonly string[] | undefined;
   readonly logBodies?: boolean | undefined;
+  /** Limits per model group, on top of the tenant's own; undefined: none. */
+  readonly modelLimits?: Readonly<Record<string, QuotaLimits>> | undefined;
 }
 
 export interface TenantRecord {

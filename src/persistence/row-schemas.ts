@@ -21,6 +21,16 @@ export const tenantSettingsSchema = z.object({
   models: z.array(z.string()).optional(),
   regions: z.array(z.string()).optional(),
   logBodies: z.boolean().optional(),
+  modelLimits: z
+    .record(
+      z.string(),
+      z.object({
+        rpm: z.number().int().positive().optional(),
+        tpm: z.number().int().positive().optional(),
+        maxConcurrency: z.number().int().positive().optional(),
+      }),
+    )
+    .optional(),
 });
 
 export const keySettingsSchema = z.object({

@@ -140,6 +140,7 @@ export class RequestPipeline {
       leaseId,
       timeoutMs + leaseMarginMs,
       context.requestId,
+      model,
     );
     // 5. plan and execute
     try {

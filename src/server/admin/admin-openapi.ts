@@ -51,6 +51,19 @@ const tenantSettings = {
     description: 'Region prefixes deployments must match',
   },
   log_bodies: { type: 'boolean', description: 'Store redacted request and response bodies in the audit log' },
+  model_limits: {
+    type: 'object',
+    description: 'Limits per model group, checked with the tenant limits',
+    additionalProperties: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        rpm: { type: 'integer', minimum: 1 },
+        tpm: { type: 'integer', minimum: 1 },
+        max_concurrency: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
 };
 const nullableTime = { type: ['string', 'null'], format: 'date-time' };
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { spendGroupings } from '../../persistence/repositories.ts';
 import type { KeySettings, TenantSettings } from '../../persistence/repositories.ts';
+import { modelLimitsFromConfig } from '../../governance/resolve-principal.ts';
 
 /** Bodies and queries of the admin API (snake_case, like the config file). */
 
@@ -32,10 +33,20 @@ export const createKeyBody = z
   .strict();
 export type CreateKeyBody = z.infer<typeof createKeyBody>;
 
+const modelLimits = z
+  .object({
+    rpm: z.number().int().positive().optional(),
+    tpm: z.number().int().positive().optional(),
+    max_concurrency: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const tenantFields = {
   ...limits,
   regions: z.array(z.string().min(1)).optional(),
   log_bodies: z.boolean().optional(),
+  /** Limits per model group: { "<group>": { rpm?, tpm?, max_concurrency? } }. */
+  model_limits: z.record(z.string().min(1), modelLimits).optional(),
 };
 
 export const tenantName = z
@@ -89,6 +100,7 @@ export function tenantSettingsFromBody(body: TenantBody): TenantSettings {
     models: body.models,
     regions: body.regions,
     logBodies: body.log_bodies,
+    modelLimits: modelLimitsFromConfig(body.model_limits),
   };
 }
 
@@ -102,7 +114,22 @@ export function settingsToJson(settings: TenantSettings): Record<string, unknown
     models: settings.models,
     regions: settings.regions,
     log_bodies: settings.logBodies,
+    model_limits: modelLimitsToJson(settings.modelLimits),
   };
   for (const [name, value] of Object.entries(out)) if (value === undefined) Reflect.deleteProperty(out, name);
+  return out;
+}
+
+/** Per-model limits in the API's snake_case shape, without undefined fields. */
+function modelLimitsToJson(limits: TenantSettings['modelLimits']): Record<string, unknown> | undefined {
+  if (limits === undefined) return undefined;
+  const out: Record<string, Record<string, number>> = {};
+  for (const [group, value] of Object.entries(limits)) {
+    const entry: Record<string, number> = {};
+    if (value.rpm !== undefined) entry.rpm = value.rpm;
+    if (value.tpm !== undefined) entry.tpm = value.tpm;
+    if (value.maxConcurrency !== undefined) entry.max_concurrency = value.maxConcurrency;
+    out[group] = entry;
+  }
   return out;
 }
