@@ -112,7 +112,7 @@ export function buildRoutingTable(
         deployment: deployment.id,
         provider: deployment.provider,
         providerType: provider.type,
-        region: deployment.region ?? provider.region ?? '',
+        region: deployment.region ?? provider.region ?? 'unknown',
         account: provider.account ?? deployment.provider,
         model: deployment.model,
       };
