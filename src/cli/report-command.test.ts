@@ -6,7 +6,13 @@ import type { RequestFinished } from '../core/gateway-events.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { spendRecordFromEvent } from '../governance/spend-record-from-event.ts';
 import { scriptedEvents } from '../telemetry/__fixtures__/scripted-events.ts';
-import { fetchReportRecords, parseWhen, registerReportCommand, runReport } from './report-command.ts';
+import {
+  fetchReportRecords,
+  maxReportRecords,
+  parseWhen,
+  registerReportCommand,
+  runReport,
+} from './report-command.ts';
 
 const finished = scriptedEvents.filter(
   (event): event is RequestFinished => event.type === 'request-finished',
@@ -61,6 +67,58 @@ describe('spillway report', () => {
       startedAt: 1_700_000_000_000,
     });
     expect(records[2]).toMatchObject({ deployment: '', errorCode: 'rate_limited', status: 429 });
+  });
+
+  it("reads the admin API's own answer: { data } of snake_case records with ISO times", async () => {
+    const data = finished.map(spendRecordFromEvent).map((record) => ({
+      request_id: record.requestId,
+      time: new Date(record.time).toISOString(),
+      tenant: record.tenant,
+      requested_group: record.requestedGroup,
+      served_group: record.servedGroup,
+      deployment: record.deployment,
+      provider: record.provider,
+      region: record.region,
+      account: record.account,
+      status: record.status,
+      error_code: record.errorCode ?? null,
+      attempts: record.attempts,
+      fallbacks: record.fallbacks,
+      input_tokens: record.inputTokens,
+      output_tokens: record.outputTokens,
+      cost_usd: record.costUsd ?? null,
+      latency_ms: record.latencyMs,
+      first_token_ms: record.firstTokenMs ?? null,
+    }));
+    const url = await adminApi(() => [200, JSON.stringify({ data })]);
+    const records = await fetchReportRecords({ url, since: 1000, limit: 50 });
+    const fromArray = await fetchReportRecords({
+      url: await adminApi(authorized),
+      adminKey,
+      since: 1000,
+      limit: 50,
+    });
+    expect(records).toEqual(fromArray);
+  });
+
+  it('asks for at most the records the admin API serves in one answer', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => writes.push(String(chunk)) > 0);
+    const program = new Command().exitOverride();
+    registerReportCommand(program);
+    const url = await adminApi(authorized);
+    const previousExitCode = process.exitCode;
+    await program.parseAsync(['report', '--url', url, '--limit', String(maxReportRecords + 1)], {
+      from: 'user',
+    });
+    expect(writes.join('')).toContain('--limit');
+    expect(process.exitCode).toBe(1);
+    process.exitCode = previousExitCode;
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const fresh = new Command().exitOverride();
+    registerReportCommand(fresh);
+    await fresh.parseAsync(['report', '--url', url, '--admin-key', adminKey], { from: 'user' });
+    expect(new URL(lastRequest?.url ?? '', url).searchParams.get('limit')).toBe(String(maxReportRecords));
   });
 
   it('renders tables and JSON over the window', async () => {

@@ -8,6 +8,9 @@ import { reportRecordsFromSpendJson } from '../telemetry/report-record-from-spen
 import type { ReportRecord } from '../telemetry/report.ts';
 import { renderReport } from '../telemetry/report-tables.ts';
 
+/** Most records `GET /admin/spend/records` serves in one answer (its `limit` is capped there). */
+export const maxReportRecords = 10_000;
+
 export interface ReportOptions {
   /** Base URL of a running gateway, e.g. http://127.0.0.1:4000. */
   readonly url: string;
@@ -16,7 +19,7 @@ export interface ReportOptions {
   /** Epoch ms window; `until` undefined means now. */
   readonly since: number;
   readonly until?: number | undefined;
-  /** Most records fetched. */
+  /** Most records fetched (at most maxReportRecords). */
   readonly limit: number;
 }
 
@@ -79,7 +82,9 @@ export async function runReport(options: ReportOptions & { readonly json: boolea
   const report = computeReport(records, { since: options.since, until: options.until });
   const truncated =
     records.length >= options.limit
-      ? `(showing the first ${options.limit} records of the window; raise --limit for all)\n`
+      ? `(showing the first ${options.limit} records of the window; ${
+          options.limit < maxReportRecords ? 'raise --limit' : 'narrow the window with --since/--until'
+        } for all)\n`
       : '';
   if (options.json) return `${JSON.stringify(report, null, 2)}\n`;
   return `${renderReport(report)}${truncated}`;
@@ -105,17 +110,20 @@ export function registerReportCommand(program: Command): void {
     .option('--until <when>', 'end of the window (default: now)')
     .option('--url <url>', 'base URL of the gateway', process.env['SPILLWAY_URL'] ?? 'http://127.0.0.1:4000')
     .option('--admin-key <key>', 'the gateway admin key (default: $SPILLWAY_ADMIN_KEY)')
-    .option('--limit <n>', 'most records to fetch', '100000')
+    .option('--limit <n>', `most records to fetch (at most ${maxReportRecords})`, String(maxReportRecords))
     .option('--json', 'print the report as JSON')
     .action(async (flags: ReportFlags) => {
       try {
         const now = Date.now();
         const limit = Number(flags.limit);
-        if (!Number.isInteger(limit) || limit <= 0) {
-          throw new GatewayError(`--limit: "${flags.limit}" is not a positive integer`, {
-            code: 'invalid_request',
-            status: 400,
-          });
+        if (!Number.isInteger(limit) || limit <= 0 || limit > maxReportRecords) {
+          throw new GatewayError(
+            `--limit: "${flags.limit}" is not an integer from 1 to ${maxReportRecords}`,
+            {
+              code: 'invalid_request',
+              status: 400,
+            },
+          );
         }
         const output = await runReport({
           url: flags.url,
