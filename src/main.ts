@@ -27,6 +27,7 @@ import { createTelemetry } from './telemetry/create-telemetry.ts';
 import { configHash } from './config/config-hash.ts';
 import { packageVersion } from './version.ts';
 import { createReplicasRoute } from './replicas-route.ts';
+import { createDashboardRoutes } from './dashboard/dashboard-routes.ts';
 
 /**
  * The composition root: the only file that picks implementations (memory or Redis state, SQLite or
@@ -231,6 +232,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       prefix: '/admin/replicas',
       handle: createReplicasRoute(() => config.server.admin_key, replicas),
     },
+    // The operator's page at /dashboard and its GET /admin/dashboard/summary (admin key).
+    ...createDashboardRoutes({
+      adminKey: () => config.server.admin_key,
+      registry: telemetry.metrics?.registry,
+      config: () => config,
+      clock,
+    }),
     { prefix: '/admin', handle: (req, res, url) => admin(req, res, url) },
     {
       method: 'GET',

@@ -1,0 +1,208 @@
+import type { Registry } from 'prom-client';
+import type { SpillwayConfig } from '../config/schema.ts';
+import type { Clock } from '../core/clock.ts';
+import { histogramQuantile, subtractBuckets } from './histogram-quantile.ts';
+import { takeMetricSnapshot, type MetricSnapshot } from './metric-snapshot.ts';
+
+/** One model group in `GET /admin/dashboard/summary`. */
+export interface GroupSummary {
+  readonly name: string;
+  readonly description: string | null;
+  readonly strategy: string;
+  /** Client requests finished (by requested group) since the process started. */
+  readonly requests_total: number;
+  readonly errors_total: number;
+  readonly in_flight: number;
+  /** Over `window_seconds`; null until the summary has an earlier sample to compare with. */
+  readonly requests_per_second: number | null;
+  /** Errors / requests over the window; null when the window saw no request. */
+  readonly error_ratio: number | null;
+  /** Time to first token (successful requests served by the group), over the window when it saw any, else since start. */
+  readonly ttft_p50_ms: number | null;
+  readonly ttft_p95_ms: number | null;
+  readonly ttft_scope: 'window' | 'since_start' | null;
+  /** Requests per second between successive samples, oldest first (for a sparkline). */
+  readonly history: readonly number[];
+}
+
+/** One deployment in the summary. */
+export interface DeploymentSummary {
+  readonly id: string;
+  readonly group: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly region: string;
+  readonly account: string;
+  readonly circuit: 'closed' | 'half-open' | 'open';
+  /** Cooldowns started since the process started. */
+  readonly cooldowns_total: number;
+  readonly attempts: { readonly success: number; readonly error: number };
+}
+
+/** The body of `GET /admin/dashboard/summary`: what the dashboard page shows, for this replica. */
+export interface DashboardSummary {
+  /** ISO 8601 time of the read. */
+  readonly time: string;
+  /** Seconds the rates cover; null on the first read (nothing to compare with yet). */
+  readonly window_seconds: number | null;
+  readonly totals: {
+    readonly requests_total: number;
+    readonly errors_total: number;
+    readonly in_flight: number;
+    readonly requests_per_second: number | null;
+    readonly error_ratio: number | null;
+  };
+  readonly groups: readonly GroupSummary[];
+  readonly deployments: readonly DeploymentSummary[];
+}
+
+export interface DashboardSummaryOptions {
+  /** The metrics registry; undefined when `telemetry.metrics` is off (the summary then has zeros). */
+  readonly registry: Registry | undefined;
+  /** The current configuration (read per call, so reloads apply). */
+  readonly config: () => SpillwayConfig;
+  readonly clock: Clock;
+  /** Rates cover about this much recent time (default 30 s). */
+  readonly windowMs?: number;
+  /** Samples kept for rates and sparklines at most this often (default 1 s) and this many (default 40). */
+  readonly sampleIntervalMs?: number;
+  readonly maxSamples?: number;
+}
+
+const circuitNames = ['closed', 'half-open', 'open'] as const;
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+const ratio = (part: number, whole: number): number | null => (whole > 0 ? round(part / whole, 4) : null);
+
+function regionAndAccount(
+  config: SpillwayConfig,
+  providerName: string,
+): { region?: string; account: string } {
+  const provider = config.providers[providerName];
+  const account = provider?.account ?? providerName;
+  return provider?.region === undefined ? { account } : { region: provider.region, account };
+}
+
+/**
+ * Builds dashboard summaries from the metrics registry. Keeps a short history of samples (taken when
+ * the summary is read, at most one per `sampleIntervalMs`) so it can answer rates and sparklines
+ * without a second scrape by the browser.
+ */
+export class DashboardSummaryBuilder {
+  readonly #options: DashboardSummaryOptions;
+  readonly #samples: MetricSnapshot[] = [];
+
+  constructor(options: DashboardSummaryOptions) {
+    this.#options = options;
+  }
+
+  /** Reads the registry now and answers the summary. */
+  async read(): Promise<DashboardSummary> {
+    const now = this.#options.clock.now();
+    const current: MetricSnapshot =
+      this.#options.registry === undefined
+        ? { time: now, groups: new Map(), deployments: new Map() }
+        : await takeMetricSnapshot(this.#options.registry, now);
+    const reference = this.#reference(now);
+    this.#remember(current);
+    return this.#summarize(current, reference);
+  }
+
+  #reference(now: number): MetricSnapshot | undefined {
+    const windowMs = this.#options.windowMs ?? 30_000;
+    const earlier = this.#samples.filter((sample) => sample.time < now);
+    return earlier.find((sample) => sample.time >= now - windowMs) ?? earlier.at(-1);
+  }
+
+  #remember(current: MetricSnapshot): void {
+    const last = this.#samples.at(-1);
+    if (last !== undefined && current.time - last.time < (this.#options.sampleIntervalMs ?? 1000)) return;
+    this.#samples.push(current);
+    const excess = this.#samples.length - (this.#options.maxSamples ?? 40);
+    if (excess > 0) this.#samples.splice(0, excess);
+  }
+
+  #history(group: string): number[] {
+    const points: number[] = [];
+    for (let i = 1; i < this.#samples.length; i++) {
+      const before = this.#samples[i - 1];
+      const after = this.#samples[i];
+      if (before === undefined || after === undefined) continue;
+      const seconds = (after.time - before.time) / 1000;
+      const delta = (after.groups.get(group)?.requests ?? 0) - (before.groups.get(group)?.requests ?? 0);
+      points.push(round(Math.max(0, delta) / seconds));
+    }
+    return points;
+  }
+
+  #summarize(current: MetricSnapshot, reference: MetricSnapshot | undefined): DashboardSummary {
+    const config = this.#options.config();
+    const seconds = reference === undefined ? undefined : (current.time - reference.time) / 1000;
+    const names = new Set([...Object.keys(config.models), ...current.groups.keys()]);
+    const groups = [...names].sort().map((name): GroupSummary => {
+      const now = current.groups.get(name);
+      const before = reference?.groups.get(name);
+      const requests = (now?.requests ?? 0) - (before?.requests ?? 0);
+      const errors = (now?.errors ?? 0) - (before?.errors ?? 0);
+      const recent = subtractBuckets(now?.timeToFirstToken ?? [], before?.timeToFirstToken);
+      const useWindow = reference !== undefined && (recent.at(-1)?.count ?? 0) > 0;
+      const buckets = useWindow ? recent : (now?.timeToFirstToken ?? []);
+      const p50 = histogramQuantile(0.5, buckets);
+      const p95 = histogramQuantile(0.95, buckets);
+      const group = config.models[name];
+      return {
+        name,
+        description: group?.description ?? null,
+        strategy: group?.strategy ?? 'unknown',
+        requests_total: now?.requests ?? 0,
+        errors_total: now?.errors ?? 0,
+        in_flight: now?.inFlight ?? 0,
+        requests_per_second: seconds === undefined ? null : round(requests / seconds),
+        error_ratio: seconds === undefined ? null : ratio(errors, requests),
+        ttft_p50_ms: p50 === undefined ? null : round(p50 * 1000, 1),
+        ttft_p95_ms: p95 === undefined ? null : round(p95 * 1000, 1),
+        ttft_scope: p50 === undefined ? null : useWindow ? 'window' : 'since_start',
+        history: this.#history(name),
+      };
+    });
+    const deployments = Object.entries(config.models).flatMap(([group, settings]) =>
+      settings.deployments.map((deployment): DeploymentSummary => {
+        const counters = current.deployments.get(deployment.id);
+        const place = regionAndAccount(config, deployment.provider);
+        return {
+          id: deployment.id,
+          group,
+          provider: deployment.provider,
+          model: deployment.model,
+          region: deployment.region ?? place.region ?? 'unknown',
+          account: place.account,
+          circuit: circuitNames[counters?.circuit ?? 0] ?? 'closed',
+          cooldowns_total: counters?.cooldowns ?? 0,
+          attempts: { success: counters?.attempts.success ?? 0, error: counters?.attempts.error ?? 0 },
+        };
+      }),
+    );
+    const sum = (pick: (group: GroupSummary) => number): number =>
+      groups.reduce((total, group) => total + pick(group), 0);
+    const windowDelta = (field: 'requests' | 'errors'): number =>
+      [...names].reduce(
+        (total, name) =>
+          total + (current.groups.get(name)?.[field] ?? 0) - (reference?.groups.get(name)?.[field] ?? 0),
+        0,
+      );
+    const windowRequests = windowDelta('requests');
+    const windowErrors = windowDelta('errors');
+    return {
+      time: new Date(current.time).toISOString(),
+      window_seconds: seconds === undefined ? null : round(seconds, 1),
+      totals: {
+        requests_total: sum((group) => group.requests_total),
+        errors_total: sum((group) => group.errors_total),
+        in_flight: sum((group) => group.in_flight),
+        requests_per_second: seconds === undefined ? null : round(windowRequests / seconds),
+        error_ratio: seconds === undefined ? null : ratio(windowErrors, windowRequests),
+      },
+      groups,
+      deployments,
+    };
+  }
+}
