@@ -30,7 +30,7 @@ export function registerSimCommand(program: Command): void {
     .description(
       'run the provider simulator: Bedrock Runtime, OpenAI and Anthropic APIs on one port (HTTP/1.1 and h2c)',
     )
-    .option('--port <port>', 'port to listen on (0: any free port)', parseNumber('port'), 9100)
+    .option('--port <port>', 'port to listen on (0 picks a free port)', parseNumber('port'), 9100)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--world <file>', 'YAML world file (default: the built-in world)')
     .option('--seed <n>', 'seed of every random choice, so runs replay', parseNumber('integer'), 1)

@@ -27,7 +27,7 @@ export interface Principal {
   readonly keyBudget?: Budget | undefined;
   /** Model groups this principal may use; undefined: all. */
   readonly allowedModels?: readonly string[] | undefined;
-  /** Region prefixes deployments must match (e.g. "eu-"); undefined: any. */
+  /** Region prefixes deployments must match (e.g. "eu-"); undefined means every region. */
   readonly allowedRegions?: readonly string[] | undefined;
   /** The tenant's limits per model group, checked with tenantLimits; absent groups: none. */
   readonly modelLimits?: Readonly<Record<string, QuotaLimits>> | undefined;

@@ -14,7 +14,7 @@ export interface TenantSettings {
   readonly budget?: { readonly usd: number; readonly period: 'day' | 'week' | 'month' | 'total' } | undefined;
   /** Allowed model groups; undefined: all. */
   readonly models?: readonly string[] | undefined;
-  /** Region prefixes; undefined: any. */
+  /** Region prefixes; undefined means every region. */
   readonly regions?: readonly string[] | undefined;
   readonly logBodies?: boolean | undefined;
   /** Limits per model group, on top of the tenant's own; undefined: none. */

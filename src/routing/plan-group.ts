@@ -12,9 +12,9 @@ export interface Candidate {
 
 /** What the request needs from a deployment. */
 export interface PlanFilters {
-  /** Region prefixes of the principal; undefined: any. */
+  /** Region prefixes of the principal; undefined means every region. */
   readonly allowedRegions?: readonly string[] | undefined;
-  /** Region prefixes of the request; undefined: any. */
+  /** Region prefixes of the request; undefined means every region. */
   readonly requestedRegions?: readonly string[] | undefined;
   /** Estimated prompt tokens + max output tokens, checked against context windows. */
   readonly contextTokens: number;

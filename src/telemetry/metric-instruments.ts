@@ -43,7 +43,7 @@ export function createMetricInstruments(registry: Registry): MetricInstruments {
   return {
     requests: new Counter({
       name: 'spillway_requests_total',
-      help: 'Client requests finished, by tenant, requested model group, endpoint, stream, HTTP status class and outcome (error: any error code, including in-band stream failures)',
+      help: 'Client requests finished, by tenant, requested model group, endpoint, stream, HTTP status class and outcome (error: every error code, including in-band stream failures)',
       labelNames: ['tenant', 'group', 'endpoint', 'stream', 'status_class', 'outcome'],
       registers,
     }),
