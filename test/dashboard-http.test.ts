@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardSummary } from '../src/dashboard/dashboard-summary.ts';
+import {
+  startDashboardTestGateway,
+  type DashboardTestGateway,
+} from '../src/dashboard/dashboard-test-gateway.ts';
+
+// The dashboard as served by a real gateway (in this process): the static page and its assets with
+// their content types and ETags, nothing outside them reachable, and the summary endpoint behind the
+// admin key with the numbers of the requests actually sent through the simulator.
+
+let world: DashboardTestGateway;
+
+beforeAll(async () => {
+  world = await startDashboardTestGateway();
+});
+
+afterAll(async () => {
+  await world.close();
+});
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${world.gateway.url}${path}`, { headers, redirect: 'manual' });
+}
+
+async function summary(): Promise<DashboardSummary> {
+  const response = await get('/admin/dashboard/summary', { authorization: `Bearer ${world.adminKey}` });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  return (await response.json()) as DashboardSummary;
+}
+
+describe('static page', () => {
+  it('serves the page at /dashboard and /dashboard/ without needing a key', async () => {
+    for (const path of ['/dashboard', '/dashboard/', '/dashboard/index.html']) {
+      const response = await get(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await response.text();
+      expect(html).toContain('<title>Spillway dashboard</title>');
+      expect(html).toContain('src="/dashboard/dashboard.js"');
+    }
+  });
+
+  it('serves assets with their content types, an ETag and 304 on revalidation', async () => {
+    const expected: Record<string, string> = {
+      '/dashboard/dashboard.js': 'text/javascript; charset=utf-8',
+      '/dashboard/render.js': 'text/javascript; charset=utf-8',
+      '/dashboard/dashboard.css': 'text/css; charset=utf-8',
+      '/dashboard/favicon.svg': 'image/svg+xml',
+    };
+    for (const [path, type] of Object.entries(expected)) {
+      const response = await get(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type')).toBe(type);
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+      const etag = response.headers.get('etag');
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      expect(Number(response.headers.get('content-length'))).toBe((await response.arrayBuffer()).byteLength);
+      const again = await get(path, { 'if-none-match': etag! });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+    }
+    const head = await fetch(`${world.gateway.url}/dashboard/dashboard.css`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const post = await fetch(`${world.gateway.url}/dashboard/dashboard.css`, { method: 'POST' });
+    expect(post.status).toBe(405);
+  });
+
+  it('answers 404 to traversal attempts and unknown files', async () => {
+    const attempts = [
+      '/dashboard/../package.json',
+      '/dashboard/%2e%2e/package.json',
+      '/dashboard/..%2fpackage.json',
+      '/dashboard/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/dashboard/..%5c..%5cpackage.json',
+      '/dashboard/static/index.html',
+      '/dashboard//etc/passwd',
+      '/dashboard/dashboard-routes.ts',
+      '/dashboard/nope.js',
+      '/dashboardx',
+    ];
+    for (const path of attempts) {
+      const response = await get(path);
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).not.toContain('"name": "spillway"');
+    }
+  });
+});
+
+describe('GET /admin/dashboard/summary', () => {
+  it('needs the admin key', async () => {
+    expect((await get('/admin/dashboard/summary')).status).toBe(401);
+    expect((await get('/admin/dashboard/summary', { authorization: 'Bearer wrong-key-123' })).status).toBe(
+      401,
+    );
+    const tenantKey = await get('/admin/dashboard/summary', { authorization: `Bearer ${world.tenant.key}` });
+    expect(tenantKey.status).toBe(401);
+    expect(JSON.stringify(await tenantKey.json())).not.toContain('requests_total');
+  });
+
+  it('reports the requests sent, per group, and every deployment with its breaker state and region', async () => {
+    const first = await summary();
+    expect(first.deployments.map((deployment) => deployment.id).sort()).toEqual([
+      'gpt-openai',
+      'legacy-down',
+      'sonnet-euw1',
+      'sonnet-use1',
+    ]);
+    const before = new Map(first.groups.map((group) => [group.name, group.requests_total]));
+
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await world.chat('sonnet'));
+    for (let i = 0; i < 2; i++) statuses.push(await world.chat('gpt'));
+    statuses.push(await world.chat('legacy'));
+    expect(statuses.slice(0, 6)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(statuses[6]).toBeGreaterThanOrEqual(500);
+
+    const second = await summary();
+    expect(Date.parse(second.time)).toBeGreaterThanOrEqual(Date.parse(first.time));
+    expect(second.window_seconds).toBeGreaterThan(0);
+    const groups = new Map(second.groups.map((group) => [group.name, group]));
+    expect([...groups.keys()].sort()).toEqual(['gpt', 'legacy', 'sonnet']);
+    const sonnet = groups.get('sonnet')!;
+    expect(sonnet.requests_total - (before.get('sonnet') ?? 0)).toBe(4);
+    expect(sonnet.errors_total).toBe(0);
+    expect(sonnet.error_ratio).toBe(0);
+    expect(sonnet.requests_per_second).toBeGreaterThan(0);
+    expect(sonnet.ttft_p50_ms).toBeGreaterThan(0);
+    expect(sonnet.ttft_p95_ms).toBeGreaterThanOrEqual(sonnet.ttft_p50_ms!);
+    expect(sonnet.ttft_scope).toBe('window');
+    expect(sonnet.description).toBe('Claude Sonnet on Bedrock, two regions');
+    expect(groups.get('gpt')!.requests_total - (before.get('gpt') ?? 0)).toBe(2);
+    const legacy = groups.get('legacy')!;
+    expect(legacy.errors_total).toBe(1);
+    expect(legacy.error_ratio).toBe(1);
+    expect(legacy.ttft_p50_ms).toBeNull();
+    expect(second.totals.requests_total).toBe(
+      second.groups.reduce((sum, group) => sum + group.requests_total, 0),
+    );
+    expect(second.totals.errors_total).toBe(1);
+    expect(second.totals.in_flight).toBe(0);
+
+    const deployments = new Map(second.deployments.map((deployment) => [deployment.id, deployment]));
+    const use1 = deployments.get('sonnet-use1')!;
+    const euw1 = deployments.get('sonnet-euw1')!;
+    expect(use1).toMatchObject({
+      group: 'sonnet',
+      region: 'us-east-1',
+      account: '111111111111',
+      circuit: 'closed',
+    });
+    expect(euw1.region).toBe('eu-west-1');
+    expect(use1.attempts.success + euw1.attempts.success).toBe(4);
+    expect(deployments.get('gpt-openai')!.attempts).toEqual({ success: 2, error: 0 });
+    const down = deployments.get('legacy-down')!;
+    expect(down.region).toBe('us-west-2');
+    expect(down.attempts.success).toBe(0);
+    expect(down.attempts.error).toBeGreaterThanOrEqual(1);
+    expect(['closed', 'half-open', 'open']).toContain(down.circuit);
+    expect(down.cooldowns_total).toBeGreaterThanOrEqual(0);
+  });
+
+  it('is not confused with other admin routes', async () => {
+    const other = await get('/admin/dashboard/summaryx', { authorization: `Bearer ${world.adminKey}` });
+    expect(other.status).toBe(404);
+    const keys = await get('/admin/keys', { authorization: `Bearer ${world.adminKey}` });
+    expect(keys.status).toBe(200);
+  });
+});
