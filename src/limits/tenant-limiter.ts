@@ -63,7 +63,7 @@ export class TenantLimiter {
 
   /**
    * Reserves one request and `estimatedTokens` tokens against every limit of the principal, and
-   * against the tenant's limits on `model` (the requested group) when it has any.
+   * against the tenant's limits on `model` (the requested group) when that group is limited.
    * Throws GatewayError 429 `rate_limited` with Retry-After and RateLimit headers when any says no.
    */
   async admit(
