@@ -43,7 +43,7 @@ export interface DeploymentSummary {
 export interface DashboardSummary {
   /** ISO 8601 time of the read. */
   readonly time: string;
-  /** Seconds the rates cover; null on the first read (nothing to compare with yet). */
+  /** Seconds the rates cover; null until a sample at least a second old exists (the first read). */
   readonly window_seconds: number | null;
   readonly totals: {
     readonly requests_total: number;
@@ -109,7 +109,9 @@ export class DashboardSummaryBuilder {
 
   #reference(now: number): MetricSnapshot | undefined {
     const windowMs = this.#options.windowMs ?? 30_000;
-    const earlier = this.#samples.filter((sample) => sample.time < now);
+    // A rate over a few milliseconds says nothing: compare only with samples a sample interval old.
+    const minimumMs = this.#options.sampleIntervalMs ?? 1000;
+    const earlier = this.#samples.filter((sample) => sample.time <= now - minimumMs);
     return earlier.find((sample) => sample.time >= now - windowMs) ?? earlier.at(-1);
   }
 
