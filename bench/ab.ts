@@ -10,7 +10,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuMs, freePort, startListening, startWithHealth, type BenchProcess } from './lib/processes.ts';
+import {
+  cpuMs,
+  freePort,
+  memoryMb,
+  startListening,
+  startWithHealth,
+  type BenchProcess,
+} from './lib/processes.ts';
 import { runAutocannon, type Target } from './lib/load.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
@@ -103,7 +110,7 @@ async function main(): Promise<void> {
       const r = median(rps.get(target.name) ?? []);
       const c = median(cpu.get(target.name) ?? []);
       process.stdout.write(
-        `  ${target.name.padEnd(10)} ${r.toFixed(0).padStart(6)} req/s  x noop ${(r / noop).toFixed(2)}  ${c.toFixed(3)} cpu-ms/req  (req/s range ${Math.min(...(rps.get(target.name) ?? [])).toFixed(0)}-${Math.max(...(rps.get(target.name) ?? [])).toFixed(0)})\n`,
+        `  ${target.name.padEnd(10)} ${r.toFixed(0).padStart(6)} req/s  x noop ${(r / noop).toFixed(2)}  ${c.toFixed(3)} cpu-ms/req  peak RSS ${memoryMb(target.pid).peak.toFixed(0)} MB  (req/s range ${Math.min(...(rps.get(target.name) ?? [])).toFixed(0)}-${Math.max(...(rps.get(target.name) ?? [])).toFixed(0)})\n`,
       );
     }
   } finally {
