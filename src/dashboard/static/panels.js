@@ -38,12 +38,14 @@ export function renderTraffic(summary) {
     tile('In flight', format.count(totals.in_flight)),
     tile('Requests since start', format.count(totals.requests_total)),
   );
-  const window =
-    summary.window_seconds === null ? 'since start' : `last ${Math.round(summary.window_seconds)} s`;
+  const caption =
+    summary.window_seconds === null
+      ? 'Model groups (rates from the next refresh on)'
+      : `Model groups (rates over the last ${Math.round(summary.window_seconds)} s)`;
   fill(
     'traffic-table',
     table(
-      `Model groups (rates over the ${window})`,
+      caption,
       [
         { label: 'Group', value: (g) => h('span', { title: g.description ?? '' }, g.name) },
         { label: 'Req/s', numeric: true, value: (g) => format.rate(g.requests_per_second) },
