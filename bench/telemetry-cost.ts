@@ -1,0 +1,90 @@
+/**
+ * What metrics and the access log cost (issue 7: "no more than a few percent of throughput"):
+ * `node bench/telemetry-cost.ts [--rounds 5] [--duration 5] [--connections 64]`. Two gateways of
+ * this checkout, identical but for `telemetry` (on: metrics + access log at info; off: neither),
+ * driven in interleaved rounds (on, off, on, off, ...) so machine noise hits both alike. Prints the
+ * median req/s and CPU ms per request of each and the cost of telemetry as a share of throughput.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
+import { runAutocannon, type Target } from './lib/load.ts';
+import { cpuMs, freePort, startListening, startWithHealth, type BenchProcess } from './lib/processes.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '64' },
+  },
+});
+
+const median = (list: readonly number[]): number => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+async function main(): Promise<void> {
+  const directory = mkdtempSync(join(tmpdir(), 'spillway-telemetry-cost-'));
+  const processes: BenchProcess[] = [];
+  try {
+    const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
+    processes.push(upstream);
+    const targets: (Target & { pid: number })[] = [];
+    for (const variant of ['telemetry-on', 'telemetry-off'] as const) {
+      const port = await freePort();
+      let text = gatewayConfig({
+        port,
+        upstreamPort: upstream.port,
+        databasePath: join(directory, `${variant}.db`),
+        redis: false,
+      });
+      if (variant === 'telemetry-off') {
+        text = text.replace(/telemetry: \{[^}]*\}/, 'telemetry: { metrics: false, access_log: false }');
+      }
+      const configPath = join(directory, `${variant}.yaml`);
+      writeFileSync(configPath, text);
+      const gateway = await startWithHealth(
+        variant,
+        ['bin/spillway.js', 'serve', '--config', configPath],
+        port,
+        `http://127.0.0.1:${port}/health/ready`,
+      );
+      processes.push(gateway);
+      targets.push({
+        name: variant,
+        url: `http://127.0.0.1:${port}`,
+        headers: { authorization: `Bearer ${tenantKey}` },
+        pid: gateway.child.pid ?? 0,
+      });
+    }
+    const connections = Number(values.connections);
+    for (const target of targets) await runAutocannon(target, connections, 3);
+    const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < Number(values.rounds); round += 1) {
+      for (const target of targets) {
+        const before = cpuMs(target.pid);
+        const result = await runAutocannon(target, connections, Number(values.duration));
+        rps.get(target.name)?.push(result.requestsPerSecond);
+        cpu.get(target.name)?.push((cpuMs(target.pid) - before) / Math.max(1, result.requests));
+      }
+    }
+    const on = median(rps.get('telemetry-on') ?? []);
+    const off = median(rps.get('telemetry-off') ?? []);
+    for (const target of targets) {
+      process.stdout.write(
+        `${target.name.padEnd(14)} ${median(rps.get(target.name) ?? []).toFixed(0)} req/s  ${median(cpu.get(target.name) ?? []).toFixed(3)} cpu-ms/req  (req/s ${(rps.get(target.name) ?? []).map((v) => v.toFixed(0)).join(', ')})\n`,
+      );
+    }
+    process.stdout.write(
+      `metrics + access log cost ${(((off - on) / off) * 100).toFixed(1)}% of throughput at ${connections} connections\n`,
+    );
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+  }
+}
+
+await main();
