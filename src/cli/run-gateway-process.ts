@@ -1,6 +1,9 @@
-import { watch } from 'node:fs';
+import { watchFile } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load-config.ts';
 import type { RunningGateway } from '../main.ts';
+
+/** How often the config file's status is polled for changes. */
+const configPollIntervalMs = 500;
 
 /**
  * Process-level behaviour of a running gateway: reload the config on SIGHUP and when its file
@@ -35,18 +38,19 @@ export function superviseGateway(
   });
   if (configPath !== undefined) {
     let timer: NodeJS.Timeout | undefined;
-    try {
-      const watcher = watch(configPath, () => {
-        clearTimeout(timer);
-        // Editors write files in several steps: wait for the writes to settle.
-        timer = setTimeout(() => {
-          reload('file-changed');
-        }, 200);
-      });
-      watcher.unref();
-    } catch (error) {
-      logger.warn({ err: error, configPath }, 'cannot watch the config file; reload with SIGHUP');
-    }
+    // Polls the path's status rather than fs.watch on the file: editors (vim, sed -i), config
+    // management and Kubernetes ConfigMaps replace the file by a rename, after which an fs.watch
+    // follows the old, deleted inode and never fires again. Polling by path sees every
+    // replacement, symlink swaps included.
+    const watcher = watchFile(configPath, { interval: configPollIntervalMs }, (current) => {
+      if (current.mtimeMs === 0 && current.ino === 0) return; // between unlink and rename
+      clearTimeout(timer);
+      // Editors write files in several steps: wait for the writes to settle.
+      timer = setTimeout(() => {
+        reload('file-changed');
+      }, 200);
+    });
+    watcher.unref();
   }
   let stopping = false;
   const stop = (signal: string): void => {
