@@ -79,6 +79,37 @@ models:
 `;
     const problems = problemsOf(text);
     expect(problems).toContain('providers.east: unknown key(s) "colour"');
+    expect(problems).toContain(
+      'models.g.deployments[1].id: duplicate deployment id "x" (also at models.g.deployments[0])',
+    );
+    expect(problems).toContain('models.g.fallbacks[0]: unknown model group "nope" (known: g)');
+  });
+
+  it('reports shape and reference problems in the same run', () => {
+    const text = `
+providers:
+  east: { type: bedrok, region: us-east-1 }
+models:
+  g:
+    strategy: fastest
+    fallbacks: [nope]
+    deployments:
+      - { id: x, provider: east2, model: m, rpm: -1 }
+      - { provider: east, model: m }
+tenants:
+  t: { keys: [short], models: [g, h], model_limits: { h: { rpm: 1 } } }
+`;
+    expect(problemsOf(text)).toEqual([
+      expect.stringMatching(/^providers\.east\.type: /),
+      expect.stringMatching(/^models\.g\.strategy: /),
+      expect.stringMatching(/^models\.g\.deployments\[0\]\.rpm: /),
+      expect.stringMatching(/^models\.g\.deployments\[1\]\.id: /),
+      'tenants.t.keys[0]: keys must be at least 8 characters',
+      'models.g.deployments[0].provider: unknown provider "east2" (known: east)',
+      'models.g.fallbacks[0]: unknown model group "nope" (known: g)',
+      'tenants.t.models[1]: unknown model group "h" (known: g)',
+      'tenants.t.model_limits.h: unknown model group "h" (known: g)',
+    ]);
   });
 
   it('reports cross-reference problems once the shape is valid', () => {

@@ -41,8 +41,78 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
   });
 }
 
+/** What `crossCheck` reads of a config: the names that refer to each other. */
+interface CrossCheckInput {
+  readonly providers: Readonly<Record<string, unknown>>;
+  readonly models: Readonly<
+    Record<
+      string,
+      {
+        readonly deployments: readonly { readonly id: string; readonly provider: string }[];
+        readonly fallbacks: readonly string[];
+        readonly context_window_fallbacks: readonly string[];
+      }
+    >
+  >;
+  readonly tenants: Readonly<
+    Record<
+      string,
+      {
+        readonly keys: readonly string[];
+        readonly models?: readonly string[] | undefined;
+        readonly model_limits?: Readonly<Record<string, unknown>> | undefined;
+      }
+    >
+  >;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+/**
+ * The references of a file whose shape did not validate, read leniently (what is not where it
+ * should be is left out), so that `crossCheck` can report them in the same run as the shape
+ * problems instead of only after those are fixed.
+ */
+function referencesOf(raw: unknown): CrossCheckInput {
+  const root = isRecord(raw) ? raw : {};
+  const section = (name: string): Record<string, unknown> => {
+    const value = root[name];
+    return isRecord(value) ? value : {};
+  };
+  const models: Record<string, CrossCheckInput['models'][string]> = {};
+  for (const [name, group] of Object.entries(section('models'))) {
+    if (!isRecord(group)) continue;
+    const deployments = Array.isArray(group['deployments']) ? group['deployments'] : [];
+    models[name] = {
+      // Keeps positions, so paths name the right index; an entry without an id or provider is
+      // a shape problem already, and names nothing here.
+      deployments: deployments.map((deployment: unknown) => ({
+        id: isRecord(deployment) && typeof deployment['id'] === 'string' ? deployment['id'] : '',
+        provider:
+          isRecord(deployment) && typeof deployment['provider'] === 'string' ? deployment['provider'] : '',
+      })),
+      fallbacks: strings(group['fallbacks']),
+      context_window_fallbacks: strings(group['context_window_fallbacks']),
+    };
+  }
+  const tenants: Record<string, CrossCheckInput['tenants'][string]> = {};
+  for (const [name, tenant] of Object.entries(section('tenants'))) {
+    if (!isRecord(tenant)) continue;
+    const limits = tenant['model_limits'];
+    tenants[name] = {
+      keys: strings(tenant['keys']),
+      models: strings(tenant['models']),
+      model_limits: isRecord(limits) ? limits : undefined,
+    };
+  }
+  return { providers: section('providers'), models, tenants };
+}
+
 /** Checks that need the whole file: references between providers, groups, deployments and tenants. */
-export function crossCheck(config: SpillwayConfig): ConfigProblem[] {
+export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const providers = Object.keys(config.providers);
   const groups = Object.keys(config.models);
@@ -51,14 +121,16 @@ export function crossCheck(config: SpillwayConfig): ConfigProblem[] {
   for (const [groupName, group] of Object.entries(config.models)) {
     group.deployments.forEach((deployment, index) => {
       const path = `models.${groupName}.deployments[${index}]`;
-      if (!(deployment.provider in config.providers)) {
+      if (deployment.provider !== '' && !(deployment.provider in config.providers)) {
         problems.push({
           path: `${path}.provider`,
           message: `unknown provider "${deployment.provider}" (known: ${list(providers)})`,
         });
       }
       const previous = seen.get(deployment.id);
-      if (previous !== undefined) {
+      if (deployment.id === '') {
+        // no id: a shape problem, reported by the schema
+      } else if (previous !== undefined) {
         problems.push({
           path: `${path}.id`,
           message: `duplicate deployment id "${deployment.id}" (also at ${previous})`,
@@ -137,7 +209,15 @@ export function parseConfig(
   const interpolated = interpolate(raw, guarded.references, env, envProblems);
   if (envProblems.length > 0) throw new ConfigError(source, envProblems);
   const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
+  if (!parsed.success) {
+    // Every problem in one run: the references too, except where the shape is already reported.
+    const shape = zodProblems(parsed.error);
+    const reported = new Set(shape.map((problem) => problem.path));
+    const references = crossCheck(referencesOf(interpolated)).filter(
+      (problem) => !reported.has(problem.path),
+    );
+    throw new ConfigError(source, [...shape, ...references]);
+  }
   const problems = crossCheck(parsed.data);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return parsed.data;
