@@ -139,6 +139,18 @@ describe('spillway keys and spend commands', () => {
     );
     expect(result.out).toMatch(/TENANT\s+REQUESTS/);
     expect(result.out).toMatch(/acme\s+2\s+0\s+20\s+10\s+\$0\.7500/);
+    await fixture.repositories.spend.insertMany([
+      spendRecordFromEvent(
+        requestFinished({
+          requestId: 'c3',
+          startedAt: Date.now() - 1000,
+          keyId: 'key_tiny',
+          costUsd: 0.000034,
+        }),
+      ),
+    ]);
+    const byKey = await run('spend', '--by', 'key', '--url', url, '--admin-key', 'admin-key-for-cli');
+    expect(byKey.out).toMatch(/key_tiny\s+1\s+0\s+10\s+5\s+<\$0\.0001/);
     const denied = await run('keys', 'list', '--url', url, '--admin-key', 'wrong-admin-key');
     expect(denied.err).toContain('invalid or missing admin key (HTTP 401)');
     expect(denied.exitCode).toBe(1);

@@ -21,6 +21,11 @@ const report = z.object({
 
 const groupings = ['tenant', 'key', 'group', 'deployment', 'region', 'account', 'day'];
 
+/** USD to 4 places; a cost too small for that is not shown as $0.0000, which reads as free. */
+export function formatUsd(usd: number): string {
+  return usd > 0 && usd < 0.00005 ? '<$0.0001' : `$${usd.toFixed(4)}`;
+}
+
 /** `spillway spend`: spend sums over a window from a running gateway's admin API, as a table. */
 export function registerSpendCommand(program: Command): void {
   addConnectionOptions(program.command('spend'))
@@ -59,7 +64,7 @@ export function registerSpendCommand(program: Command): void {
             String(row.errors),
             String(row.input_tokens),
             String(row.output_tokens),
-            `$${row.cost_usd.toFixed(4)}`,
+            formatUsd(row.cost_usd),
           ]);
           const total = result.data.reduce((sum, row) => sum + row.cost_usd, 0);
           rows.push([
@@ -68,7 +73,7 @@ export function registerSpendCommand(program: Command): void {
             '',
             '',
             '',
-            `$${total.toFixed(4)}`,
+            formatUsd(total),
           ]);
           process.stdout.write(
             `spend by ${result.group_by} since ${result.since ?? 'the beginning'}${result.until === null ? '' : ` until ${result.until}`}\n`,
