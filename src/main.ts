@@ -12,9 +12,9 @@ import { KeyRegistry } from './governance/key-registry.ts';
 import { SpendRecorder } from './governance/spend-recorder.ts';
 import { openRepositories } from './persistence/open-repositories.ts';
 import { createGateway, type SpillwayGateway } from './pipeline/create-gateway.ts';
-import { createAnthropicChatModel } from './providers/anthropic/anthropic-chat-model.ts';
-import { createBedrockChatModel } from './providers/bedrock/create-bedrock-chat-model.ts';
-import { createOpenAIChatModel } from './providers/openai/openai-chat-model.ts';
+import type { createAnthropicChatModel } from './providers/anthropic/anthropic-chat-model.ts';
+import type { createBedrockChatModel } from './providers/bedrock/create-bedrock-chat-model.ts';
+import type { createOpenAIChatModel } from './providers/openai/openai-chat-model.ts';
 import { createAdminHandler } from './server/admin/create-admin-handler.ts';
 import { createHttpServer, type ExtraRoute } from './server/http-server.ts';
 import { sendJson } from './server/respond.ts';
@@ -60,7 +60,39 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function chatModelFactory(clock: Clock) {
+/** The adapter constructors loaded so far, by provider type. */
+interface ChatModelConstructors {
+  bedrock?: typeof createBedrockChatModel;
+  openai?: typeof createOpenAIChatModel;
+  anthropic?: typeof createAnthropicChatModel;
+}
+
+/**
+ * Loads the adapters of the provider types a config uses (at start and before a reload is applied):
+ * each pulls in its own dependencies (the AWS SDK for Bedrock), which a gateway without such a
+ * provider never needs in memory.
+ */
+async function loadChatModelConstructors(
+  config: SpillwayConfig,
+  loaded: ChatModelConstructors,
+): Promise<void> {
+  const types = new Set(Object.values(config.providers).map((provider) => provider.type));
+  if (types.has('bedrock'))
+    loaded.bedrock ??= (
+      await import('./providers/bedrock/create-bedrock-chat-model.ts')
+    ).createBedrockChatModel;
+  if (types.has('openai'))
+    loaded.openai ??= (await import('./providers/openai/openai-chat-model.ts')).createOpenAIChatModel;
+  if (types.has('anthropic'))
+    loaded.anthropic ??= (
+      await import('./providers/anthropic/anthropic-chat-model.ts')
+    ).createAnthropicChatModel;
+}
+
+function chatModelFactory(clock: Clock, loaded: ChatModelConstructors) {
+  const missing = (type: string): never => {
+    throw new Error(`the ${type} adapter was not loaded before its deployment was built`);
+  };
   return (target: {
     providerName: string;
     provider: ProviderConfig;
@@ -69,11 +101,26 @@ function chatModelFactory(clock: Clock) {
     const { providerName, provider, deployment } = target;
     switch (provider.type) {
       case 'bedrock':
-        return createBedrockChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+        return (loaded.bedrock ?? missing(provider.type))({
+          providerName,
+          config: provider,
+          modelId: deployment.model,
+          clock,
+        });
       case 'openai':
-        return createOpenAIChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+        return (loaded.openai ?? missing(provider.type))({
+          providerName,
+          config: provider,
+          modelId: deployment.model,
+          clock,
+        });
       case 'anthropic':
-        return createAnthropicChatModel({ providerName, config: provider, modelId: deployment.model, clock });
+        return (loaded.anthropic ?? missing(provider.type))({
+          providerName,
+          config: provider,
+          modelId: deployment.model,
+          clock,
+        });
     }
   };
 }
@@ -115,7 +162,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let state: StateStore;
   let replicas: ReplicaRegistry;
   let closeState: () => Promise<void>;
-  const telemetry = createTelemetry({
+  const telemetry = await createTelemetry({
     config:
       options.accessLog === false
         ? { ...config, telemetry: { metrics: true, traces: false, ...config.telemetry, access_log: false } }
@@ -198,9 +245,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger.error({ err: error }, 'event sink failed');
   });
 
+  const chatModelConstructors: ChatModelConstructors = {};
+  await loadChatModelConstructors(config, chatModelConstructors);
   const gateway: SpillwayGateway = createGateway({
     config,
-    createChatModel: chatModelFactory(clock),
+    createChatModel: chatModelFactory(clock, chatModelConstructors),
     state,
     clock,
     events,
@@ -272,6 +321,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     port: address.port,
     logger,
     async reload(next: SpillwayConfig, actor = 'system') {
+      await loadChatModelConstructors(next, chatModelConstructors);
       gateway.applyConfig(next);
       registry.updateConfig(next.tenants, next.server.allow_anonymous);
       const previousHash = configHash(config);

@@ -1,15 +1,22 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.ts';
-import { registerConfigCommand } from './config-command.ts';
-import { registerDemoCommand } from './demo-command.ts';
-import { registerKeysCommand } from './keys-command.ts';
-import { registerReportCommand } from './report-command.ts';
-import { registerServeCommand } from './serve-command.ts';
-import { registerSimCommand } from './sim-command.ts';
-import { registerSpendCommand } from './spend-command.ts';
-import { registerUpCommand } from './up-command.ts';
 
-/** The spillway command line: every subcommand is registered here, in one place. */
+/**
+ * The spillway command line: every subcommand is registered here, in one place. Each registration
+ * module is loaded when its command runs (all of them for help): `serve` then never loads the
+ * simulator or the demo, which only `up`, `sim` and `demo` use.
+ */
+const registrations: Readonly<Record<string, () => Promise<(program: Command) => void>>> = {
+  up: async () => (await import('./up-command.ts')).registerUpCommand,
+  serve: async () => (await import('./serve-command.ts')).registerServeCommand,
+  sim: async () => (await import('./sim-command.ts')).registerSimCommand,
+  demo: async () => (await import('./demo-command.ts')).registerDemoCommand,
+  config: async () => (await import('./config-command.ts')).registerConfigCommand,
+  keys: async () => (await import('./keys-command.ts')).registerKeysCommand,
+  spend: async () => (await import('./spend-command.ts')).registerSpendCommand,
+  report: async () => (await import('./report-command.ts')).registerReportCommand,
+};
+
 const program = new Command();
 program
   .name('spillway')
@@ -17,13 +24,9 @@ program
   .version(packageVersion)
   .showHelpAfterError();
 
-registerUpCommand(program);
-registerServeCommand(program);
-registerSimCommand(program);
-registerDemoCommand(program);
-registerConfigCommand(program);
-registerKeysCommand(program);
-registerSpendCommand(program);
-registerReportCommand(program);
+const requested = process.argv.slice(2).find((argument) => !argument.startsWith('-'));
+const only = requested === undefined ? undefined : registrations[requested];
+for (const register of only === undefined ? Object.values(registrations) : [only])
+  (await register())(program);
 
 await program.parseAsync(process.argv);

@@ -27,7 +27,7 @@ function memory(): { destination: { write: (chunk: string) => void }; text: () =
 describe('createTelemetry', () => {
   it('feeds metrics and the access log from one sink; traces stay off by default', async () => {
     const log = memory();
-    const telemetry = createTelemetry({ config, env: {}, accessLogDestination: log.destination });
+    const telemetry = await createTelemetry({ config, env: {}, accessLogDestination: log.destination });
     expect(telemetry.tracing).toBeUndefined();
     for (const event of scriptedEvents) telemetry.sink.emit(event);
     expect(telemetry.traceparentFor('req-4')).toBeUndefined();
@@ -45,7 +45,7 @@ describe('createTelemetry', () => {
   });
 
   it('turns parts off by config and traces on by config', async () => {
-    const off = createTelemetry({
+    const off = await createTelemetry({
       config: { ...config, telemetry: { metrics: false, access_log: false, traces: true } },
       env: {},
     });

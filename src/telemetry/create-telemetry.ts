@@ -5,7 +5,8 @@ import type { ProviderConfig, SpillwayConfig } from '../config/schema.ts';
 import { createAccessLog, type AccessLog } from './access-log.ts';
 import { combineSinks, type SinkErrorHandler } from './combine-sinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createTracing, tracesEnabled, type Environment, type Tracing } from './tracing.ts';
+import type { Tracing } from './tracing.ts';
+import { tracesEnabled, type Environment } from './traces-enabled.ts';
 
 export interface TelemetryOptions {
   readonly config: SpillwayConfig;
@@ -33,14 +34,17 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Builds the telemetry the config asks for (what main.ts calls once). */
-export function createTelemetry(options: TelemetryOptions): Telemetry {
+/**
+ * Builds the telemetry the config asks for (what main.ts calls once). OpenTelemetry is loaded only
+ * when traces are on.
+ */
+export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const { config } = options;
   const settings = config.telemetry;
   const deployments = Object.values(config.models).flatMap((group) => group.deployments.map((d) => d.id));
   const metrics = (settings?.metrics ?? true) ? createMetrics({ deployments }) : undefined;
   const tracing = tracesEnabled(settings?.traces, options.env)
-    ? createTracing({
+    ? (await import('./tracing.ts')).createTracing({
         clock: options.clock,
         env: options.env,
         serverAddress: (target: Target) => serverAddressOf(config.providers[target.provider]),

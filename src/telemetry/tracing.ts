@@ -16,6 +16,7 @@ import {
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { EventSink, Target } from '../core/gateway-events.ts';
 import { RequestSpans } from './request-spans.ts';
+import type { Environment } from './traces-enabled.ts';
 
 /**
  * Optional OpenTelemetry traces, off by default. On when the config says `telemetry.traces: true`
@@ -26,18 +27,7 @@ import { RequestSpans } from './request-spans.ts';
  * usual variables.
  */
 
-export type Environment = Readonly<Record<string, string | undefined>>;
-
-/** Whether traces should be on, from `telemetry.traces` and the OTEL_* environment. */
-export function tracesEnabled(configured: boolean | undefined, env: Environment = process.env): boolean {
-  if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return false;
-  const exporter = env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase();
-  if (exporter === 'none') return false;
-  if (configured === true) return true;
-  if (exporter !== undefined && exporter !== '') return true;
-  const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  return endpoint !== undefined && endpoint.trim() !== '';
-}
+export { tracesEnabled, type Environment } from './traces-enabled.ts';
 
 export interface TracingOptions {
   /** Exports spans here instead of the exporter OTEL_TRACES_EXPORTER names (tests: InMemorySpanExporter). */
