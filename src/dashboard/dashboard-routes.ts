@@ -1,10 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { SpillwayConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ExtraRoute } from '../server/http-server.ts';
-import { authorizeAdmin } from './admin-authorization.ts';
+import { requireAdmin, sendAdminJson } from '../server/admin/admin-authorization.ts';
 import { DashboardSummaryBuilder } from './dashboard-summary.ts';
 import { createStaticHandler, loadStaticFiles } from './static-files.ts';
 
@@ -18,15 +17,7 @@ export interface DashboardRoutesOptions {
   readonly clock: Clock;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
+const sendJson = sendAdminJson;
 
 const staticDirectory = fileURLToPath(new URL('./static/', import.meta.url));
 
@@ -47,24 +38,18 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRou
       prefix: '/admin/dashboard/summary',
       handle: async (req, res, url) => {
         if (url.pathname.replace(/\/+$/, '') !== '/admin/dashboard/summary') {
-          sendJson(res, 404, { error: { message: `no admin route GET ${url.pathname}`, type: 'not_found' } });
+          sendJson(res, 404, {
+            error: {
+              message: `no admin route GET ${url.pathname}`,
+              type: 'invalid_request_error',
+              param: null,
+              code: 'not_found',
+            },
+          });
           return;
         }
-        switch (authorizeAdmin(req, options.adminKey())) {
-          case 'off':
-            sendJson(res, 404, {
-              error: { message: 'the admin API is off (no server.admin_key)', type: 'not_found' },
-            });
-            return;
-          case 'denied':
-            sendJson(res, 401, {
-              error: { message: 'a valid admin key is required', type: 'authentication_error' },
-            });
-            return;
-          case 'allowed':
-            sendJson(res, 200, await summary.read());
-            return;
-        }
+        if (!requireAdmin(req, res, options.adminKey())) return;
+        sendJson(res, 200, await summary.read());
       },
     },
     { prefix: '/dashboard', handle: serveStatic },

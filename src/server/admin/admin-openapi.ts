@@ -184,6 +184,54 @@ export const adminOpenApi = {
         responses: { '200': { description: 'Records', ...(json(list('AuditRecord')) as object) }, ...errors },
       },
     },
+    '/admin/replicas': {
+      get: {
+        summary:
+          'Live gateway replicas (heartbeats in the state store) and whether their config hashes agree',
+        responses: {
+          '200': {
+            description: 'Replicas',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['replicas', 'config_hashes_match'],
+                  properties: {
+                    replicas: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'version', 'configHash', 'startedAt', 'host', 'port'],
+                        properties: {
+                          id: { type: 'string' },
+                          version: { type: 'string' },
+                          configHash: { type: 'string' },
+                          startedAt: { type: 'integer', description: 'epoch ms' },
+                          host: { type: 'string' },
+                          port: { type: 'integer' },
+                        },
+                      },
+                    },
+                    config_hashes_match: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/admin/dashboard/summary': {
+      get: {
+        summary:
+          "This replica's traffic, time to first token and deployment health, for the web dashboard at /dashboard",
+        responses: {
+          '200': { description: 'Summary', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...errors,
+        },
+      },
+    },
     '/admin/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
     },

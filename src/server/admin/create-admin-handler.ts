@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { openaiErrorBody } from '../../errors/dialect-errors.ts';
+import { adminDenial, authorizeAdmin, sendAdminJson } from './admin-authorization.ts';
 import { GatewayError, toGatewayError } from '../../errors/gateway-error.ts';
 import type { KeyAdministration, KeyView, TenantView } from '../../governance/key-administration.ts';
 import { parseDuration } from '../../governance/parse-duration.ts';
@@ -41,17 +41,8 @@ export interface AdminHandlerDeps {
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
 const actor = 'admin';
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
+const sendJson = sendAdminJson;
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
@@ -144,14 +135,8 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
   const admin = deps.administration;
 
   const authorize = (req: IncomingMessage): void => {
-    const adminKey = deps.adminKey();
-    if (adminKey === undefined) throw notFound('the admin API is off: set server.admin_key to turn it on');
-    const header = req.headers.authorization ?? '';
-    const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? '';
-    // Hashing first makes both sides the same length, so the comparison time says nothing.
-    if (presented === '' || !timingSafeEqual(sha256(presented), sha256(adminKey))) {
-      throw new GatewayError('invalid or missing admin key', { code: 'authentication_failed', status: 401 });
-    }
+    const verdict = authorizeAdmin(req, deps.adminKey());
+    if (verdict !== 'allowed') throw adminDenial(verdict);
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
