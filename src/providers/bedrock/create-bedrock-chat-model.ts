@@ -76,7 +76,9 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       throw classifyTransportError(error, signal, 'stream', 'bedrock');
     } finally {
       // Reached on completion, failure, abort and when the consumer breaks out: free the socket.
-      if (!response.body.destroyed) response.body.destroy();
+      // A body never iterated (wrong content type) has no error listener, and undici's destroy of
+      // an unfinished body emits RequestAbortedError: unheard, that kills the process.
+      if (!response.body.destroyed) response.body.on('error', ignoreError).destroy();
     }
     framer.end();
     mapper.finish();
@@ -91,4 +93,8 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       embedWithTitan(transport, modelId, request, context),
     close: () => transport.close(),
   };
+}
+
+function ignoreError(): void {
+  // The body is being discarded; its abort error carries no news.
 }

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
+import { startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
+
+// Chaos: a real `spillway serve` process in front of upstreams that misbehave on purpose. Whatever
+// they do, the client gets a clear error in its dialect and the process keeps serving.
+
+const key = 'sk-chaos-tenant-key';
+let upstream: HostileUpstream;
+let gateway: GatewayProcess;
+
+function group(provider: string, scenario: string) {
+  return { deployments: [{ id: `${provider}-${scenario}`, provider, model: scenario }] };
+}
+
+beforeAll(async () => {
+  upstream = await startHostileUpstream();
+  gateway = await startGatewayProcess({
+    config: {
+      providers: {
+        openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-upstream' },
+        anthropic: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-upstream' },
+        bedrock: {
+          type: 'bedrock',
+          region: 'us-east-1',
+          endpoint: upstream.url,
+          credentials: { access_key_id: 'AKIACHAOSEXAMPLE', secret_access_key: 'chaos-secret' },
+        },
+      },
+      models: {
+        'bedrock-json-stream': group('bedrock', 'json-instead-of-stream'),
+        'bedrock-ok': group('bedrock', 'ok'),
+      },
+      tenants: { chaos: { keys: [key] } },
+      router: { retries: 0, first_token_timeout_ms: 2000, stream_idle_timeout_ms: 2000, timeout_ms: 5000 },
+    },
+  });
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await upstream.close();
+});
+
+async function chat(model: string, stream: boolean): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('a Bedrock upstream that answers ConverseStream with plain JSON', () => {
+  it('fails the request with a 502 in the client dialect and the gateway keeps serving', async () => {
+    const failed = await chat('bedrock-json-stream', true);
+    expect(failed.status).toBe(502);
+    expect(JSON.parse(failed.text)).toMatchObject({ error: { code: 'upstream_bad_response' } });
+    // The process must not die of the discarded body's error.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await chat('bedrock-ok', false);
+    expect(after.status).toBe(200);
+    expect(gateway.output()).not.toContain('Request aborted');
+  });
+});
