@@ -51,6 +51,12 @@ export class BudgetTracker implements BudgetChecker, EventSink {
   private readonly seeded = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /**
+   * The counter keys a request of a tenant and key adds to, for the UTC day `keysDay` (every period
+   * starts on a day boundary, so they change only with the day): emit() then builds no strings.
+   */
+  private keysDay = Number.NaN;
+  private readonly keysOfPrincipal = new Map<string, readonly string[]>();
 
   constructor(options: BudgetTrackerOptions) {
     this.store = options.store;
@@ -101,17 +107,33 @@ export class BudgetTracker implements BudgetChecker, EventSink {
 
   emit(event: GatewayEvent): void {
     if (event.type !== 'request-finished' || event.costUsd === undefined || event.costUsd <= 0) return;
-    const now = this.clock.now();
-    for (const period of budgetPeriods) {
-      const start = periodStart(period, now);
-      for (const [scope, id] of [
-        ['tenant', event.tenant],
-        ['key', event.keyId],
-      ] as const) {
-        const key = BudgetTracker.counterKey(scope, id, period, start);
-        this.pending.set(key, (this.pending.get(key) ?? 0) + event.costUsd);
-      }
+    for (const key of this.counterKeysOf(event.tenant, event.keyId)) {
+      this.pending.set(key, (this.pending.get(key) ?? 0) + event.costUsd);
     }
+  }
+
+  private counterKeysOf(tenant: string, keyId: string): readonly string[] {
+    const now = this.clock.now();
+    const day = periodStart('day', now);
+    if (day !== this.keysDay) {
+      this.keysDay = day;
+      this.keysOfPrincipal.clear();
+    }
+    const principal = `${tenant}\u0000${keyId}`;
+    let keys = this.keysOfPrincipal.get(principal);
+    if (keys === undefined) {
+      keys = budgetPeriods.flatMap((period) => {
+        const start = periodStart(period, now);
+        return [
+          BudgetTracker.counterKey('tenant', tenant, period, start),
+          BudgetTracker.counterKey('key', keyId, period, start),
+        ];
+      });
+      // Bounded: a flood of distinct keys within one day starts the cache over.
+      if (this.keysOfPrincipal.size >= 10_000) this.keysOfPrincipal.clear();
+      this.keysOfPrincipal.set(principal, keys);
+    }
+    return keys;
   }
 
   /** Seeds new periods, pushes pending spend and reads watched counters. One at a time. */
