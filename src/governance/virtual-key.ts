@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Every key Spillway issues starts with this, so secret scanners and people recognise it. */
 export const virtualKeyPrefix = 'sk-spw-';
@@ -13,7 +13,8 @@ export function generateVirtualKey(): string {
 
 /** Lowercase hex SHA-256 of a key: what is stored and looked up. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // One-shot hash(): a third of createHash()'s cost for a short input (once per request).
+  return hash('sha256', key, 'hex');
 }
 
 /** The non-secret start of a key, for lists and logs. */
@@ -31,6 +32,6 @@ export function createKeyId(): string {
  * domain-separated hash, truncated to 32 bits so it says next to nothing about a short key.
  */
 export function configKeyId(tenant: string, key: string): string {
-  const digest = createHash('sha256').update(`spillway-config-key-id\0${key}`, 'utf8').digest('hex');
+  const digest = hash('sha256', `spillway-config-key-id\0${key}`, 'hex');
   return `cfg_${tenant}_${digest.slice(0, 8)}`;
 }
