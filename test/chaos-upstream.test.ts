@@ -30,6 +30,14 @@ beforeAll(async () => {
       models: {
         'bedrock-json-stream': group('bedrock', 'json-instead-of-stream'),
         'bedrock-ok': group('bedrock', 'ok'),
+        ...Object.fromEntries(
+          ['openai', 'anthropic', 'bedrock'].flatMap((provider) =>
+            ['retry-after-huge', 'retry-after-date'].map((scenario) => [
+              `${provider}-${scenario}`,
+              group(provider, scenario),
+            ]),
+          ),
+        ),
       },
       tenants: { chaos: { keys: [key] } },
       router: { retries: 0, first_token_timeout_ms: 2000, stream_idle_timeout_ms: 2000, timeout_ms: 5000 },
@@ -42,13 +50,16 @@ afterAll(async () => {
   await upstream.close();
 });
 
-async function chat(model: string, stream: boolean): Promise<{ status: number; text: string }> {
+async function chat(
+  model: string,
+  stream: boolean,
+): Promise<{ status: number; text: string; headers: Headers }> {
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
   });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, text: await response.text(), headers: response.headers };
 }
 
 describe('a Bedrock upstream that answers ConverseStream with plain JSON', () => {
@@ -62,4 +73,23 @@ describe('a Bedrock upstream that answers ConverseStream with plain JSON', () =>
     expect(after.status).toBe(200);
     expect(gateway.output()).not.toContain('Request aborted');
   });
+});
+
+describe('an upstream 429 with an absurd Retry-After', () => {
+  it.each(['openai', 'anthropic', 'bedrock'])(
+    '%s: the client is told to wait at most five minutes',
+    async (provider) => {
+      for (const scenario of ['retry-after-huge', 'retry-after-date']) {
+        const answer = await chat(`${provider}-${scenario}`, false);
+        expect(answer.status).toBe(429);
+        expect(JSON.parse(answer.text)).toMatchObject({ error: { type: 'rate_limit_error' } });
+        const seconds = Number(answer.headers.get('retry-after'));
+        const ms = Number(answer.headers.get('retry-after-ms'));
+        expect(seconds).toBeGreaterThanOrEqual(1);
+        expect(seconds).toBeLessThanOrEqual(300);
+        expect(ms).toBeGreaterThan(0);
+        expect(ms).toBeLessThanOrEqual(300_000);
+      }
+    },
+  );
 });

@@ -79,8 +79,14 @@ export function upstreamTimeout(message: string): GatewayError {
 }
 
 /**
- * Parses Retry-After (seconds or HTTP date) and retry-after-ms / x-amz-retry-after (ms) into ms.
- * Returns undefined when absent or unparseable.
+ * Longest upstream Retry-After believed, in ms (5 min, the longest cooldown): a wild value
+ * (`retry-after: 99999`, a date next week) must not reach clients, who would wait that long.
+ */
+export const maxUpstreamRetryAfterMs = 300_000;
+
+/**
+ * Parses Retry-After (seconds or HTTP date) and retry-after-ms / x-amz-retry-after (ms) into ms,
+ * at most {@link maxUpstreamRetryAfterMs}. Returns undefined when absent or unparseable.
  */
 export function parseRetryAfter(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -90,16 +96,17 @@ export function parseRetryAfter(
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
+  const cap = (value: number): number => Math.min(maxUpstreamRetryAfterMs, value);
   const ms = first('retry-after-ms') ?? first('x-amz-retry-after');
   if (ms !== undefined) {
     const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return value;
+    if (Number.isFinite(value) && value >= 0) return cap(value);
   }
   const header = first('retry-after');
   if (header === undefined) return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  if (Number.isFinite(seconds) && seconds >= 0) return cap(seconds * 1000);
   const date = Date.parse(header);
   if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return cap(Math.max(0, date - now));
 }
