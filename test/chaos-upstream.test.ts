@@ -30,6 +30,9 @@ beforeAll(async () => {
       models: {
         'bedrock-json-stream': group('bedrock', 'json-instead-of-stream'),
         'bedrock-ok': group('bedrock', 'ok'),
+        'openai-endless-error': group('openai', 'endless-error'),
+        'anthropic-endless-error': group('anthropic', 'endless-error'),
+        'bedrock-endless-error': group('bedrock', 'endless-error'),
         ...Object.fromEntries(
           ['openai', 'anthropic', 'bedrock'].flatMap((provider) =>
             ['retry-after-huge', 'retry-after-date'].map((scenario) => [
@@ -90,6 +93,21 @@ describe('an upstream 429 with an absurd Retry-After', () => {
         expect(ms).toBeGreaterThan(0);
         expect(ms).toBeLessThanOrEqual(300_000);
       }
+    },
+  );
+});
+
+describe('an upstream error page that never ends', () => {
+  it.each(['openai', 'anthropic', 'bedrock'])(
+    '%s: answered as an upstream server error from its first 64 KiB, not read until a timeout',
+    async (provider) => {
+      const started = Date.now();
+      const answer = await chat(`${provider}-endless-error`, false);
+      expect(answer.status).toBe(502);
+      expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_server_error' } });
+      expect(answer.text.length).toBeLessThan(4096);
+      // The first-token timeout is 2 s: an answer well before it did not wait for the body's end.
+      expect(Date.now() - started).toBeLessThan(1500);
     },
   );
 });

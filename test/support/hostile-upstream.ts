@@ -331,6 +331,15 @@ export const behaviours: Record<string, Behaviour> = {
     };
     pump();
   },
+  'endless-error': ({ response }) => {
+    // A 500 whose body goes on and on: 1 MiB at once, then a trickle that never ends.
+    response.writeHead(500, { 'content-type': 'text/html' });
+    response.write(Buffer.alloc(1024 * 1024, 'e'));
+    const timer = setInterval(() => response.write('e'), 50);
+    response.on('close', () => {
+      clearInterval(timer);
+    });
+  },
   'slow-drip': async ({ wire, response }) => {
     const text = JSON.stringify(okJson(wire));
     response.writeHead(200, { 'content-type': 'application/json' });

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../../core/clock.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import { parseRetryAfter } from '../../errors/upstream-errors.ts';
+import { readErrorBody } from '../shared/send-upstream-request.ts';
 import { abortedError, classifyTransportError } from '../shared/transport-errors.ts';
 import { sharedPools, type PoolLease } from '../shared/upstream-pool.ts';
 import type { BedrockAuth } from './bedrock-credentials.ts';
@@ -121,14 +122,10 @@ export class BedrockTransport {
   }
 
   private async errorFrom(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<GatewayError> {
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      if (signal.aborted) return abortedError(signal);
-      // The status alone still classifies the failure.
-      text = error instanceof Error ? error.message : '';
-    }
+    // At most 64 KiB: an error page of many megabytes (or one that never ends) must not be
+    // buffered whole; the status and the start of the body classify it.
+    const text = await readErrorBody(response.body);
+    if (signal.aborted) return abortedError(signal);
     const parsed = parseErrorBody(text);
     const headerType = firstHeader(response.headers['x-amzn-errortype']);
     return classifyBedrockError({
