@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseMessage } from './sse-parser.ts';
+import { maxLineLength, SseParser, type SseMessage } from './sse-parser.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -53,5 +53,29 @@ describe('SseParser', () => {
     const parser = new SseParser();
     parser.push(bytes('data: x'));
     expect(parser.hasPartialMessage).toBe(true);
+  });
+});
+
+describe('SseParser on a line without end', () => {
+  it('fails as a bad response once the line passes the limit, instead of buffering on', () => {
+    const parser = new SseParser();
+    const chunk = new TextEncoder().encode('x'.repeat(1024 * 1024));
+    parser.push(new TextEncoder().encode('data: '));
+    let thrown: unknown;
+    try {
+      for (let index = 0; index <= maxLineLength / chunk.length; index += 1) parser.push(chunk);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'upstream_bad_response', fallbackEligible: true });
+  });
+
+  it('still completes a long line once its end arrives', () => {
+    const parser = new SseParser();
+    const encoder = new TextEncoder();
+    parser.push(encoder.encode('data: '));
+    for (let index = 0; index < 8; index += 1) parser.push(encoder.encode('y'.repeat(1000)));
+    const messages = parser.push(encoder.encode('z\n\n'));
+    expect(messages).toEqual([{ event: '', data: `${'y'.repeat(8000)}z` }]);
   });
 });

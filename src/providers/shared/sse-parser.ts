@@ -1,3 +1,5 @@
+import { badResponse } from '../../errors/upstream-errors.ts';
+
 /** One server-sent event: its `event:` name ('' when the message had none) and joined `data:` lines. */
 export interface SseMessage {
   readonly event: string;
@@ -9,6 +11,9 @@ export interface SseMessage {
  * feed it bytes as they arrive, it returns the messages they complete. LF, CRLF and CR line ends;
  * comments (`:`) and `id`/`retry` fields are skipped; UTF-8 split across chunks is handled.
  */
+/** Longest line accepted (16 Mi characters, as Bedrock's largest event frame): beyond it the stream is garbage. */
+export const maxLineLength = 16 * 1024 * 1024;
+
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
   private pending = '';
@@ -43,6 +48,15 @@ export class SseParser {
   }
 
   private parse(text: string): SseMessage[] {
+    if (this.pending.length > 0 && text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+      // The pending line only grows: scanning it again per chunk was quadratic (a 40 MB line
+      // blocked the event loop for seconds).
+      this.pending += text;
+      if (this.pending.length > maxLineLength) {
+        throw badResponse(`event stream line longer than ${maxLineLength} characters`);
+      }
+      return [];
+    }
     const messages: SseMessage[] = [];
     let buffer = this.pending.length === 0 ? text : this.pending + text;
     let start = 0;
