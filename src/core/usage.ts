@@ -7,6 +7,8 @@ export interface Usage {
   readonly cacheReadInputTokens?: number | undefined;
   /** Input tokens written to the provider's prompt cache, where reported. */
   readonly cacheWriteInputTokens?: number | undefined;
+  /** True when the upstream reported no usage and these counts are the adapter's estimate. */
+  readonly estimated?: boolean | undefined;
 }
 
 /** Total tokens counted against tpm limits. */

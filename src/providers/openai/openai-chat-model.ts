@@ -75,7 +75,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
   ): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const body = JSON.stringify(toOpenAIRequest(request, { modelId, stream: true, maxTokensField }));
     const response = await client.post('/chat/completions', body, context);
-    const decoder = new OpenAIStreamDecoder(modelId, upstream);
+    const decoder = new OpenAIStreamDecoder(modelId, upstream, () => Math.ceil(body.length / 4));
     for await (const message of readSseMessages(response.body, { signal: context.signal, upstream })) {
       // Reading on after [DONE] lets the response end cleanly, so its socket goes back to the pool.
       if (decoder.done) continue;

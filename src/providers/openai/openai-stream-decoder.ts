@@ -45,6 +45,11 @@ type ChunkChoice = NonNullable<Chunk['choices']>[number];
  * Content blocks get canonical indexes in order of appearance: a text run is one block, each tool
  * call (by its wire `index`) another; a new block closes the previous one. The `usage` event is held
  * back until `[DONE]`, so a stream cut after the usage chunk still fails rather than looking complete.
+ *
+ * Some OpenAI-compatible servers ignore `stream_options.include_usage`. A stream that ends properly
+ * (a finish reason, then `[DONE]`) without usage is complete all the same: its usage is estimated at
+ * about four characters per token (input from the request, output from what was streamed) and marked
+ * `estimated`, so limits and spend still count it.
  */
 export class OpenAIStreamDecoder {
   private readonly modelId: string;
@@ -59,10 +64,14 @@ export class OpenAIStreamDecoder {
   private refused = false;
   private usage: ChatStreamEvent | undefined;
   private finished = false;
+  /** Characters of streamed text and tool arguments, for the estimate when usage never comes. */
+  private streamedCharacters = 0;
+  private readonly estimateInputTokens: () => number;
 
-  constructor(modelId: string, upstream: string) {
+  constructor(modelId: string, upstream: string, estimateInputTokens: () => number = () => 0) {
     this.modelId = modelId;
     this.upstream = upstream;
+    this.estimateInputTokens = estimateInputTokens;
   }
 
   /** True once `[DONE]` arrived after the finish reason and usage: the stream is complete. */
@@ -105,24 +114,27 @@ export class OpenAIStreamDecoder {
     return events;
   }
 
-  /**
-   * The body ended. Throws `upstream_stream_interrupted` unless `[DONE]` arrived after a finish
-   * reason and usage.
-   */
+  /** The body ended. Throws `upstream_stream_interrupted` unless `[DONE]` arrived after a finish reason. */
   finish(): void {
     if (this.finished) return;
-    const missing =
-      this.stopReason === undefined ? 'a finish_reason' : this.usage === undefined ? 'usage' : '[DONE]';
+    const missing = this.stopReason === undefined ? 'a finish_reason' : '[DONE]';
     throw streamInterrupted(`${this.upstream} stream ended without ${missing}`);
   }
 
   private end(): ChatStreamEvent[] {
     if (this.stopReason === undefined)
       throw streamInterrupted(`${this.upstream} stream sent [DONE] before a finish_reason`);
-    if (this.usage === undefined)
-      throw streamInterrupted(`${this.upstream} stream sent [DONE] without usage`);
     this.finished = true;
-    return [this.usage];
+    return [
+      this.usage ?? {
+        type: 'usage',
+        usage: {
+          inputTokens: this.estimateInputTokens(),
+          outputTokens: Math.ceil(this.streamedCharacters / 4),
+          estimated: true,
+        },
+      },
+    ];
   }
 
   private choice(choice: ChunkChoice, events: ChatStreamEvent[]): void {
@@ -136,6 +148,7 @@ export class OpenAIStreamDecoder {
       if (text !== null && text !== undefined && text.length > 0) {
         const index = this.open?.text === true ? this.open.index : this.openBlock(true, events);
         events.push({ type: 'text_delta', index, text });
+        this.streamedCharacters += text.length;
       }
       for (const call of delta.tool_calls ?? []) {
         let index = this.toolIndexes.get(call.index);
@@ -149,6 +162,7 @@ export class OpenAIStreamDecoder {
         // A late delta for an earlier call (servers that interleave) keeps that call's own index.
         if (argumentsDelta !== null && argumentsDelta !== undefined && argumentsDelta.length > 0) {
           events.push({ type: 'tool_call_delta', index, argumentsDelta });
+          this.streamedCharacters += argumentsDelta.length;
         }
       }
     }
