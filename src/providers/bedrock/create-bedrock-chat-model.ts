@@ -15,6 +15,10 @@ import { EventStreamFramer } from './event-stream-framer.ts';
 import { fromConverseResponse } from './from-converse-response.ts';
 import { embedWithTitan } from './titan-embeddings.ts';
 import { toConverseRequest } from './to-converse-request.ts';
+import { readJsonBody } from '../shared/read-json-body.ts';
+import { z } from 'zod';
+
+const anything = z.unknown();
 
 export interface BedrockChatModelOptions {
   /** The provider's name in the config (identifies the adapter in diagnostics). */
@@ -42,13 +46,8 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
     const body = JSON.stringify(toConverseRequest(request));
     const response = await transport.post(modelId, 'converse', body, context.signal, 'application/json');
-    let json: unknown;
-    try {
-      json = await response.body.json();
-    } catch (error) {
-      if (error instanceof SyntaxError) throw badResponse('bedrock: Converse response is not JSON', error);
-      throw classifyTransportError(error, context.signal, 'body', 'bedrock');
-    }
+    // Bounded read (maxUpstreamBodyBytes); the shape is checked by fromConverseResponse.
+    const json = await readJsonBody(response.body, anything, { signal: context.signal, upstream: 'bedrock' });
     return fromConverseResponse(json, response.requestId ?? createId('bedrock-'), modelId);
   }
 

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { GatewayError } from '../../errors/gateway-error.ts';
 import { badResponse } from '../../errors/upstream-errors.ts';
 import { classifyTransportError } from './transport-errors.ts';
 
@@ -20,20 +21,37 @@ export function parseJsonWith<T>(text: string, schema: z.ZodType<T>, what: strin
   return result.data;
 }
 
+/** Largest non-streamed upstream answer read (an LLM answer is far smaller; a runaway one is cut). */
+export const maxUpstreamBodyBytes = 32 * 1024 * 1024;
+
 /**
- * Reads a whole response body, parses it once and validates it with `schema`. Transport failures
- * while reading are classified (phase `body`); bad JSON or shape is `upstream_bad_response`.
+ * Reads a whole response body (at most `maxBytes`), parses it once and validates it with `schema`.
+ * Transport failures while reading are classified (phase `body`); an oversized body, bad JSON or a
+ * wrong shape is `upstream_bad_response`.
  */
 export async function readJsonBody<T>(
   body: Dispatcher.ResponseData['body'],
   schema: z.ZodType<T>,
   context: { readonly signal: AbortSignal; readonly upstream: string },
+  maxBytes: number = maxUpstreamBodyBytes,
 ): Promise<T> {
-  let text: string;
+  const parts: Buffer[] = [];
+  let size = 0;
   try {
-    text = await body.text();
+    for await (const part of body) {
+      const chunk = part as Buffer;
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw badResponse(`${context.upstream} response is larger than ${maxBytes} bytes`);
+      }
+      parts.push(chunk);
+    }
   } catch (error) {
+    if (error instanceof GatewayError) throw error;
     throw classifyTransportError(error, context.signal, 'body', context.upstream);
   }
+  const text =
+    parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8');
   return parseJsonWith(text, schema, `${context.upstream} response`);
 }
