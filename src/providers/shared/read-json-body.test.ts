@@ -13,7 +13,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url === '/big') {
       // A runaway answer, sent in several writes.
-      for (let i = 0; i < 8; i += 1) res.write(`${' '.repeat(1024)}`);
+      for (let i = 0; i < 8; i += 1) res.write(' '.repeat(1024));
       res.end('{"ok":true}');
       return;
     }
