@@ -134,6 +134,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       {
         level: config.server.log_level,
         base: { service: 'spillway' },
+        // The same line format as the access log: level names and ISO times.
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
         // Defence in depth: nothing should log these, and if something does they never reach the log.
         redact: {
           paths: [
@@ -321,6 +324,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     port: address.port,
     logger,
     async reload(next: SpillwayConfig, actor = 'system') {
+      // A file save and a SIGHUP for the same change arrive together: apply (and audit) it once.
+      if (configHash(next) === configHash(config)) {
+        logger.debug({ actor }, 'configuration unchanged; nothing to reload');
+        return;
+      }
       await loadChatModelConstructors(next, chatModelConstructors);
       gateway.applyConfig(next);
       registry.updateConfig(next.tenants, next.server.allow_anonymous);
