@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { RequestFinished } from '../core/gateway-events.ts';
-import { createAccessLog } from './access-log.ts';
+import { accessLine, accessLogText, createAccessLog } from './access-log.ts';
 import { scriptedEvents, west } from './__fixtures__/scripted-events.ts';
 
 function memoryDestination(): { destination: DestinationStream; lines: () => Record<string, unknown>[] } {
@@ -103,5 +103,45 @@ describe('createAccessLog', () => {
     const quiet = createAccessLog({ destination: silent.destination, level: 'silent' });
     for (const event of scriptedEvents) quiet.sink.emit(event);
     expect(silent.lines()).toEqual([]);
+  });
+
+  it('writes the same JSON, field order and escaping as pino would', () => {
+    const awkward = 'a"b\\c\n\u0001\u2028é😀\ud800';
+    const events: RequestFinished[] = [
+      ...scriptedEvents.filter((event): event is RequestFinished => event.type === 'request-finished'),
+      {
+        type: 'request-finished',
+        requestId: awkward,
+        dialect: 'openai',
+        endpoint: 'chat',
+        tenant: awkward,
+        keyId: awkward,
+        requestedGroup: awkward,
+        target: { ...west, deployment: awkward },
+        stream: true,
+        status: 502,
+        attempts: 3,
+        fallbacks: 2,
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadInputTokens: 0,
+        cacheWriteInputTokens: 7,
+        costUsd: 1e-7,
+        startedAt: 0,
+        latencyMs: Number.NaN,
+        overheadMs: 0.0004,
+        firstTokenMs: 12.3456,
+        errorCode: 'upstream_5xx',
+      },
+    ];
+    for (const event of events) {
+      const chunks: string[] = [];
+      pino(
+        { base: null, timestamp: () => ',"time":"T"', formatters: { level: (label) => ({ level: label }) } },
+        { write: (chunk: string) => chunks.push(chunk) },
+      ).warn(accessLine(event), 'request finished');
+      const ours = accessLogText('warn', event).replace(/"time":"[^"]*"/, '"time":"T"');
+      expect(ours).toBe(chunks.join(''));
+    }
   });
 });
