@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { CounterSeries, GaugeSeries, HistogramSeries } from './metric-series.ts';
 
 /** Seconds; LLM calls span milliseconds (a cached refusal) to minutes (a long generation). */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
@@ -12,28 +13,28 @@ export const OVERHEAD_BUCKETS_SECONDS: readonly number[] = [
 
 /** Every Spillway metric, registered on one registry. Names follow Prometheus conventions. */
 export interface MetricInstruments {
-  readonly requests: Counter<'tenant' | 'group' | 'endpoint' | 'stream' | 'status_class' | 'outcome'>;
-  readonly requestErrors: Counter<'tenant' | 'group' | 'error_code'>;
-  readonly inFlight: Gauge<'group'>;
-  readonly requestDuration: Histogram<'group' | 'deployment' | 'stream'>;
-  readonly timeToFirstToken: Histogram<'group' | 'deployment'>;
-  readonly timeToLastToken: Histogram<'group' | 'deployment'>;
-  readonly overhead: Histogram<'endpoint' | 'stream'>;
-  readonly attempts: Counter<'group' | 'deployment' | 'provider' | 'region' | 'outcome' | 'error_code'>;
-  readonly attemptDuration: Histogram<'deployment' | 'provider' | 'region' | 'outcome'>;
-  readonly upstreamFirstToken: Histogram<'deployment' | 'provider' | 'region'>;
-  readonly fallbacks: Counter<'from_group' | 'to_group' | 'error_code'>;
-  readonly retries: Counter<'group' | 'deployment' | 'error_code'>;
-  readonly retryDenials: Counter<'group' | 'reason'>;
-  readonly rateLimited: Counter<'scope' | 'limit' | 'tenant' | 'deployment'>;
-  readonly circuitState: Gauge<'deployment'>;
-  readonly circuitTransitions: Counter<'deployment' | 'from' | 'to'>;
-  readonly cooldowns: Counter<'deployment' | 'error_code'>;
-  readonly inputTokens: Counter<'tenant' | 'group' | 'deployment'>;
-  readonly outputTokens: Counter<'tenant' | 'group' | 'deployment'>;
-  readonly cacheReadTokens: Counter<'tenant' | 'group' | 'deployment'>;
-  readonly cacheWriteTokens: Counter<'tenant' | 'group' | 'deployment'>;
-  readonly costUsd: Counter<'tenant' | 'group' | 'deployment'>;
+  readonly requests: CounterSeries<'tenant' | 'group' | 'endpoint' | 'stream' | 'status_class' | 'outcome'>;
+  readonly requestErrors: CounterSeries<'tenant' | 'group' | 'error_code'>;
+  readonly inFlight: GaugeSeries<'group'>;
+  readonly requestDuration: HistogramSeries<'group' | 'deployment' | 'stream'>;
+  readonly timeToFirstToken: HistogramSeries<'group' | 'deployment'>;
+  readonly timeToLastToken: HistogramSeries<'group' | 'deployment'>;
+  readonly overhead: HistogramSeries<'endpoint' | 'stream'>;
+  readonly attempts: CounterSeries<'group' | 'deployment' | 'provider' | 'region' | 'outcome' | 'error_code'>;
+  readonly attemptDuration: HistogramSeries<'deployment' | 'provider' | 'region' | 'outcome'>;
+  readonly upstreamFirstToken: HistogramSeries<'deployment' | 'provider' | 'region'>;
+  readonly fallbacks: CounterSeries<'from_group' | 'to_group' | 'error_code'>;
+  readonly retries: CounterSeries<'group' | 'deployment' | 'error_code'>;
+  readonly retryDenials: CounterSeries<'group' | 'reason'>;
+  readonly rateLimited: CounterSeries<'scope' | 'limit' | 'tenant' | 'deployment'>;
+  readonly circuitState: GaugeSeries<'deployment'>;
+  readonly circuitTransitions: CounterSeries<'deployment' | 'from' | 'to'>;
+  readonly cooldowns: CounterSeries<'deployment' | 'error_code'>;
+  readonly inputTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
+  readonly outputTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
+  readonly cacheReadTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
+  readonly cacheWriteTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
+  readonly costUsd: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly stateStoreDegraded: Gauge;
 }
 
@@ -41,143 +42,121 @@ export function createMetricInstruments(registry: Registry): MetricInstruments {
   const registers = [registry];
   const tokenLabels = ['tenant', 'group', 'deployment'] as const;
   return {
-    requests: new Counter({
+    requests: new CounterSeries(registry, {
       name: 'spillway_requests_total',
       help: 'Client requests finished, by tenant, requested model group, endpoint, stream, HTTP status class and outcome (error: every error code, including in-band stream failures)',
       labelNames: ['tenant', 'group', 'endpoint', 'stream', 'status_class', 'outcome'],
-      registers,
     }),
-    requestErrors: new Counter({
+    requestErrors: new CounterSeries(registry, {
       name: 'spillway_request_errors_total',
       help: 'Client requests that ended in an error, by tenant, requested model group and error code',
       labelNames: ['tenant', 'group', 'error_code'],
-      registers,
     }),
-    inFlight: new Gauge({
+    inFlight: new GaugeSeries(registry, {
       name: 'spillway_requests_in_flight',
       help: 'Client requests started and not yet finished (streams until their last event), by requested model group',
       labelNames: ['group'],
-      registers,
     }),
-    requestDuration: new Histogram({
+    requestDuration: new HistogramSeries(registry, {
       name: 'spillway_request_duration_seconds',
       help: 'Total time of a client request as the gateway saw it, by served model group and deployment',
       labelNames: ['group', 'deployment', 'stream'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers,
     }),
-    timeToFirstToken: new Histogram({
+    timeToFirstToken: new HistogramSeries(registry, {
       name: 'spillway_time_to_first_token_seconds',
       help: 'Time from request arrival to the first token (whole answer for non-streams), successful requests, by served group and deployment',
       labelNames: ['group', 'deployment'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers,
     }),
-    timeToLastToken: new Histogram({
+    timeToLastToken: new HistogramSeries(registry, {
       name: 'spillway_time_to_last_token_seconds',
       help: 'Time from request arrival to the last token, successful requests, by served group and deployment',
       labelNames: ['group', 'deployment'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers,
     }),
-    overhead: new Histogram({
+    overhead: new HistogramSeries(registry, {
       name: 'spillway_gateway_overhead_seconds',
       help: 'Time spent in the gateway itself per request: total time minus time waiting on upstreams',
       labelNames: ['endpoint', 'stream'],
       buckets: [...OVERHEAD_BUCKETS_SECONDS],
-      registers,
     }),
-    attempts: new Counter({
+    attempts: new CounterSeries(registry, {
       name: 'spillway_upstream_attempts_total',
       help: 'Upstream calls, by model group, deployment, provider, region, outcome and error code',
       labelNames: ['group', 'deployment', 'provider', 'region', 'outcome', 'error_code'],
-      registers,
     }),
-    attemptDuration: new Histogram({
+    attemptDuration: new HistogramSeries(registry, {
       name: 'spillway_upstream_attempt_duration_seconds',
       help: 'Duration of upstream calls, by deployment, provider, region and outcome',
       labelNames: ['deployment', 'provider', 'region', 'outcome'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers,
     }),
-    upstreamFirstToken: new Histogram({
+    upstreamFirstToken: new HistogramSeries(registry, {
       name: 'spillway_upstream_time_to_first_token_seconds',
       help: 'Time from sending an upstream call to its first event, successful calls, by deployment, provider and region',
       labelNames: ['deployment', 'provider', 'region'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers,
     }),
-    fallbacks: new Counter({
+    fallbacks: new CounterSeries(registry, {
       name: 'spillway_fallbacks_total',
       help: 'Fallbacks from one model group to another, by the error code that caused them',
       labelNames: ['from_group', 'to_group', 'error_code'],
-      registers,
     }),
-    retries: new Counter({
+    retries: new CounterSeries(registry, {
       name: 'spillway_retries_total',
       help: 'Retries scheduled, by model group, the deployment that failed and the error code',
       labelNames: ['group', 'deployment', 'error_code'],
-      registers,
     }),
-    retryDenials: new Counter({
+    retryDenials: new CounterSeries(registry, {
       name: 'spillway_retry_denials_total',
       help: 'Retries not taken, by model group and reason (budget-exhausted, deadline)',
       labelNames: ['group', 'reason'],
-      registers,
     }),
-    rateLimited: new Counter({
+    rateLimited: new CounterSeries(registry, {
       name: 'spillway_rate_limited_total',
       help: 'Rate-limit rejections by the gateway, by scope (tenant, key, deployment), limit kind, tenant and deployment',
       labelNames: ['scope', 'limit', 'tenant', 'deployment'],
-      registers,
     }),
-    circuitState: new Gauge({
+    circuitState: new GaugeSeries(registry, {
       name: 'spillway_circuit_state',
       help: 'Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open',
       labelNames: ['deployment'],
-      registers,
     }),
-    circuitTransitions: new Counter({
+    circuitTransitions: new CounterSeries(registry, {
       name: 'spillway_circuit_transitions_total',
       help: 'Circuit breaker state changes per deployment',
       labelNames: ['deployment', 'from', 'to'],
-      registers,
     }),
-    cooldowns: new Counter({
+    cooldowns: new CounterSeries(registry, {
       name: 'spillway_cooldowns_total',
       help: 'Cooldowns started per deployment, by the error code that caused them',
       labelNames: ['deployment', 'error_code'],
-      registers,
     }),
-    inputTokens: new Counter({
+    inputTokens: new CounterSeries(registry, {
       name: 'spillway_input_tokens_total',
       help: 'Input tokens, by tenant, served model group and deployment',
       labelNames: tokenLabels,
-      registers,
     }),
-    outputTokens: new Counter({
+    outputTokens: new CounterSeries(registry, {
       name: 'spillway_output_tokens_total',
       help: 'Output tokens, by tenant, served model group and deployment',
       labelNames: tokenLabels,
-      registers,
     }),
-    cacheReadTokens: new Counter({
+    cacheReadTokens: new CounterSeries(registry, {
       name: 'spillway_cache_read_input_tokens_total',
       help: 'Input tokens read from the provider prompt cache, by tenant, served group and deployment',
       labelNames: tokenLabels,
-      registers,
     }),
-    cacheWriteTokens: new Counter({
+    cacheWriteTokens: new CounterSeries(registry, {
       name: 'spillway_cache_write_input_tokens_total',
       help: 'Input tokens written to the provider prompt cache, by tenant, served group and deployment',
       labelNames: tokenLabels,
-      registers,
     }),
-    costUsd: new Counter({
+    costUsd: new CounterSeries(registry, {
       name: 'spillway_cost_usd_total',
       help: 'Cost in US dollars of priced requests, by tenant, served model group and deployment',
       labelNames: tokenLabels,
-      registers,
     }),
     stateStoreDegraded: new Gauge({
       name: 'spillway_state_store_degraded',

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CircuitState, EventSink, GatewayEvent, RequestFinished } from '../core/gateway-events.ts';
-import { ChildCache } from './child-cache.ts';
 import { createMetricInstruments, type MetricInstruments } from './metric-instruments.ts';
+import type { GaugeSlot } from './metric-series.ts';
 import { errorCodeLabel, NOT_APPLICABLE, statusClassLabel } from './metric-labels.ts';
 
 export interface MetricsOptions {
@@ -24,20 +24,6 @@ export interface Metrics {
 }
 
 const circuitStateValue: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
-
-type CounterChild = Counter.Internal;
-type GaugeChild = Gauge.Internal<string>;
-type HistogramChild = Histogram.Internal<string>;
-
-function counters(depth: number, counter: Counter): ChildCache<CounterChild> {
-  return new ChildCache(depth, (values) => counter.labels(...values));
-}
-function gauges(depth: number, gauge: Gauge): ChildCache<GaugeChild> {
-  return new ChildCache(depth, (values) => gauge.labels(...values));
-}
-function histograms(depth: number, histogram: Histogram): ChildCache<HistogramChild> {
-  return new ChildCache(depth, (values) => histogram.labels(...values));
-}
 
 /** Builds the Spillway metrics: a private registry, the event sink that feeds it, and the /metrics handler. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -71,30 +57,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 function createMetricsSink(m: MetricInstruments): EventSink {
-  const requests = counters(6, m.requests);
-  const requestErrors = counters(3, m.requestErrors);
-  const inFlightByGroup = gauges(1, m.inFlight);
-  const requestDuration = histograms(3, m.requestDuration);
-  const timeToFirstToken = histograms(2, m.timeToFirstToken);
-  const timeToLastToken = histograms(2, m.timeToLastToken);
-  const overhead = histograms(2, m.overhead);
-  const attempts = counters(6, m.attempts);
-  const attemptDuration = histograms(4, m.attemptDuration);
-  const upstreamFirstToken = histograms(3, m.upstreamFirstToken);
-  const fallbacks = counters(3, m.fallbacks);
-  const retries = counters(3, m.retries);
-  const retryDenials = counters(2, m.retryDenials);
-  const rateLimited = counters(4, m.rateLimited);
-  const circuitState = gauges(1, m.circuitState);
-  const circuitTransitions = counters(3, m.circuitTransitions);
-  const cooldowns = counters(2, m.cooldowns);
-  const inputTokens = counters(3, m.inputTokens);
-  const outputTokens = counters(3, m.outputTokens);
-  const cacheReadTokens = counters(3, m.cacheReadTokens);
-  const cacheWriteTokens = counters(3, m.cacheWriteTokens);
-  const costUsd = counters(3, m.costUsd);
+  const {
+    requests,
+    requestErrors,
+    inFlight: inFlightByGroup,
+    requestDuration,
+    timeToFirstToken,
+    timeToLastToken,
+    overhead,
+    attempts,
+    attemptDuration,
+    upstreamFirstToken,
+    fallbacks,
+    retries,
+    retryDenials,
+    rateLimited,
+    circuitState,
+    circuitTransitions,
+    cooldowns,
+    inputTokens,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
+    costUsd,
+  } = m;
   /** The in-flight child each started request incremented, so only started requests decrement. */
-  const inFlight = new Map<string, GaugeChild>();
+  const inFlight = new Map<string, GaugeSlot>();
 
   function requestFinished(event: RequestFinished): void {
     const started = inFlight.get(event.requestId);
