@@ -4,6 +4,7 @@
  * this checkout, identical but for `telemetry` (on: metrics + access log at info; off: neither),
  * driven in interleaved rounds (on, off, on, off, ...) so machine noise hits both alike. Prints the
  * median req/s and CPU ms per request of each and the cost of telemetry as a share of throughput.
+ * `--parts` adds a gateway with metrics only and one with the access log only.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
+    /** Also measure metrics alone and the access log alone. */
+    parts: { type: 'boolean', default: false },
   },
 });
 
@@ -33,7 +36,10 @@ async function main(): Promise<void> {
     const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
     processes.push(upstream);
     const targets: (Target & { pid: number })[] = [];
-    for (const variant of ['telemetry-on', 'telemetry-off'] as const) {
+    const variants = values.parts
+      ? (['telemetry-on', 'telemetry-off', 'metrics-only', 'log-only'] as const)
+      : (['telemetry-on', 'telemetry-off'] as const);
+    for (const variant of variants) {
       const port = await freePort();
       let text = gatewayConfig({
         port,
@@ -41,9 +47,13 @@ async function main(): Promise<void> {
         databasePath: join(directory, `${variant}.db`),
         redis: false,
       });
-      if (variant === 'telemetry-off') {
-        text = text.replace(/telemetry: \{[^}]*\}/, 'telemetry: { metrics: false, access_log: false }');
-      }
+      const setting = {
+        'telemetry-on': 'telemetry: { metrics: true, access_log: true }',
+        'telemetry-off': 'telemetry: { metrics: false, access_log: false }',
+        'metrics-only': 'telemetry: { metrics: true, access_log: false }',
+        'log-only': 'telemetry: { metrics: false, access_log: true }',
+      }[variant];
+      text = text.replace(/telemetry: \{[^}]*\}/, setting);
       const configPath = join(directory, `${variant}.yaml`);
       writeFileSync(configPath, text);
       const gateway = await startWithHealth(
