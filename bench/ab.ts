@@ -14,6 +14,7 @@ import {
   cpuMs,
   freePort,
   memoryMb,
+  pinToCpu,
   startListening,
   startWithHealth,
   type BenchProcess,
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     profile: { type: 'boolean', default: false },
     redis: { type: 'boolean', default: false },
+    /** Targets on CPU 1, this process (the load generator) and the upstream on CPU 0. */
+    pin: { type: 'boolean', default: false },
   },
 });
 const roots = (values.root ?? ['.']).map((root) => resolve(root));
@@ -46,12 +49,17 @@ async function main(): Promise<void> {
   try {
     const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
     processes.push(upstream);
+    if (values.pin) {
+      pinToCpu(process.pid, 0);
+      pinToCpu(upstream.child.pid, 0);
+    }
     const proxy = await startListening('noop-proxy', [
       'bench/noop-proxy.ts',
       '--upstream',
       `http://127.0.0.1:${upstream.port}`,
     ]);
     processes.push(proxy);
+    if (values.pin) pinToCpu(proxy.child.pid, 1);
     const targets: (Target & { pid: number })[] = [
       { name: 'noop-proxy', url: `http://127.0.0.1:${proxy.port}`, headers: {}, pid: proxy.child.pid ?? 0 },
     ];
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
         `http://127.0.0.1:${port}/health/ready`,
       );
       processes.push(gateway);
+      if (values.pin) pinToCpu(gateway.child.pid, 1);
       targets.push({
         name,
         url: `http://127.0.0.1:${port}`,
@@ -93,13 +102,19 @@ async function main(): Promise<void> {
       const line: string[] = [];
       for (const target of targets) {
         const before = cpuMs(target.pid);
+        const loadBefore = cpuMs(process.pid) + cpuMs(upstream.child.pid ?? 0);
+        const started = performance.now();
         const result = await runAutocannon(target, connections, Number(values.duration));
         const perRequest = (cpuMs(target.pid) - before) / Math.max(1, result.requests);
+        // Busy share of the load side (autocannon + upstream): near 100% with --pin means the load
+        // generator, not the target, bounded this round's req/s.
+        const loadBusy =
+          (cpuMs(process.pid) + cpuMs(upstream.child.pid ?? 0) - loadBefore) / (performance.now() - started);
         rps.get(target.name)?.push(result.requestsPerSecond);
         cpu.get(target.name)?.push(perRequest);
         const failed = result.errors + result.non2xx;
         line.push(
-          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req${failed > 0 ? ` ${failed} FAILED` : ''}`,
+          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req load ${(loadBusy * 100).toFixed(0)}%${failed > 0 ? ` ${failed} FAILED` : ''}`,
         );
       }
       process.stdout.write(`round ${round + 1}: ${line.join(' | ')}\n`);

@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { runAutocannon, type Target } from './lib/load.ts';
-import { cpuMs, freePort, startListening, startWithHealth, type BenchProcess } from './lib/processes.ts';
+import {
+  cpuSplitMs,
+  freePort,
+  pinToCpu,
+  startListening,
+  startWithHealth,
+  type BenchProcess,
+} from './lib/processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +28,16 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     /** Also measure metrics alone and the access log alone. */
     parts: { type: 'boolean', default: false },
+    /** Pin the gateways to CPU 1 and the load generator and upstream to CPU 0 (taskset), so the
+     * process measured does not share its core with the load it is measured under. */
+    pin: { type: 'boolean', default: false },
   },
 });
+
+/** Moves every thread of `pid` to `cpu` (only with --pin). */
+function pin(pid: number | undefined, cpu: number): void {
+  if (values.pin) pinToCpu(pid, cpu);
+}
 
 const median = (list: readonly number[]): number => {
   const sorted = [...list].sort((a, b) => a - b);
@@ -35,6 +50,8 @@ async function main(): Promise<void> {
   try {
     const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
     processes.push(upstream);
+    pin(process.pid, 0);
+    pin(upstream.child.pid, 0);
     const targets: (Target & { pid: number })[] = [];
     const variants = values.parts
       ? (['telemetry-on', 'telemetry-off', 'metrics-only', 'log-only'] as const)
@@ -63,6 +80,7 @@ async function main(): Promise<void> {
         `http://127.0.0.1:${port}/health/ready`,
       );
       processes.push(gateway);
+      pin(gateway.child.pid, 1);
       targets.push({
         name: variant,
         url: `http://127.0.0.1:${port}`,
@@ -74,19 +92,23 @@ async function main(): Promise<void> {
     for (const target of targets) await runAutocannon(target, connections, 3);
     const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const system = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < Number(values.rounds); round += 1) {
       for (const target of targets) {
-        const before = cpuMs(target.pid);
+        const before = cpuSplitMs(target.pid);
         const result = await runAutocannon(target, connections, Number(values.duration));
         rps.get(target.name)?.push(result.requestsPerSecond);
-        cpu.get(target.name)?.push((cpuMs(target.pid) - before) / Math.max(1, result.requests));
+        const after = cpuSplitMs(target.pid);
+        const requests = Math.max(1, result.requests);
+        cpu.get(target.name)?.push((after.user + after.system - before.user - before.system) / requests);
+        system.get(target.name)?.push((after.system - before.system) / requests);
       }
     }
     const on = median(rps.get('telemetry-on') ?? []);
     const off = median(rps.get('telemetry-off') ?? []);
     for (const target of targets) {
       process.stdout.write(
-        `${target.name.padEnd(14)} ${median(rps.get(target.name) ?? []).toFixed(0)} req/s  ${median(cpu.get(target.name) ?? []).toFixed(3)} cpu-ms/req  (req/s ${(rps.get(target.name) ?? []).map((v) => v.toFixed(0)).join(', ')})\n`,
+        `${target.name.padEnd(14)} ${median(rps.get(target.name) ?? []).toFixed(0)} req/s  ${median(cpu.get(target.name) ?? []).toFixed(3)} cpu-ms/req (system ${median(system.get(target.name) ?? []).toFixed(3)})  (req/s ${(rps.get(target.name) ?? []).map((v) => v.toFixed(0)).join(', ')})\n`,
       );
     }
     process.stdout.write(

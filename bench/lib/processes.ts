@@ -1,5 +1,5 @@
 /** Child processes for the benchmark: start, wait until ready, read CPU time and memory from /proc. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -95,10 +95,19 @@ const ticksPerSecond = 100;
 
 /** CPU time (user + system) of a process in milliseconds, from /proc/<pid>/stat. */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
+}
+
+/** User and system CPU time of a process in milliseconds, from /proc/<pid>/stat. */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5), counted from after the name)
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  return {
+    user: (Number(fields[11]) * 1000) / ticksPerSecond,
+    system: (Number(fields[12]) * 1000) / ticksPerSecond,
+  };
 }
 
 /** Resident set size now and its peak, in MB, from /proc/<pid>/status. */
@@ -107,4 +116,15 @@ export function memoryMb(pid: number): { rss: number; peak: number } {
   const read = (field: string): number =>
     Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
   return { rss: read('VmRSS'), peak: read('VmHWM') };
+}
+
+/**
+ * Moves every thread of process `pid` onto CPU `cpu` (taskset). The benchmarks pin the process
+ * measured to one core and the load generator and upstream to the other, so the target never shares
+ * its core with the load it is measured under (on a 2-core machine, unpinned runs measured 2-3× the
+ * CPU per request: the scheduler moves the target between cores shared with autocannon).
+ */
+export function pinToCpu(pid: number | undefined, cpu: number): void {
+  if (pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
