@@ -24,6 +24,7 @@ import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     root: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '5' },
@@ -32,7 +33,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     redis: { type: 'boolean', default: false },
     /** Targets on CPU 1, this process (the load generator) and the upstream on CPU 0. */
-    pin: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: true },
   },
 });
 const roots = (values.root ?? ['.']).map((root) => resolve(root));

@@ -4,7 +4,7 @@
  * seconds, whatever else the machine is doing).
  *
  * `node bench/instructions.ts [--variants on,off,metrics,log,noop] [--requests 2000] [--warmup 1500]
- * [--connections 8]`
+ * [--connections 8] [--node-flags="--max-semi-space-size=16"]`
  *
  * Each variant is one server process run under callgrind with instrumentation off; after `warmup`
  * requests (so the JIT has tiered up) instrumentation is switched on with `callgrind_control`, exactly
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '1500' },
     connections: { type: 'string', default: '8' },
+    /** V8/Node flags of the measured process instead of the gateway's defaults (space separated). */
+    'node-flags': { type: 'string', default: '--max-semi-space-size=16' },
     /** Keep the callgrind output files (for callgrind_annotate) and print their directory. */
     keep: { type: 'boolean', default: false },
   },
@@ -54,7 +56,7 @@ const valgrindArgs = (outFile: string): string[] => [
   // V8 writes its JIT code into pages it then executes: valgrind must notice every such change.
   '--smc-check=all-non-file',
 ];
-const nodeFlags = ['--single-threaded', '--max-semi-space-size=16'];
+const nodeFlags = ['--single-threaded', ...values['node-flags'].split(' ').filter((flag) => flag !== '')];
 
 async function waitFor(
   url: string,

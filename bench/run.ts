@@ -3,7 +3,9 @@
  * same fast upstream called directly and through a no-op proxy (reference/benchmarking.md).
  * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
- * --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
+ * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
+ * so the process measured never shares its core with the load; unpinned, the gateway's CPU per
+ * request on a 2-core VM measured 2-3x higher and moved ±20% between runs), --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
  * profiler slows the gateway, so a profiled run's figures are not budget figures).
  * Prints one table and writes bench/results/<time>.json. Loopback only; every run bounded in time.
  */
@@ -15,6 +17,8 @@ import {
   cpuMs,
   freePort,
   memoryMb,
+  canPin,
+  pinToCpu,
   startListening,
   startWithHealth,
   type BenchProcess,
@@ -26,6 +30,7 @@ import { printReport, type BenchReport } from './lib/report.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '1,16,64,256' },
@@ -34,8 +39,13 @@ const { values } = parseArgs({
     redis: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** Each target on CPU 1, the load generator and the upstream on CPU 0 (--no-pin: unpinned). */
+    pin: { type: 'boolean', default: true },
   },
 });
+const pin = (pid: number | undefined, cpu: number): void => {
+  if (values.pin) pinToCpu(pid, cpu);
+};
 const durationS = values.quick ? 3 : Number(values.duration);
 const connectionLevels = values.connections.split(',').map(Number);
 const streamCount = Number(values.streams);
@@ -82,15 +92,20 @@ async function main(): Promise<void> {
       String(gapMs),
     ]);
     processes.push(upstream);
+    pin(process.pid, 0);
+    pin(upstream.child.pid, 0);
     const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
     const proxy = await startListening('noop-proxy', ['bench/noop-proxy.ts', '--upstream', upstreamUrl]);
     processes.push(proxy);
+    pin(proxy.child.pid, 1);
     const gateway = await startGateway('gateway', upstream.port, directory, false);
     processes.push(gateway);
+    pin(gateway.child.pid, 1);
     const gatewayRedis = values.redis
       ? await startGateway('gateway-redis', upstream.port, directory, true)
       : undefined;
     if (gatewayRedis !== undefined) processes.push(gatewayRedis);
+    pin(gatewayRedis?.child.pid, 1);
 
     const auth = { authorization: `Bearer ${tenantKey}` };
     const targets: Target[] = [
@@ -107,6 +122,7 @@ async function main(): Promise<void> {
       startedAt: new Date().toISOString(),
       node: process.version,
       durationS,
+      pinned: values.pin && canPin(),
       throughput: [],
       latency: [],
       fixedRate: [],

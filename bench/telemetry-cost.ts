@@ -22,6 +22,7 @@ import {
 } from './lib/processes.ts';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     parts: { type: 'boolean', default: false },
     /** Pin the gateways to CPU 1 and the load generator and upstream to CPU 0 (taskset), so the
      * process measured does not share its core with the load it is measured under. */
-    pin: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: true },
   },
 });
 

@@ -1,6 +1,7 @@
 /** Child processes for the benchmark: start, wait until ready, read CPU time and memory from /proc. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 
 export interface BenchProcess {
@@ -125,6 +126,21 @@ export function memoryMb(pid: number): { rss: number; peak: number } {
  * CPU per request: the scheduler moves the target between cores shared with autocannon).
  */
 export function pinToCpu(pid: number | undefined, cpu: number): void {
+  if (!canPin()) return;
   if (pid === undefined) return;
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+let pinnable: boolean | undefined;
+/** True when the machine has two or more CPUs and `taskset` works. */
+export function canPin(): boolean {
+  if (pinnable === undefined) {
+    try {
+      execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+      pinnable = availableParallelism() >= 2;
+    } catch {
+      pinnable = false;
+    }
+  }
+  return pinnable;
 }

@@ -4,6 +4,8 @@ export interface BenchReport {
   startedAt: string;
   node: string;
   durationS: number;
+  /** Targets pinned to CPU 1, load generator and upstream to CPU 0. */
+  pinned: boolean;
   throughput: {
     target: string;
     connections: number;
@@ -60,7 +62,7 @@ export function printReport(report: BenchReport): void {
   const direct = (connections: number) =>
     report.throughput.find((r) => r.target === 'direct' && r.connections === connections);
   out.push(
-    `Spillway benchmark, ${report.startedAt}, node ${report.node}, ${report.durationS} s per run, one process each\n`,
+    `Spillway benchmark, ${report.startedAt}, node ${report.node}, ${report.durationS} s per run, one process each${report.pinned ? ', targets pinned to CPU 1, load and upstream to CPU 0' : ', unpinned'}\n`,
   );
   out.push(
     table(
