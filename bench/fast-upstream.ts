@@ -44,7 +44,8 @@ function chunk(delta: object, finish: string | null): string {
   })}\n\n`;
 }
 
-function stream(res: ServerResponse): void {
+/** Streams `count` content chunks (the request's max_tokens when it asks for fewer than --chunks). */
+function stream(res: ServerResponse, count: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(chunk({ role: 'assistant', content: '' }, null));
   let sent = 0;
@@ -53,7 +54,7 @@ function stream(res: ServerResponse): void {
       clearInterval(timer);
       return;
     }
-    if (sent < chunks) {
+    if (sent < count) {
       sent += 1;
       res.write(chunk({ content: `tok${sent} ` }, null));
       return;
@@ -61,7 +62,7 @@ function stream(res: ServerResponse): void {
     clearInterval(timer);
     res.write(chunk({}, 'stop'));
     res.write(
-      `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: chunks, total_tokens: 12 + chunks } })}\n\n`,
+      `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'bench-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: count, total_tokens: 12 + count } })}\n\n`,
     );
     res.end('data: [DONE]\n\n');
   }, gapMs);
@@ -75,7 +76,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const wantsStream = body.includes('"stream":true');
     const respond = (): void => {
       if (wantsStream) {
-        stream(res);
+        const asked = /"max_(?:completion_)?tokens":(\d+)/.exec(body)?.[1];
+        stream(res, Math.min(chunks, asked === undefined ? chunks : Number(asked)));
         return;
       }
       res.writeHead(200, {

@@ -24,7 +24,7 @@ import {
   type BenchProcess,
 } from './lib/processes.ts';
 import { percentile, probeLatency, runAutocannon, type Target } from './lib/load.ts';
-import { holdStreams, measureStreams } from './lib/streams.ts';
+import { holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
@@ -171,10 +171,15 @@ async function main(): Promise<void> {
       report.fixedRate.push({ target: target.name, rate, ...result });
     }
 
-    process.stderr.write('streaming\n');
-    for (const target of targets.filter((t) => t.name !== 'noop-proxy')) {
-      const latency = await measureStreams(target, values.quick ? 10 : 40);
-      report.streaming.push({ target: target.name, ...latency });
+    process.stderr.write('streaming (interleaved)\n');
+    const streamLatency = await measureStreamsInterleaved(
+      targets,
+      values.quick ? 3 : 6,
+      values.quick ? 20 : 50,
+    );
+    for (const target of targets) {
+      const latency = streamLatency.get(target.name);
+      if (latency !== undefined) report.streaming.push({ target: target.name, ...latency });
     }
     const gatewayTarget = targets[2];
     if (gatewayTarget !== undefined) {

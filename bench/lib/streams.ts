@@ -3,12 +3,17 @@ import { Pool } from 'undici';
 import type { Target } from './load.ts';
 import { percentile } from './load.ts';
 
-const streamBody = JSON.stringify({
-  model: 'bench',
-  messages: [{ role: 'user', content: 'Stream to me.' }],
-  max_tokens: 128,
-  stream: true,
-});
+const streamBodyOf = (maxTokens: number): string =>
+  JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: 'Stream to me.' }],
+    max_tokens: maxTokens,
+    stream: true,
+  });
+/** The fast upstream streams min(--chunks, max_tokens) content chunks. */
+const streamBody = streamBodyOf(128);
+/** Short streams (4 chunks) for the time-to-first-token probe, so it can take many samples. */
+const probeBody = streamBodyOf(4);
 
 export interface StreamSample {
   readonly firstTokenMs: number;
@@ -18,13 +23,13 @@ export interface StreamSample {
 }
 
 /** One streamed request: times each SSE event that carries content. */
-async function streamOnce(pool: Pool, target: Target): Promise<StreamSample> {
+async function streamOnce(pool: Pool, target: Target, body: string = streamBody): Promise<StreamSample> {
   const started = process.hrtime.bigint();
   const answer = await pool.request({
     method: 'POST',
     path: '/v1/chat/completions',
     headers: { 'content-type': 'application/json', ...target.headers },
-    body: streamBody,
+    body,
   });
   let firstTokenMs = Number.NaN;
   let last = 0;
@@ -58,28 +63,48 @@ export interface StreamLatency {
   readonly gapP99Ms: number;
 }
 
-/** `count` streams one after another. */
-export async function measureStreams(target: Target, count: number): Promise<StreamLatency> {
-  const pool = new Pool(target.url, { connections: 1 });
-  const firsts: number[] = [];
-  const gaps: number[] = [];
+/**
+ * Time to first token and chunk gaps of short streams, interleaved: `rounds` rounds, each sending
+ * `perRound` sequential streams to every target in turn (A B C A B C ...), so drift hits all alike;
+ * the first round is a warm-up and not counted.
+ */
+export async function measureStreamsInterleaved(
+  targets: readonly Target[],
+  rounds: number,
+  perRound: number,
+): Promise<Map<string, StreamLatency & { samples: number }>> {
+  const pools = new Map(targets.map((t) => [t.name, new Pool(t.url, { connections: 1 })]));
+  const firsts = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  const gaps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   try {
-    for (let i = 0; i < count; i += 1) {
-      const sample = await streamOnce(pool, target);
-      firsts.push(sample.firstTokenMs);
-      gaps.push(...sample.gapsMs);
+    for (let round = 0; round < rounds; round += 1) {
+      for (const target of targets) {
+        const pool = pools.get(target.name);
+        if (pool === undefined) continue;
+        for (let i = 0; i < perRound; i += 1) {
+          const sample = await streamOnce(pool, target, probeBody);
+          if (round === 0 || !sample.completed) continue;
+          firsts.get(target.name)?.push(sample.firstTokenMs);
+          gaps.get(target.name)?.push(...sample.gapsMs);
+        }
+      }
     }
   } finally {
-    await pool.close();
+    await Promise.all([...pools.values()].map((pool) => pool.close()));
   }
-  firsts.sort((a, b) => a - b);
-  gaps.sort((a, b) => a - b);
-  return {
-    firstTokenP50Ms: percentile(firsts, 50),
-    firstTokenP99Ms: percentile(firsts, 99),
-    gapP50Ms: percentile(gaps, 50),
-    gapP99Ms: percentile(gaps, 99),
-  };
+  const result = new Map<string, StreamLatency & { samples: number }>();
+  for (const target of targets) {
+    const f = (firsts.get(target.name) ?? []).sort((a, b) => a - b);
+    const g = (gaps.get(target.name) ?? []).sort((a, b) => a - b);
+    result.set(target.name, {
+      samples: f.length,
+      firstTokenP50Ms: percentile(f, 50),
+      firstTokenP99Ms: percentile(f, 99),
+      gapP50Ms: percentile(g, 50),
+      gapP99Ms: percentile(g, 99),
+    });
+  }
+  return result;
 }
 
 export interface ConcurrentStreams {
