@@ -1,5 +1,5 @@
 import { availabilityOf, parseHealth, type HealthSnapshot } from '../policies/deployment-health.ts';
-import { orderCandidates, type OrderingInputs } from './order-candidates.ts';
+import { orderItems, type OrderingInputs } from './order-candidates.ts';
 import type { DeploymentRoute, GroupRoute } from './routing-table.ts';
 
 /** A deployment that may take the request, in the order to try. */
@@ -35,6 +35,10 @@ function matchesRegions(region: string, prefixes: readonly string[] | undefined)
   return prefixes === undefined || prefixes.some((prefix) => region.startsWith(prefix));
 }
 
+function deploymentOf(candidate: Candidate): DeploymentRoute {
+  return candidate.deployment;
+}
+
 /**
  * The candidates of a group for one request: filtered by region (principal and request), health
  * (breaker not open, not cooling down) and context window, then ordered by the group's strategy.
@@ -47,12 +51,13 @@ export function planGroup(
   filters: PlanFilters,
   ordering: OrderingInputs,
 ): GroupPlan {
-  const usable: DeploymentRoute[] = [];
-  const details = new Map<DeploymentRoute, { health: HealthSnapshot; probe: boolean }>();
+  // `ordered` is the same order for every request: walk the deployments in it, nothing to sort.
+  const inOrder = group.strategy === 'ordered';
+  const usable: Candidate[] = [];
   let freeAt = Infinity;
   let contextTooSmall = false;
   let unhealthy = false;
-  for (const [index, deployment] of group.deployments.entries()) {
+  for (const deployment of inOrder ? group.inOrder : group.deployments) {
     const region = deployment.target.region;
     if (!matchesRegions(region, filters.allowedRegions) || !matchesRegions(region, filters.requestedRegions))
       continue;
@@ -61,6 +66,7 @@ export function planGroup(
       contextTooSmall = true;
       continue;
     }
+    const index = deployment.index;
     const health = parseHealth(healthValues[index * 2], healthValues[index * 2 + 1]);
     const availability = availabilityOf(health, now);
     if (!availability.usable) {
@@ -68,15 +74,10 @@ export function planGroup(
       freeAt = Math.min(freeAt, availability.freeAt);
       continue;
     }
-    usable.push(deployment);
-    details.set(deployment, { health, probe: availability.probe });
+    usable.push({ deployment, health, probe: availability.probe });
   }
-  const ordered = orderCandidates(group.strategy, usable, ordering);
-  const candidates = ordered.map((deployment): Candidate => {
-    const detail = details.get(deployment);
-    if (detail === undefined) throw new Error('planGroup: ordering returned an unknown deployment');
-    return { deployment, health: detail.health, probe: detail.probe };
-  });
+  const candidates =
+    inOrder || usable.length <= 1 ? usable : orderItems(group.strategy, usable, deploymentOf, ordering);
   return {
     candidates,
     freeAt,

@@ -11,6 +11,8 @@ import type {
   Strategy,
 } from '../config/schema.ts';
 import { buildLimitPlan, type LimitPlan } from '../limits/limit-plan.ts';
+import type { BreakerRef } from '../policies/circuit-breaker.ts';
+import { compareOrder } from './order-candidates.ts';
 
 /** Router settings of one group: the `router` defaults with the group's overrides applied. */
 export interface GroupSettings {
@@ -37,6 +39,8 @@ export interface DeploymentRoute {
   readonly limits: LimitPlan;
   /** State-store key of the circuit breaker. */
   readonly breakerKey: string;
+  /** Its breaker as the circuit breaker names it (built once, not per attempt). */
+  readonly breaker: BreakerRef;
   /** State-store key of the cooldown. */
   readonly cooldownKey: string;
 }
@@ -46,6 +50,8 @@ export interface GroupRoute {
   readonly name: string;
   readonly strategy: Strategy;
   readonly deployments: readonly DeploymentRoute[];
+  /** The deployments in the `ordered` strategy's order (by `order`, then position), sorted once. */
+  readonly inOrder: readonly DeploymentRoute[];
   readonly fallbacks: readonly string[];
   readonly contextWindowFallbacks: readonly string[];
   readonly settings: GroupSettings;
@@ -106,6 +112,7 @@ export function buildRoutingTable(
           `models.${name}.deployments[${index}].provider: unknown provider "${deployment.provider}"`,
         );
       }
+      const breakerKey = `cb:${deployment.id}`;
       const model = modelFor({ providerName: deployment.provider, provider, deployment });
       const target: Target = {
         group: name,
@@ -128,7 +135,8 @@ export function buildRoutingTable(
           tpm: deployment.tpm,
           maxConcurrency: deployment.max_concurrency,
         }),
-        breakerKey: `cb:${deployment.id}`,
+        breakerKey,
+        breaker: { deploymentId: deployment.id, breakerKey },
         cooldownKey: `cd:${deployment.id}`,
       };
     });
@@ -136,6 +144,7 @@ export function buildRoutingTable(
       name,
       strategy: group.strategy,
       deployments,
+      inOrder: [...deployments].sort(compareOrder),
       fallbacks: group.fallbacks,
       contextWindowFallbacks: group.context_window_fallbacks,
       settings: settingsOf(config, group),
