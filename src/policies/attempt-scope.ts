@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import { startTimer, type Clock, type ClockTimer } from '../core/clock.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import { upstreamTimeout } from '../errors/upstream-errors.ts';
 
@@ -16,47 +16,59 @@ export function requestTimedOut(timeoutMs: number): GatewayError {
 }
 
 function noop(): void {
-  // A cancelled timer: nothing to do.
+  // The abort promise is also observed by `race`'s callers; this only marks it handled.
 }
 
-/**
- * The reason the scope's timers are cancelled with. Why one shared value: `abort()` without a
- * reason builds a DOMException, stack trace included, on every call (7% of the gateway's CPU).
- */
-const timersCancelled = new Error('attempt scope disposed');
+/** Listener options of the client-signal link, built once. */
+const once = { once: true } as const;
 
 /**
  * One upstream attempt's lifetime: an AbortController linked to the client's signal and to the
  * request deadline, plus the first-token and idle-gap timers. Whatever ends the attempt aborts the
  * signal with a GatewayError reason, and `race` makes even an adapter that ignores its signal stop
- * waiting. Timers run on the injected clock.
+ * waiting. Timers run on the injected clock; each is one clock timer, closed when it no longer
+ * matters (no promise or abort listener per timer).
  */
 export class AttemptScope {
   private readonly clock: Clock;
   private readonly clientSignal: AbortSignal;
   private readonly controller = new AbortController();
-  /** Aborting this cancels every timer of the scope. */
-  private readonly timers = new AbortController();
+  private readonly timeoutMs: number;
+  private readonly deadline: ClockTimer;
+  private firstToken: ClockTimer | undefined;
+  private firstTokenMs = 0;
+  private idle: ClockTimer | undefined;
+  private idleMs = 0;
+  private lastActivity = 0;
+  private disposed = false;
+  /** Rejects with the abort reason: what `race` races against (made on its first use). */
+  private aborted: Promise<never> | undefined;
+  private rejectAborted: ((reason: Error) => void) | undefined;
   private readonly onClientAbort = (): void => {
     this.abort(clientClosed());
   };
-  private aborted: Promise<never> | undefined;
-  /**
-   * Bumped by each start and clear of the first-token timer: a timer fires only while the count is
-   * still the one it was armed with. A cleared timer is left to expire (or to `dispose`), which is
-   * cheaper than an AbortController per timer.
-   */
-  private firstTokenArming = 0;
-  private lastActivity = 0;
+  private readonly onDeadline = (): void => {
+    this.abort(requestTimedOut(this.timeoutMs));
+  };
+  private readonly onFirstToken = (): void => {
+    this.firstToken = undefined;
+    this.abort(upstreamTimeout(`no answer from the upstream within ${this.firstTokenMs} ms`));
+  };
+  private readonly onIdleCheck = (): void => {
+    this.idle = undefined;
+    const idle = this.clock.now() - this.lastActivity;
+    if (idle >= this.idleMs)
+      this.abort(upstreamTimeout(`the upstream stream was silent for ${this.idleMs} ms`));
+    else if (!this.disposed) this.idle = startTimer(this.clock, this.idleMs - idle, this.onIdleCheck);
+  };
 
   constructor(clock: Clock, clientSignal: AbortSignal, deadlineAt: number, timeoutMs: number) {
     this.clock = clock;
     this.clientSignal = clientSignal;
+    this.timeoutMs = timeoutMs;
     if (clientSignal.aborted) this.abort(clientClosed());
-    else clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
-    this.timer(deadlineAt - clock.now(), this.timers.signal, () => {
-      this.abort(requestTimedOut(timeoutMs));
-    });
+    else clientSignal.addEventListener('abort', this.onClientAbort, once);
+    this.deadline = startTimer(clock, deadlineAt - clock.now(), this.onDeadline);
   }
 
   /** The signal to hand to the adapter. */
@@ -66,40 +78,37 @@ export class AttemptScope {
 
   /** Ends the attempt with `reason` (the first reason wins). */
   abort(reason: GatewayError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
-  private timer(ms: number, signal: AbortSignal, fire: () => void): void {
-    this.clock.sleep(Math.max(0, ms), signal).then(fire, noop);
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    this.rejectAborted?.(reason);
   }
 
   /** Fails the attempt with upstream_timeout unless `clearFirstToken` is called within `ms`. */
   startFirstToken(ms: number): void {
-    this.firstTokenArming += 1;
-    const arming = this.firstTokenArming;
-    this.timer(ms, this.timers.signal, () => {
-      if (this.firstTokenArming === arming)
-        this.abort(upstreamTimeout(`no answer from the upstream within ${ms} ms`));
-    });
+    this.firstToken?.close();
+    this.firstToken = undefined;
+    if (this.disposed) return;
+    this.firstTokenMs = ms;
+    this.firstToken = startTimer(this.clock, ms, this.onFirstToken);
   }
 
   /** The first token arrived. */
   clearFirstToken(): void {
-    this.firstTokenArming += 1;
+    this.firstToken?.close();
+    this.firstToken = undefined;
   }
 
   /**
-   * Fails the attempt with upstream_timeout when `touch` is not called for `ms`. One sleeper per
+   * Fails the attempt with upstream_timeout when `touch` is not called for `ms`. One timer per
    * gap, not per chunk: on waking it re-arms for the time left since the last activity.
    */
   startIdleWatch(ms: number): void {
+    this.idle?.close();
+    this.idle = undefined;
+    if (this.disposed) return;
+    this.idleMs = ms;
     this.lastActivity = this.clock.now();
-    const check = (): void => {
-      const idle = this.clock.now() - this.lastActivity;
-      if (idle >= ms) this.abort(upstreamTimeout(`the upstream stream was silent for ${ms} ms`));
-      else this.timer(ms - idle, this.timers.signal, check);
-    };
-    this.timer(ms, this.timers.signal, check);
+    this.idle = startTimer(this.clock, ms, this.onIdleCheck);
   }
 
   /** Marks stream activity for the idle watch. */
@@ -111,17 +120,11 @@ export class AttemptScope {
   race<T>(promise: Promise<T>): Promise<T> {
     if (this.aborted === undefined) {
       const signal = this.controller.signal;
-      this.aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason as Error);
-        else
-          signal.addEventListener(
-            'abort',
-            () => {
-              reject(signal.reason as Error);
-            },
-            { once: true },
-          );
-      });
+      this.aborted = signal.aborted
+        ? Promise.reject(signal.reason as Error)
+        : new Promise<never>((_, reject) => {
+            this.rejectAborted = reject;
+          });
       this.aborted.catch(noop);
     }
     return Promise.race([promise, this.aborted]);
@@ -136,7 +139,12 @@ export class AttemptScope {
 
   /** Stops the timers and unlinks from the client's signal. Call once the attempt is over. */
   dispose(): void {
-    this.timers.abort(timersCancelled);
+    this.disposed = true;
+    this.deadline.close();
+    this.firstToken?.close();
+    this.firstToken = undefined;
+    this.idle?.close();
+    this.idle = undefined;
     this.clientSignal.removeEventListener('abort', this.onClientAbort);
   }
 }
