@@ -5,7 +5,7 @@ import { cooldownFor } from '../policies/cooldown.ts';
 import { deploymentVerdict } from '../policies/deployment-verdict.ts';
 import type { Candidate } from '../routing/plan-group.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
-import type { ExecutionServices, ExecutionTally } from './execution-services.ts';
+import type { ExecutionRequest, ExecutionServices, ExecutionTally } from './execution-services.ts';
 
 /** How an attempt ended, for accounting. */
 export interface AttemptEnd {
@@ -16,6 +16,23 @@ export interface AttemptEnd {
   readonly outputTokens: number;
   /** Milliseconds from the attempt's start to its first event (streams). */
   readonly firstTokenMs?: number | undefined;
+}
+
+/** What an attempt started with: everything its accounting needs besides the value. */
+export interface AttemptStart {
+  readonly candidate: Candidate;
+  readonly group: GroupRoute;
+  readonly scope: AttemptScope;
+  /** 1-based number of this attempt within the request. */
+  readonly attempt: number;
+  /** Epoch ms when the attempt started. */
+  readonly startedAt: number;
+  readonly services: ExecutionServices;
+  readonly tally: ExecutionTally;
+  /** The request (its id, tenant and whether it streams, for events). */
+  readonly request: ExecutionRequest;
+  readonly reservation: QuotaReservation;
+  readonly probe: string | undefined;
 }
 
 /**
@@ -34,35 +51,23 @@ export class CommittedAttempt<T> {
   readonly startedAt: number;
   private readonly services: ExecutionServices;
   private readonly tally: ExecutionTally;
-  private readonly context: { readonly requestId: string; readonly tenant: string; readonly stream: boolean };
+  private readonly request: ExecutionRequest;
   private readonly reservation: QuotaReservation;
   private readonly probe: string | undefined;
   private finished = false;
 
-  constructor(options: {
-    value: T;
-    candidate: Candidate;
-    group: GroupRoute;
-    scope: AttemptScope;
-    attempt: number;
-    startedAt: number;
-    services: ExecutionServices;
-    tally: ExecutionTally;
-    context: { readonly requestId: string; readonly tenant: string; readonly stream: boolean };
-    reservation: QuotaReservation;
-    probe: string | undefined;
-  }) {
-    this.value = options.value;
-    this.candidate = options.candidate;
-    this.group = options.group;
-    this.scope = options.scope;
-    this.attempt = options.attempt;
-    this.startedAt = options.startedAt;
-    this.services = options.services;
-    this.tally = options.tally;
-    this.context = options.context;
-    this.reservation = options.reservation;
-    this.probe = options.probe;
+  constructor(value: T, start: AttemptStart) {
+    this.value = value;
+    this.candidate = start.candidate;
+    this.group = start.group;
+    this.scope = start.scope;
+    this.attempt = start.attempt;
+    this.startedAt = start.startedAt;
+    this.services = start.services;
+    this.tally = start.tally;
+    this.request = start.request;
+    this.reservation = start.reservation;
+    this.probe = start.probe;
   }
 
   /** Accounts the attempt; later calls do nothing. Never throws, never blocks. */
@@ -84,10 +89,9 @@ export class CommittedAttempt<T> {
     } else if (error.code === 'upstream_timeout') {
       services.stats.recordSlowFailure(deployment.id, durationMs);
     }
-    const ref = { deploymentId: deployment.id, breakerKey: deployment.breakerKey };
     services.breaker
       .recordOutcome(
-        ref,
+        deployment.breaker,
         candidate.health.breaker,
         this.probe,
         deploymentVerdict(error),
@@ -106,8 +110,8 @@ export class CommittedAttempt<T> {
     }
     services.events.emit({
       type: 'attempt-finished',
-      requestId: this.context.requestId,
-      tenant: this.context.tenant,
+      requestId: this.request.requestId,
+      tenant: this.request.tenant,
       target: deployment.target,
       attempt: this.attempt,
       outcome: error === undefined ? 'success' : 'error',

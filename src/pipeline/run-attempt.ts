@@ -2,7 +2,7 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import { AttemptScope } from '../policies/attempt-scope.ts';
 import type { Candidate } from '../routing/plan-group.ts';
 import type { DeploymentRoute, GroupRoute, GroupSettings } from '../routing/routing-table.ts';
-import { CommittedAttempt } from './committed-attempt.ts';
+import { CommittedAttempt, type AttemptStart } from './committed-attempt.ts';
 import type { ExecutionRequest, ExecutionServices, ExecutionTally } from './execution-services.ts';
 
 /**
@@ -15,8 +15,9 @@ export type AttemptCall<T> = (
   settings: GroupSettings,
 ) => Promise<T>;
 
+/** The committed attempt itself, or why there is none. */
 export type AttemptOutcome<T> =
-  | { readonly kind: 'committed'; readonly committed: CommittedAttempt<T> }
+  | CommittedAttempt<T>
   /** Not attempted: at its limit (capacity) or another request holds its probe. */
   | { readonly kind: 'skipped'; readonly capacity: boolean; readonly freeAt: number }
   | { readonly kind: 'failed'; readonly error: GatewayError };
@@ -38,7 +39,7 @@ export async function runAttempt<T>(
   tally: ExecutionTally,
 ): Promise<AttemptOutcome<T>> {
   const deployment = candidate.deployment;
-  const ref = { deploymentId: deployment.id, breakerKey: deployment.breakerKey };
+  const ref = deployment.breaker;
   let probe: string | undefined;
   if (candidate.probe) {
     probe = await services.breaker.claimProbe(ref, candidate.health.breaker, group.settings.timeoutMs);
@@ -79,7 +80,7 @@ export async function runAttempt<T>(
   const startedAt = services.clock.now();
   const scope = new AttemptScope(services.clock, request.signal, request.deadlineAt, request.timeoutMs);
   services.stats.start(deployment.id);
-  const pending = {
+  const start: AttemptStart = {
     candidate,
     group,
     scope,
@@ -87,16 +88,15 @@ export async function runAttempt<T>(
     startedAt,
     services,
     tally,
-    context: { requestId: request.requestId, tenant: request.tenant, stream: request.stream },
+    request,
     reservation: reserved.reservation,
     probe,
   };
   try {
-    const value = await call(deployment, scope, group.settings);
-    return { kind: 'committed', committed: new CommittedAttempt({ ...pending, value }) };
+    return new CommittedAttempt(await call(deployment, scope, group.settings), start);
   } catch (thrown) {
     const error = scope.errorOf(thrown);
-    new CommittedAttempt({ ...pending, value: undefined }).finish({ error, tokens: 0, outputTokens: 0 });
+    new CommittedAttempt(undefined, start).finish({ error, tokens: 0, outputTokens: 0 });
     return { kind: 'failed', error };
   }
 }
