@@ -12,13 +12,14 @@ function callContext(context: RequestContext, scope: AttemptScope): CallContext 
   return { signal: scope.signal, requestId: context.requestId, traceparent: context.traceparent };
 }
 
-/** A complete answer; the first-token timeout bounds the whole `generate` (its answer's start). */
+/**
+ * A complete answer; the first-token timeout bounds the whole `generate` (its answer's start).
+ * Not an async function: runAttempt clears the first-token timer once the answer is in.
+ */
 export function generateCall(request: ChatRequest, context: RequestContext): AttemptCall<ChatResponse> {
-  return async (deployment, scope, settings) => {
+  return (deployment, scope, settings) => {
     scope.startFirstToken(settings.firstTokenTimeoutMs);
-    const response = await scope.race(deployment.model.generate(request, callContext(context, scope)));
-    scope.clearFirstToken();
-    return response;
+    return scope.race(deployment.model.generate(request, callContext(context, scope)));
   };
 }
 
@@ -27,11 +28,9 @@ export function embedCall(
   request: EmbeddingRequest,
   context: RequestContext,
 ): AttemptCall<EmbeddingResponse> {
-  return async (deployment, scope, settings) => {
+  return (deployment, scope, settings) => {
     scope.startFirstToken(settings.firstTokenTimeoutMs);
-    const response = await scope.race(deployment.model.embed(request, callContext(context, scope)));
-    scope.clearFirstToken();
-    return response;
+    return scope.race(deployment.model.embed(request, callContext(context, scope)));
   };
 }
 

@@ -7,7 +7,8 @@ import type { ExecutionRequest, ExecutionServices, ExecutionTally } from './exec
 
 /**
  * One upstream call on a deployment, bounded by the scope: its signal goes to the adapter, and the
- * call uses `scope.race` and the first-token timer. Resolves with the answer (or an opened stream).
+ * call uses `scope.race` and starts the first-token timer. Resolves with the answer (or an opened
+ * stream); the first-token timer is cleared when it resolves (a stream's call may clear it earlier).
  */
 export type AttemptCall<T> = (
   deployment: DeploymentRoute,
@@ -93,7 +94,9 @@ export async function runAttempt<T>(
     probe,
   };
   try {
-    return new CommittedAttempt(await call(deployment, scope, group.settings), start);
+    const value = await call(deployment, scope, group.settings);
+    scope.clearFirstToken();
+    return new CommittedAttempt(value, start);
   } catch (thrown) {
     const error = scope.errorOf(thrown);
     new CommittedAttempt(undefined, start).finish({ error, tokens: 0, outputTokens: 0 });

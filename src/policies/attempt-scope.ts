@@ -39,6 +39,8 @@ export class AttemptScope {
   private firstTokenMs = 0;
   private idle: ClockTimer | undefined;
   private idleMs = 0;
+  /** The idle timer's callback, made by the first `startIdleWatch` (streams only). */
+  private onIdleCheck: (() => void) | undefined;
   private lastActivity = 0;
   private disposed = false;
   /** Rejects with the abort reason: what `race` races against (made on its first use). */
@@ -53,13 +55,6 @@ export class AttemptScope {
   private readonly onFirstToken = (): void => {
     this.firstToken = undefined;
     this.abort(upstreamTimeout(`no answer from the upstream within ${this.firstTokenMs} ms`));
-  };
-  private readonly onIdleCheck = (): void => {
-    this.idle = undefined;
-    const idle = this.clock.now() - this.lastActivity;
-    if (idle >= this.idleMs)
-      this.abort(upstreamTimeout(`the upstream stream was silent for ${this.idleMs} ms`));
-    else if (!this.disposed) this.idle = startTimer(this.clock, this.idleMs - idle, this.onIdleCheck);
   };
 
   constructor(clock: Clock, clientSignal: AbortSignal, deadlineAt: number, timeoutMs: number) {
@@ -108,7 +103,20 @@ export class AttemptScope {
     if (this.disposed) return;
     this.idleMs = ms;
     this.lastActivity = this.clock.now();
+    this.onIdleCheck ??= (): void => {
+      this.checkIdle();
+    };
     this.idle = startTimer(this.clock, ms, this.onIdleCheck);
+  }
+
+  /** The idle timer woke: fail if the gap is over, else sleep for the rest of it. */
+  private checkIdle(): void {
+    this.idle = undefined;
+    const idle = this.clock.now() - this.lastActivity;
+    if (idle >= this.idleMs)
+      this.abort(upstreamTimeout(`the upstream stream was silent for ${this.idleMs} ms`));
+    else if (!this.disposed && this.onIdleCheck !== undefined)
+      this.idle = startTimer(this.clock, this.idleMs - idle, this.onIdleCheck);
   }
 
   /** Marks stream activity for the idle watch. */

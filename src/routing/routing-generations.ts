@@ -12,6 +12,26 @@ interface Slot {
   inFlight: number;
 }
 
+/** One request's pin on a slot (a class, not a closure per request). */
+class Pin implements Generation {
+  readonly table: RoutingTable;
+  private readonly owner: RoutingGenerations;
+  private readonly slot: Slot;
+  private released = false;
+
+  constructor(owner: RoutingGenerations, slot: Slot) {
+    this.owner = owner;
+    this.slot = slot;
+    this.table = slot.table;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.unpin(this.slot);
+  }
+}
+
 /**
  * The current routing table plus the older ones still used by in-flight requests. A reload swaps
  * the table for new requests; requests already running finish on theirs. `onDrained` runs when no
@@ -36,16 +56,13 @@ export class RoutingGenerations {
   acquire(): Generation {
     const slot = this.current;
     slot.inFlight += 1;
-    let released = false;
-    return {
-      table: slot.table,
-      release: () => {
-        if (released) return;
-        released = true;
-        slot.inFlight -= 1;
-        if (slot.inFlight === 0 && this.older.delete(slot) && this.older.size === 0) this.onDrained();
-      },
-    };
+    return new Pin(this, slot);
+  }
+
+  /** A request pinned to `slot` has ended (once per pin: `Pin.release`). */
+  unpin(slot: Slot): void {
+    slot.inFlight -= 1;
+    if (slot.inFlight === 0 && this.older.delete(slot) && this.older.size === 0) this.onDrained();
   }
 
   /** Makes `table` current; the old one retires once its requests end. */
