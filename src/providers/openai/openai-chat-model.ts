@@ -17,7 +17,7 @@ import {
   toOpenAIEmbeddingRequest,
 } from './openai-embeddings.ts';
 import { toOpenAIRequest, type MaxTokensField } from './openai-request.ts';
-import { fromOpenAIResponse, openAIChatResponseSchema } from './openai-response.ts';
+import { fromOpenAIResponse, isOpenAIChatResponse, openAIChatResponseSchema } from './openai-response.ts';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.ts';
 
 export interface OpenAIChatModelOptions {
@@ -65,7 +65,13 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
 
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
     const body = JSON.stringify(toOpenAIRequest(request, { modelId, stream: false, maxTokensField }));
-    const wire = await client.postJson('/chat/completions', body, openAIChatResponseSchema, context);
+    const wire = await client.postJson(
+      '/chat/completions',
+      body,
+      openAIChatResponseSchema,
+      context,
+      isOpenAIChatResponse,
+    );
     return fromOpenAIResponse(wire, modelId);
   }
 

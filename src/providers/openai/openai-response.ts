@@ -35,6 +35,64 @@ export const openAIChatResponseSchema = z.object({
 });
 
 export type OpenAIChatResponse = z.infer<typeof openAIChatResponseSchema>;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNullishString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
+function isNullishNumber(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function isToolCall(value: unknown): boolean {
+  if (!isObject(value) || typeof value.id !== 'string') return false;
+  const fn = value.function;
+  return isObject(fn) && typeof fn.name === 'string' && typeof fn.arguments === 'string';
+}
+
+function isChoice(value: unknown): boolean {
+  if (!isObject(value) || !isNullishString(value.finish_reason)) return false;
+  const message = value.message;
+  if (!isObject(message) || !isNullishString(message.content) || !isNullishString(message.refusal))
+    return false;
+  const calls = message.tool_calls;
+  if (calls === undefined || calls === null) return true;
+  if (!Array.isArray(calls)) return false;
+  for (const call of calls) if (!isToolCall(call)) return false;
+  return true;
+}
+
+function isUsage(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (!isObject(value)) return false;
+  if (typeof value.prompt_tokens !== 'number' || !Number.isFinite(value.prompt_tokens)) return false;
+  if (typeof value.completion_tokens !== 'number' || !Number.isFinite(value.completion_tokens)) return false;
+  const details = value.prompt_tokens_details;
+  return (
+    details === undefined || details === null || (isObject(details) && isNullishNumber(details.cached_tokens))
+  );
+}
+
+/**
+ * A hand-written check of {@link openAIChatResponseSchema} for parsed JSON, ~10× cheaper than zod
+ * on every answer: true only when the schema accepts the value (then the value reads as the
+ * schema's output: extra keys are never read). False sends the value through the schema, which
+ * words the error (parseJsonWith's quick check).
+ */
+export function isOpenAIChatResponse(value: unknown): boolean {
+  if (!isObject(value) || !isNullishString(value.id) || !isNullishString(value.model)) return false;
+  const choices = value.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return false;
+  for (const choice of choices) if (!isChoice(choice)) return false;
+  return isUsage(value.usage);
+}
+
 export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
 
 /** OpenAI finish_reason → canonical stop reason. */

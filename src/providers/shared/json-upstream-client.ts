@@ -1,8 +1,14 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { CallContext } from '../../core/chat-model.ts';
-import { readJsonBody } from './read-json-body.ts';
-import { readErrorBody, sendUpstreamRequest, type ErrorStatusClassifier } from './send-upstream-request.ts';
+import { maxUpstreamBodyBytes, parseJsonWith, type QuickCheck } from './read-json-body.ts';
+import {
+  readErrorBody,
+  sendBufferedRequest,
+  sendUpstreamRequest,
+  type ErrorStatusClassifier,
+  type UpstreamRequest,
+} from './send-upstream-request.ts';
 import { sharedPools, type PoolLease, type SharedPools } from './upstream-pool.ts';
 import { parseUpstreamEndpoint } from './upstream-endpoint.ts';
 import { abortedError } from './transport-errors.ts';
@@ -33,11 +39,22 @@ export class JsonUpstreamClient {
   private readonly lease: PoolLease | undefined;
   private readonly basePath: string;
   private readonly options: JsonUpstreamClientOptions;
+  /** `options.headers` as undici's flat [name, value, ...] list, less the two set per request. */
+  private readonly fixedHeaders: readonly string[];
+  /** A configured `traceparent`, sent when the request carries none of its own. */
+  private readonly configuredTraceparent: string | undefined;
 
   constructor(options: JsonUpstreamClientOptions) {
     this.options = options;
     const endpoint = parseUpstreamEndpoint(options.baseUrl);
     this.basePath = endpoint.basePath;
+    const fixed: string[] = [];
+    for (const name in options.headers) {
+      if (name === options.requestIdHeader || name === 'traceparent') continue;
+      fixed.push(name, options.headers[name] as string);
+    }
+    this.fixedHeaders = fixed;
+    this.configuredTraceparent = options.headers['traceparent'];
     if (options.dispatcher === undefined) {
       this.lease = (options.pools ?? sharedPools).acquire(endpoint.origin);
       this.dispatcher = this.lease.pool;
@@ -52,33 +69,59 @@ export class JsonUpstreamClient {
     return this.options.upstream;
   }
 
+  /** The request to send: fixed headers plus the request id and trace context of this call. */
+  private upstreamRequest(path: string, body: string, context: CallContext): UpstreamRequest {
+    const requestIdHeader = this.options.requestIdHeader;
+    // A flat list is undici's own form (an object is walked with Object.keys); per-request values
+    // replace configured ones of the same name, as an object's keys would.
+    const headers = this.fixedHeaders.slice();
+    if (requestIdHeader !== undefined) headers.push(requestIdHeader, context.requestId);
+    const traceparent = context.traceparent ?? this.configuredTraceparent;
+    if (traceparent !== undefined) headers.push('traceparent', traceparent);
+    return {
+      path: this.basePath + path,
+      headers,
+      body,
+      signal: context.signal,
+      upstream: this.options.upstream,
+    };
+  }
+
   /**
    * POSTs `body` to `basePath + path` and resolves with a 2xx response (its body still to read).
    * Rejects with a classified GatewayError for transport failures and non-2xx statuses (whose
    * body is read and released first).
    */
   async post(path: string, body: string, context: CallContext): Promise<Dispatcher.ResponseData> {
-    const { headers, requestIdHeader, upstream } = this.options;
-    const requestHeaders: Record<string, string> = { ...headers };
-    if (requestIdHeader !== undefined) requestHeaders[requestIdHeader] = context.requestId;
-    if (context.traceparent !== undefined) requestHeaders['traceparent'] = context.traceparent;
-    const response = await sendUpstreamRequest(this.dispatcher, {
-      path: this.basePath + path,
-      headers: requestHeaders,
-      body,
-      signal: context.signal,
-      upstream,
-    });
+    const response = await sendUpstreamRequest(this.dispatcher, this.upstreamRequest(path, body, context));
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
     const text = await readErrorBody(response.body);
     if (context.signal.aborted) throw abortedError(context.signal);
     throw this.options.classifyError(response.statusCode, response.headers, text);
   }
 
-  /** POSTs `body` and parses the 2xx answer with `schema` (bad JSON or shape: `upstream_bad_response`). */
-  async postJson<T>(path: string, body: string, schema: z.ZodType<T>, context: CallContext): Promise<T> {
-    const response = await this.post(path, body, context);
-    return readJsonBody(response.body, schema, { signal: context.signal, upstream: this.options.upstream });
+  /**
+   * POSTs `body` and parses the 2xx answer with `schema` (bad JSON or shape: `upstream_bad_response`);
+   * `quickCheck` vouches for the usual shape without the schema (see read-json-body.ts). The answer
+   * is read whole from undici's callbacks (sendBufferedRequest), failures classified as by `post`.
+   */
+  async postJson<T>(
+    path: string,
+    body: string,
+    schema: z.ZodType<T>,
+    context: CallContext,
+    quickCheck?: QuickCheck,
+  ): Promise<T> {
+    const response = await sendBufferedRequest(
+      this.dispatcher,
+      this.upstreamRequest(path, body, context),
+      maxUpstreamBodyBytes,
+    );
+    const { upstream, classifyError } = this.options;
+    if (response.statusCode >= 200 && response.statusCode < 300)
+      return parseJsonWith(response.text, schema, `${upstream} response`, quickCheck);
+    if (context.signal.aborted) throw abortedError(context.signal);
+    throw classifyError(response.statusCode, response.headers, response.text);
   }
 
   /** Gives back the pool lease (the shared pool closes with its last user); a given dispatcher is left open. */
