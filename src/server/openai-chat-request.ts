@@ -91,6 +91,103 @@ const chatBody = z.object({
 });
 
 type Message = z.infer<typeof message>;
+type ChatBody = z.infer<typeof chatBody>;
+
+/** The schema of the request body (for tests comparing it with {@link isPlainOpenaiChatBody}). */
+export const openaiChatBodySchema: z.ZodType<ChatBody> = chatBody;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNullish(value: unknown): value is null | undefined {
+  return value === undefined || value === null;
+}
+
+function isNullishString(value: unknown): boolean {
+  return isNullish(value) || typeof value === 'string';
+}
+
+function isNullishNumber(value: unknown): boolean {
+  return isNullish(value) || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function isNullishInteger(value: unknown, positive: boolean): boolean {
+  return isNullish(value) || (Number.isSafeInteger(value) && (!positive || (value as number) > 0));
+}
+
+function isNullishBoolean(value: unknown): boolean {
+  return isNullish(value) || typeof value === 'boolean';
+}
+
+function isPlainToolCall(value: unknown): boolean {
+  if (!isObject(value) || typeof value.id !== 'string') return false;
+  if (value.type !== undefined && value.type !== 'function') return false;
+  const fn = value.function;
+  return isObject(fn) && typeof fn.name === 'string' && typeof fn.arguments === 'string';
+}
+
+/** A message whose content is a plain string (or an assistant turn of text and tool calls). */
+function isPlainMessage(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.role) {
+    case 'system':
+    case 'developer':
+    case 'user':
+      return typeof value.content === 'string';
+    case 'tool':
+      return typeof value.content === 'string' && typeof value.tool_call_id === 'string';
+    case 'assistant': {
+      if (!isNullishString(value.content)) return false;
+      const calls = value.tool_calls;
+      if (isNullish(calls)) return true;
+      if (!Array.isArray(calls)) return false;
+      for (const call of calls) if (!isPlainToolCall(call)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * A hand-written check of the usual chat body (string contents, no tools, tool_choice or
+ * response_format), several times cheaper than the zod schema: true only for bodies the schema
+ * accepts, which then read the same as the schema's output (its unknown keys are never read).
+ * Every other body, and every invalid one, goes through the schema, which words the 400.
+ */
+export function isPlainOpenaiChatBody(body: unknown): boolean {
+  if (!isObject(body)) return false;
+  if (typeof body.model !== 'string' || body.model.length === 0) return false;
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const entry of messages) if (!isPlainMessage(entry)) return false;
+  if (!isNullish(body.tools) || !isNullish(body.tool_choice) || !isNullish(body.response_format))
+    return false;
+  const stop = body.stop;
+  if (Array.isArray(stop)) {
+    for (const item of stop) if (typeof item !== 'string') return false;
+  } else if (!isNullishString(stop)) {
+    return false;
+  }
+  const streamOptions = body.stream_options;
+  if (
+    !isNullish(streamOptions) &&
+    !(isObject(streamOptions) && isNullishBoolean(streamOptions.include_usage))
+  )
+    return false;
+  return (
+    isNullishInteger(body.max_tokens, true) &&
+    isNullishInteger(body.max_completion_tokens, true) &&
+    isNullishNumber(body.temperature) &&
+    isNullishNumber(body.top_p) &&
+    isNullishBoolean(body.stream) &&
+    isNullishString(body.user) &&
+    isNullishInteger(body.n, false)
+  );
+}
 
 function joinText(content: string | readonly { text: string }[]): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('');
@@ -162,9 +259,14 @@ function toResponseFormat(format: z.infer<typeof responseFormat>): ResponseForma
 
 /** Parses an OpenAI Chat Completions body into the canonical request; throws 400 GatewayErrors. */
 export function parseOpenaiChat(body: unknown): ParsedChat {
-  const parsed = chatBody.safeParse(body);
-  if (!parsed.success) throw validationError(parsed.error);
-  const input = parsed.data;
+  let input: ChatBody;
+  if (isPlainOpenaiChatBody(body)) {
+    input = body as ChatBody;
+  } else {
+    const parsed = chatBody.safeParse(body);
+    if (!parsed.success) throw validationError(parsed.error);
+    input = parsed.data;
+  }
   if (input.n != null && input.n !== 1) {
     throw new GatewayError('n: only n=1 is supported', { code: 'unsupported', status: 400, param: 'n' });
   }
