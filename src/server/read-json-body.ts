@@ -54,7 +54,9 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(requestTooLarge(maxBytes));
 
   return new Promise<unknown>((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // Most bodies arrive in one chunk: the list is made only for a second one.
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
     let received = 0;
     const cleanup = (): void => {
       req.off('data', onData);
@@ -70,12 +72,19 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
         reject(requestTooLarge(maxBytes));
         return;
       }
-      chunks.push(chunk);
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
       try {
-        resolve(parseJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)));
+        const body =
+          first === undefined
+            ? Buffer.alloc(0)
+            : chunks === undefined
+              ? first
+              : Buffer.concat(chunks, received);
+        resolve(parseJson(body));
       } catch (error) {
         reject(toGatewayError(error));
       }
