@@ -17,11 +17,16 @@ function memoryDestination(): { destination: DestinationStream; lines: () => Rec
   };
 }
 
+const finishedOnly = scriptedEvents.filter(
+  (event): event is RequestFinished => event.type === 'request-finished',
+);
+
 describe('createAccessLog', () => {
-  it('writes one line per finished request with the fields an operator needs', () => {
+  it('writes one line per finished request with the fields an operator needs', async () => {
     const { destination, lines } = memoryDestination();
     const log = createAccessLog({ destination });
     for (const event of scriptedEvents) log.sink.emit(event);
+    await log.flush();
     const written = lines();
     expect(written.map((line) => line['requestId'])).toEqual(['req-1', 'req-2', 'req-3', 'req-5']);
     expect(written[0]).toMatchObject({
@@ -56,7 +61,7 @@ describe('createAccessLog', () => {
     });
   });
 
-  it('never writes bodies or anything from them', () => {
+  it('never writes bodies or anything from them', async () => {
     const { destination, lines } = memoryDestination();
     const log = createAccessLog({ destination });
     const secret = 'sk-spillway-0123456789abcdef';
@@ -86,6 +91,7 @@ describe('createAccessLog', () => {
       },
     };
     log.sink.emit(event);
+    await log.flush();
     const [line] = lines();
     const text = JSON.stringify(line);
     expect(text).not.toContain(secret);
@@ -94,21 +100,51 @@ describe('createAccessLog', () => {
     expect(line?.['overheadMs']).toBe(0.123);
   });
 
-  it('follows the configured level', () => {
+  it('follows the configured level', async () => {
     const { destination, lines } = memoryDestination();
     const log = createAccessLog({ destination, level: 'warn' });
     for (const event of scriptedEvents) log.sink.emit(event);
+    await log.flush();
     expect(lines().map((line) => line['requestId'])).toEqual(['req-5']);
     const silent = memoryDestination();
     const quiet = createAccessLog({ destination: silent.destination, level: 'silent' });
     for (const event of scriptedEvents) quiet.sink.emit(event);
+    await quiet.flush();
     expect(silent.lines()).toEqual([]);
+  });
+
+  it('writes the lines of one event-loop turn as one chunk, in order, by the next turn', async () => {
+    const chunks: string[] = [];
+    const log = createAccessLog({ destination: { write: (chunk: string) => chunks.push(chunk) } });
+    for (const event of scriptedEvents) log.sink.emit(event);
+    expect(chunks).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]?.split('\n').map((line) => /"requestId":"([^"]*)"/.exec(line)?.[1])).toEqual([
+      'req-1',
+      'req-2',
+      'req-3',
+      'req-5',
+      undefined,
+    ]);
+    // the logger shares the batch: its lines keep their place among the access lines
+    log.sink.emit(finishedOnly[0]!);
+    log.logger.info('between');
+    log.sink.emit(finishedOnly[1]!);
+    await log.flush();
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1]?.split('\n').map((line) => /"(?:requestId|msg)":"([^"]*)"/.exec(line)?.[1])).toEqual([
+      'req-1',
+      'between',
+      'req-2',
+      undefined,
+    ]);
   });
 
   it('writes the same JSON, field order and escaping as pino would', () => {
     const awkward = 'a"b\\c\n\u0001\u2028é😀\ud800';
     const events: RequestFinished[] = [
-      ...scriptedEvents.filter((event): event is RequestFinished => event.type === 'request-finished'),
+      ...finishedOnly,
       {
         type: 'request-finished',
         requestId: awkward,

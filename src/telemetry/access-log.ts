@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { EventSink, GatewayEvent, RequestFinished } from '../core/gateway-events.ts';
+import type { EventSink, GatewayEvent, RequestFinished, Target } from '../core/gateway-events.ts';
+import { LineBatcher } from './line-batcher.ts';
 
 /** Log levels, as in `server.log_level`. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -19,7 +20,7 @@ export interface AccessLog {
   readonly sink: EventSink;
   /** The pino logger, for other components that want the same destination. */
   readonly logger: Logger;
-  /** Writes out buffered lines (call on shutdown). */
+  /** Writes out buffered lines (call on shutdown). Lines are otherwise written once per event-loop turn. */
   flush(): Promise<void>;
 }
 
@@ -28,7 +29,9 @@ export interface AccessLog {
  * how long it took. Never keys (only the key id) and never bodies.
  */
 export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  // Every line, the access log's and the logger's, goes through one batcher: one write per turn of
+  // the event loop, in order (line-batcher.ts).
+  const lines = new LineBatcher(options.destination ?? pino.destination({ dest: 1, sync: false }));
   const logger = pino(
     {
       level: options.level ?? 'info',
@@ -36,7 +39,7 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    lines,
   );
   return {
     logger,
@@ -48,7 +51,7 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
           const level = failed ? 'warn' : 'info';
           // The same line pino would write (level name, ISO time, fields, msg), built as one string
           // without a pino object and its serialisation pass per request.
-          if (logger.isLevelEnabled(level)) destination.write(accessLogText(level, event));
+          if (logger.isLevelEnabled(level)) lines.write(accessLogText(level, event));
         } catch {
           // logging must never break the request path
         }
@@ -103,12 +106,9 @@ export function accessLine(event: RequestFinished): Record<string, string | numb
  * finished"}`, in the field order of {@link accessLine}, identical to what pino writes for it.
  */
 export function accessLogText(level: 'info' | 'warn', event: RequestFinished): string {
-  let text = `{"level":"${level}","time":"${isoNow()}","requestId":${str(event.requestId)},"tenant":${str(event.tenant)},"keyId":${str(event.keyId)},"dialect":${str(event.dialect)},"endpoint":${str(event.endpoint)},"group":${str(event.requestedGroup)},"stream":${event.stream ? 'true' : 'false'},"status":${num(event.status)},"attempts":${num(event.attempts)},"fallbacks":${num(event.fallbacks)},"inputTokens":${num(event.inputTokens)},"outputTokens":${num(event.outputTokens)},"totalMs":${num(round(event.latencyMs))},"overheadMs":${num(round(event.overheadMs))}`;
-  const target = event.target;
-  if (target !== undefined) {
-    text += `,"servedGroup":${str(target.group)},"deployment":${str(target.deployment)},"provider":${str(target.provider)},"region":${str(target.region)},"account":${str(target.account)}`;
-  }
-  if (event.errorCode !== undefined) text += `,"errorCode":${str(event.errorCode)}`;
+  let text = `{"level":"${level}","time":"${isoNow()}","requestId":"${esc(event.requestId)}","tenant":"${esc(event.tenant)}","keyId":"${esc(event.keyId)}","dialect":"${esc(event.dialect)}","endpoint":"${esc(event.endpoint)}","group":"${esc(event.requestedGroup)}","stream":${event.stream ? 'true' : 'false'},"status":${num(event.status)},"attempts":${num(event.attempts)},"fallbacks":${num(event.fallbacks)},"inputTokens":${num(event.inputTokens)},"outputTokens":${num(event.outputTokens)},"totalMs":${num(round(event.latencyMs))},"overheadMs":${num(round(event.overheadMs))}`;
+  if (event.target !== undefined) text += targetFields(event.target);
+  if (event.errorCode !== undefined) text += `,"errorCode":"${esc(event.errorCode)}"`;
   if (event.cacheReadInputTokens > 0) text += `,"cacheReadInputTokens":${num(event.cacheReadInputTokens)}`;
   if (event.cacheWriteInputTokens > 0) text += `,"cacheWriteInputTokens":${num(event.cacheWriteInputTokens)}`;
   if (event.costUsd !== undefined) text += `,"costUsd":${num(event.costUsd)}`;
@@ -116,13 +116,25 @@ export function accessLogText(level: 'info' | 'warn', event: RequestFinished): s
   return `${text},"msg":"request finished"}\n`;
 }
 
+/** The target's fields of a line, built once per target (targets are fixed per deployment). */
+const targetFieldsOf = new WeakMap<Target, string>();
+
+function targetFields(target: Target): string {
+  let text = targetFieldsOf.get(target);
+  if (text === undefined) {
+    text = `,"servedGroup":"${esc(target.group)}","deployment":"${esc(target.deployment)}","provider":"${esc(target.provider)}","region":"${esc(target.region)}","account":"${esc(target.account)}"`;
+    targetFieldsOf.set(target, text);
+  }
+  return text;
+}
+
 /** Characters JSON must escape, and lone surrogates (JSON.stringify writes them as \u escapes). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** A JSON string literal: quoted as is when nothing needs escaping (the usual case), else JSON.stringify. */
-function str(value: string): string {
-  return needsEscape.test(value) ? JSON.stringify(value) : `"${value}"`;
+/** A string's JSON literal without its quotes: the string itself when nothing needs escaping (the usual case). */
+function esc(value: string): string {
+  return needsEscape.test(value) ? JSON.stringify(value).slice(1, -1) : value;
 }
 
 /** A JSON number (non-finite numbers are null, as in JSON.stringify). */

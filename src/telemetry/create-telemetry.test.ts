@@ -35,6 +35,7 @@ describe('createTelemetry', () => {
     expect(sumSamples(families, 'spillway_requests_total')).toBe(4);
     // every configured deployment has a breaker gauge from the start
     expect(sumSamples(families, 'spillway_circuit_state', { deployment: 'sonnet-west' })).toBe(0);
+    await telemetry.accessLog?.flush();
     expect(
       log
         .text()
