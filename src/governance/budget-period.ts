@@ -8,17 +8,18 @@ const dayMs = 86_400_000;
 
 /** First millisecond (UTC) of the period that contains `now`; weeks start on Monday; "total" at 0. */
 export function periodStart(period: BudgetPeriod, now: number): number {
-  const date = new Date(now);
   switch (period) {
     case 'day':
       return Math.floor(now / dayMs) * dayMs;
     case 'week': {
       const day = Math.floor(now / dayMs) * dayMs;
-      const sinceMonday = (date.getUTCDay() + 6) % 7;
+      const sinceMonday = (new Date(now).getUTCDay() + 6) % 7;
       return day - sinceMonday * dayMs;
     }
-    case 'month':
+    case 'month': {
+      const date = new Date(now);
       return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    }
     case 'total':
       return 0;
   }

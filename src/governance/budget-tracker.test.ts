@@ -76,6 +76,26 @@ describe('BudgetTracker', () => {
     }).toThrow(/budget exceeded/);
   });
 
+  it('loses no spend emitted while a push is in flight, nor at the day boundary', async () => {
+    const tracker = new BudgetTracker({ store, clock });
+    await tracker.refresh();
+    tracker.emit(requestFinished({ requestId: 'r1', costUsd: 0.25 }));
+    const pushing = tracker.refresh();
+    tracker.emit(requestFinished({ requestId: 'r2', costUsd: 0.5 }));
+    await pushing;
+    tracker.emit(requestFinished({ requestId: 'r3', costUsd: 0.125 }));
+    expect(tracker.spent('tenant', 'acme', 'day')).toBeCloseTo(0.875);
+    await tracker.refresh();
+    expect(tracker.spent('key', 'key_1', 'day')).toBeCloseTo(0.875);
+    // 23:00 + 1 h: a new UTC day, no refresh yet; the spend goes to the new day's counters
+    await clock.advance(60 * 60_000);
+    tracker.emit(requestFinished({ requestId: 'r4', costUsd: 2 }));
+    expect(tracker.spent('tenant', 'acme', 'day')).toBeCloseTo(2);
+    await tracker.refresh();
+    expect(tracker.spent('tenant', 'acme', 'day')).toBeCloseTo(2);
+    expect(tracker.spent('tenant', 'acme', 'total')).toBeCloseTo(2.875);
+  });
+
   it('seeds the current period from spend stored before counting began', async () => {
     const fixture = await openTemporaryRepositories();
     try {

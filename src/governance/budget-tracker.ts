@@ -24,6 +24,14 @@ export interface BudgetTrackerOptions {
 
 const counterName = 'usd';
 
+/** This replica's spend on one counter not yet pushed; updated in place (no allocation per request). */
+class PendingSpend {
+  usd = 0;
+}
+
+/** Principals whose counters are cached before the cache starts over (a flood of distinct keys). */
+const maxCachedPrincipals = 10_000;
+
 /**
  * Per-tenant and per-key spend for the current day, week, month and all time, answered from memory.
  *
@@ -44,7 +52,7 @@ export class BudgetTracker implements BudgetChecker, EventSink {
   /** Counter key → USD, per term of the sum. */
   private readonly baseline = new Map<string, number>();
   private readonly shared = new Map<string, number>();
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new Map<string, PendingSpend>();
   /** Counter keys whose shared value is read each refresh (budgets seen by check()). */
   private readonly watched = new Set<string>();
   /** "period:start" → seeding done (or in progress). */
@@ -52,11 +60,13 @@ export class BudgetTracker implements BudgetChecker, EventSink {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   /**
-   * The counter keys a request of a tenant and key adds to, for the UTC day `keysDay` (every period
-   * starts on a day boundary, so they change only with the day): emit() then builds no strings.
+   * The pending counters a request of a tenant (outer key) and key (inner key) adds to, for the UTC
+   * day `keysDay` (every period starts on a day boundary, so they change only with the day): emit()
+   * then builds no strings and allocates nothing. Emptied whenever refresh() drops pushed counters.
    */
   private keysDay = Number.NaN;
-  private readonly keysOfPrincipal = new Map<string, readonly string[]>();
+  private readonly pendingOfPrincipal = new Map<string, Map<string, readonly PendingSpend[]>>();
+  private cachedPrincipals = 0;
 
   constructor(options: BudgetTrackerOptions) {
     this.store = options.store;
@@ -84,7 +94,7 @@ export class BudgetTracker implements BudgetChecker, EventSink {
   /** USD spent by the tenant or key in the current period, as far as this replica knows. */
   spent(scope: Scope, id: string, period: BudgetPeriod): number {
     const key = BudgetTracker.counterKey(scope, id, period, periodStart(period, this.clock.now()));
-    return (this.baseline.get(key) ?? 0) + (this.shared.get(key) ?? 0) + (this.pending.get(key) ?? 0);
+    return (this.baseline.get(key) ?? 0) + (this.shared.get(key) ?? 0) + (this.pending.get(key)?.usd ?? 0);
   }
 
   private checkOne(scope: Scope, id: string, budget: Budget | undefined, label: string): void {
@@ -107,33 +117,51 @@ export class BudgetTracker implements BudgetChecker, EventSink {
 
   emit(event: GatewayEvent): void {
     if (event.type !== 'request-finished' || event.costUsd === undefined || event.costUsd <= 0) return;
-    for (const key of this.counterKeysOf(event.tenant, event.keyId)) {
-      this.pending.set(key, (this.pending.get(key) ?? 0) + event.costUsd);
-    }
+    const cost = event.costUsd;
+    const slots = this.pendingOf(event.tenant, event.keyId);
+    for (let index = 0; index < slots.length; index++) (slots[index] as PendingSpend).usd += cost;
   }
 
-  private counterKeysOf(tenant: string, keyId: string): readonly string[] {
+  private pendingOf(tenant: string, keyId: string): readonly PendingSpend[] {
     const now = this.clock.now();
     const day = periodStart('day', now);
     if (day !== this.keysDay) {
       this.keysDay = day;
-      this.keysOfPrincipal.clear();
+      this.forgetPrincipals();
     }
-    const principal = `${tenant}\u0000${keyId}`;
-    let keys = this.keysOfPrincipal.get(principal);
-    if (keys === undefined) {
-      keys = budgetPeriods.flatMap((period) => {
+    let ofTenant = this.pendingOfPrincipal.get(tenant);
+    if (ofTenant === undefined) {
+      ofTenant = new Map();
+      this.pendingOfPrincipal.set(tenant, ofTenant);
+    }
+    let slots = ofTenant.get(keyId);
+    if (slots === undefined) {
+      const keys = budgetPeriods.flatMap((period) => {
         const start = periodStart(period, now);
         return [
           BudgetTracker.counterKey('tenant', tenant, period, start),
           BudgetTracker.counterKey('key', keyId, period, start),
         ];
       });
-      // Bounded: a flood of distinct keys within one day starts the cache over.
-      if (this.keysOfPrincipal.size >= 10_000) this.keysOfPrincipal.clear();
-      this.keysOfPrincipal.set(principal, keys);
+      slots = keys.map((key) => {
+        let slot = this.pending.get(key);
+        if (slot === undefined) {
+          slot = new PendingSpend();
+          this.pending.set(key, slot);
+        }
+        return slot;
+      });
+      // Bounded: a flood of distinct keys starts the cache over.
+      if (this.cachedPrincipals >= maxCachedPrincipals) this.forgetPrincipals();
+      ofTenant.set(keyId, slots);
+      this.cachedPrincipals += 1;
     }
-    return keys;
+    return slots;
+  }
+
+  private forgetPrincipals(): void {
+    this.pendingOfPrincipal.clear();
+    this.cachedPrincipals = 0;
   }
 
   /** Seeds new periods, pushes pending spend and reads watched counters. One at a time. */
@@ -153,14 +181,17 @@ export class BudgetTracker implements BudgetChecker, EventSink {
       await this.seed(period, start);
     }
     this.prune(current);
-    for (const [key, delta] of [...this.pending]) {
-      const windowMs = this.windowOf(key);
-      const sums = await this.store.incrementWindow(key, { [counterName]: delta }, windowMs);
-      const left = (this.pending.get(key) ?? 0) - delta;
-      if (Math.abs(left) < 1e-12) this.pending.delete(key);
-      else this.pending.set(key, left);
+    for (const [key, slot] of [...this.pending]) {
+      const delta = slot.usd;
+      if (delta === 0) continue;
+      const sums = await this.store.incrementWindow(key, { [counterName]: delta }, this.windowOf(key));
+      slot.usd -= delta;
       this.shared.set(key, sums[counterName] ?? 0);
     }
+    // Pushed counters are dropped (the map holds only keys with spend in flight) in one synchronous
+    // pass with the cache that points at them, so no later emit() adds to a dropped counter.
+    for (const [key, slot] of this.pending) if (Math.abs(slot.usd) < 1e-12) this.pending.delete(key);
+    this.forgetPrincipals();
     for (const key of this.watched) {
       const sums = await this.store.readWindow(key, this.windowOf(key));
       this.shared.set(key, sums[counterName] ?? 0);
