@@ -1,9 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { CircuitState, EventSink, GatewayEvent, RequestFinished } from '../core/gateway-events.ts';
+import type {
+  AttemptFinished,
+  CircuitState,
+  EventSink,
+  GatewayEvent,
+  RequestFinished,
+  Target,
+} from '../core/gateway-events.ts';
 import { createMetricInstruments, type MetricInstruments } from './metric-instruments.ts';
-import type { GaugeSlot } from './metric-series.ts';
-import { errorCodeLabel, NOT_APPLICABLE, statusClassLabel } from './metric-labels.ts';
+import type { CounterSlot, GaugeSlot, HistogramSlot } from './metric-series.ts';
+import { errorCodeLabel, NO_ERROR, NOT_APPLICABLE, statusClassLabel } from './metric-labels.ts';
 
 export interface MetricsOptions {
   /** Register process default metrics (CPU, memory, event loop, GC) on the registry. Default true. */
@@ -24,6 +31,32 @@ export interface Metrics {
 }
 
 const circuitStateValue: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * The slots a target's successful attempts and served requests update, kept on the target (one per
+ * deployment for the life of a routing table) so the hot path does one WeakMap lookup instead of a
+ * label-map walk per series. Each slot is resolved on its first use, so a series still appears in
+ * the exposition only once it has been updated, in the same order as before.
+ */
+class TargetSlots {
+  attempts: CounterSlot | undefined;
+  attemptDuration: HistogramSlot | undefined;
+  upstreamFirstToken: HistogramSlot | undefined;
+  duration: HistogramSlot | undefined;
+  streamDuration: HistogramSlot | undefined;
+  timeToFirstToken: HistogramSlot | undefined;
+  timeToLastToken: HistogramSlot | undefined;
+  readonly tenants = new Map<string, TenantSlots>();
+}
+
+/** A tenant's token and cost counters on one target, resolved on first use. */
+class TenantSlots {
+  inputTokens: CounterSlot | undefined;
+  outputTokens: CounterSlot | undefined;
+  cacheReadTokens: CounterSlot | undefined;
+  cacheWriteTokens: CounterSlot | undefined;
+  costUsd: CounterSlot | undefined;
+}
 
 /** Builds the Spillway metrics: a private registry, the event sink that feeds it, and the /metrics handler. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -84,6 +117,16 @@ function createMetricsSink(m: MetricInstruments): EventSink {
   /** The in-flight child each started request incremented, so only started requests decrement. */
   const inFlight = new Map<string, GaugeSlot>();
 
+  const slotsOfTarget = new WeakMap<Target, TargetSlots>();
+  function slotsOf(target: Target): TargetSlots {
+    let slots = slotsOfTarget.get(target);
+    if (slots === undefined) {
+      slots = new TargetSlots();
+      slotsOfTarget.set(target, slots);
+    }
+    return slots;
+  }
+
   function requestFinished(event: RequestFinished): void {
     const started = inFlight.get(event.requestId);
     if (started !== undefined) {
@@ -103,10 +146,14 @@ function createMetricsSink(m: MetricInstruments): EventSink {
       )
       .inc();
     if (failed) requestErrors.get(event.tenant, event.requestedGroup, errorCodeLabel(event.errorCode)).inc();
-    const group = event.target?.group ?? event.requestedGroup;
-    const deployment = event.target?.deployment ?? NOT_APPLICABLE;
-    requestDuration.get(group, deployment, stream).observe(event.latencyMs / 1000);
     overhead.get(event.endpoint, stream).observe(event.overheadMs / 1000);
+    if (event.target === undefined) served(event, event.requestedGroup, NOT_APPLICABLE, failed);
+    else servedBy(event.target, event, failed);
+  }
+
+  /** The served-request series for a request that reached no deployment (label lookups each time). */
+  function served(event: RequestFinished, group: string, deployment: string, failed: boolean): void {
+    requestDuration.get(group, deployment, event.stream ? 'true' : 'false').observe(event.latencyMs / 1000);
     if (!failed) {
       if (event.firstTokenMs !== undefined)
         timeToFirstToken.get(group, deployment).observe(event.firstTokenMs / 1000);
@@ -122,6 +169,71 @@ function createMetricsSink(m: MetricInstruments): EventSink {
       costUsd.get(event.tenant, group, deployment).inc(event.costUsd);
   }
 
+  /** The same series through the target's kept slots. */
+  function servedBy(target: Target, event: RequestFinished, failed: boolean): void {
+    const { group, deployment } = target;
+    const slots = slotsOf(target);
+    const duration = event.stream
+      ? (slots.streamDuration ??= requestDuration.get(group, deployment, 'true'))
+      : (slots.duration ??= requestDuration.get(group, deployment, 'false'));
+    duration.observe(event.latencyMs / 1000);
+    if (!failed) {
+      if (event.firstTokenMs !== undefined)
+        (slots.timeToFirstToken ??= timeToFirstToken.get(group, deployment)).observe(
+          event.firstTokenMs / 1000,
+        );
+      (slots.timeToLastToken ??= timeToLastToken.get(group, deployment)).observe(event.latencyMs / 1000);
+    }
+    const tenant = event.tenant;
+    let counters = slots.tenants.get(tenant);
+    if (counters === undefined) {
+      counters = new TenantSlots();
+      slots.tenants.set(tenant, counters);
+    }
+    if (event.inputTokens > 0)
+      (counters.inputTokens ??= inputTokens.get(tenant, group, deployment)).inc(event.inputTokens);
+    if (event.outputTokens > 0)
+      (counters.outputTokens ??= outputTokens.get(tenant, group, deployment)).inc(event.outputTokens);
+    if (event.cacheReadInputTokens > 0)
+      (counters.cacheReadTokens ??= cacheReadTokens.get(tenant, group, deployment)).inc(
+        event.cacheReadInputTokens,
+      );
+    if (event.cacheWriteInputTokens > 0)
+      (counters.cacheWriteTokens ??= cacheWriteTokens.get(tenant, group, deployment)).inc(
+        event.cacheWriteInputTokens,
+      );
+    if (event.costUsd !== undefined && event.costUsd > 0)
+      (counters.costUsd ??= costUsd.get(tenant, group, deployment)).inc(event.costUsd);
+  }
+
+  function attemptFinished(event: AttemptFinished): void {
+    const t = event.target;
+    const seconds = event.durationMs / 1000;
+    if (event.outcome === 'success') {
+      const slots = slotsOf(t);
+      (slots.attempts ??= attempts.get(
+        t.group,
+        t.deployment,
+        t.provider,
+        t.region,
+        'success',
+        NO_ERROR,
+      )).inc();
+      (slots.attemptDuration ??= attemptDuration.get(t.deployment, t.provider, t.region, 'success')).observe(
+        seconds,
+      );
+      if (event.firstTokenMs !== undefined) {
+        (slots.upstreamFirstToken ??= upstreamFirstToken.get(t.deployment, t.provider, t.region)).observe(
+          event.firstTokenMs / 1000,
+        );
+      }
+      return;
+    }
+    const errorCode = errorCodeLabel(event.errorCode);
+    attempts.get(t.group, t.deployment, t.provider, t.region, event.outcome, errorCode).inc();
+    attemptDuration.get(t.deployment, t.provider, t.region, event.outcome).observe(seconds);
+  }
+
   function handle(event: GatewayEvent): void {
     switch (event.type) {
       case 'request-started': {
@@ -133,19 +245,9 @@ function createMetricsSink(m: MetricInstruments): EventSink {
       case 'request-finished':
         requestFinished(event);
         return;
-      case 'attempt-finished': {
-        const t = event.target;
-        const errorCode =
-          event.outcome === 'success' ? errorCodeLabel(undefined) : errorCodeLabel(event.errorCode);
-        attempts.get(t.group, t.deployment, t.provider, t.region, event.outcome, errorCode).inc();
-        attemptDuration
-          .get(t.deployment, t.provider, t.region, event.outcome)
-          .observe(event.durationMs / 1000);
-        if (event.outcome === 'success' && event.firstTokenMs !== undefined) {
-          upstreamFirstToken.get(t.deployment, t.provider, t.region).observe(event.firstTokenMs / 1000);
-        }
+      case 'attempt-finished':
+        attemptFinished(event);
         return;
-      }
       case 'retry-scheduled':
         retries.get(event.group, event.fromDeployment, errorCodeLabel(event.errorCode)).inc();
         return;
