@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
-import type { ConcurrencyLimit, RateLimit, StateStore } from '../state/state-store.ts';
-import { isUnlimited, ratesOf, type LimitKind, type LimitPlan } from './limit-plan.ts';
-import { QuotaReservation } from './quota-reservation.ts';
+import type { RateLimit, StateStore } from '../state/state-store.ts';
+import {
+  isUnlimited,
+  noKeys,
+  noRates,
+  ReservationTemplate,
+  type LimitKind,
+  type LimitPlan,
+} from './limit-plan.ts';
+import { QuotaAccounting, QuotaReservation } from './quota-reservation.ts';
 
 /** The outcome of reserving a deployment's rpm / tpm / max_concurrency for one attempt. */
 export type DeploymentReservation =
@@ -20,11 +27,23 @@ export type DeploymentReservation =
  */
 export class DeploymentLimiter {
   private readonly state: StateStore;
-  private readonly logger: Logger;
+  /** Shared by this limiter's reservations. */
+  private readonly accounting: QuotaAccounting;
+  /** What each plan reserves, derived once per plan (plans live as long as their routing table). */
+  private readonly templates = new WeakMap<LimitPlan, ReservationTemplate>();
 
   constructor(state: StateStore, logger: Logger) {
     this.state = state;
-    this.logger = logger;
+    this.accounting = new QuotaAccounting(state, logger);
+  }
+
+  private templateOf(plan: LimitPlan): ReservationTemplate {
+    let template = this.templates.get(plan);
+    if (template === undefined) {
+      template = new ReservationTemplate([plan]);
+      this.templates.set(plan, template);
+    }
+    return template;
   }
 
   /** Reserves one request and `estimatedTokens` against the plan, all or nothing. */
@@ -35,18 +54,24 @@ export class DeploymentLimiter {
     leaseTtlMs: number,
   ): Promise<DeploymentReservation> {
     if (isUnlimited(plan)) {
-      return { granted: true, reservation: new QuotaReservation(this.state, this.logger, [], [], leaseId) };
-    }
-    const rates: RateLimit[] = [];
-    const tokenRates: RateLimit[] = [];
-    ratesOf(plan, estimatedTokens, rates, tokenRates);
-    const concurrency: ConcurrencyLimit[] = plan.concurrency === undefined ? [] : [plan.concurrency];
-    const result = await this.state.reserve({ rates, concurrency, leaseId, leaseTtlMs });
-    if (result.granted) {
-      const keys = concurrency.map((limit) => limit.key);
       return {
         granted: true,
-        reservation: new QuotaReservation(this.state, this.logger, tokenRates, keys, leaseId),
+        reservation: new QuotaReservation(this.accounting, noRates, noKeys, leaseId),
+      };
+    }
+    const template = this.templateOf(plan);
+    const tokenRates = template.tokenRateCount === 0 ? [] : new Array<RateLimit>(template.tokenRateCount);
+    const rates = template.rates(estimatedTokens, tokenRates);
+    const result = await this.state.reserve({
+      rates,
+      concurrency: template.concurrency,
+      leaseId,
+      leaseTtlMs,
+    });
+    if (result.granted) {
+      return {
+        granted: true,
+        reservation: new QuotaReservation(this.accounting, tokenRates, template.concurrencyKeys, leaseId),
       };
     }
     return {

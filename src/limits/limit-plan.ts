@@ -52,21 +52,82 @@ export function isUnlimited(plan: LimitPlan): boolean {
   return plan.policies.length === 0;
 }
 
+/** No rates: shared by reservations that reserve no tokens (nothing writes to it). */
+export const noRates: readonly RateLimit[] = Object.freeze([]);
+/** No concurrency keys, likewise. */
+export const noKeys: readonly string[] = Object.freeze([]);
+
 /**
- * The rates of a plan for a request of `tokens` estimated tokens. The token cost is capped at the
- * limit so that one large request can still pass on an idle window instead of never fitting.
+ * The state-store request parts of a fixed list of plans, derived once: the concurrency limits and
+ * their keys, the rpm rates (cost 1, the same object every time) and where the tpm rates go. Per
+ * request only the tpm rates (their cost is the request's tokens) and the two rate lists are new.
+ * Rates are in plan order, per plan rpm then tpm; concurrency limits in plan order.
  */
-export function ratesOf(plan: LimitPlan, tokens: number, into: RateLimit[], tokenRates: RateLimit[]): void {
-  if (plan.rpm !== undefined)
-    into.push({ key: plan.rpm.key, limit: plan.rpm.limit, windowMs: minuteMs, cost: 1 });
-  if (plan.tpm !== undefined) {
-    const rate = {
-      key: plan.tpm.key,
-      limit: plan.tpm.limit,
-      windowMs: minuteMs,
-      cost: Math.min(tokens, plan.tpm.limit),
-    };
-    into.push(rate);
-    tokenRates.push(rate);
+export class ReservationTemplate {
+  readonly concurrency: readonly ConcurrencyLimit[];
+  readonly concurrencyKeys: readonly string[];
+  /** Per rate: the rate itself when its cost is fixed (rpm), else undefined (tpm). */
+  private readonly fixedRates: readonly (RateLimit | undefined)[];
+  /** Per rate: its key and limit (used for tpm rates). */
+  private readonly keys: readonly string[];
+  private readonly limits: readonly number[];
+  /** How many of the rates are token rates. */
+  readonly tokenRateCount: number;
+
+  constructor(plans: readonly LimitPlan[]) {
+    const concurrency: ConcurrencyLimit[] = [];
+    const fixedRates: (RateLimit | undefined)[] = [];
+    const keys: string[] = [];
+    const limits: number[] = [];
+    let tokenRateCount = 0;
+    for (const plan of plans) {
+      if (plan.rpm !== undefined) {
+        fixedRates.push({ key: plan.rpm.key, limit: plan.rpm.limit, windowMs: minuteMs, cost: 1 });
+        keys.push(plan.rpm.key);
+        limits.push(plan.rpm.limit);
+      }
+      if (plan.tpm !== undefined) {
+        fixedRates.push(undefined);
+        keys.push(plan.tpm.key);
+        limits.push(plan.tpm.limit);
+        tokenRateCount += 1;
+      }
+      if (plan.concurrency !== undefined) concurrency.push(plan.concurrency);
+    }
+    this.concurrency = concurrency;
+    this.concurrencyKeys = concurrency.map((limit) => limit.key);
+    this.fixedRates = fixedRates;
+    this.keys = keys;
+    this.limits = limits;
+    this.tokenRateCount = tokenRateCount;
+  }
+
+  /**
+   * The rates for a request of `tokens` estimated tokens, with its token rates also written to
+   * `tokenRates` (of length `tokenRateCount`). The token cost is capped at the limit so that one
+   * large request can still pass on an idle window instead of never fitting.
+   */
+  rates(tokens: number, tokenRates: RateLimit[]): RateLimit[] {
+    const count = this.fixedRates.length;
+    const rates = new Array<RateLimit>(count);
+    let tokenIndex = 0;
+    for (let index = 0; index < count; index += 1) {
+      const fixed = this.fixedRates[index];
+      if (fixed !== undefined) {
+        rates[index] = fixed;
+        continue;
+      }
+      const limit = this.limits[index] as number;
+      const rate = {
+        key: this.keys[index] as string,
+        limit,
+        windowMs: minuteMs,
+        cost: Math.min(tokens, limit),
+      };
+      rates[index] = rate;
+      tokenRates[tokenIndex] = rate;
+      tokenIndex += 1;
+    }
+    return rates;
   }
 }

@@ -2,10 +2,17 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { ConcurrencyLimit, RateLimit, StateStore } from '../state/state-store.ts';
-import { buildLimitPlan, isUnlimited, ratesOf, type LimitPlan } from './limit-plan.ts';
-import { QuotaReservation } from './quota-reservation.ts';
-import { rateLimitHeaders, type LimitPolicy } from './rate-limit-headers.ts';
+import type { RateLimit, StateStore } from '../state/state-store.ts';
+import {
+  buildLimitPlan,
+  isUnlimited,
+  noKeys,
+  noRates,
+  ReservationTemplate,
+  type LimitPlan,
+} from './limit-plan.ts';
+import { QuotaAccounting, QuotaReservation } from './quota-reservation.ts';
+import { RateLimitHeaders } from './rate-limit-headers.ts';
 
 /** A request admitted by its tenant's and key's limits. */
 export interface TenantAdmission {
@@ -15,13 +22,32 @@ export interface TenantAdmission {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** What one combination of plans (tenant and key, and maybe a model group) reserves, derived once. */
+interface AdmissionPlan {
+  /** The plans with their scopes, in reservation order. */
+  readonly scoped: readonly (readonly [LimitScope, LimitPlan])[];
+  readonly reservation: ReservationTemplate;
+  readonly headers: RateLimitHeaders;
+}
+
 interface PrincipalPlans {
   readonly tenant: LimitPlan;
   readonly key: LimitPlan;
-  /** The tenant's per-model-group plans (only groups with at least one limit). */
-  readonly models: ReadonlyMap<string, LimitPlan>;
+  /** Tenant and key. */
+  readonly base: AdmissionPlan;
+  /** Tenant, key and the group, per model group with at least one limit. */
+  readonly models: ReadonlyMap<string, AdmissionPlan>;
   /** Tenant and key limit nothing (a group in `models` may still be limited). */
   readonly unlimited: boolean;
+}
+
+function admissionPlan(scoped: readonly (readonly [LimitScope, LimitPlan])[]): AdmissionPlan {
+  const plans = scoped.map(([, plan]) => plan);
+  return {
+    scoped,
+    reservation: new ReservationTemplate(plans),
+    headers: new RateLimitHeaders(plans.flatMap((plan) => plan.policies)),
+  };
 }
 
 /** Which of a request's plans a state-store key belongs to. */
@@ -34,14 +60,15 @@ type LimitScope = 'tenant' | 'key' | 'model';
  */
 export class TenantLimiter {
   private readonly state: StateStore;
-  private readonly logger: Logger;
+  /** Shared by this limiter's reservations. */
+  private readonly accounting: QuotaAccounting;
   private readonly events: EventSink;
   /** Principals are resolved from memory and reused, so their plans are computed once. */
   private readonly plans = new WeakMap<Principal, PrincipalPlans>();
 
   constructor(state: StateStore, logger: Logger, events: EventSink) {
     this.state = state;
-    this.logger = logger;
+    this.accounting = new QuotaAccounting(state, logger);
     this.events = events;
   }
 
@@ -50,12 +77,22 @@ export class TenantLimiter {
     if (plans === undefined) {
       const tenant = buildLimitPlan(`t:${principal.tenant}`, 'tenant', principal.tenantLimits);
       const key = buildLimitPlan(`k:${principal.keyId}`, 'key', principal.keyLimits);
-      const models = new Map<string, LimitPlan>();
+      const base: (readonly [LimitScope, LimitPlan])[] = [
+        ['tenant', tenant],
+        ['key', key],
+      ];
+      const models = new Map<string, AdmissionPlan>();
       for (const [group, limits] of Object.entries(principal.modelLimits ?? {})) {
         const plan = buildLimitPlan(`tm:${principal.tenant}:${group}`, `tenant-${group}`, limits);
-        if (!isUnlimited(plan)) models.set(group, plan);
+        if (!isUnlimited(plan)) models.set(group, admissionPlan([...base, ['model', plan]]));
       }
-      plans = { tenant, key, models, unlimited: isUnlimited(tenant) && isUnlimited(key) };
+      plans = {
+        tenant,
+        key,
+        base: admissionPlan(base),
+        models,
+        unlimited: isUnlimited(tenant) && isUnlimited(key),
+      };
       this.plans.set(principal, plans);
     }
     return plans;
@@ -77,33 +114,30 @@ export class TenantLimiter {
     const plans = this.plansOf(principal);
     const modelPlan = model === undefined ? undefined : plans.models.get(model);
     if (plans.unlimited && modelPlan === undefined) {
-      return { reservation: new QuotaReservation(this.state, this.logger, [], [], leaseId), headers: {} };
-    }
-    const scoped: [LimitScope, LimitPlan][] = [
-      ['tenant', plans.tenant],
-      ['key', plans.key],
-    ];
-    if (modelPlan !== undefined) scoped.push(['model', modelPlan]);
-    const rates: RateLimit[] = [];
-    const tokenRates: RateLimit[] = [];
-    const concurrency: ConcurrencyLimit[] = [];
-    const policies: LimitPolicy[] = [];
-    for (const [, plan] of scoped) {
-      ratesOf(plan, estimatedTokens, rates, tokenRates);
-      if (plan.concurrency !== undefined) concurrency.push(plan.concurrency);
-      policies.push(...plan.policies);
-    }
-    const result = await this.state.reserve({ rates, concurrency, leaseId, leaseTtlMs });
-    const headers = rateLimitHeaders(policies, result.states);
-    if (result.granted) {
-      const keys = concurrency.map((limit) => limit.key);
       return {
-        reservation: new QuotaReservation(this.state, this.logger, tokenRates, keys, leaseId),
+        reservation: new QuotaReservation(this.accounting, noRates, noKeys, leaseId),
+        headers: {},
+      };
+    }
+    const admission = modelPlan ?? plans.base;
+    const template = admission.reservation;
+    const tokenRates = template.tokenRateCount === 0 ? [] : new Array<RateLimit>(template.tokenRateCount);
+    const rates = template.rates(estimatedTokens, tokenRates);
+    const result = await this.state.reserve({
+      rates,
+      concurrency: template.concurrency,
+      leaseId,
+      leaseTtlMs,
+    });
+    const headers = admission.headers.render(result.states);
+    if (result.granted) {
+      return {
+        reservation: new QuotaReservation(this.accounting, tokenRates, template.concurrencyKeys, leaseId),
         headers,
       };
     }
     const rejectedKey = result.rejectedKey;
-    const [scope, plan] = scoped.find(([, candidate]) => candidate.kinds.has(rejectedKey)) ?? [
+    const [scope, plan] = admission.scoped.find(([, candidate]) => candidate.kinds.has(rejectedKey)) ?? [
       'key',
       plans.key,
     ];

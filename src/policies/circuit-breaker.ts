@@ -2,12 +2,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { CircuitState, EventSink } from '../core/gateway-events.ts';
 import type { CircuitBreakerConfig } from '../config/schema.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore, WindowCounts } from '../state/state-store.ts';
 import { formatBreaker, type BreakerSnapshot } from './deployment-health.ts';
 import type { DeploymentVerdict } from './deployment-verdict.ts';
 
 /** Breaker values outlive any window; a day bounds the garbage of removed deployments. */
 const breakerTtlMs = 86_400_000;
+
+/** The window increments, shared by every call (stores only read them). */
+const oneSuccess: WindowCounts = Object.freeze({ ok: 1 });
+const oneFailure: WindowCounts = Object.freeze({ failed: 1 });
+
+const ignore = (): void => undefined;
 
 /** Identifies a deployment's breaker. */
 export interface BreakerRef {
@@ -26,12 +32,22 @@ export class CircuitBreaker {
   private readonly clock: Clock;
   private readonly events: EventSink;
   private readonly logger: Logger;
+  /** The failure window's key per deployment, for the epoch it was last built for. */
+  private readonly windowKeys = new Map<string, { readonly epoch: number; readonly key: string }>();
 
   constructor(state: StateStore, clock: Clock, events: EventSink, logger: Logger) {
     this.state = state;
     this.clock = clock;
     this.events = events;
     this.logger = logger;
+  }
+
+  private windowKeyOf(deploymentId: string, epoch: number): string {
+    const cached = this.windowKeys.get(deploymentId);
+    if (cached?.epoch === epoch) return cached.key;
+    const key = `cbw:${deploymentId}:${epoch}`;
+    this.windowKeys.set(deploymentId, { epoch, key });
+    return key;
   }
 
   private changed(ref: BreakerRef, from: CircuitState, to: CircuitState): void {
@@ -56,7 +72,32 @@ export class CircuitBreaker {
    * Records an attempt's verdict. `probe` is the value returned by `claimProbe` when this attempt was
    * the probe. Not awaited by the request path except where a transition is decided.
    */
-  async recordOutcome(
+  recordOutcome(
+    ref: BreakerRef,
+    snapshot: BreakerSnapshot,
+    probe: string | undefined,
+    verdict: DeploymentVerdict,
+    config: CircuitBreakerConfig,
+  ): Promise<void> {
+    if (probe !== undefined || verdict !== 'success')
+      return this.recordVerdict(ref, snapshot, probe, verdict, config);
+    // The usual case, a success that is no probe: at most one count, without an async function.
+    if (snapshot.state !== 'closed') return Promise.resolve();
+    try {
+      return this.state
+        .incrementWindow(
+          this.windowKeyOf(ref.deploymentId, snapshot.epoch),
+          oneSuccess,
+          config.window_s * 1000,
+        )
+        .then(ignore);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as an async function would
+      return Promise.reject(error);
+    }
+  }
+
+  private async recordVerdict(
     ref: BreakerRef,
     snapshot: BreakerSnapshot,
     probe: string | undefined,
@@ -93,11 +134,11 @@ export class CircuitBreaker {
       return;
     }
     if (verdict === 'neutral' || snapshot.state !== 'closed') return;
-    const windowKey = `cbw:${ref.deploymentId}:${snapshot.epoch}`;
+    const windowKey = this.windowKeyOf(ref.deploymentId, snapshot.epoch);
     const windowMs = config.window_s * 1000;
     const counts = await this.state.incrementWindow(
       windowKey,
-      verdict === 'success' ? { ok: 1 } : { failed: 1 },
+      verdict === 'success' ? oneSuccess : oneFailure,
       windowMs,
     );
     if (verdict === 'success') return;

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { RetryBudgetConfig } from '../config/schema.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore, WindowCounts } from '../state/state-store.ts';
+
+/** The increments, shared by every call (stores only read them). */
+const oneRequest: WindowCounts = Object.freeze({ requests: 1 });
+const oneRetry: WindowCounts = Object.freeze({ retries: 1 });
+const retryRefund: WindowCounts = Object.freeze({ retries: -1 });
 
 /**
  * A per-group retry budget: retries ≤ max(min_retries, ratio × requests) over a sliding window,
@@ -10,6 +15,8 @@ import type { StateStore } from '../state/state-store.ts';
 export class RetryBudget {
   private readonly state: StateStore;
   private readonly logger: Logger;
+  /** State key per group, built once (groups are few and long-lived). */
+  private readonly keys = new Map<string, string>();
 
   constructor(state: StateStore, logger: Logger) {
     this.state = state;
@@ -17,13 +24,18 @@ export class RetryBudget {
   }
 
   private keyOf(group: string): string {
-    return `rb:${group}`;
+    let key = this.keys.get(group);
+    if (key === undefined) {
+      key = `rb:${group}`;
+      this.keys.set(group, key);
+    }
+    return key;
   }
 
   /** Counts one request entering the group (not awaited: it must not delay the request). */
   countRequest(group: string, config: RetryBudgetConfig): void {
     this.state
-      .incrementWindow(this.keyOf(group), { requests: 1 }, config.window_s * 1000)
+      .incrementWindow(this.keyOf(group), oneRequest, config.window_s * 1000)
       .catch((error: unknown) => {
         this.logger.warn({ err: error, group }, 'retry budget: counting a request failed');
       });
@@ -33,11 +45,11 @@ export class RetryBudget {
   async tryAcquire(group: string, config: RetryBudgetConfig): Promise<boolean> {
     const key = this.keyOf(group);
     const windowMs = config.window_s * 1000;
-    const sums = await this.state.incrementWindow(key, { retries: 1 }, windowMs);
+    const sums = await this.state.incrementWindow(key, oneRetry, windowMs);
     const allowed = Math.max(config.min_retries, config.ratio * (sums.requests ?? 0));
     if ((sums.retries ?? 0) <= allowed) return true;
     // Counted optimistically (one atomic step); give the unit back so denials do not eat the budget.
-    this.state.incrementWindow(key, { retries: -1 }, windowMs).catch((error: unknown) => {
+    this.state.incrementWindow(key, retryRefund, windowMs).catch((error: unknown) => {
       this.logger.warn({ err: error, group }, 'retry budget: refund failed');
     });
     return false;

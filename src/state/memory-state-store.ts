@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type {
+  ConcurrencyLimit,
   LimitState,
   RateLimit,
   ReserveRequest,
@@ -15,6 +16,17 @@ interface Entry {
   expiresAt: number;
 }
 
+/** The leases of one concurrency key. */
+interface Leases {
+  /** Lease id → expiry. */
+  readonly holders: Map<string, number>;
+  /**
+   * At most the earliest expiry among `holders` (a lower bound: releases do not raise it). While
+   * it is in the future no lease has expired, so reserve need not look at every holder.
+   */
+  earliestExpiry: number;
+}
+
 /** Number of buckets a window is split into for windowed counters. */
 const bucketsPerWindow = 10;
 
@@ -26,8 +38,10 @@ export class MemoryStateStore implements StateStore {
   private readonly clock: Clock;
   /** GCRA theoretical arrival time per rate key. */
   private readonly arrival = new Map<string, number>();
-  /** Lease id → expiry, per concurrency key. */
-  private readonly leases = new Map<string, Map<string, number>>();
+  /** Leases per concurrency key. */
+  private readonly leases = new Map<string, Leases>();
+  /** Next theoretical arrival time per rate of the reserve in progress (reused: reserve is synchronous). */
+  private readonly nextArrivals: number[] = [];
   private readonly values = new Map<string, Entry>();
   /** Bucket start → counters, per windowed key. */
   private readonly windows = new Map<string, Map<number, Record<string, number>>>();
@@ -59,38 +73,52 @@ export class MemoryStateStore implements StateStore {
     return { key: rate.key, limit: rate.limit, remaining, resetMs: Math.ceil(used) };
   }
 
-  private liveLeases(key: string, now: number): Map<string, number> {
-    let holders = this.leases.get(key);
-    if (holders === undefined) {
-      holders = new Map();
-      this.leases.set(key, holders);
+  /** The leases of `key`, after dropping the expired ones. */
+  private liveLeases(key: string, now: number): Leases {
+    let leases = this.leases.get(key);
+    if (leases === undefined) {
+      leases = { holders: new Map(), earliestExpiry: Infinity };
+      this.leases.set(key, leases);
+    } else if (leases.earliestExpiry <= now) {
+      // Some lease may have expired (a holder that never released): drop those, find the next expiry.
+      let earliest = Infinity;
+      const holders = leases.holders;
+      for (const id of holders.keys()) {
+        const expiresAt = holders.get(id) ?? 0;
+        if (expiresAt <= now) holders.delete(id);
+        else if (expiresAt < earliest) earliest = expiresAt;
+      }
+      leases.earliestExpiry = earliest;
     }
-    for (const [id, expiresAt] of holders) if (expiresAt <= now) holders.delete(id);
-    return holders;
+    return leases;
   }
 
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     const now = this.clock.now();
-    const states: LimitState[] = [];
+    const rates = request.rates;
+    const concurrency = request.concurrency;
+    // Sized once: every rate and concurrency limit has its state.
+    const states = new Array<LimitState>(rates.length + concurrency.length);
     let rejectedKey: string | undefined;
     let retryAfterMs = 0;
-    const nextArrivals: number[] = [];
-    for (const rate of request.rates) {
+    const nextArrivals = this.nextArrivals;
+    for (let index = 0; index < rates.length; index += 1) {
+      const rate = rates[index] as RateLimit;
       const interval = rate.windowMs / rate.limit;
       const arrival = Math.max(this.arrival.get(rate.key) ?? now, now);
       const next = arrival + rate.cost * interval;
-      nextArrivals.push(next);
+      nextArrivals[index] = next;
       // GCRA: admit when the new theoretical arrival time stays within one window of now.
       const fits = next - now <= rate.windowMs + 1e-6;
       if (!fits && rejectedKey === undefined) {
         rejectedKey = rate.key;
         retryAfterMs = rate.cost > rate.limit ? Infinity : Math.ceil(next - rate.windowMs - now);
       }
-      states.push(this.rateState(rate, now, fits ? next : arrival));
+      states[index] = this.rateState(rate, now, fits ? next : arrival);
     }
-    const holdersPerLimit = request.concurrency.map((limit) => this.liveLeases(limit.key, now));
-    request.concurrency.forEach((limit, index) => {
-      const holders = holdersPerLimit[index] ?? new Map<string, number>();
+    for (let index = 0; index < concurrency.length; index += 1) {
+      const limit = concurrency[index] as ConcurrencyLimit;
+      const holders = this.liveLeases(limit.key, now).holders;
       const held = holders.has(request.leaseId) ? holders.size - 1 : holders.size;
       const fits = held < limit.limit;
       if (!fits && rejectedKey === undefined) {
@@ -98,20 +126,25 @@ export class MemoryStateStore implements StateStore {
         // A slot frees when a request ends; we cannot know when, so suggest a short wait.
         retryAfterMs = 1000;
       }
-      states.push({
+      states[rates.length + index] = {
         key: limit.key,
         limit: limit.limit,
         remaining: Math.max(0, limit.limit - held - (fits ? 1 : 0)),
         resetMs: 0,
-      });
-    });
+      };
+    }
     if (rejectedKey !== undefined) {
       return Promise.resolve({ granted: false, rejectedKey, retryAfterMs, states });
     }
-    request.rates.forEach((rate, index) => {
-      this.arrival.set(rate.key, nextArrivals[index] ?? now);
-    });
-    holdersPerLimit.forEach((holders) => holders.set(request.leaseId, now + request.leaseTtlMs));
+    for (let index = 0; index < rates.length; index += 1) {
+      this.arrival.set((rates[index] as RateLimit).key, nextArrivals[index] ?? now);
+    }
+    const expiresAt = now + request.leaseTtlMs;
+    for (const limit of concurrency) {
+      const leases = this.leases.get(limit.key) as Leases;
+      leases.holders.set(request.leaseId, expiresAt);
+      if (expiresAt < leases.earliestExpiry) leases.earliestExpiry = expiresAt;
+    }
     return Promise.resolve({ granted: true, states });
   }
 
@@ -124,7 +157,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   release(concurrencyKeys: readonly string[], leaseId: string): Promise<void> {
-    for (const key of concurrencyKeys) this.leases.get(key)?.delete(leaseId);
+    for (const key of concurrencyKeys) this.leases.get(key)?.holders.delete(leaseId);
     return Promise.resolve();
   }
 
@@ -145,12 +178,14 @@ export class MemoryStateStore implements StateStore {
     const bucketMs = windowMs / bucketsPerWindow;
     const oldest = Math.floor(now / bucketMs) * bucketMs - windowMs + bucketMs;
     const sums: Record<string, number> = {};
-    for (const [start, counters] of buckets) {
+    // Keys then get, and for-in: no entry array per bucket nor per counter.
+    for (const start of buckets.keys()) {
       if (start < oldest) {
         buckets.delete(start);
         continue;
       }
-      for (const [name, value] of Object.entries(counters)) sums[name] = (sums[name] ?? 0) + value;
+      const counters = buckets.get(start) as Record<string, number>;
+      for (const name in counters) sums[name] = (sums[name] ?? 0) + (counters[name] as number);
     }
     return sums;
   }
@@ -162,7 +197,10 @@ export class MemoryStateStore implements StateStore {
     const buckets = this.bucketsOf(key);
     this.windowLengths.set(key, windowMs);
     const counters = buckets.get(start) ?? {};
-    for (const [name, value] of Object.entries(increments)) counters[name] = (counters[name] ?? 0) + value;
+    for (const name in increments) {
+      if (Object.hasOwn(increments, name))
+        counters[name] = (counters[name] ?? 0) + (increments[name] as number);
+    }
     buckets.set(start, counters);
     return Promise.resolve(this.sumWindow(buckets, windowMs, now));
   }
@@ -243,7 +281,7 @@ export class MemoryStateStore implements StateStore {
     for (const [key, arrival] of this.arrival) if (arrival <= now) this.arrival.delete(key);
     for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
     for (const [key] of this.leases) {
-      if (this.liveLeases(key, now).size === 0) this.leases.delete(key);
+      if (this.liveLeases(key, now).holders.size === 0) this.leases.delete(key);
     }
     for (const [key, buckets] of this.windows) {
       this.sumWindow(buckets, this.windowLengths.get(key) ?? 0, now);
