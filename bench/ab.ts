@@ -27,6 +27,8 @@ const { values } = parseArgs({
   allowNegative: true,
   options: {
     root: { type: 'string', multiple: true },
+    /** Node/V8 flags of the gateway of the --root at the same position (e.g. --flags="--max-semi-space-size=32"). */
+    flags: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
@@ -81,7 +83,14 @@ async function main(): Promise<void> {
       const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
       const gateway = await startWithHealth(
         name,
-        [...profileArgs, join(root, 'bin/spillway.js'), 'serve', '--config', configPath],
+        [
+          ...profileArgs,
+          ...(values.flags?.[index] ?? '').split(' ').filter((flag) => flag !== ''),
+          join(root, 'bin/spillway.js'),
+          'serve',
+          '--config',
+          configPath,
+        ],
         port,
         `http://127.0.0.1:${port}/health/ready`,
       );
@@ -93,7 +102,7 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${tenantKey}` },
         pid: gateway.child.pid ?? 0,
       });
-      process.stderr.write(`${name}: ${root}\n`);
+      process.stderr.write(`${name}: ${root} ${values.flags?.[index] ?? ''}\n`);
     }
     const connections = Number(values.connections);
     for (const target of targets) await runAutocannon(target, connections, 5);
