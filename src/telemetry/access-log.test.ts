@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pino, type DestinationStream } from 'pino';
 import type { RequestFinished } from '../core/gateway-events.ts';
-import { accessLine, accessLogText, createAccessLog } from './access-log.ts';
+import { accessLine, accessLogText, createAccessLog, writeAccessLogLine } from './access-log.ts';
+import { LineBatcher } from './line-batcher.ts';
 import { scriptedEvents, west } from './__fixtures__/scripted-events.ts';
 
 function memoryDestination(): { destination: DestinationStream; lines: () => Record<string, unknown>[] } {
@@ -179,5 +180,21 @@ describe('createAccessLog', () => {
       const ours = accessLogText('warn', event).replace(/"time":"[^"]*"/, '"time":"T"');
       expect(ours).toBe(chunks.join(''));
     }
+  });
+
+  it('writes lines with non-ASCII names to a byte destination as UTF-8, ASCII ones as the same bytes', async () => {
+    const chunks: Buffer[] = [];
+    const lines = new LineBatcher({ bytes: { write: (chunk: Buffer) => chunks.push(chunk) } });
+    const plain = finishedOnly[0]!;
+    const named = { ...plain, requestId: 'req-é', tenant: 'zürich 😀', target: { ...west, region: 'eu-ü' } };
+    for (const event of [plain, named, plain]) {
+      writeAccessLogLine(lines, 'info', event);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const texts = chunks.map((chunk) => chunk.toString('utf8'));
+    expect(texts).toHaveLength(3);
+    expect(JSON.parse(texts[1]!)).toMatchObject({ requestId: 'req-é', tenant: 'zürich 😀', region: 'eu-ü' });
+    expect(JSON.parse(texts[2]!)).toMatchObject({ requestId: 'req-1', tenant: 'acme', region: 'us-west-2' });
+    expect(chunks[0]!.length).toBe(texts[0]!.length);
   });
 });

@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { EventSink, GatewayEvent, RequestFinished, Target } from '../core/gateway-events.ts';
-import { LineBatcher } from './line-batcher.ts';
+import { LineBatcher, type LineDestination } from './line-batcher.ts';
 
 /** Log levels, as in `server.log_level`. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -31,7 +31,9 @@ export interface AccessLog {
 export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   // Every line, the access log's and the logger's, goes through one batcher: one write per turn of
   // the event loop, in order (line-batcher.ts).
-  const lines = new LineBatcher(options.destination ?? pino.destination({ dest: 1, sync: false }));
+  const lines = new LineBatcher(
+    options.destination === undefined ? { bytes: stdoutBytes() } : { text: options.destination },
+  );
   const logger = pino(
     {
       level: options.level ?? 'info',
@@ -51,7 +53,7 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
           const level = failed ? 'warn' : 'info';
           // The same line pino would write (level name, ISO time, fields, msg), built as one string
           // without a pino object and its serialisation pass per request.
-          if (logger.isLevelEnabled(level)) lines.write(accessLogText(level, event));
+          if (logger.isLevelEnabled(level)) writeAccessLogLine(lines, level, event);
         } catch {
           // logging must never break the request path
         }
@@ -65,6 +67,18 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
         });
       }),
   };
+}
+
+/**
+ * Standard output through an asynchronous sonic-boom in buffer mode (its types declare string writes
+ * only; in buffer mode it takes Buffers): the batcher encodes each batch once, ASCII ones as Latin-1.
+ */
+function stdoutBytes(): LineDestination<Buffer> {
+  return pino.destination({
+    dest: 1,
+    sync: false,
+    contentMode: 'buffer',
+  }) as unknown as LineDestination<Buffer>;
 }
 
 /** The fields of one access-log line; picked one by one so nothing secret can slip in. */
@@ -106,8 +120,13 @@ export function accessLine(event: RequestFinished): Record<string, string | numb
  * finished"}`, in the field order of {@link accessLine}, identical to what pino writes for it.
  */
 export function accessLogText(level: 'info' | 'warn', event: RequestFinished): string {
+  lastLineAscii = true;
   let text = `{"level":"${level}","time":"${isoNow()}","requestId":"${esc(event.requestId)}","tenant":"${esc(event.tenant)}","keyId":"${esc(event.keyId)}","dialect":"${esc(event.dialect)}","endpoint":"${esc(event.endpoint)}","group":"${esc(event.requestedGroup)}","stream":${event.stream ? 'true' : 'false'},"status":${num(event.status)},"attempts":${num(event.attempts)},"fallbacks":${num(event.fallbacks)},"inputTokens":${num(event.inputTokens)},"outputTokens":${num(event.outputTokens)},"totalMs":${num(round(event.latencyMs))},"overheadMs":${num(round(event.overheadMs))}`;
-  if (event.target !== undefined) text += targetFields(event.target);
+  if (event.target !== undefined) {
+    const fields = targetFields(event.target);
+    text += fields.text;
+    if (!fields.ascii) lastLineAscii = false;
+  }
   if (event.errorCode !== undefined) text += `,"errorCode":"${esc(event.errorCode)}"`;
   if (event.cacheReadInputTokens > 0) text += `,"cacheReadInputTokens":${num(event.cacheReadInputTokens)}`;
   if (event.cacheWriteInputTokens > 0) text += `,"cacheWriteInputTokens":${num(event.cacheWriteInputTokens)}`;
@@ -117,23 +136,45 @@ export function accessLogText(level: 'info' | 'warn', event: RequestFinished): s
 }
 
 /** The target's fields of a line, built once per target (targets are fixed per deployment). */
-const targetFieldsOf = new WeakMap<Target, string>();
+const targetFieldsOf = new WeakMap<Target, { readonly text: string; readonly ascii: boolean }>();
 
-function targetFields(target: Target): string {
-  let text = targetFieldsOf.get(target);
-  if (text === undefined) {
-    text = `,"servedGroup":"${esc(target.group)}","deployment":"${esc(target.deployment)}","provider":"${esc(target.provider)}","region":"${esc(target.region)}","account":"${esc(target.account)}"`;
-    targetFieldsOf.set(target, text);
+function targetFields(target: Target): { readonly text: string; readonly ascii: boolean } {
+  let fields = targetFieldsOf.get(target);
+  if (fields === undefined) {
+    const before = lastLineAscii;
+    lastLineAscii = true;
+    const text = `,"servedGroup":"${esc(target.group)}","deployment":"${esc(target.deployment)}","provider":"${esc(target.provider)}","region":"${esc(target.region)}","account":"${esc(target.account)}"`;
+    fields = { text, ascii: lastLineAscii };
+    lastLineAscii = before;
+    targetFieldsOf.set(target, fields);
   }
-  return text;
+  return fields;
 }
 
+/** Queues the line of a finished request, telling the batcher when it is all ASCII. */
+export function writeAccessLogLine(lines: LineBatcher, level: 'info' | 'warn', event: RequestFinished): void {
+  const text = accessLogText(level, event);
+  lines.write(text, lastLineAscii);
+}
+
+/**
+ * Whether every string in the line {@link accessLogText} built last was ASCII, so its characters are
+ * its bytes (the batcher then skips UTF-8 encoding). Set by esc(); read right after the line is built.
+ */
+let lastLineAscii = true;
+
+/** What esc() must look at: characters JSON escapes, and anything outside ASCII. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
+const escapeOrNonAscii = /["\\\u0000-\u001f\u007f-\uffff]/;
 /** Characters JSON must escape, and lone surrogates (JSON.stringify writes them as \u escapes). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
+const nonAscii = /[\u0080-\uffff]/;
 
 /** A string's JSON literal without its quotes: the string itself when nothing needs escaping (the usual case). */
 function esc(value: string): string {
+  if (!escapeOrNonAscii.test(value)) return value;
+  if (nonAscii.test(value)) lastLineAscii = false;
   return needsEscape.test(value) ? JSON.stringify(value).slice(1, -1) : value;
 }
 

@@ -11,7 +11,7 @@ function recorder(): { chunks: string[]; write: (chunk: string) => void } {
 describe('LineBatcher', () => {
   it('hands the lines of one turn to the destination as one chunk, in order', async () => {
     const destination = recorder();
-    const batcher = new LineBatcher(destination);
+    const batcher = new LineBatcher({ text: destination });
     batcher.write('a\n');
     batcher.write('b\n');
     expect(destination.chunks).toEqual([]);
@@ -28,10 +28,12 @@ describe('LineBatcher', () => {
     const flushed: string[] = [];
     const batcher = new LineBatcher(
       {
-        write: destination.write,
-        flush: (callback) => {
-          flushed.push(destination.chunks.join(''));
-          callback();
+        text: {
+          write: destination.write,
+          flush: (callback) => {
+            flushed.push(destination.chunks.join(''));
+            callback();
+          },
         },
       },
       8,
@@ -54,7 +56,7 @@ describe('LineBatcher', () => {
   it('writes synchronously on flushSync (what process exit calls)', () => {
     const destination = recorder();
     let synced = 0;
-    const batcher = new LineBatcher({ write: destination.write, flushSync: () => (synced += 1) });
+    const batcher = new LineBatcher({ text: { write: destination.write, flushSync: () => (synced += 1) } });
     batcher.write('last\n');
     batcher.flushSync();
     expect(destination.chunks).toEqual(['last\n']);
@@ -63,8 +65,10 @@ describe('LineBatcher', () => {
 
   it('keeps a destination that throws away from the event loop', async () => {
     const batcher = new LineBatcher({
-      write: () => {
-        throw new Error('destroyed');
+      text: {
+        write: () => {
+          throw new Error('destroyed');
+        },
       },
     });
     batcher.write('lost\n');
@@ -73,5 +77,20 @@ describe('LineBatcher', () => {
     batcher.write('again\n');
     batcher.flush((error) => errors.push(error));
     expect(errors).toHaveLength(1);
+  });
+
+  it('encodes each batch once for a byte destination: UTF-8 unless every line was vouched ASCII', async () => {
+    const chunks: Buffer[] = [];
+    const batcher = new LineBatcher({ bytes: { write: (chunk: Buffer) => chunks.push(chunk) } });
+    batcher.write('{"a":"plain"}\n', true);
+    batcher.write('{"b":"x"}\n', true);
+    await nextTurn();
+    batcher.write('{"a":"plain"}\n', true);
+    batcher.write('{"t":"café 😀"}\n');
+    await nextTurn();
+    expect(chunks.map((chunk) => chunk.toString('utf8'))).toEqual([
+      '{"a":"plain"}\n{"b":"x"}\n',
+      '{"a":"plain"}\n{"t":"café 😀"}\n',
+    ]);
   });
 });
