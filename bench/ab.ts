@@ -19,7 +19,7 @@ import {
   startWithHealth,
   type BenchProcess,
 } from './lib/processes.ts';
-import { runAutocannon, type Target } from './lib/load.ts';
+import { median, runAutocannon, type Target } from './lib/load.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
@@ -40,11 +40,6 @@ const { values } = parseArgs({
 });
 const roots = (values.root ?? ['.']).map((root) => resolve(root));
 const profileDirectory = resolve('bench', 'results', 'profiles');
-
-const median = (list: readonly number[]): number => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-ab-'));

@@ -14,9 +14,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
-import { chatBody } from './lib/load.ts';
+import { sendRequests } from './lib/load.ts';
 import { freePort, startListening, type BenchProcess } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -33,32 +32,6 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   selfSize: number;
   children: ProfileNode[];
-}
-
-async function drive(url: string, headers: Record<string, string>, count: number): Promise<void> {
-  const connections = Number(values.connections);
-  const pool = new Pool(url, { connections, pipelining: 1 });
-  let next = 0;
-  let failures = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      next += 1;
-      const answer = await pool.request({
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: chatBody,
-      });
-      await answer.body.arrayBuffer();
-      if (answer.statusCode !== 200) failures += 1;
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    await pool.close();
-  }
-  if (failures > 0) throw new Error(`${String(failures)} of ${String(count)} requests failed`);
 }
 
 function waitForLine(child: ReturnType<typeof spawn>, pattern: RegExp): Promise<void> {
@@ -164,11 +137,11 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 100));
         }
       }
-      await drive(url, headers, Number(values.warmup));
+      await sendRequests(url, headers, Number(values.warmup), Number(values.connections));
       const started = waitForLine(child, /heap-sampling: started/);
       child.kill('SIGUSR2');
       await started;
-      await drive(url, headers, Number(values.requests));
+      await sendRequests(url, headers, Number(values.requests), Number(values.connections));
       const written = waitForLine(child, /heap-sampling: written/);
       child.kill('SIGUSR2');
       await written;

@@ -23,9 +23,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
-import { chatBody } from './lib/load.ts';
+import { sendRequests } from './lib/load.ts';
 import { freePort, startListening, type BenchProcess } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -77,36 +76,6 @@ async function waitFor(
   throw new Error(`${url} did not answer within 240 s`);
 }
 
-async function drive(
-  url: string,
-  headers: Record<string, string>,
-  count: number,
-  connections: number,
-): Promise<void> {
-  const pool = new Pool(url, { connections, pipelining: 1 });
-  let next = 0;
-  let failures = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      next += 1;
-      const answer = await pool.request({
-        method: 'POST',
-        path: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: chatBody,
-      });
-      await answer.body.arrayBuffer();
-      if (answer.statusCode !== 200) failures += 1;
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: connections }, worker));
-  } finally {
-    await pool.close();
-  }
-  if (failures > 0) throw new Error(`${String(failures)} of ${String(count)} requests failed`);
-}
-
 /** The `totals:` (or `summary:`) instruction count of a callgrind dump. */
 function instructionsIn(file: string): number {
   const text = readFileSync(file, 'utf8');
@@ -156,9 +125,9 @@ async function measure(
   try {
     const url = `http://127.0.0.1:${String(port)}`;
     await waitFor(variant === 'noop' ? `${url}/` : `${url}/health/ready`, child);
-    await drive(url, headers, Number(values.warmup), Number(values.connections));
+    await sendRequests(url, headers, Number(values.warmup), Number(values.connections));
     execFileSync('callgrind_control', ['--instr=on', String(pid)], { stdio: 'ignore' });
-    await drive(url, headers, Number(values.requests), Number(values.connections));
+    await sendRequests(url, headers, Number(values.requests), Number(values.connections));
     execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
     const dumps = readdirSync(directory)
       .filter((name) => name.startsWith(`${variant}.callgrind.`))

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
-import { runAutocannon, type Target } from './lib/load.ts';
+import { median, runAutocannon, type Target } from './lib/load.ts';
 import {
   cpuSplitMs,
   freePort,
@@ -39,11 +39,6 @@ const { values } = parseArgs({
 function pin(pid: number | undefined, cpu: number): void {
   if (values.pin) pinToCpu(pid, cpu);
 }
-
-const median = (list: readonly number[]): number => {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-telemetry-cost-'));

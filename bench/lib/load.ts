@@ -93,3 +93,39 @@ export async function probeLatency(
   for (const list of samples.values()) list.sort((a, b) => a - b);
   return samples;
 }
+
+/** Exactly `count` chat requests at `connections` concurrency; throws if any answer is not 200. */
+export async function sendRequests(
+  url: string,
+  headers: Record<string, string>,
+  count: number,
+  connections: number,
+): Promise<void> {
+  const pool = new Pool(url, { connections, pipelining: 1 });
+  let next = 0;
+  let failures = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next += 1;
+      const answer = await pool.request({
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: chatBody,
+      });
+      await answer.body.arrayBuffer();
+      if (answer.statusCode !== 200) failures += 1;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, worker));
+  } finally {
+    await pool.close();
+  }
+  if (failures > 0) throw new Error(`${String(failures)} of ${String(count)} requests failed`);
+}
+
+export const median = (list: readonly number[]): number => {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
