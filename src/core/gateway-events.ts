@@ -111,6 +111,8 @@ export interface RequestFinished {
   readonly outputTokens: number;
   readonly cacheReadInputTokens: number;
   readonly cacheWriteInputTokens: number;
+  /** True when the token counts are the gateway's or the adapter's estimate (no usage report arrived). */
+  readonly usageEstimated?: boolean | undefined;
   /** Undefined when the deployment has no price. */
   readonly costUsd?: number | undefined;
   /** Epoch ms when the request arrived. */

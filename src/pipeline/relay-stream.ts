@@ -4,10 +4,14 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import { streamInterrupted } from '../errors/upstream-errors.ts';
 import { clientClosed, type AttemptScope } from '../policies/attempt-scope.ts';
 import { abandon, type OpenedStream } from './attempt-calls.ts';
+import { StreamUsageCounter } from './stream-usage.ts';
 
 /** How a committed stream ended. */
 export interface StreamEnd {
+  /** The upstream's final usage report (undefined when the stream ended before it). */
   readonly usage: Usage | undefined;
+  /** What reached the consumer: `delivered.usage(prompt)` is the usage to account however it ended. */
+  readonly delivered: StreamUsageCounter;
   /** The failure after the commit (rendered in-band), or client_closed when the consumer stopped. */
   readonly error: GatewayError | undefined;
   /** The text the stream carried (for the audit log, when bodies are logged). */
@@ -39,7 +43,7 @@ export function relayStream(
         const error = clientClosed();
         scope.abort(error);
         abandon(opened.iterator);
-        onEnd({ usage: undefined, error, text: '' });
+        onEnd({ usage: undefined, delivered: new StreamUsageCounter(), error, text: '' });
       }
       await inner.return(undefined);
       return { done: true, value: undefined };
@@ -55,16 +59,13 @@ async function* relayEvents(
   collectText: boolean,
   onEnd: (end: StreamEnd) => void,
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
-  const seen: { usage: Usage | undefined; stopped: boolean; text: string } = {
-    usage: undefined,
-    stopped: false,
-    text: '',
-  };
+  const seen: { stopped: boolean; text: string } = { stopped: false, text: '' };
+  const delivered = new StreamUsageCounter();
   let error: GatewayError | undefined;
   let completed = false;
   const observe = (event: ChatStreamEvent): void => {
-    if (event.type === 'usage') seen.usage = event.usage;
-    else if (event.type === 'message_stop') seen.stopped = true;
+    delivered.observe(event);
+    if (event.type === 'message_stop') seen.stopped = true;
     else if (collectText && event.type === 'text_delta') seen.text += event.text;
   };
   try {
@@ -86,7 +87,7 @@ async function* relayEvents(
       observe(step.value);
       yield step.value;
     }
-    if (!seen.stopped || seen.usage === undefined) {
+    if (!seen.stopped || delivered.reportedUsage === undefined) {
       error = streamInterrupted('the upstream stream ended before its final events');
       throw error;
     }
@@ -100,6 +101,6 @@ async function* relayEvents(
       }
       abandon(opened.iterator);
     }
-    onEnd({ usage: seen.usage, error, text: seen.text });
+    onEnd({ usage: delivered.reportedUsage, delivered, error, text: seen.text });
   }
 }

@@ -255,14 +255,15 @@ export class RequestPipeline {
     const opened = committed.value;
     const deployment = committed.candidate.deployment;
     const events = relayStream(opened, committed.scope, context.principal.logBodies, (end) => {
-      // 6. account, once the stream has ended however it ended
-      const usage = end.usage;
-      // Without a usage report the prompt was still processed upstream: count the estimate.
-      const used = usage === undefined ? tokens.prompt : totalTokens(usage);
+      // 6. account, once the stream has ended however it ended. A stream cut before the upstream's
+      // usage report (client abort, shutdown, failure) still cost its prompt and the output
+      // delivered: account the estimate (marked estimated) rather than nothing.
+      const usage = end.delivered.usage(tokens.prompt);
+      const used = totalTokens(usage);
       committed.finish({
         error: end.error,
         tokens: used,
-        outputTokens: usage?.outputTokens ?? 0,
+        outputTokens: usage.outputTokens,
         firstTokenMs: opened.committedAt - committed.startedAt,
       });
       admission.reservation.settle(used);
@@ -270,10 +271,10 @@ export class RequestPipeline {
         status: 200,
         error: end.error,
         usage,
-        costUsd: usage === undefined ? undefined : costOf(deployment, usage),
+        costUsd: costOf(deployment, usage),
         target: deployment.target,
         firstTokenAt: opened.committedAt,
-        responseBody: { text: end.text, usage: usage ?? null },
+        responseBody: { text: end.text, usage: end.usage ?? null },
       });
       generation.release();
     });

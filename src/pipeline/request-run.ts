@@ -87,6 +87,7 @@ export class RequestRun {
       outputTokens: usage?.outputTokens ?? 0,
       cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
       cacheWriteInputTokens: usage?.cacheWriteInputTokens ?? 0,
+      usageEstimated: usage?.estimated === true ? true : undefined,
       costUsd: outcome.costUsd,
       startedAt: context.receivedAt,
       latencyMs,

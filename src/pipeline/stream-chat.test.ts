@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
+import { estimatePromptTokens } from '../limits/estimate-tokens.ts';
 import {
   chatRequest,
   configWith,
@@ -74,6 +75,9 @@ describe('streamChat', () => {
     expect(harness.eventsOf('request-finished')[0]).toMatchObject({
       status: 200,
       errorCode: 'upstream_unavailable',
+      inputTokens: estimatePromptTokens(streamRequest),
+      outputTokens: 2,
+      usageEstimated: true,
     });
   });
 
@@ -119,10 +123,17 @@ describe('streamChat', () => {
     for await (const event of result.events) {
       if (event.type === 'text_delta') break;
     }
-    expect(harness.eventsOf('request-finished')[0]).toMatchObject({
+    // The prompt was processed and 'partial' delivered upstream: both are accounted and priced
+    // (estimated: the upstream's usage report never came), not recorded as 0 tokens and $0.
+    const finished = harness.eventsOf('request-finished')[0];
+    expect(finished).toMatchObject({
       status: 200,
       errorCode: 'client_closed',
+      inputTokens: estimatePromptTokens(streamRequest),
+      outputTokens: Math.ceil('partial'.length / 4),
+      usageEstimated: true,
     });
+    expect(finished?.costUsd).toBeCloseTo((estimatePromptTokens(streamRequest) * 1 + 2 * 2) / 1e6, 12);
     expect(harness.clock.pendingSleeps()).toBe(0);
     // The tenant's concurrency slot came back.
     const again = await harness.gateway.streamChat(streamRequest, harness.context(principal));
@@ -135,6 +146,12 @@ describe('streamChat', () => {
     const result = await harness.gateway.streamChat(streamRequest, harness.context());
     await result.events[Symbol.asyncIterator]().return?.();
     expect(harness.eventsOf('request-finished')).toHaveLength(1);
+    // The upstream had the prompt: its estimate is accounted even though nothing was delivered.
+    expect(harness.eventsOf('request-finished')[0]).toMatchObject({
+      inputTokens: estimatePromptTokens(streamRequest),
+      outputTokens: 0,
+      usageEstimated: true,
+    });
     expect(harness.clock.pendingSleeps()).toBe(0);
   });
 
