@@ -1,4 +1,4 @@
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from './dialect-name.ts';
 
 /**
  * What the request pipeline reports as it works. Telemetry (metrics, traces, access log) and

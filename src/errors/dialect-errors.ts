@@ -1,8 +1,6 @@
+import type { Dialect } from '../core/dialect-name.ts';
 import type { ErrorCode } from './gateway-error.ts';
 import { GatewayError } from './gateway-error.ts';
-
-/** The client dialects the gateway speaks. */
-export type Dialect = 'openai' | 'anthropic';
 
 export interface RenderedError {
   readonly status: number;

@@ -3,7 +3,7 @@ import { systemClock } from '../core/clock.ts';
 import type { EventSink, GatewayEvent } from '../core/gateway-events.ts';
 import type { Budget, Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { BudgetChecker } from '../pipeline/authenticator.ts';
+import type { BudgetChecker } from '../core/authenticator.ts';
 import type { SpendRepository } from '../persistence/repositories.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { BudgetPeriod } from './budget-period.ts';

@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.ts';
 import type { Principal } from '../core/principal.ts';
 import type { TenantConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { Authenticator } from '../pipeline/authenticator.ts';
+import type { Authenticator } from '../core/authenticator.ts';
 import type { KeyRepository, TenantRepository, TenantSettings } from '../persistence/repositories.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { KeyIdentity } from './resolve-principal.ts';

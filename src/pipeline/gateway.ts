@@ -4,7 +4,7 @@ import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
 import type { Target } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 
 /**
  * The request pipeline as the HTTP edge sees it: authenticate, tenant limits, plan, execute, account.

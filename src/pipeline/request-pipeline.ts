@@ -12,7 +12,7 @@ import type { TenantAdmission, TenantLimiter } from '../limits/tenant-limiter.ts
 import type { Generation, RoutingGenerations } from '../routing/routing-generations.ts';
 import type { DeploymentRoute, GroupRoute } from '../routing/routing-table.ts';
 import { embedCall, generateCall, streamCall, type OpenedStream } from './attempt-calls.ts';
-import type { BudgetChecker } from './authenticator.ts';
+import type { BudgetChecker } from '../core/authenticator.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
 import { executePlan } from './execute-plan.ts';
 import type { ExecutionServices } from './execution-services.ts';

@@ -1,6 +1,6 @@
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 import { parseAnthropicMessages } from './anthropic-messages-request.ts';
 import { renderAnthropicMessage } from './anthropic-messages-response.ts';
 import { AnthropicStreamRenderer } from './anthropic-stream-renderer.ts';

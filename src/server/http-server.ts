@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import { anthropicChatDialect, openaiChatDialect } from './chat-dialect.ts';

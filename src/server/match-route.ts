@@ -1,4 +1,4 @@
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 
 /** The built-in routes of the edge. */
 export type RouteName = 'chat' | 'messages' | 'embeddings' | 'models' | 'model' | 'live' | 'ready';

@@ -1,4 +1,4 @@
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 import type { ModelInfo } from '../pipeline/gateway.ts';
 
 function openaiModel(model: ModelInfo, created: number): unknown {

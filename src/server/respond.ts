@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Dialect } from '../errors/dialect-errors.ts';
+import type { Dialect } from '../core/dialect-name.ts';
 import { renderError } from '../errors/dialect-errors.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { RouteInfo } from '../pipeline/gateway.ts';

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/principal.ts';
+import type { Principal } from './principal.ts';
 
 /**
  * Resolves virtual keys to principals. Implemented by governance (config keys hashed at load, keys
