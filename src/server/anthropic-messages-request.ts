@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AssistantPart, ChatMessage, ChatRequest, ToolChoice, UserPart } from '../core/chat-request.ts';
+import { checkArrayBound, checkChatBodyBounds, requestBounds } from './request-bounds.ts';
 import { validationError } from './validation-error.ts';
 
 const cacheControl = { cache_control: z.unknown().optional() };
@@ -125,8 +126,31 @@ function toToolChoice(choice: z.infer<typeof toolChoice>): ToolChoice {
   }
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The shared count bounds, plus `system` blocks and the content of each tool_result block. */
+function checkMessagesBodyBounds(body: unknown): void {
+  checkChatBodyBounds(body);
+  if (!isObject(body)) return;
+  checkArrayBound(body.system, requestBounds.maxContentParts, 'system', 'content parts');
+  const messages = body.messages;
+  if (!Array.isArray(messages)) return;
+  messages.forEach((entry: unknown, index) => {
+    if (!isObject(entry) || !Array.isArray(entry.content)) return;
+    entry.content.forEach((block: unknown, blockIndex) => {
+      if (isObject(block) && block.type === 'tool_result') {
+        const param = `messages[${index}].content[${blockIndex}].content`;
+        checkArrayBound(block.content, requestBounds.maxContentParts, param, 'content parts');
+      }
+    });
+  });
+}
+
 /** Parses an Anthropic Messages body into the canonical request; throws 400 GatewayErrors. */
 export function parseAnthropicMessages(body: unknown): ChatRequest {
+  checkMessagesBodyBounds(body);
   const parsed = messagesBody.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error);
   const input = parsed.data;

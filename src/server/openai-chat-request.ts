@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type {
   AssistantPart,
-  ChatMessage,
   ChatRequest,
   ResponseFormat,
   ToolChoice,
@@ -9,6 +8,7 @@ import type {
 } from '../core/chat-request.ts';
 import { GatewayError, invalidRequest } from '../errors/gateway-error.ts';
 import type { ParsedChat } from './chat-dialect.ts';
+import { checkChatBodyBounds } from './request-bounds.ts';
 import { validationError } from './validation-error.ts';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -231,16 +231,23 @@ function toAssistantParts(entry: Extract<Message, { role: 'assistant' }>): Assis
   return parts;
 }
 
+/** A canonical turn still being built: consecutive client messages of one role append to it. */
+type OpenTurn =
+  | { readonly role: 'user'; readonly content: UserPart[] }
+  | { readonly role: 'assistant'; readonly content: AssistantPart[] };
+
 /**
  * Consecutive turns of one role merge into one turn: OpenAI's run of `tool` messages (and a user
- * message right after them) becomes the single user turn Anthropic and Bedrock expect.
+ * message right after them) becomes the single user turn Anthropic and Bedrock expect. The parts
+ * are appended in place (one at a time: spreading a huge array overflows the argument stack), so
+ * a run of n messages costs O(n), not the O(n²) of copying the turn once per message.
  */
-function pushTurn(turns: ChatMessage[], turn: ChatMessage): void {
+function pushTurn(turns: OpenTurn[], turn: OpenTurn): void {
   const last = turns[turns.length - 1];
   if (last?.role === 'user' && turn.role === 'user') {
-    turns[turns.length - 1] = { role: 'user', content: [...last.content, ...turn.content] };
+    for (const part of turn.content) last.content.push(part);
   } else if (last?.role === 'assistant' && turn.role === 'assistant') {
-    turns[turns.length - 1] = { role: 'assistant', content: [...last.content, ...turn.content] };
+    for (const part of turn.content) last.content.push(part);
   } else {
     turns.push(turn);
   }
@@ -259,6 +266,7 @@ function toResponseFormat(format: z.infer<typeof responseFormat>): ResponseForma
 
 /** Parses an OpenAI Chat Completions body into the canonical request; throws 400 GatewayErrors. */
 export function parseOpenaiChat(body: unknown): ParsedChat {
+  checkChatBodyBounds(body, ['tool_calls']);
   let input: ChatBody;
   if (isPlainOpenaiChatBody(body)) {
     input = body as ChatBody;
@@ -271,7 +279,7 @@ export function parseOpenaiChat(body: unknown): ParsedChat {
     throw new GatewayError('n: only n=1 is supported', { code: 'unsupported', status: 400, param: 'n' });
   }
   const systemTexts: string[] = [];
-  const turns: ChatMessage[] = [];
+  const turns: OpenTurn[] = [];
   input.messages.forEach((entry, index) => {
     switch (entry.role) {
       case 'system':

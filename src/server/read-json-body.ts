@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
+import { findTooDeepPath, maxJsonDepth } from '../core/json-depth.ts';
+import { GatewayError, invalidRequest, toGatewayError } from '../errors/gateway-error.ts';
+import { formatPath } from './validation-error.ts';
 
 /** A body over the limit: the caller answers 413 and then closes the connection (the rest is never read). */
 export function requestTooLarge(maxBytes: number): GatewayError {
@@ -22,8 +24,9 @@ function parseJson(buffer: Buffer): unknown {
       status: 400,
     });
   }
+  let body: unknown;
   try {
-    return JSON.parse(buffer.toString('utf8')) as unknown;
+    body = JSON.parse(buffer.toString('utf8')) as unknown;
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new GatewayError(`request body is not valid JSON: ${detail}`, {
@@ -32,12 +35,30 @@ function parseJson(buffer: Buffer): unknown {
       cause: error,
     });
   }
+  checkJsonDepth(body);
+  return body;
+}
+
+/** Longest field path quoted in a too-deep error (a path has at most maxJsonDepth keys, but keys can be long). */
+const maxQuotedPathLength = 2048;
+
+/**
+ * A 400 naming the first value nested deeper than {@link maxJsonDepth}, before any recursive code
+ * (zod, JSON.stringify, the translators) sees the body and overflows the stack.
+ */
+function checkJsonDepth(body: unknown): void {
+  const path = findTooDeepPath(body, maxJsonDepth);
+  if (path === undefined) return;
+  let param = formatPath(path);
+  if (param.length > maxQuotedPathLength) param = `${param.slice(0, maxQuotedPathLength)}…`;
+  throw invalidRequest(`${param}: JSON nested more than ${maxJsonDepth} levels deep`, param);
 }
 
 /**
  * Reads a JSON request body of at most `maxBytes`. Rejects with GatewayErrors: 415 for a non-JSON
  * content type (an absent one is accepted), 413 as soon as the declared or received size passes the
- * limit (without buffering the rest), 400 invalid_json for an empty or malformed body, 499
+ * limit (without buffering the rest), 400 invalid_json for an empty or malformed body, 400
+ * invalid_request naming the field for JSON nested more than {@link maxJsonDepth} levels, 499
  * client_closed when the client goes away mid-body.
  */
 export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {

@@ -5,6 +5,7 @@ import type {
   ToolChoice,
   UserPart,
 } from '../../core/chat-request.ts';
+import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import { invalidRequest } from '../../errors/gateway-error.ts';
 
 type WireUserBlock =
@@ -75,11 +76,20 @@ function userBlocks(parts: readonly UserPart[]): WireUserBlock[] {
 
 function toolInput(argumentsJson: string, index: number): unknown {
   if (argumentsJson.trim().length === 0) return {};
+  let input: unknown;
   try {
-    return JSON.parse(argumentsJson);
+    input = JSON.parse(argumentsJson) as unknown;
   } catch {
     throw invalidRequest('tool call arguments must be valid JSON for this provider', `messages[${index}]`);
   }
+  // The body is serialized recursively: a deeper value would overflow the stack there.
+  if (exceedsJsonDepth(input, maxJsonDepth)) {
+    throw invalidRequest(
+      `tool call arguments must not nest more than ${maxJsonDepth} levels deep`,
+      `messages[${index}]`,
+    );
+  }
+  return input;
 }
 
 function assistantBlocks(parts: readonly AssistantPart[], index: number): WireAssistantBlock[] {

@@ -7,6 +7,7 @@ import type {
   ToolDefinition,
   UserPart,
 } from '../../core/chat-request.ts';
+import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import { invalidRequest } from '../../errors/gateway-error.ts';
 
 /**
@@ -84,7 +85,8 @@ function toConverseMessages(messages: readonly ChatMessage[]): ConverseMessage[]
     const previous = result.at(-1);
     // Converse requires alternating roles; the OpenAI dialect yields tool results and the next user
     // text as two user turns, so consecutive turns of one role are merged.
-    if (previous?.role === message.role) previous.content.push(...content);
+    // One push per block: spreading a huge array into push() overflows the argument stack.
+    if (previous?.role === message.role) for (const block of content) previous.content.push(block);
     else result.push({ role: message.role, content });
   }
   return result;
@@ -124,11 +126,20 @@ function assistantBlock(part: AssistantPart): ConverseContentBlock {
 
 function parseArguments(part: { readonly name: string; readonly arguments: string }): unknown {
   if (part.arguments.trim() === '') return {};
+  let input: unknown;
   try {
-    return JSON.parse(part.arguments) as unknown;
+    input = JSON.parse(part.arguments) as unknown;
   } catch {
     throw invalidRequest(`arguments of tool call ${part.name} are not valid JSON`, 'messages');
   }
+  // The body is serialized recursively: a deeper value would overflow the stack there.
+  if (exceedsJsonDepth(input, maxJsonDepth)) {
+    throw invalidRequest(
+      `arguments of tool call ${part.name} nest more than ${maxJsonDepth} levels deep`,
+      'messages',
+    );
+  }
+  return input;
 }
 
 function systemBlocks(system: string | undefined, format: ResponseFormat | undefined): { text: string }[] {
