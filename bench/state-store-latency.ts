@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { MemoryStateStore } from '../src/state/memory-state-store.ts';
 import { RedisStateStore } from '../src/state/redis-state-store.ts';
-import { deleteKeysWithPrefix } from '../src/state/redis-test-support.ts';
+import { deleteKeysWithPrefix } from '../test/support/state/redis-test-support.ts';
 import type { ReserveRequest, StateStore } from '../src/state/state-store.ts';
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startDashboardTestGateway,
   type DashboardTestGateway,
-} from '../src/dashboard/dashboard-test-gateway.ts';
+} from './support/dashboard/dashboard-test-gateway.ts';
 
 // The dashboard driven in headless Chromium against a real gateway: sign in with the admin key, see
 // traffic, deployments and spend, create a key (shown once), revoke it. Screenshots go to /tmp.

@@ -3,7 +3,7 @@ import type { DashboardSummary } from '../src/dashboard/dashboard-summary.ts';
 import {
   startDashboardTestGateway,
   type DashboardTestGateway,
-} from '../src/dashboard/dashboard-test-gateway.ts';
+} from './support/dashboard/dashboard-test-gateway.ts';
 
 // The dashboard as served by a real gateway (in this process): the static page and its assets with
 // their content types and ETags, nothing outside them reachable, and the summary endpoint behind the

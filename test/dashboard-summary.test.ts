@@ -4,7 +4,7 @@ import { configSchema } from '../src/config/schema.ts';
 import { DashboardSummaryBuilder } from '../src/dashboard/dashboard-summary.ts';
 import { histogramQuantile } from '../src/dashboard/histogram-quantile.ts';
 import { createMetricInstruments } from '../src/telemetry/metric-instruments.ts';
-import { FakeClock } from '../src/testing/fake-clock.ts';
+import { FakeClock } from './support/fake-clock.ts';
 
 // The summary's arithmetic: percentiles from histogram buckets as Prometheus computes them, and
 // rates over the window between samples, driven by a fake clock.

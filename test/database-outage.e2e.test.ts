@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../src/persistence/postgres-test-database.ts';
+import { createTestDatabase, type TestDatabase } from './support/persistence/postgres-test-database.ts';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { startReplica, waitUntil, type GatewayReplica } from './support/replicas/gateway-replica.ts';
 import { runId, scenarioConfig } from './support/replicas/scenario-config.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../src/governance/virtual-key.ts';
-import { createTestDatabase } from '../src/persistence/postgres-test-database.ts';
+import { createTestDatabase } from './support/persistence/postgres-test-database.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { runSpillway, startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';

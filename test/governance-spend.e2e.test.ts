@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../src/persistence/postgres-test-database.ts';
+import { createTestDatabase, type TestDatabase } from './support/persistence/postgres-test-database.ts';
 import type { InvocationRecord } from '../src/simulator/invocation-log.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels } from './support/gateway-config.ts';

@@ -6,7 +6,7 @@ import {
   parsePrometheusText,
   sumSamples,
   type MetricFamily,
-} from '../src/telemetry/prometheus-text.ts';
+} from './support/telemetry/prometheus-text.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { scrapeMetrics } from './support/metrics.ts';
 import { waitFor } from './support/wait-for.ts';

@@ -5,7 +5,7 @@ import type OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { ThrowawayRedis } from '../src/state/redis-test-support.ts';
+import { ThrowawayRedis } from './support/state/redis-test-support.ts';
 import { getJson, startReplica, waitUntil, type GatewayReplica } from './support/replicas/gateway-replica.ts';
 import { runId, scenarioConfig, type TenantSpec } from './support/replicas/scenario-config.ts';
 import { burst, clientsFor, countBy, load, sendChat, type Outcome } from './support/replicas/traffic.ts';

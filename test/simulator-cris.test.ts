@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { FakeClock } from '../src/testing/fake-clock.ts';
+import { FakeClock } from './support/fake-clock.ts';
 
 const profile = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 const base = 'anthropic.claude-haiku-4-5-20251001-v1:0';

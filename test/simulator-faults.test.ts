@@ -6,7 +6,7 @@ import {
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { FakeClock } from '../src/testing/fake-clock.ts';
+import { FakeClock } from './support/fake-clock.ts';
 
 let sim: RunningSimulator;
 const clock = new FakeClock();

@@ -4,7 +4,10 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../config/schema.ts';
 import { AuditLog } from '../governance/audit-log.ts';
-import { openTemporaryRepositories, requestFinished } from '../governance/governance-test-fixtures.ts';
+import {
+  openTemporaryRepositories,
+  requestFinished,
+} from '../../test/support/governance/governance-test-fixtures.ts';
 import { KeyAdministration } from '../governance/key-administration.ts';
 import { KeyRegistry } from '../governance/key-registry.ts';
 import { spendRecordFromEvent } from '../governance/spend-record-from-event.ts';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RequestFinished } from '../core/gateway-events.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { spendRecordFromEvent } from '../governance/spend-record-from-event.ts';
-import { scriptedEvents } from '../telemetry/__fixtures__/scripted-events.ts';
+import { scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
 import {
   fetchReportRecords,
   maxReportRecords,

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../core/principal.ts';
 import { MemoryStateStore } from '../state/memory-state-store.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { BudgetTracker } from './budget-tracker.ts';
-import { openTemporaryRepositories, requestFinished } from './governance-test-fixtures.ts';
+import {
+  openTemporaryRepositories,
+  requestFinished,
+} from '../../test/support/governance/governance-test-fixtures.ts';
 import { spendRecordFromEvent } from './spend-record-from-event.ts';
 
 const principal = (overrides: Partial<Principal> = {}): Principal => ({

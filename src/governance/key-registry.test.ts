@@ -4,9 +4,9 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import type { Repositories } from '../persistence/repositories.ts';
 import { SqliteDriver } from '../persistence/sqlite-driver.ts';
 import { MemoryStateStore } from '../state/memory-state-store.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { AuditLog } from './audit-log.ts';
-import { openTemporaryRepositories } from './governance-test-fixtures.ts';
+import { openTemporaryRepositories } from '../../test/support/governance/governance-test-fixtures.ts';
 import { KeyAdministration } from './key-administration.ts';
 import { KeyRegistry } from './key-registry.ts';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepositories } from '../persistence/open-repositories.ts';
 import { PostgresDriver } from '../persistence/postgres-driver.ts';
-import type { TestDatabase } from '../persistence/postgres-test-database.ts';
-import { createTestDatabase } from '../persistence/postgres-test-database.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
-import { requestFinished } from './governance-test-fixtures.ts';
+import type { TestDatabase } from '../../test/support/persistence/postgres-test-database.ts';
+import { createTestDatabase } from '../../test/support/persistence/postgres-test-database.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import { requestFinished } from '../../test/support/governance/governance-test-fixtures.ts';
 import { SpendRecorder } from './spend-recorder.ts';
 
 /**

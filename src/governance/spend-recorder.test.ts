@@ -2,8 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpendRecord, SpendRepository } from '../persistence/repositories.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
-import { openTemporaryRepositories, requestFinished } from './governance-test-fixtures.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import {
+  openTemporaryRepositories,
+  requestFinished,
+} from '../../test/support/governance/governance-test-fixtures.ts';
 import { SpendRecorder } from './spend-recorder.ts';
 
 /** A spend repository whose database can be switched off, like an outage. */

@@ -4,7 +4,7 @@ import type { GatewayEvent } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { MemoryStateStore } from '../state/memory-state-store.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { TenantLimiter, type TenantAdmission } from './tenant-limiter.ts';
 
 const leaseTtlMs = 60_000;

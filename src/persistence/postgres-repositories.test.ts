@@ -1,8 +1,8 @@
 import { beforeAll } from 'vitest';
 import { openRepositories } from './open-repositories.ts';
 import { PostgresDriver } from './postgres-driver.ts';
-import type { TestDatabase } from './postgres-test-database.ts';
-import { createTestDatabase } from './postgres-test-database.ts';
+import type { TestDatabase } from '../../test/support/persistence/postgres-test-database.ts';
+import { createTestDatabase } from '../../test/support/persistence/postgres-test-database.ts';
 import { runRepositoriesContract } from './repositories.contract.ts';
 
 let database: TestDatabase;

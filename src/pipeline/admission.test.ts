@@ -8,7 +8,7 @@ import {
   principalOf,
   ScriptedChatModel,
   until,
-} from './gateway-harness.ts';
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 const single = configWith({
   g: {

@@ -7,7 +7,7 @@ import {
   principalOf,
   ScriptedChatModel,
   type Harness,
-} from './gateway-harness.ts';
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 function ok(id: string): ScriptedChatModel {
   return new ScriptedChatModel(id, [{ kind: 'ok' }]);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequest, configWith, createHarness, ScriptedChatModel } from './gateway-harness.ts';
+import {
+  chatRequest,
+  configWith,
+  createHarness,
+  ScriptedChatModel,
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 const failing = (id: string) => new ScriptedChatModel(id, [{ kind: 'fail', status: 503 }]);
 const ok = (id: string) => new ScriptedChatModel(id, [{ kind: 'ok' }]);

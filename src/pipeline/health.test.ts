@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequest, configWith, createHarness, flush, ScriptedChatModel } from './gateway-harness.ts';
+import {
+  chatRequest,
+  configWith,
+  createHarness,
+  flush,
+  ScriptedChatModel,
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 const breakerConfig = configWith(
   { g: { deployments: [{ id: 'd1', provider: 'east', model: 'm1' }] } },

@@ -7,7 +7,7 @@ import {
   principalOf,
   ScriptedChatModel,
   until,
-} from './gateway-harness.ts';
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 const twoDeployments = (router: Record<string, unknown> = {}) =>
   configWith(

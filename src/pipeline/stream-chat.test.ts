@@ -9,7 +9,7 @@ import {
   principalOf,
   ScriptedChatModel,
   until,
-} from './gateway-harness.ts';
+} from '../../test/support/pipeline/gateway-harness.ts';
 
 const config = (router: Record<string, unknown> = {}) =>
   configWith(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { upstreamTimeout } from '../errors/upstream-errors.ts';
 import { AttemptScope } from './attempt-scope.ts';
 

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../core/gateway-events.ts';
 import { MemoryStateStore } from '../state/memory-state-store.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { parseBreaker } from './deployment-health.ts';
 import { RetryBudget } from './retry-budget.ts';

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EchoGateway } from './testing/echo-gateway.ts';
-import { startTestServer, type TestServer } from './testing/start-test-server.ts';
+import { EchoGateway } from '../../test/support/server/echo-gateway.ts';
+import { startTestServer, type TestServer } from '../../test/support/server/start-test-server.ts';
 
 const maxBodyBytes = 64 * 1024;
 let test: TestServer;

@@ -2,9 +2,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors/gateway-error.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
-import { EchoGateway } from './testing/echo-gateway.ts';
-import { startTestServer, type TestServer } from './testing/start-test-server.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import { EchoGateway } from '../../test/support/server/echo-gateway.ts';
+import { startTestServer, type TestServer } from '../../test/support/server/start-test-server.ts';
 
 const servers: TestServer[] = [];
 

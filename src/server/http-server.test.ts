@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EchoGateway } from './testing/echo-gateway.ts';
-import { startTestServer, type TestServer } from './testing/start-test-server.ts';
+import { EchoGateway } from '../../test/support/server/echo-gateway.ts';
+import { startTestServer, type TestServer } from '../../test/support/server/start-test-server.ts';
 
 let test: TestServer;
 let openai: OpenAI;

@@ -1,6 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSharedState } from './create-shared-state.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from './redis-test-support.ts';
+import {
+  deleteKeysWithPrefix,
+  testRedisUrl,
+  uniquePrefix,
+} from '../../test/support/state/redis-test-support.ts';
 import type { ReplicaInfo } from './replica-registry.ts';
 
 const self: ReplicaInfo = {

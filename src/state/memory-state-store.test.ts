@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import type { ReserveRequest } from './state-store.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';

@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { RedisStateStore } from './redis-state-store.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from './redis-test-support.ts';
+import {
+  deleteKeysWithPrefix,
+  testRedisUrl,
+  uniquePrefix,
+} from '../../test/support/state/redis-test-support.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';
 
 const prefixes: string[] = [];

@@ -1,8 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import { RedisStateStore } from './redis-state-store.ts';
-import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from './redis-test-support.ts';
+import {
+  deleteKeysWithPrefix,
+  testRedisUrl,
+  uniquePrefix,
+} from '../../test/support/state/redis-test-support.ts';
 import { ReplicaRegistry } from './replica-registry.ts';
 import type { ReplicaInfo } from './replica-registry.ts';
 import type { StateLogger } from './state-logger.ts';

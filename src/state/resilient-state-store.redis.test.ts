@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { RedisStateStore } from './redis-state-store.ts';
-import { ThrowawayRedis } from './redis-test-support.ts';
+import { ThrowawayRedis } from '../../test/support/state/redis-test-support.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import type { ReserveRequest } from './state-store.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import type { ProbedStateStore } from './resilient-state-store.ts';

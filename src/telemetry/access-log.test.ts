@@ -3,7 +3,7 @@ import { pino, type DestinationStream } from 'pino';
 import type { RequestFinished } from '../core/gateway-events.ts';
 import { accessLine, accessLogText, createAccessLog, writeAccessLogLine } from './access-log.ts';
 import { LineBatcher } from './line-batcher.ts';
-import { scriptedEvents, west } from './__fixtures__/scripted-events.ts';
+import { scriptedEvents, west } from '../../test/support/telemetry/scripted-events.ts';
 
 function memoryDestination(): { destination: DestinationStream; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];

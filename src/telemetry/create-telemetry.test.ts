@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.ts';
 import { createTelemetry, serverAddressOf } from './create-telemetry.ts';
-import { parsePrometheusText, sumSamples } from './prometheus-text.ts';
-import { scriptedEvents } from './__fixtures__/scripted-events.ts';
+import { parsePrometheusText, sumSamples } from '../../test/support/telemetry/prometheus-text.ts';
+import { scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
 
 const config = configSchema.parse({
   providers: {

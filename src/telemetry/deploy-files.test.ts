@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createMetrics } from './metrics.ts';
-import { parsePrometheusText } from './prometheus-text.ts';
+import { parsePrometheusText } from '../../test/support/telemetry/prometheus-text.ts';
 
 const root = new URL('../../deploy/', import.meta.url);
 

@@ -3,8 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { findSamples, parsePrometheusText, sumSamples, type MetricFamily } from './prometheus-text.ts';
-import { scriptedEvents } from './__fixtures__/scripted-events.ts';
+import {
+  findSamples,
+  parsePrometheusText,
+  sumSamples,
+  type MetricFamily,
+} from '../../test/support/telemetry/prometheus-text.ts';
+import { scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
 
 let server: Server | undefined;
 

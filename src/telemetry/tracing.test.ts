@@ -1,9 +1,9 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { createTracing, tracesEnabled } from './tracing.ts';
-import { east, haiku, scriptedEvents } from './__fixtures__/scripted-events.ts';
+import { east, haiku, scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
 
 const clientTraceId = '0af7651916cd43dd8448eb211c80319c';
 const clientSpanId = 'b7ad6b7169203331';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventFrame } from './__fixtures__/bedrock-fixture-server.ts';
+import { eventFrame } from '../../../test/support/providers/bedrock-fixture-server.ts';
 import { ConverseStreamMapper } from './converse-stream-mapper.ts';
 import { decodeFrame, encodeFrame } from './event-stream-framer.ts';
 

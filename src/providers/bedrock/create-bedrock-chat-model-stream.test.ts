@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { upstreamTimeout } from '../../errors/upstream-errors.ts';
-import { eventFrame, exceptionFrame, sendFrames, sendJson } from './__fixtures__/bedrock-fixture-server.ts';
+import {
+  eventFrame,
+  exceptionFrame,
+  sendFrames,
+  sendJson,
+} from '../../../test/support/providers/bedrock-fixture-server.ts';
 import {
   collect,
   context,
@@ -8,7 +13,7 @@ import {
   request,
   streamFixture,
   useFixtureServer,
-} from './__fixtures__/bedrock-test-harness.ts';
+} from '../../../test/support/providers/bedrock-test-harness.ts';
 
 const { model, server } = useFixtureServer();
 

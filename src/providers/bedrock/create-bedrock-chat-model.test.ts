@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { sendJson, verifySigV4 } from './__fixtures__/bedrock-fixture-server.ts';
+import { sendJson, verifySigV4 } from '../../../test/support/providers/bedrock-fixture-server.ts';
 import {
   context,
   failure,
@@ -9,7 +9,7 @@ import {
   request,
   secret,
   useFixtureServer,
-} from './__fixtures__/bedrock-test-harness.ts';
+} from '../../../test/support/providers/bedrock-test-harness.ts';
 
 const { model, server } = useFixtureServer();
 

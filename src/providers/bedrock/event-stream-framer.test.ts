@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors/gateway-error.ts';
-import { eventFrame } from './__fixtures__/bedrock-fixture-server.ts';
+import { eventFrame } from '../../../test/support/providers/bedrock-fixture-server.ts';
 import { EventStreamFramer, encodeFrame } from './event-stream-framer.ts';
 
 // protocols.md 1.4: messageStop {"stopReason":"end_turn"}, 122 bytes, CRCs ca2c4665 / 5fbf09fc.

@@ -4,7 +4,12 @@ import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
-import { sse, startFixtureServer, type FixtureReply, type FixtureServer } from '../shared/fixture-server.ts';
+import {
+  sse,
+  startFixtureServer,
+  type FixtureReply,
+  type FixtureServer,
+} from '../../../test/support/providers/fixture-server.ts';
 import { SharedPools } from '../shared/upstream-pool.ts';
 import { createOpenAIChatModel } from './openai-chat-model.ts';
 

@@ -9,7 +9,7 @@ import {
   unusedPort,
   type FixtureReply,
   type FixtureServer,
-} from '../shared/fixture-server.ts';
+} from '../../../test/support/providers/fixture-server.ts';
 import { SharedPools } from '../shared/upstream-pool.ts';
 import { createOpenAIChatModel } from './openai-chat-model.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatModel } from '../../core/chat-model.ts';
-import { startFixtureServer, type FixtureServer } from '../shared/fixture-server.ts';
+import { startFixtureServer, type FixtureServer } from '../../../test/support/providers/fixture-server.ts';
 import { SharedPools } from '../shared/upstream-pool.ts';
 import { createOpenAIChatModel } from './openai-chat-model.ts';
 

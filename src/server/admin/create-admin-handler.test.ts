@@ -5,12 +5,15 @@ import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.ts';
 import { AuditLog } from '../../governance/audit-log.ts';
-import { openTemporaryRepositories, requestFinished } from '../../governance/governance-test-fixtures.ts';
+import {
+  openTemporaryRepositories,
+  requestFinished,
+} from '../../../test/support/governance/governance-test-fixtures.ts';
 import { KeyAdministration } from '../../governance/key-administration.ts';
 import { KeyRegistry } from '../../governance/key-registry.ts';
 import { spendRecordFromEvent } from '../../governance/spend-record-from-event.ts';
 import { MemoryStateStore } from '../../state/memory-state-store.ts';
-import { FakeClock } from '../../testing/fake-clock.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
 import { createAdminHandler } from './create-admin-handler.ts';
 
 const adminKey = 'admin-secret-key-123';

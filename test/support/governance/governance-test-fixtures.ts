@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RequestFinished } from '../core/gateway-events.ts';
-import { openRepositories } from '../persistence/open-repositories.ts';
-import type { Repositories } from '../persistence/repositories.ts';
+import type { RequestFinished } from '../../../src/core/gateway-events.ts';
+import { openRepositories } from '../../../src/persistence/open-repositories.ts';
+import type { Repositories } from '../../../src/persistence/repositories.ts';
 
 /** A temporary SQLite database for governance tests. For tests only. */
 export async function openTemporaryRepositories(): Promise<{

@@ -1,4 +1,4 @@
-import type { GatewayEvent, RequestFinished, Target } from '../../core/gateway-events.ts';
+import type { GatewayEvent, RequestFinished, Target } from '../../../src/core/gateway-events.ts';
 
 /**
  * A scripted run of the pipeline for telemetry tests: a retry after a throttle, a fallback to

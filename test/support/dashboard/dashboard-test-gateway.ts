@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { configSchema } from '../config/schema.ts';
-import { startGateway, type RunningGateway } from '../main.ts';
-import { startSimulator, type RunningSimulator } from '../simulator/start-simulator.ts';
+import { configSchema } from '../../../src/config/schema.ts';
+import { startGateway, type RunningGateway } from '../../../src/main.ts';
+import { startSimulator, type RunningSimulator } from '../../../src/simulator/start-simulator.ts';
 
 /** A gateway in this process in front of the simulator, for the dashboard tests. */
 export interface DashboardTestGateway {

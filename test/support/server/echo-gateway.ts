@@ -1,9 +1,9 @@
-import type { ChatRequest, UserPart } from '../../core/chat-request.ts';
-import type { ChatResponse } from '../../core/chat-response.ts';
-import type { EmbeddingRequest } from '../../core/embedding.ts';
-import type { Principal } from '../../core/principal.ts';
-import type { ChatStreamEvent } from '../../core/stream-event.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
+import type { ChatRequest, UserPart } from '../../../src/core/chat-request.ts';
+import type { ChatResponse } from '../../../src/core/chat-response.ts';
+import type { EmbeddingRequest } from '../../../src/core/embedding.ts';
+import type { Principal } from '../../../src/core/principal.ts';
+import type { ChatStreamEvent } from '../../../src/core/stream-event.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import type {
   ChatResult,
   EmbedResult,
@@ -12,7 +12,7 @@ import type {
   RequestContext,
   RouteInfo,
   StreamResult,
-} from '../../pipeline/gateway.ts';
+} from '../../../src/pipeline/gateway.ts';
 
 /**
  * A Gateway for testing the HTTP edge in isolation: it builds answers from the canonical request,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { encodeFrame } from '../event-stream-framer.ts';
+import { encodeFrame } from '../../../src/providers/bedrock/event-stream-framer.ts';
 
 /**
  * A loopback Bedrock Runtime stand-in for the adapter's tests: records each request, lets the test

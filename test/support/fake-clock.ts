@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../../src/core/clock.ts';
 
 /** A clock for tests: time moves only when `advance` is called; sleepers wake in order. */
 export class FakeClock implements Clock {

@@ -1,19 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { BedrockProviderConfig } from '../../../config/schema.ts';
-import type { CallContext, ChatModel } from '../../../core/chat-model.ts';
-import type { ChatRequest } from '../../../core/chat-request.ts';
-import type { ChatStreamEvent } from '../../../core/stream-event.ts';
-import { GatewayError } from '../../../errors/gateway-error.ts';
-import { FakeClock } from '../../../testing/fake-clock.ts';
-import { createBedrockChatModel } from '../create-bedrock-chat-model.ts';
+import type { BedrockProviderConfig } from '../../../src/config/schema.ts';
+import type { CallContext, ChatModel } from '../../../src/core/chat-model.ts';
+import type { ChatRequest } from '../../../src/core/chat-request.ts';
+import type { ChatStreamEvent } from '../../../src/core/stream-event.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { FakeClock } from '../fake-clock.ts';
+import { createBedrockChatModel } from '../../../src/providers/bedrock/create-bedrock-chat-model.ts';
 import { eventFrame, startBedrockFixtureServer, type FixtureServer } from './bedrock-fixture-server.ts';
 
 /** Shared setup of the adapter's fixture-server tests. */
 
 /** A recorded fixture of this folder, parsed. */
 export const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8'));
+  JSON.parse(
+    readFileSync(new URL(`../../../src/providers/bedrock/__fixtures__/${name}`, import.meta.url), 'utf8'),
+  );
 
 /** A recorded stream fixture (`[{event, payload}]`) encoded as event-stream frames. */
 export const streamFixture = (name: string): Uint8Array[] =>

@@ -1,18 +1,18 @@
 import pino from 'pino';
-import type { CallContext, ChatModel } from '../core/chat-model.ts';
-import type { ChatRequest } from '../core/chat-request.ts';
-import type { ChatResponse } from '../core/chat-response.ts';
-import type { EmbeddingResponse } from '../core/embedding.ts';
-import type { GatewayEvent } from '../core/gateway-events.ts';
-import type { Principal, QuotaLimits } from '../core/principal.ts';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
-import { configSchema } from '../config/schema.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
-import { classifyUpstreamStatus } from '../errors/upstream-errors.ts';
-import { MemoryStateStore } from '../state/memory-state-store.ts';
-import { FakeClock } from '../testing/fake-clock.ts';
-import { createGateway, type SpillwayGateway } from './create-gateway.ts';
-import type { RequestContext } from './gateway.ts';
+import type { CallContext, ChatModel } from '../../../src/core/chat-model.ts';
+import type { ChatRequest } from '../../../src/core/chat-request.ts';
+import type { ChatResponse } from '../../../src/core/chat-response.ts';
+import type { EmbeddingResponse } from '../../../src/core/embedding.ts';
+import type { GatewayEvent } from '../../../src/core/gateway-events.ts';
+import type { Principal, QuotaLimits } from '../../../src/core/principal.ts';
+import type { ChatStreamEvent } from '../../../src/core/stream-event.ts';
+import { configSchema } from '../../../src/config/schema.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { classifyUpstreamStatus } from '../../../src/errors/upstream-errors.ts';
+import { MemoryStateStore } from '../../../src/state/memory-state-store.ts';
+import { FakeClock } from '../fake-clock.ts';
+import { createGateway, type SpillwayGateway } from '../../../src/pipeline/create-gateway.ts';
+import type { RequestContext } from '../../../src/pipeline/gateway.ts';
 
 /**
  * Test support for the pipeline: chat models scripted per call, and a gateway on a FakeClock and a

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
-import type { Clock } from '../../core/clock.ts';
-import { createHttpServer, type ExtraRoute, type HttpServer } from '../http-server.ts';
+import type { Clock } from '../../../src/core/clock.ts';
+import { createHttpServer, type ExtraRoute, type HttpServer } from '../../../src/server/http-server.ts';
 import { EchoGateway } from './echo-gateway.ts';
 
 export interface TestServer {
