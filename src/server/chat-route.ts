@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
-import type { ChatDialect, ParsedChat } from './chat-dialect.ts';
+import type { ChatDialect, ParsedChat } from '../dialects/dialect.ts';
 import { addRouteHeaders, baseHeaders, sendJson } from './respond.ts';
-import type { StreamRenderer } from './stream-renderer.ts';
+import type { StreamRenderer } from '../dialects/stream-renderer.ts';
 
 /** Resolves when the response can take more data (or is gone). */
 function drained(res: ServerResponse): Promise<void> {

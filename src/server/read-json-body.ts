@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { findTooDeepPath, maxJsonDepth } from '../core/json-depth.ts';
 import { GatewayError, invalidRequest, toGatewayError } from '../errors/gateway-error.ts';
-import { formatPath } from './validation-error.ts';
+import { formatPath } from '../dialects/validation-error.ts';
 
 /** A body over the limit: the caller answers 413 and then closes the connection (the rest is never read). */
 export function requestTooLarge(maxBytes: number): GatewayError {

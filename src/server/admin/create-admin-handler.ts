@@ -9,7 +9,7 @@ import type { KeyAdministration, KeyView, TenantView } from '../../governance/ke
 import { parseDuration } from '../../governance/parse-duration.ts';
 import type { Repositories, SpendRecord } from '../../persistence/repositories.ts';
 import { readJsonBody } from '../read-json-body.ts';
-import { validationError } from '../validation-error.ts';
+import { validationError } from '../../dialects/validation-error.ts';
 import { adminOpenApi } from './admin-openapi.ts';
 import {
   auditQuery,

@@ -5,11 +5,11 @@ import type {
   ResponseFormat,
   ToolChoice,
   UserPart,
-} from '../core/chat-request.ts';
-import { GatewayError, invalidRequest } from '../errors/gateway-error.ts';
-import type { ParsedChat } from './chat-dialect.ts';
-import { checkChatBodyBounds } from './request-bounds.ts';
-import { validationError } from './validation-error.ts';
+} from '../../core/chat-request.ts';
+import { GatewayError, invalidRequest } from '../../errors/gateway-error.ts';
+import type { ParsedChat } from '../dialect.ts';
+import { checkChatBodyBounds } from '../request-bounds.ts';
+import { validationError } from '../validation-error.ts';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const imagePart = z.object({

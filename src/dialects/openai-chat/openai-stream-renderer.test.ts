@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
 import { OpenaiStreamRenderer } from './openai-stream-renderer.ts';
 
 const toolStream: ChatStreamEvent[] = [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
-import { validationError } from './validation-error.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { validationError } from '../validation-error.ts';
 
 export interface ParsedEmbeddings {
   /** The canonical request (`model` is the group the client named). */

@@ -1,7 +1,13 @@
 import { z } from 'zod';
-import type { AssistantPart, ChatMessage, ChatRequest, ToolChoice, UserPart } from '../core/chat-request.ts';
-import { checkArrayBound, checkChatBodyBounds, requestBounds } from './request-bounds.ts';
-import { validationError } from './validation-error.ts';
+import type {
+  AssistantPart,
+  ChatMessage,
+  ChatRequest,
+  ToolChoice,
+  UserPart,
+} from '../../core/chat-request.ts';
+import { checkArrayBound, checkChatBodyBounds, requestBounds } from '../request-bounds.ts';
+import { validationError } from '../validation-error.ts';
 
 const cacheControl = { cache_control: z.unknown().optional() };
 const textBlock = z.object({ type: z.literal('text'), text: z.string(), ...cacheControl });

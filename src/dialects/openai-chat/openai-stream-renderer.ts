@@ -1,11 +1,11 @@
-import type { StopReason } from '../core/chat-response.ts';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
-import type { Usage } from '../core/usage.ts';
-import { openaiErrorBody } from '../errors/dialect-errors.ts';
-import { streamInterrupted } from '../errors/upstream-errors.ts';
-import type { GatewayError } from '../errors/gateway-error.ts';
+import type { StopReason } from '../../core/chat-response.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import type { Usage } from '../../core/usage.ts';
+import { openaiErrorBody } from '../../errors/dialect-errors.ts';
+import { streamInterrupted } from '../../errors/upstream-errors.ts';
+import type { GatewayError } from '../../errors/gateway-error.ts';
 import { openaiFinishReason, openaiUsage } from './openai-chat-response.ts';
-import type { StreamRenderer } from './stream-renderer.ts';
+import type { StreamRenderer } from '../stream-renderer.ts';
 
 /**
  * OpenAI chat.completion.chunk SSE: `data: <json>\n\n` frames, a first chunk carrying the role,

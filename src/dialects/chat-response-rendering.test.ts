@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatResponse, StopReason } from '../core/chat-response.ts';
-import { anthropicStopReason, renderAnthropicMessage, toolInput } from './anthropic-messages-response.ts';
-import { openaiFinishReason, renderOpenaiChatResponse } from './openai-chat-response.ts';
+import {
+  anthropicStopReason,
+  renderAnthropicMessage,
+  toolInput,
+} from './anthropic-messages/anthropic-messages-response.ts';
+import { openaiFinishReason, renderOpenaiChatResponse } from './openai-chat/openai-chat-response.ts';
 
 const response: ChatResponse = {
   id: 'resp-1',

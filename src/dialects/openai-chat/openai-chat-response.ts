@@ -1,5 +1,5 @@
-import type { ChatResponse, StopReason } from '../core/chat-response.ts';
-import type { Usage } from '../core/usage.ts';
+import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
+import type { Usage } from '../../core/usage.ts';
 
 /** OpenAI's finish_reason for a canonical stop reason. */
 export function openaiFinishReason(reason: StopReason): 'stop' | 'length' | 'tool_calls' | 'content_filter' {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
 import { AnthropicStreamRenderer } from './anthropic-stream-renderer.ts';
 
 function parse(text: string): { event: string; data: Record<string, unknown> }[] {

@@ -1,12 +1,12 @@
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { Dialect } from '../core/dialect-name.ts';
-import { parseAnthropicMessages } from './anthropic-messages-request.ts';
-import { renderAnthropicMessage } from './anthropic-messages-response.ts';
-import { AnthropicStreamRenderer } from './anthropic-stream-renderer.ts';
-import { parseOpenaiChat } from './openai-chat-request.ts';
-import { renderOpenaiChatResponse } from './openai-chat-response.ts';
-import { OpenaiStreamRenderer } from './openai-stream-renderer.ts';
+import { parseAnthropicMessages } from './anthropic-messages/anthropic-messages-request.ts';
+import { renderAnthropicMessage } from './anthropic-messages/anthropic-messages-response.ts';
+import { AnthropicStreamRenderer } from './anthropic-messages/anthropic-stream-renderer.ts';
+import { parseOpenaiChat } from './openai-chat/openai-chat-request.ts';
+import { renderOpenaiChatResponse } from './openai-chat/openai-chat-response.ts';
+import { OpenaiStreamRenderer } from './openai-chat/openai-stream-renderer.ts';
 import type { StreamRenderer } from './stream-renderer.ts';
 
 /** A chat body parsed from one dialect. */

@@ -1,5 +1,5 @@
-import type { ChatResponse, StopReason } from '../core/chat-response.ts';
-import type { Usage } from '../core/usage.ts';
+import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
+import type { Usage } from '../../core/usage.ts';
 
 export type AnthropicStopReason =
   'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'model_context_window_exceeded';

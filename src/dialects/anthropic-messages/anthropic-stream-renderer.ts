@@ -1,10 +1,10 @@
-import type { StopReason } from '../core/chat-response.ts';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
-import { anthropicErrorBody } from '../errors/dialect-errors.ts';
-import type { GatewayError } from '../errors/gateway-error.ts';
-import { streamInterrupted } from '../errors/upstream-errors.ts';
+import type { StopReason } from '../../core/chat-response.ts';
+import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { anthropicErrorBody } from '../../errors/dialect-errors.ts';
+import type { GatewayError } from '../../errors/gateway-error.ts';
+import { streamInterrupted } from '../../errors/upstream-errors.ts';
 import { anthropicStopReason, anthropicUsage } from './anthropic-messages-response.ts';
-import type { StreamRenderer } from './stream-renderer.ts';
+import type { StreamRenderer } from '../stream-renderer.ts';
 
 const ping = 'event: ping\ndata: {"type":"ping"}\n\n';
 

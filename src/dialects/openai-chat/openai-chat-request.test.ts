@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isGatewayError } from '../errors/gateway-error.ts';
+import { isGatewayError } from '../../errors/gateway-error.ts';
 import { parseOpenaiChat } from './openai-chat-request.ts';
 
 function parseError(body: unknown): {
