@@ -17,6 +17,11 @@ import type { createBedrockChatModel } from './providers/bedrock/create-bedrock-
 import type { createOpenAIChatModel } from './providers/openai/openai-chat-model.ts';
 import { createAdminHandler } from './server/admin/create-admin-handler.ts';
 import { createHttpServer, type ExtraRoute } from './server/http-server.ts';
+import {
+  createMetricsEndpoint,
+  publicMetricsWarning,
+  startMetricsListener,
+} from './server/metrics-endpoint.ts';
 import { sendJson } from './server/respond.ts';
 import { createSharedState } from './state/create-shared-state.ts';
 import { MemoryStateStore } from './state/memory-state-store.ts';
@@ -53,6 +58,8 @@ export interface RunningGateway {
   /** http://host:port of the gateway. */
   readonly url: string;
   readonly port: number;
+  /** The scrape URL: /metrics on the API port or on `telemetry.metrics_port`; undefined when metrics are off. */
+  readonly metricsUrl: string | undefined;
   readonly logger: Logger;
   /** Applies a new config; throws (and keeps the old one) if it cannot be applied. */
   reload(config: SpillwayConfig, actor?: string): Promise<void>;
@@ -174,6 +181,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onSinkError: (error) => {
       logger.error({ err: error }, 'telemetry sink failed');
     },
+    // Metric labels name only configured groups, deployments and tenants (else `unknown`); the
+    // registry is built below, before the gateway emits any event.
+    currentConfig: () => config,
+    knownTenant: (name) => registry.hasTenant(name),
   });
   // Mutable: the port is known only once listening (port 0) and the hash changes on reload; the
   // registry heartbeats whatever this object says.
@@ -268,17 +279,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     repositories,
     clock,
   });
+  // /metrics: on the API port, or only on telemetry.metrics_port; behind telemetry.metrics_token if set.
+  const metrics = telemetry.metrics;
+  const metricsEndpoint = createMetricsEndpoint({
+    serve: metrics === undefined ? undefined : (req, res) => metrics.handle(req, res),
+    token: () => config.telemetry?.metrics_token,
+  });
+  const metricsPort = config.telemetry?.metrics_port;
   const routes: ExtraRoute[] = [
-    {
-      prefix: '/metrics',
-      handle: async (req, res) => {
-        if (telemetry.metrics === undefined) {
-          res.writeHead(404).end();
-          return;
-        }
-        await telemetry.metrics.handle(req, res);
-      },
-    },
+    ...(metricsPort === undefined ? [{ prefix: '/metrics', handle: metricsEndpoint }] : []),
     {
       method: 'GET',
       prefix: '/admin/replicas',
@@ -312,16 +321,24 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
     routes,
   });
+  const metricsListener =
+    metricsPort === undefined || metrics === undefined
+      ? undefined
+      : await startMetricsListener(metricsEndpoint, metricsPort, host);
   const address = await http.listen(options.port ?? config.server.port, host);
   const url = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   self.port = address.port;
   await replicas.heartbeat();
-  logger.info({ url, replica: replicaId, version: packageVersion }, 'listening');
+  const metricsUrl = metrics === undefined ? undefined : `${metricsListener?.url ?? url}/metrics`;
+  logger.info({ url, metricsUrl, replica: replicaId, version: packageVersion }, 'listening');
+  const exposure = publicMetricsWarning(config.telemetry, metricsListener === undefined ? host : undefined);
+  if (exposure !== undefined) logger.warn({ metricsUrl }, exposure);
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port: address.port,
+    metricsUrl,
     logger,
     async reload(next: SpillwayConfig, actor = 'system') {
       // A file save and a SIGHUP for the same change arrive together: apply (and audit) it once.
@@ -347,6 +364,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     close() {
       closing ??= (async () => {
         await http.shutdown(config.server.shutdown_grace_ms);
+        await metricsListener?.close();
         await gateway.close();
         await spend.close();
         await audit.flush();

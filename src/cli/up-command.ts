@@ -47,6 +47,7 @@ export function registerUpCommand(program: Command): void {
             '',
             `Spillway gateway   ${gateway.url}   (config: ${configPath})`,
             `Provider simulator ${simulator.url}   (invocation log: ${simulator.url}/_sim/invocations)`,
+            ...(gateway.metricsUrl === undefined ? [] : [`Metrics            ${gateway.metricsUrl}`]),
             `Model groups: ${groups}`,
             '',
             'Try:',

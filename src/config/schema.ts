@@ -218,6 +218,42 @@ export const serverSchema = z
   })
   .strict();
 
+/**
+ * `telemetry`. Which keys a reload applies is written here, beside the keys: `metrics_token` is
+ * read on every scrape (a reload applies it); `metrics`, `traces`, `access_log`, `metrics_port` and
+ * `tenant_labels` are read once at start (they need a restart).
+ */
+export const telemetrySchema = z
+  .object({
+    metrics: z.boolean().default(true),
+    traces: z.boolean().default(false),
+    access_log: z.boolean().default(true),
+    /**
+     * A separate listener for /metrics on this port (same host as the API); /metrics is then not
+     * served on the API port. 0: the OS picks one. Default: /metrics on the API port.
+     */
+    metrics_port: z.number().int().min(0).max(65535).optional(),
+    /**
+     * A bearer token /metrics requires (`Authorization: Bearer <token>`); default none. A value that
+     * reads as a number (`${METRICS_TOKEN}` = 1234...) is kept as text; an empty one means none.
+     */
+    metrics_token: z.preprocess(
+      (value) => (value === '' ? undefined : typeof value === 'number' ? String(value) : value),
+      z.string().min(16, 'metrics_token must be at least 16 characters').optional(),
+    ),
+    /** False: no metric carries a `tenant` label (per-tenant cost and tokens stay out of /metrics). Default true. */
+    tenant_labels: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((telemetry, context) => {
+    if (telemetry.metrics) return;
+    for (const key of ['metrics_port', 'metrics_token'] as const) {
+      if (telemetry[key] !== undefined) {
+        context.addIssue({ code: 'custom', path: [key], message: 'has no effect with metrics: false' });
+      }
+    }
+  });
+
 export const configSchema = z
   .object({
     server: serverSchema.default({
@@ -248,16 +284,19 @@ export const configSchema = z
       .strict()
       .optional(),
     database: z.object({ url: z.string().optional(), path: z.string().optional() }).strict().optional(),
-    telemetry: z
-      .object({
-        metrics: z.boolean().default(true),
-        traces: z.boolean().default(false),
-        access_log: z.boolean().default(true),
-      })
-      .strict()
-      .optional(),
+    telemetry: telemetrySchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    const metricsPort = config.telemetry?.metrics_port;
+    if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === config.server.port) {
+      context.addIssue({
+        code: 'custom',
+        path: ['telemetry', 'metrics_port'],
+        message: `must differ from server.port (${config.server.port}): it is the separate listener for /metrics`,
+      });
+    }
+  });
 
 export type SpillwayConfig = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -160,6 +160,11 @@ export class KeyRegistry implements Authenticator {
     return mergeTenantSettings(base, override);
   }
 
+  /** Whether requests can carry this tenant: a config or database tenant, or `anonymous`. */
+  hasTenant(name: string): boolean {
+    return this.configTenants.has(name) || this.databaseTenants.has(name) || name === anonymousTenant;
+  }
+
   /** Names of every tenant, config and database. */
   tenantNames(): string[] {
     return [...new Set([...this.configTenants.keys(), ...this.databaseTenants.keys()])].sort();

@@ -4,6 +4,7 @@ import type { EventSink, Target } from '../core/gateway-events.ts';
 import type { ProviderConfig, SpillwayConfig } from '../config/schema.ts';
 import { createAccessLog, type AccessLog } from './access-log.ts';
 import { combineSinks, type SinkErrorHandler } from './combine-sinks.ts';
+import { MetricLabelDomain } from './metric-label-domain.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Tracing } from './tracing.ts';
 import { tracesEnabled, type Environment } from './traces-enabled.ts';
@@ -17,6 +18,10 @@ export interface TelemetryOptions {
   readonly accessLogDestination?: DestinationStream | undefined;
   /** Told when a telemetry sink throws (the request path never is). */
   readonly onSinkError?: SinkErrorHandler | undefined;
+  /** The configuration in force, after reloads (metric label values are its names). Default: `config`. */
+  readonly currentConfig?: (() => SpillwayConfig) | undefined;
+  /** True for a tenant known besides the config file's (admin API tenants, `anonymous`). */
+  readonly knownTenant?: ((name: string) => boolean) | undefined;
 }
 
 export interface Telemetry {
@@ -42,7 +47,12 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   const { config } = options;
   const settings = config.telemetry;
   const deployments = Object.values(config.models).flatMap((group) => group.deployments.map((d) => d.id));
-  const metrics = (settings?.metrics ?? true) ? createMetrics({ deployments }) : undefined;
+  const labels = new MetricLabelDomain({
+    config: options.currentConfig ?? (() => config),
+    knownTenant: options.knownTenant,
+    tenantLabels: settings?.tenant_labels ?? true,
+  });
+  const metrics = (settings?.metrics ?? true) ? createMetrics({ deployments, labels }) : undefined;
   const tracing = tracesEnabled(settings?.traces, options.env)
     ? (await import('./tracing.ts')).createTracing({
         clock: options.clock,

@@ -38,19 +38,31 @@ export interface MetricInstruments {
   readonly stateStoreDegraded: Gauge;
 }
 
-export function createMetricInstruments(registry: Registry): MetricInstruments {
+export interface MetricInstrumentsOptions {
+  /** False: the `tenant` label is left out of every metric (`telemetry.tenant_labels`). Default true. */
+  readonly tenantLabels?: boolean | undefined;
+}
+
+export function createMetricInstruments(
+  registry: Registry,
+  options: MetricInstrumentsOptions = {},
+): MetricInstruments {
   const registers = [registry];
   const tokenLabels = ['tenant', 'group', 'deployment'] as const;
+  // The sink still passes a (constant) tenant value in place; the exposition leaves the label out.
+  const omittedLabels = (options.tenantLabels ?? true) ? [] : (['tenant'] as const);
   return {
     requests: new CounterSeries(registry, {
       name: 'spillway_requests_total',
       help: 'Client requests finished, by tenant, requested model group, endpoint, stream, HTTP status class and outcome (error: every error code, including in-band stream failures)',
       labelNames: ['tenant', 'group', 'endpoint', 'stream', 'status_class', 'outcome'],
+      omittedLabels,
     }),
     requestErrors: new CounterSeries(registry, {
       name: 'spillway_request_errors_total',
       help: 'Client requests that ended in an error, by tenant, requested model group and error code',
       labelNames: ['tenant', 'group', 'error_code'],
+      omittedLabels,
     }),
     inFlight: new GaugeSeries(registry, {
       name: 'spillway_requests_in_flight',
@@ -117,6 +129,7 @@ export function createMetricInstruments(registry: Registry): MetricInstruments {
       name: 'spillway_rate_limited_total',
       help: 'Rate-limit rejections by the gateway, by scope (tenant, key, deployment), limit kind, tenant and deployment',
       labelNames: ['scope', 'limit', 'tenant', 'deployment'],
+      omittedLabels,
     }),
     circuitState: new GaugeSeries(registry, {
       name: 'spillway_circuit_state',
@@ -137,26 +150,31 @@ export function createMetricInstruments(registry: Registry): MetricInstruments {
       name: 'spillway_input_tokens_total',
       help: 'Input tokens, by tenant, served model group and deployment',
       labelNames: tokenLabels,
+      omittedLabels,
     }),
     outputTokens: new CounterSeries(registry, {
       name: 'spillway_output_tokens_total',
       help: 'Output tokens, by tenant, served model group and deployment',
       labelNames: tokenLabels,
+      omittedLabels,
     }),
     cacheReadTokens: new CounterSeries(registry, {
       name: 'spillway_cache_read_input_tokens_total',
       help: 'Input tokens read from the provider prompt cache, by tenant, served group and deployment',
       labelNames: tokenLabels,
+      omittedLabels,
     }),
     cacheWriteTokens: new CounterSeries(registry, {
       name: 'spillway_cache_write_input_tokens_total',
       help: 'Input tokens written to the provider prompt cache, by tenant, served group and deployment',
       labelNames: tokenLabels,
+      omittedLabels,
     }),
     costUsd: new CounterSeries(registry, {
       name: 'spillway_cost_usd_total',
       help: 'Cost in US dollars of priced requests, by tenant, served model group and deployment',
       labelNames: tokenLabels,
+      omittedLabels,
     }),
     stateStoreDegraded: new Gauge({
       name: 'spillway_state_store_degraded',

@@ -1,8 +1,11 @@
+import type { RateLimited, RetryDenied } from '../core/gateway-events.ts';
 import type { ErrorCode } from '../errors/gateway-error.ts';
 
 /**
- * Label values for metrics: every label is bounded. Error codes come from the fixed taxonomy (any
- * other string becomes "other"); status codes collapse to classes.
+ * Label values for metrics from fixed sets: every label is bounded. Error codes come from the fixed
+ * taxonomy (any other string becomes "other"); status codes collapse to classes; the other closed
+ * sets (limit scopes and kinds, retry denial reasons) map anything else to "unknown". Names the
+ * configuration declares (groups, deployments, tenants, ...) are bounded by MetricLabelDomain.
  */
 
 /** Every ErrorCode; `satisfies` makes the compiler flag a code added to the taxonomy but not here. */
@@ -55,4 +58,33 @@ export function statusClassLabel(status: number): string {
   if (status >= 300 && status < 400) return '3xx';
   if (status >= 100 && status < 200) return '1xx';
   return 'other';
+}
+
+const unknown = 'unknown';
+const scopes = { tenant: true, key: true, deployment: true } as const satisfies Record<
+  RateLimited['scope'],
+  true
+>;
+const limits = { rpm: true, tpm: true, concurrency: true, budget: true } as const satisfies Record<
+  RateLimited['limit'],
+  true
+>;
+const denialReasons = { 'budget-exhausted': true, deadline: true } as const satisfies Record<
+  RetryDenied['reason'],
+  true
+>;
+
+/** A rate-limit scope label (tenant, key, deployment), else "unknown". */
+export function scopeLabel(scope: string): string {
+  return Object.hasOwn(scopes, scope) ? scope : unknown;
+}
+
+/** A rate-limit kind label (rpm, tpm, concurrency, budget), else "unknown". */
+export function limitLabel(limit: string): string {
+  return Object.hasOwn(limits, limit) ? limit : unknown;
+}
+
+/** A retry denial reason label (budget-exhausted, deadline), else "unknown". */
+export function retryDenialLabel(reason: string): string {
+  return Object.hasOwn(denialReasons, reason) ? reason : unknown;
 }

@@ -14,15 +14,30 @@ import { ChildCache } from './child-cache.ts';
 type Labels = Readonly<Record<string, string>>;
 
 export interface SeriesOptions<T extends string> {
+  /** The metric's name. */
   readonly name: string;
+  /** Its HELP text. */
   readonly help: string;
+  /** Its labels, in the order `get` and `labels` take their values. */
   readonly labelNames: readonly T[];
+  /**
+   * Labels left out of the exposition (`telemetry.tenant_labels: false`). Their values are still
+   * passed in place (the positions do not move); the caller passes one constant for them, so the
+   * series that differ only there are one series.
+   */
+  readonly omittedLabels?: readonly T[] | undefined;
 }
 
-function labelsOf(names: readonly string[], values: readonly string[]): Labels {
+/** The label names a series exposes: its label names but the omitted ones. */
+function exposedNames<T extends string>(options: SeriesOptions<T>): T[] {
+  const omitted = options.omittedLabels ?? [];
+  return options.labelNames.filter((name) => !omitted.includes(name));
+}
+
+function labelsOf(names: readonly string[], exposed: readonly string[], values: readonly string[]): Labels {
   const labels: Record<string, string> = {};
   names.forEach((name, index) => {
-    labels[name] = values[index] ?? '';
+    if (exposed.includes(name)) labels[name] = values[index] ?? '';
   });
   return labels;
 }
@@ -39,10 +54,10 @@ class Slots<S> {
   readonly #cache: ChildCache<S>;
   readonly #depth: number;
 
-  constructor(labelNames: readonly string[], create: (labels: Labels) => S) {
+  constructor(labelNames: readonly string[], exposed: readonly string[], create: (labels: Labels) => S) {
     this.#depth = labelNames.length;
     this.#cache = new ChildCache(labelNames.length, (values) => {
-      const slot = create(labelsOf(labelNames, values));
+      const slot = create(labelsOf(labelNames, exposed, values));
       this.list.push(slot);
       return slot;
     });
@@ -120,10 +135,13 @@ export class HistogramSlot {
 export class CounterSeries<T extends string> {
   readonly #slots: Slots<CounterSlot>;
   constructor(registry: Registry, options: SeriesOptions<T>) {
-    const slots = new Slots(options.labelNames, (labels) => new CounterSlot(labels));
+    const labelNames = exposedNames(options);
+    const slots = new Slots(options.labelNames, labelNames, (labels) => new CounterSlot(labels));
     this.#slots = slots;
     new Counter<string>({
-      ...options,
+      name: options.name,
+      help: options.help,
+      labelNames,
       registers: [registry],
       collect() {
         this.reset();
@@ -142,10 +160,13 @@ export class CounterSeries<T extends string> {
 export class GaugeSeries<T extends string> {
   readonly #slots: Slots<GaugeSlot>;
   constructor(registry: Registry, options: SeriesOptions<T>) {
-    const slots = new Slots(options.labelNames, (labels) => new GaugeSlot(labels));
+    const labelNames = exposedNames(options);
+    const slots = new Slots(options.labelNames, labelNames, (labels) => new GaugeSlot(labels));
     this.#slots = slots;
     new Gauge<string>({
-      ...options,
+      name: options.name,
+      help: options.help,
+      labelNames,
       registers: [registry],
       collect() {
         this.reset();
@@ -185,7 +206,13 @@ class SlotHistogram<T extends string> extends Histogram<T> {
     options: SeriesOptions<T> & { readonly buckets: readonly number[] },
     slots: () => readonly HistogramSlot[],
   ) {
-    super({ ...options, buckets: [...options.buckets], registers: [registry] });
+    super({
+      name: options.name,
+      help: options.help,
+      labelNames: exposedNames(options),
+      buckets: [...options.buckets],
+      registers: [registry],
+    });
     this.#options = options;
     this.#slots = slots;
   }
@@ -227,7 +254,11 @@ export class HistogramSeries<T extends string> {
   readonly #slots: Slots<HistogramSlot>;
   constructor(registry: Registry, options: SeriesOptions<T> & { readonly buckets: readonly number[] }) {
     const bounds = [...options.buckets];
-    const slots = new Slots(options.labelNames, (labels) => new HistogramSlot(labels, bounds));
+    const slots = new Slots(
+      options.labelNames,
+      exposedNames(options),
+      (labels) => new HistogramSlot(labels, bounds),
+    );
     this.#slots = slots;
     new SlotHistogram(registry, options, () => slots.list);
   }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayEvent, RequestFinished, Target } from '../core/gateway-events.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
   findSamples,
@@ -9,7 +10,8 @@ import {
   sumSamples,
   type MetricFamily,
 } from '../../test/support/telemetry/prometheus-text.ts';
-import { scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
+import { scriptedConfig, scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
+import { MetricLabelDomain } from './metric-label-domain.ts';
 
 let server: Server | undefined;
 
@@ -38,7 +40,11 @@ async function scrape(metrics: Metrics): Promise<MetricFamily[]> {
 
 describe('createMetrics', () => {
   it('counts what the scripted events say happened', async () => {
-    const metrics = createMetrics({ defaultMetrics: false, deployments: ['sonnet-east', 'sonnet-west'] });
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      deployments: ['sonnet-east', 'sonnet-west'],
+      labels: new MetricLabelDomain({ config: () => scriptedConfig }),
+    });
     for (const event of scriptedEvents) metrics.sink.emit(event);
     const families = await scrape(metrics);
     const value = (name: string, labels: Record<string, string> = {}): number =>
@@ -195,5 +201,206 @@ describe('createMetrics', () => {
     expect(() => {
       metrics.sink.emit(broken);
     }).not.toThrow();
+  });
+
+  it('bounds label values to configured names: 5,000 made-up model names add one `unknown` group', async () => {
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      labels: new MetricLabelDomain({ config: () => scriptedConfig }),
+    });
+    const unknownModel = (index: number): GatewayEvent[] => {
+      const requestId = `req-unknown-${index}`;
+      const model = `made-up-model-${index}`;
+      return [
+        { type: 'request-started', requestId, tenant: 'acme', group: model, stream: false },
+        {
+          ...(scriptedEvents.find((event) => event.type === 'request-finished') as RequestFinished),
+          requestId,
+          requestedGroup: model,
+          target: undefined,
+          status: 404,
+          errorCode: 'unknown_model',
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: undefined,
+        },
+      ];
+    };
+    const series = async (): Promise<number> =>
+      (await scrape(metrics)).reduce((total, family) => total + family.samples.length, 0);
+    for (const event of unknownModel(0)) metrics.sink.emit(event);
+    const afterOne = await series();
+    for (let index = 1; index < 5000; index += 1)
+      for (const event of unknownModel(index)) metrics.sink.emit(event);
+    expect(await series()).toBe(afterOne);
+    const families = await scrape(metrics);
+    const labelValues = families.flatMap((family) =>
+      family.samples.flatMap((sample) => Object.values(sample.labels)),
+    );
+    expect(labelValues.some((value) => value.startsWith('made-up-model'))).toBe(false);
+    expect(
+      sumSamples(families, 'spillway_requests_total', {
+        group: 'unknown',
+        status_class: '4xx',
+        outcome: 'error',
+      }),
+    ).toBe(5000);
+    expect(
+      sumSamples(families, 'spillway_request_errors_total', {
+        group: 'unknown',
+        error_code: 'unknown_model',
+      }),
+    ).toBe(5000);
+    expect(sumSamples(families, 'spillway_requests_in_flight', { group: 'unknown' })).toBe(0);
+  });
+
+  it('maps every name the configuration does not declare to `unknown`, on every label', async () => {
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      labels: new MetricLabelDomain({ config: () => scriptedConfig }),
+    });
+    const stranger: Target = {
+      group: 'not-a-group',
+      deployment: 'not-a-deployment',
+      provider: 'not-a-provider',
+      providerType: 'openai',
+      region: 'not-a-region',
+      account: 'not-an-account',
+      model: 'not-a-model',
+    };
+    const events: GatewayEvent[] = [
+      {
+        type: 'request-started',
+        requestId: 'r1',
+        tenant: 'not-a-tenant',
+        group: 'not-a-group',
+        stream: false,
+      },
+      {
+        type: 'attempt-finished',
+        requestId: 'r1',
+        tenant: 'not-a-tenant',
+        target: stranger,
+        attempt: 1,
+        outcome: 'success',
+        durationMs: 5,
+      },
+      {
+        type: 'attempt-finished',
+        requestId: 'r1',
+        tenant: 'not-a-tenant',
+        target: stranger,
+        attempt: 2,
+        outcome: 'error',
+        errorCode: 'timeout',
+        durationMs: 5,
+      },
+      {
+        type: 'retry-scheduled',
+        requestId: 'r1',
+        group: 'not-a-group',
+        fromDeployment: 'not-a-deployment',
+        delayMs: 1,
+        errorCode: 'timeout',
+      },
+      {
+        type: 'fallback-taken',
+        requestId: 'r1',
+        fromGroup: 'not-a-group',
+        toGroup: 'also-not',
+        errorCode: 'timeout',
+      },
+      {
+        type: 'rate-limited',
+        requestId: 'r1',
+        scope: 'deployment',
+        tenant: 'not-a-tenant',
+        deployment: 'not-a-deployment',
+        limit: 'rpm',
+      },
+      { type: 'circuit-changed', deployment: 'not-a-deployment', from: 'closed', to: 'open' },
+      { type: 'cooldown-started', deployment: 'not-a-deployment', durationMs: 1, errorCode: 'timeout' },
+      {
+        ...(scriptedEvents.find((event) => event.type === 'request-finished') as RequestFinished),
+        requestId: 'r1',
+        tenant: 'not-a-tenant',
+        requestedGroup: 'not-a-group',
+        target: stranger,
+        inputTokens: 3,
+        outputTokens: 4,
+        costUsd: 0.5,
+      },
+    ];
+    for (const event of events) metrics.sink.emit(event);
+    const families = await scrape(metrics);
+    const samples = families.flatMap((family) => family.samples);
+    const labelValues = samples.flatMap((sample) => Object.values(sample.labels));
+    expect(labelValues.filter((value) => value.startsWith('not-') || value.startsWith('also-'))).toEqual([]);
+    expect(samples.filter((sample) => sample.name.startsWith('spillway_')).length).toBeGreaterThan(0);
+    expect(
+      sumSamples(families, 'spillway_cost_usd_total', {
+        tenant: 'unknown',
+        group: 'unknown',
+        deployment: 'unknown',
+      }),
+    ).toBe(0.5);
+    expect(
+      sumSamples(families, 'spillway_upstream_attempts_total', {
+        group: 'unknown',
+        deployment: 'unknown',
+        provider: 'unknown',
+        region: 'unknown',
+      }),
+    ).toBe(2);
+  });
+
+  it('leaves the tenant label out when tenant labels are off, totals unchanged', async () => {
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      labels: new MetricLabelDomain({ config: () => scriptedConfig, tenantLabels: false }),
+    });
+    for (const event of scriptedEvents) metrics.sink.emit(event);
+    const text = await metrics.registry.metrics();
+    expect(text).not.toMatch(/tenant=/);
+    const families = parsePrometheusText(text);
+    expect(sumSamples(families, 'spillway_requests_total')).toBe(4);
+    expect(sumSamples(families, 'spillway_cost_usd_total')).toBeCloseTo(0.0035, 10);
+    expect(findSamples(families, 'spillway_cost_usd_total').length).toBe(2);
+    expect(sumSamples(families, 'spillway_rate_limited_total')).toBe(2);
+  });
+
+  it('learns the names a reload adds, and reads known tenants beyond the file', async () => {
+    let config = scriptedConfig;
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      labels: new MetricLabelDomain({
+        config: () => config,
+        knownTenant: (name) => name === 'from-admin-api',
+      }),
+    });
+    const started = (requestId: string, group: string): GatewayEvent => ({
+      type: 'request-started',
+      requestId,
+      tenant: 'acme',
+      group,
+      stream: false,
+    });
+    metrics.sink.emit(started('r1', 'opus'));
+    config = {
+      ...scriptedConfig,
+      models: { ...scriptedConfig.models, opus: scriptedConfig.models['sonnet']! },
+    };
+    metrics.sink.emit(started('r2', 'opus'));
+    metrics.sink.emit({
+      type: 'rate-limited',
+      requestId: 'r3',
+      scope: 'tenant',
+      tenant: 'from-admin-api',
+      limit: 'rpm',
+    });
+    const families = await scrape(metrics);
+    expect(sumSamples(families, 'spillway_requests_in_flight', { group: 'unknown' })).toBe(1);
+    expect(sumSamples(families, 'spillway_requests_in_flight', { group: 'opus' })).toBe(1);
+    expect(sumSamples(families, 'spillway_rate_limited_total', { tenant: 'from-admin-api' })).toBe(1);
   });
 });

@@ -10,13 +10,27 @@ import type {
 } from '../core/gateway-events.ts';
 import { createMetricInstruments, type MetricInstruments } from './metric-instruments.ts';
 import type { CounterSlot, GaugeSlot, HistogramSlot } from './metric-series.ts';
-import { errorCodeLabel, NO_ERROR, NOT_APPLICABLE, statusClassLabel } from './metric-labels.ts';
+import { MetricLabelDomain, UNKNOWN_LABEL } from './metric-label-domain.ts';
+import {
+  errorCodeLabel,
+  limitLabel,
+  NO_ERROR,
+  NOT_APPLICABLE,
+  retryDenialLabel,
+  scopeLabel,
+  statusClassLabel,
+} from './metric-labels.ts';
 
 export interface MetricsOptions {
   /** Register process default metrics (CPU, memory, event loop, GC) on the registry. Default true. */
   readonly defaultMetrics?: boolean;
   /** Deployments whose breaker gauge starts at 0 (closed) before any transition is seen. */
   readonly deployments?: readonly string[];
+  /**
+   * Where label values come from: configured names, anything else `unknown` (and whether tenant
+   * labels are exposed). Default: no configured names, so every name is `unknown`.
+   */
+  readonly labels?: MetricLabelDomain | undefined;
 }
 
 export interface Metrics {
@@ -32,13 +46,23 @@ export interface Metrics {
 
 const circuitStateValue: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
+/** A circuit state label: one of the three states (else UNKNOWN_LABEL). */
+function circuitStateLabel(state: string): string {
+  return Object.hasOwn(circuitStateValue, state) ? state : UNKNOWN_LABEL;
+}
+
 /**
  * The slots a target's successful attempts and served requests update, kept on the target (one per
  * deployment for the life of a routing table) so the hot path does one WeakMap lookup instead of a
  * label-map walk per series. Each slot is resolved on its first use, so a series still appears in
- * the exposition only once it has been updated, in the same order as before.
+ * the exposition only once it has been updated, in the same order as before. The target's label
+ * values are bounded once, when its slots are made.
  */
 class TargetSlots {
+  readonly group: string;
+  readonly deployment: string;
+  readonly provider: string;
+  readonly region: string;
   attempts: CounterSlot | undefined;
   attemptDuration: HistogramSlot | undefined;
   upstreamFirstToken: HistogramSlot | undefined;
@@ -46,7 +70,15 @@ class TargetSlots {
   streamDuration: HistogramSlot | undefined;
   timeToFirstToken: HistogramSlot | undefined;
   timeToLastToken: HistogramSlot | undefined;
+  /** By tenant label (bounded), not by the event's tenant. */
   readonly tenants = new Map<string, TenantSlots>();
+
+  constructor(target: Target, labels: MetricLabelDomain) {
+    this.group = labels.group(target.group);
+    this.deployment = labels.deployment(target.deployment);
+    this.provider = labels.provider(target.provider);
+    this.region = labels.region(target.region);
+  }
 }
 
 /** A tenant's token and cost counters on one target, resolved on first use. */
@@ -61,10 +93,13 @@ class TenantSlots {
 /** Builds the Spillway metrics: a private registry, the event sink that feeds it, and the /metrics handler. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  const instruments = createMetricInstruments(registry);
+  const labels =
+    options.labels ?? new MetricLabelDomain({ config: () => ({ models: {}, providers: {}, tenants: {} }) });
+  const instruments = createMetricInstruments(registry, { tenantLabels: labels.tenantLabels });
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const sink = createMetricsSink(instruments);
-  for (const deployment of options.deployments ?? []) instruments.circuitState.labels(deployment).set(0);
+  const sink = createMetricsSink(instruments, labels);
+  for (const deployment of options.deployments ?? [])
+    instruments.circuitState.labels(labels.deployment(deployment)).set(0);
   instruments.stateStoreDegraded.set(0);
   return {
     registry,
@@ -89,7 +124,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
-function createMetricsSink(m: MetricInstruments): EventSink {
+function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): EventSink {
   const {
     requests,
     requestErrors,
@@ -121,7 +156,7 @@ function createMetricsSink(m: MetricInstruments): EventSink {
   function slotsOf(target: Target): TargetSlots {
     let slots = slotsOfTarget.get(target);
     if (slots === undefined) {
-      slots = new TargetSlots();
+      slots = new TargetSlots(target, labels);
       slotsOfTarget.set(target, slots);
     }
     return slots;
@@ -135,44 +170,54 @@ function createMetricsSink(m: MetricInstruments): EventSink {
     }
     const failed = event.errorCode !== undefined;
     const stream = event.stream ? 'true' : 'false';
+    // The requested group is the client's `model`: any string until checked against the config.
+    const requestedGroup = labels.group(event.requestedGroup);
+    const tenant = labels.tenant(event.tenant);
+    const endpoint = event.endpoint === 'embeddings' ? 'embeddings' : 'chat';
     requests
       .get(
-        event.tenant,
-        event.requestedGroup,
-        event.endpoint,
+        tenant,
+        requestedGroup,
+        endpoint,
         stream,
         statusClassLabel(event.status),
         failed ? 'error' : 'success',
       )
       .inc();
-    if (failed) requestErrors.get(event.tenant, event.requestedGroup, errorCodeLabel(event.errorCode)).inc();
-    overhead.get(event.endpoint, stream).observe(event.overheadMs / 1000);
-    if (event.target === undefined) served(event, event.requestedGroup, NOT_APPLICABLE, failed);
-    else servedBy(event.target, event, failed);
+    if (failed) requestErrors.get(tenant, requestedGroup, errorCodeLabel(event.errorCode)).inc();
+    overhead.get(endpoint, stream).observe(event.overheadMs / 1000);
+    if (event.target === undefined) served(event, tenant, requestedGroup, NOT_APPLICABLE, failed);
+    else servedBy(event.target, event, tenant, failed);
   }
 
   /** The served-request series for a request that reached no deployment (label lookups each time). */
-  function served(event: RequestFinished, group: string, deployment: string, failed: boolean): void {
+  function served(
+    event: RequestFinished,
+    tenant: string,
+    group: string,
+    deployment: string,
+    failed: boolean,
+  ): void {
     requestDuration.get(group, deployment, event.stream ? 'true' : 'false').observe(event.latencyMs / 1000);
     if (!failed) {
       if (event.firstTokenMs !== undefined)
         timeToFirstToken.get(group, deployment).observe(event.firstTokenMs / 1000);
       timeToLastToken.get(group, deployment).observe(event.latencyMs / 1000);
     }
-    if (event.inputTokens > 0) inputTokens.get(event.tenant, group, deployment).inc(event.inputTokens);
-    if (event.outputTokens > 0) outputTokens.get(event.tenant, group, deployment).inc(event.outputTokens);
+    if (event.inputTokens > 0) inputTokens.get(tenant, group, deployment).inc(event.inputTokens);
+    if (event.outputTokens > 0) outputTokens.get(tenant, group, deployment).inc(event.outputTokens);
     if (event.cacheReadInputTokens > 0)
-      cacheReadTokens.get(event.tenant, group, deployment).inc(event.cacheReadInputTokens);
+      cacheReadTokens.get(tenant, group, deployment).inc(event.cacheReadInputTokens);
     if (event.cacheWriteInputTokens > 0)
-      cacheWriteTokens.get(event.tenant, group, deployment).inc(event.cacheWriteInputTokens);
+      cacheWriteTokens.get(tenant, group, deployment).inc(event.cacheWriteInputTokens);
     if (event.costUsd !== undefined && event.costUsd > 0)
-      costUsd.get(event.tenant, group, deployment).inc(event.costUsd);
+      costUsd.get(tenant, group, deployment).inc(event.costUsd);
   }
 
   /** The same series through the target's kept slots. */
-  function servedBy(target: Target, event: RequestFinished, failed: boolean): void {
-    const { group, deployment } = target;
+  function servedBy(target: Target, event: RequestFinished, tenant: string, failed: boolean): void {
     const slots = slotsOf(target);
+    const { group, deployment } = slots;
     const duration = event.stream
       ? (slots.streamDuration ??= requestDuration.get(group, deployment, 'true'))
       : (slots.duration ??= requestDuration.get(group, deployment, 'false'));
@@ -184,7 +229,6 @@ function createMetricsSink(m: MetricInstruments): EventSink {
         );
       (slots.timeToLastToken ??= timeToLastToken.get(group, deployment)).observe(event.latencyMs / 1000);
     }
-    const tenant = event.tenant;
     let counters = slots.tenants.get(tenant);
     if (counters === undefined) {
       counters = new TenantSlots();
@@ -209,35 +253,29 @@ function createMetricsSink(m: MetricInstruments): EventSink {
   function attemptFinished(event: AttemptFinished): void {
     const t = event.target;
     const seconds = event.durationMs / 1000;
+    const slots = slotsOf(t);
+    const { group, deployment, provider, region } = slots;
     if (event.outcome === 'success') {
-      const slots = slotsOf(t);
-      (slots.attempts ??= attempts.get(
-        t.group,
-        t.deployment,
-        t.provider,
-        t.region,
-        'success',
-        NO_ERROR,
-      )).inc();
-      (slots.attemptDuration ??= attemptDuration.get(t.deployment, t.provider, t.region, 'success')).observe(
+      (slots.attempts ??= attempts.get(group, deployment, provider, region, 'success', NO_ERROR)).inc();
+      (slots.attemptDuration ??= attemptDuration.get(deployment, provider, region, 'success')).observe(
         seconds,
       );
       if (event.firstTokenMs !== undefined) {
-        (slots.upstreamFirstToken ??= upstreamFirstToken.get(t.deployment, t.provider, t.region)).observe(
+        (slots.upstreamFirstToken ??= upstreamFirstToken.get(deployment, provider, region)).observe(
           event.firstTokenMs / 1000,
         );
       }
       return;
     }
     const errorCode = errorCodeLabel(event.errorCode);
-    attempts.get(t.group, t.deployment, t.provider, t.region, event.outcome, errorCode).inc();
-    attemptDuration.get(t.deployment, t.provider, t.region, event.outcome).observe(seconds);
+    attempts.get(group, deployment, provider, region, 'error', errorCode).inc();
+    attemptDuration.get(deployment, provider, region, 'error').observe(seconds);
   }
 
   function handle(event: GatewayEvent): void {
     switch (event.type) {
       case 'request-started': {
-        const child = inFlightByGroup.get(event.group);
+        const child = inFlightByGroup.get(labels.group(event.group));
         child.inc();
         inFlight.set(event.requestId, child);
         return;
@@ -249,23 +287,44 @@ function createMetricsSink(m: MetricInstruments): EventSink {
         attemptFinished(event);
         return;
       case 'retry-scheduled':
-        retries.get(event.group, event.fromDeployment, errorCodeLabel(event.errorCode)).inc();
+        retries
+          .get(
+            labels.group(event.group),
+            labels.deployment(event.fromDeployment),
+            errorCodeLabel(event.errorCode),
+          )
+          .inc();
         return;
       case 'retry-denied':
-        retryDenials.get(event.group, event.reason).inc();
+        retryDenials.get(labels.group(event.group), retryDenialLabel(event.reason)).inc();
         return;
       case 'fallback-taken':
-        fallbacks.get(event.fromGroup, event.toGroup, errorCodeLabel(event.errorCode)).inc();
+        fallbacks
+          .get(labels.group(event.fromGroup), labels.group(event.toGroup), errorCodeLabel(event.errorCode))
+          .inc();
         return;
       case 'rate-limited':
-        rateLimited.get(event.scope, event.limit, event.tenant, event.deployment ?? NOT_APPLICABLE).inc();
+        rateLimited
+          .get(
+            scopeLabel(event.scope),
+            limitLabel(event.limit),
+            labels.tenant(event.tenant),
+            event.deployment === undefined ? NOT_APPLICABLE : labels.deployment(event.deployment),
+          )
+          .inc();
         return;
       case 'circuit-changed':
-        circuitState.get(event.deployment).set(circuitStateValue[event.to]);
-        circuitTransitions.get(event.deployment, event.from, event.to).inc();
+        circuitState.get(labels.deployment(event.deployment)).set(circuitStateValue[event.to]);
+        circuitTransitions
+          .get(
+            labels.deployment(event.deployment),
+            circuitStateLabel(event.from),
+            circuitStateLabel(event.to),
+          )
+          .inc();
         return;
       case 'cooldown-started':
-        cooldowns.get(event.deployment, errorCodeLabel(event.errorCode)).inc();
+        cooldowns.get(labels.deployment(event.deployment), errorCodeLabel(event.errorCode)).inc();
         return;
     }
   }

@@ -1,3 +1,4 @@
+import { configSchema, type SpillwayConfig } from '../../../src/config/schema.ts';
 import type { GatewayEvent, RequestFinished, Target } from '../../../src/core/gateway-events.ts';
 
 /**
@@ -25,6 +26,29 @@ export const haiku: Target = {
   account: 'anthropic-main',
   model: 'claude-haiku',
 };
+
+/** The configuration the scripted run happens under: its groups, deployments, providers and tenants. */
+export const scriptedConfig: SpillwayConfig = configSchema.parse({
+  providers: {
+    'bedrock-a': { type: 'bedrock', region: 'us-east-1' },
+    anthropic: {
+      type: 'anthropic',
+      base_url: 'https://api.anthropic.com',
+      api_key: 'sk-ant-scripted',
+      region: 'us-east-1',
+    },
+  },
+  models: {
+    sonnet: {
+      deployments: [
+        { id: 'sonnet-east', provider: 'bedrock-a', model: 'anthropic.claude-sonnet' },
+        { id: 'sonnet-west', provider: 'bedrock-a', model: 'anthropic.claude-sonnet', region: 'us-west-2' },
+      ],
+    },
+    haiku: { deployments: [{ id: 'haiku-east', provider: 'anthropic', model: 'claude-haiku' }] },
+  },
+  tenants: { acme: {}, noisy: {} },
+});
 
 function finished(fields: Partial<RequestFinished> & Pick<RequestFinished, 'requestId'>): RequestFinished {
   return {
