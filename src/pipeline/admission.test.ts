@@ -110,7 +110,7 @@ describe('accounting', () => {
     const harness = createHarness(single, { d1: ok('m1'), d2: ok('m2') });
     const result = await harness.gateway.embed({ model: 'g', input: ['a', 'b'] }, harness.context());
     expect(result.response.embeddings).toHaveLength(1);
-    expect(result.route.target.deployment).toBe('d1');
+    expect(result.route.target?.deployment).toBe('d1');
     expect(result.costUsd).toBeCloseTo((3 * 2) / 1e6, 12);
     expect(harness.eventsOf('request-finished')[0]).toMatchObject({ endpoint: 'embeddings', inputTokens: 3 });
   });
@@ -133,7 +133,7 @@ describe('hot reload', () => {
     harness.gateway.applyConfig(
       configSchema.parse(configWith({ g: { deployments: [{ id: 'd9', provider: 'west', model: 'm9' }] } })),
     );
-    expect((await harness.gateway.chat(chatRequest('g'), harness.context())).route.target.deployment).toBe(
+    expect((await harness.gateway.chat(chatRequest('g'), harness.context())).route.target?.deployment).toBe(
       'd9',
     );
     expect(hanging.closed).toBe(false);
@@ -176,7 +176,7 @@ describe('applyConfig with a config that cannot be routed', () => {
     expect(() => {
       harness.gateway.applyConfig(broken);
     }).toThrow(/unknown provider "nowhere"/);
-    expect((await harness.gateway.chat(chatRequest('g'), harness.context())).route.target.deployment).toBe(
+    expect((await harness.gateway.chat(chatRequest('g'), harness.context())).route.target?.deployment).toBe(
       'd1',
     );
   });

@@ -20,10 +20,12 @@ async function fire(harness: Harness, model: string, count: number, tenant = 'an
   );
 }
 
-function deploymentsOf(results: PromiseSettledResult<{ route: { target: { deployment: string } } }>[]) {
+function deploymentsOf(
+  results: PromiseSettledResult<{ route: { target: { deployment: string } | undefined } }>[],
+) {
   const counts: Record<string, number> = {};
   for (const result of results) {
-    const key = result.status === 'fulfilled' ? result.value.route.target.deployment : 'failed';
+    const key = result.status === 'fulfilled' ? (result.value.route.target?.deployment ?? 'none') : 'failed';
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;

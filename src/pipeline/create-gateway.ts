@@ -20,6 +20,8 @@ import type { Authenticator, BudgetChecker } from '../core/authenticator.ts';
 import type { ExecutionServices } from './execution-services.ts';
 import type { ChatResult, EmbedResult, Gateway, ModelInfo, RequestContext, StreamResult } from './gateway.ts';
 import { RequestPipeline } from './request-pipeline.ts';
+import type { StageResolver } from './request-stage.ts';
+import { resolveNoStages } from './request-stages.ts';
 
 /** What the gateway is built from; main.ts wires the real adapters, stores and governance. */
 export interface GatewayDependencies {
@@ -43,6 +45,11 @@ export interface GatewayDependencies {
    * of the client's so that upstream spans join the trace under the gateway.
    */
   readonly traceparentFor?: ((requestId: string) => string | undefined) | undefined;
+  /**
+   * The request stages of a principal and requested group (request-stages.ts). Default: none, and a
+   * request without stages takes the fast path.
+   */
+  readonly stages?: StageResolver | undefined;
 }
 
 /** The Gateway plus its lifecycle. */
@@ -99,6 +106,7 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
     tenantLimiter: new TenantLimiter(state, logger, events),
     budget: deps.budget,
     generations,
+    stages: deps.stages ?? resolveNoStages,
   });
 
   return {

@@ -82,7 +82,7 @@ describe('context-window fallbacks', () => {
       messages: [{ role: 'user', content: [{ type: 'text', text: 'x'.repeat(800) }] }],
     });
     const result = await harness.gateway.chat(big, harness.context());
-    expect(result.route.target.deployment).toBe('dl');
+    expect(result.route.target?.deployment).toBe('dl');
     expect(result.route.attempts).toBe(1);
   });
 
@@ -90,13 +90,13 @@ describe('context-window fallbacks', () => {
     const ds = new ScriptedChatModel('ds', [{ kind: 'fail', status: 400, contextWindow: true }]);
     const harness = createHarness(config, { ds, do: ok('do'), dl: ok('dl') });
     const result = await harness.gateway.chat(chatRequest('small'), harness.context());
-    expect(result.route.target.deployment).toBe('dl');
+    expect(result.route.target?.deployment).toBe('dl');
   });
 
   it('other failures go to the ordinary fallbacks, never the context ones', async () => {
     const harness = createHarness(config, { ds: failing('ds'), do: ok('do'), dl: ok('dl') });
     const result = await harness.gateway.chat(chatRequest('small'), harness.context());
-    expect(result.route.target.deployment).toBe('do');
+    expect(result.route.target?.deployment).toBe('do');
   });
 
   it('without context fallbacks, the context error reaches the client', async () => {

@@ -29,9 +29,20 @@ export interface RequestContext {
 
 /** Where the answer came from: the source of the x-spillway-* response headers. */
 export interface RouteInfo {
-  readonly target: Target;
-  /** Upstream attempts made, failed ones included. */
+  /** The deployment that served the answer; undefined when a request stage answered without one. */
+  readonly target: Target | undefined;
+  /** Upstream attempts made, failed ones included (0 when a stage answered). */
   readonly attempts: number;
+  /** The request stage that answered (e.g. a cache hit); undefined when a deployment did. */
+  readonly stage?: StageRoute | undefined;
+}
+
+/** An answer a request stage gave without calling a deployment. */
+export interface StageRoute {
+  /** The stage's name. */
+  readonly name: string;
+  /** The model group the request asked for (after any change by an earlier stage). */
+  readonly group: string;
 }
 
 export interface ChatResult {
@@ -44,7 +55,7 @@ export interface ChatResult {
 }
 
 export interface StreamResult {
-  /** The deployment that produced the stream. */
+  /** The deployment that produced the stream (or the stage that answered). */
   readonly route: RouteInfo;
   readonly headers: Readonly<Record<string, string>>;
   /**

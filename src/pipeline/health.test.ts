@@ -98,7 +98,7 @@ describe('cooldown', () => {
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
     const harness = createHarness(config, { d1, d2 });
     const send = async () =>
-      (await harness.gateway.chat(chatRequest('g'), harness.context())).route.target.deployment;
+      (await harness.gateway.chat(chatRequest('g'), harness.context())).route.target?.deployment;
     expect(await send()).toBe('d2');
     expect(harness.eventsOf('cooldown-started')).toEqual([
       { type: 'cooldown-started', deployment: 'd1', durationMs: 2000, errorCode: 'upstream_rate_limited' },

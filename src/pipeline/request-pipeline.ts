@@ -1,7 +1,7 @@
 import type { ChatRequest } from '../core/chat-request.ts';
-import { computeCostUsd } from '../core/cost.ts';
-import type { EmbeddingRequest } from '../core/embedding.ts';
-import { totalTokens, type Usage } from '../core/usage.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
+import type { Principal } from '../core/principal.ts';
+import type { Usage } from '../core/usage.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import {
   defaultOutputTokens,
@@ -10,41 +10,41 @@ import {
 } from '../limits/estimate-tokens.ts';
 import type { TenantAdmission, TenantLimiter } from '../limits/tenant-limiter.ts';
 import type { Generation, RoutingGenerations } from '../routing/routing-generations.ts';
-import type { DeploymentRoute, GroupRoute } from '../routing/routing-table.ts';
-import { embedCall, generateCall, streamCall, type OpenedStream } from './attempt-calls.ts';
+import type { GroupRoute } from '../routing/routing-table.ts';
+import { embedCall } from './attempt-calls.ts';
 import type { BudgetChecker } from '../core/authenticator.ts';
+import {
+  completeAnswer,
+  costOf,
+  settleUpstream,
+  streamedAnswer,
+  type ChatAnswer,
+  type TokenEstimate,
+} from './chat-answers.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
 import { executePlan } from './execute-plan.ts';
 import type { ExecutionServices } from './execution-services.ts';
 import type { ChatResult, EmbedResult, RequestContext, StreamResult } from './gateway.ts';
-import { relayStream } from './relay-stream.ts';
+import type { StageResolver } from './request-stage.ts';
+import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
 import type { AttemptCall } from './run-attempt.ts';
 
 /**
- * The request pipeline. The order of its steps is written once, in `admitAndExecute`:
+ * The request pipeline. A complete answer and a stream take one path (`serveChat`); they differ
+ * only in the call and in how the answer is consumed (chat-answers.ts). Embeddings share every
+ * step but the stages. The order of the steps, written once:
  *
  *   1. model allowed for the principal      403 permission_denied
  *   2. model group exists                   404 unknown_model
  *   3. budget                               402 budget_exceeded
  *   4. tenant + key limits (one reserve)    429 rate_limited, at once
- *   5. plan + execute (execute-plan.ts: fallback chain → retry → breaker → limits → timeouts → call)
- *   6. account (per endpoint: reconcile tokens, release leases, cost, request-finished)
+ *   5. request stages before the plan       (request-stages.ts: may change, answer or refuse)
+ *   6. plan + execute                       (execute-plan.ts: fallback → retry → breaker → limits → timeouts → call)
+ *   7. account and answer                   (chat-answers.ts: stages after, reconcile, cost, request-finished)
  *
  * Authentication happens before (Gateway.authenticate): the context carries the principal.
  */
-
-interface TokenEstimate {
-  readonly prompt: number;
-  readonly output: number;
-  /** Prompt + the client's max tokens (context-window check). */
-  readonly context: number;
-}
-
-interface Executed<T> {
-  readonly committed: CommittedAttempt<T>;
-  readonly admission: TenantAdmission;
-}
 
 /** Collaborators of the pipeline. */
 export interface PipelineParts {
@@ -52,13 +52,20 @@ export interface PipelineParts {
   readonly tenantLimiter: TenantLimiter;
   readonly budget: BudgetChecker;
   readonly generations: RoutingGenerations;
+  /** The request stages of a principal and group (resolveNoStages while none is configured). */
+  readonly stages: StageResolver;
 }
 
 /** Leases outlive the longest request a little (a crashed replica's slots come back). */
 const leaseMarginMs = 60_000;
 
-function costOf(deployment: DeploymentRoute, usage: Usage): number | undefined {
-  return deployment.price === undefined ? undefined : computeCostUsd(deployment.price, usage);
+function chatTokens(request: ChatRequest): TokenEstimate {
+  const prompt = estimatePromptTokens(request);
+  return {
+    prompt,
+    output: request.maxTokens ?? defaultOutputTokens,
+    context: prompt + (request.maxTokens ?? 0),
+  };
 }
 
 export class RequestPipeline {
@@ -86,17 +93,8 @@ export class RequestPipeline {
     });
   }
 
-  /** Steps 1 to 5, in order. On failure, everything reserved so far is given back. */
-  private async admitAndExecute<T>(
-    run: RequestRun,
-    generation: Generation,
-    model: string,
-    tokens: TokenEstimate,
-    call: AttemptCall<T>,
-  ): Promise<Executed<T>> {
-    const { context } = run;
-    const { principal } = context;
-    const { services } = this.parts;
+  /** Steps 1 and 2: the group the principal may use under this name. */
+  private groupOf(principal: Principal, generation: Generation, model: string): GroupRoute {
     // 1. model allowed
     if (principal.allowedModels !== undefined && !principal.allowedModels.includes(model)) {
       throw new GatewayError(`this key may not use model "${model}"`, {
@@ -117,11 +115,19 @@ export class RequestPipeline {
         param: 'model',
       });
     }
+    return group;
+  }
+
+  /** Steps 1 to 3, in order: the group to serve. */
+  private admit(run: RequestRun, generation: Generation, model: string): GroupRoute {
+    const { context } = run;
+    const { principal } = context;
+    const group = this.groupOf(principal, generation, model);
     // 3. budget
     try {
       this.parts.budget.check(principal);
     } catch (error) {
-      services.events.emit({
+      this.parts.services.events.emit({
         type: 'rate-limited',
         requestId: context.requestId,
         scope: 'tenant',
@@ -130,179 +136,173 @@ export class RequestPipeline {
       });
       throw error;
     }
-    // 4. tenant and key limits
-    const leaseId = context.requestId;
-    const timeoutMs = group.settings.timeoutMs;
-    const reserved = tokens.prompt + tokens.output;
-    const admission = await this.parts.tenantLimiter.admit(
-      principal,
-      reserved,
-      leaseId,
-      timeoutMs + leaseMarginMs,
+    return group;
+  }
+
+  /** Step 4: tenant and key limits, one reservation (not an async layer of its own). */
+  private reserve(
+    run: RequestRun,
+    group: GroupRoute,
+    model: string,
+    tokens: TokenEstimate,
+  ): Promise<TenantAdmission> {
+    const { context } = run;
+    return this.parts.tenantLimiter.admit(
+      context.principal,
+      tokens.prompt + tokens.output,
+      context.requestId,
+      group.settings.timeoutMs + leaseMarginMs,
       context.requestId,
       model,
     );
-    // 5. plan and execute
+  }
+
+  /** Step 6: plan and execute on `group`. */
+  private execute<T>(
+    run: RequestRun,
+    generation: Generation,
+    group: GroupRoute,
+    tokens: TokenEstimate,
+    call: AttemptCall<T>,
+  ): Promise<CommittedAttempt<T>> {
+    const { context } = run;
+    const { principal } = context;
+    const timeoutMs = group.settings.timeoutMs;
+    return executePlan(
+      this.parts.services,
+      {
+        requestId: context.requestId,
+        tenant: principal.tenant,
+        signal: context.signal,
+        table: generation.table,
+        group,
+        promptTokens: tokens.prompt,
+        outputTokens: tokens.output,
+        contextTokens: tokens.context,
+        reservedTokens: tokens.prompt + tokens.output,
+        deadlineAt: context.receivedAt + timeoutMs,
+        timeoutMs,
+        allowedRegions: principal.allowedRegions,
+        requestedRegions: context.regions,
+        leaseId: context.requestId,
+        stream: run.stream,
+      },
+      call,
+      run.tally,
+    );
+  }
+
+  /** A complete chat answer. */
+  chat(request: ChatRequest, context: RequestContext): Promise<ChatResult> {
+    return this.serveChat(completeAnswer, request, context);
+  }
+
+  /** A chat stream, committed once a deployment produced its first content. */
+  streamChat(request: ChatRequest, context: RequestContext): Promise<StreamResult> {
+    return this.serveChat(streamedAnswer, request, context);
+  }
+
+  /** The one path of a chat request, complete or streamed: steps 1 to 7. */
+  private async serveChat<T, R>(
+    answer: ChatAnswer<T, R>,
+    request: ChatRequest,
+    context: RequestContext,
+  ): Promise<R> {
+    const run = this.startRun(context, 'chat', answer.stream, request);
+    const generation = this.parts.generations.acquire();
+    let delivering = false;
     try {
-      const committed = await executePlan(
-        services,
-        {
-          requestId: context.requestId,
-          tenant: principal.tenant,
-          signal: context.signal,
-          table: generation.table,
+      let tokens = chatTokens(request);
+      let group = this.admit(run, generation, request.model);
+      const admission = await this.reserve(run, group, request.model, tokens);
+      let committed: CommittedAttempt<T>;
+      const stages = this.parts.stages(context.principal, request.model);
+      let depth = 0;
+      try {
+        // 5. stages before the plan (none configured: nothing runs, nothing is allocated)
+        if (stages.length > 0) {
+          const before = await runBeforePlan(stages, request, context);
+          if (before.request !== request) {
+            if (before.request.model !== request.model) {
+              group = this.groupOf(context.principal, generation, before.request.model);
+            }
+            request = before.request;
+            tokens = chatTokens(request);
+          }
+          depth = before.depth;
+          if (before.answer !== undefined) {
+            admission.reservation.settle(0);
+            delivering = true;
+            return await answer.answered({
+              run,
+              generation,
+              admission,
+              request,
+              stages,
+              depth,
+              stage: before.answeredBy ?? '',
+              decision: before.answer,
+              now: this.parts.services.clock.now(),
+            });
+          }
+        }
+        // 6. plan and execute
+        committed = await this.execute(
+          run,
+          generation,
           group,
-          promptTokens: tokens.prompt,
-          outputTokens: tokens.output,
-          contextTokens: tokens.context,
-          reservedTokens: reserved,
-          deadlineAt: context.receivedAt + timeoutMs,
-          timeoutMs,
-          allowedRegions: principal.allowedRegions,
-          requestedRegions: context.regions,
-          leaseId,
-          stream: run.stream,
-        },
-        call,
-        run.tally,
+          tokens,
+          answer.call(request, this.upstreamContext(context), this.parts.services.clock),
+        );
+      } catch (error) {
+        admission.reservation.settle(0);
+        throw error;
+      }
+      // 7. account and answer
+      delivering = true;
+      return await answer.deliver(
+        { run, generation, admission, committed, request, tokens, stages, depth },
+        this.parts.services.clock,
       );
-      return { committed, admission };
-    } catch (error) {
-      admission.reservation.settle(0);
+    } catch (thrown) {
+      const error = toGatewayError(thrown);
+      run.fail(error);
+      if (!delivering) generation.release();
       throw error;
     }
   }
 
-  private chatTokens(request: ChatRequest): TokenEstimate {
-    const prompt = estimatePromptTokens(request);
-    return {
-      prompt,
-      output: request.maxTokens ?? defaultOutputTokens,
-      context: prompt + (request.maxTokens ?? 0),
-    };
-  }
-
-  /** A complete chat answer. */
   /** The context adapters see: the gateway's own span as traceparent once the run has started. */
   private upstreamContext(context: RequestContext): RequestContext {
     const traceparent = this.parts.services.traceparentFor?.(context.requestId);
     return traceparent === undefined ? context : { ...context, traceparent };
   }
 
-  async chat(request: ChatRequest, context: RequestContext): Promise<ChatResult> {
-    const run = this.startRun(context, 'chat', false, request);
-    const generation = this.parts.generations.acquire();
-    try {
-      const { committed, admission } = await this.admitAndExecute(
-        run,
-        generation,
-        request.model,
-        this.chatTokens(request),
-        generateCall(request, this.upstreamContext(context)),
-      );
-      // 6. account
-      const response = committed.value;
-      const tokens = totalTokens(response.usage);
-      committed.finish({ tokens, outputTokens: response.usage.outputTokens });
-      admission.reservation.settle(tokens);
-      const deployment = committed.candidate.deployment;
-      const costUsd = costOf(deployment, response.usage);
-      run.finish({
-        status: 200,
-        usage: response.usage,
-        costUsd,
-        target: deployment.target,
-        firstTokenAt: this.parts.services.clock.now(),
-        responseBody: response,
-      });
-      return {
-        response,
-        route: { target: deployment.target, attempts: run.tally.attempts },
-        costUsd,
-        headers: admission.headers,
-      };
-    } catch (thrown) {
-      const error = toGatewayError(thrown);
-      run.fail(error);
-      throw error;
-    } finally {
-      generation.release();
-    }
-  }
-
-  /** A chat stream, committed once a deployment produced its first content. */
-  async streamChat(request: ChatRequest, context: RequestContext): Promise<StreamResult> {
-    const run = this.startRun(context, 'chat', true, request);
-    const generation = this.parts.generations.acquire();
-    const { clock } = this.parts.services;
-    let executed: Executed<OpenedStream>;
-    const tokens = this.chatTokens(request);
-    try {
-      executed = await this.admitAndExecute(
-        run,
-        generation,
-        request.model,
-        tokens,
-        streamCall(request, this.upstreamContext(context), () => clock.now()),
-      );
-    } catch (thrown) {
-      const error = toGatewayError(thrown);
-      run.fail(error);
-      generation.release();
-      throw error;
-    }
-    const { committed, admission } = executed;
-    const opened = committed.value;
-    const deployment = committed.candidate.deployment;
-    const events = relayStream(opened, committed.scope, context.principal.logBodies, (end) => {
-      // 6. account, once the stream has ended however it ended. A stream cut before the upstream's
-      // usage report (client abort, shutdown, failure) still cost its prompt and the output
-      // delivered: account the estimate (marked estimated) rather than nothing.
-      const usage = end.delivered.usage(tokens.prompt);
-      const used = totalTokens(usage);
-      committed.finish({
-        error: end.error,
-        tokens: used,
-        outputTokens: usage.outputTokens,
-        firstTokenMs: opened.committedAt - committed.startedAt,
-      });
-      admission.reservation.settle(used);
-      run.finish({
-        status: 200,
-        error: end.error,
-        usage,
-        costUsd: costOf(deployment, usage),
-        target: deployment.target,
-        firstTokenAt: opened.committedAt,
-        responseBody: { text: end.text, usage: end.usage ?? null },
-      });
-      generation.release();
-    });
-    return {
-      route: { target: deployment.target, attempts: run.tally.attempts },
-      headers: admission.headers,
-      events,
-    };
-  }
-
-  /** Embeddings, through the same plan and execution. */
+  /** Embeddings: the same steps, without stages (they see chat requests only). */
   async embed(request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult> {
     const run = this.startRun(context, 'embeddings', false, request);
     const generation = this.parts.generations.acquire();
     try {
       const prompt = estimateEmbeddingTokens(request);
       const tokens = { prompt, output: 0, context: prompt };
-      const { committed, admission } = await this.admitAndExecute(
-        run,
-        generation,
-        request.model,
-        tokens,
-        embedCall(request, this.upstreamContext(context)),
-      );
+      const group = this.admit(run, generation, request.model);
+      const admission = await this.reserve(run, group, request.model, tokens);
+      let committed: CommittedAttempt<EmbeddingResponse>;
+      try {
+        committed = await this.execute(
+          run,
+          generation,
+          group,
+          tokens,
+          embedCall(request, this.upstreamContext(context)),
+        );
+      } catch (error) {
+        admission.reservation.settle(0);
+        throw error;
+      }
       const response = committed.value;
       const usage: Usage = { inputTokens: response.inputTokens, outputTokens: 0 };
-      committed.finish({ tokens: response.inputTokens, outputTokens: 0 });
-      admission.reservation.settle(response.inputTokens);
+      settleUpstream(committed, admission, usage);
       const deployment = committed.candidate.deployment;
       const costUsd = costOf(deployment, usage);
       run.finish({

@@ -32,7 +32,7 @@ describe('retries', () => {
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
     const harness = createHarness(twoDeployments(), { d1, d2 });
     const result = await harness.gateway.chat(chatRequest('g'), harness.context());
-    expect(result.route.target.deployment).toBe('d2');
+    expect(result.route.target?.deployment).toBe('d2');
     expect(result.route.attempts).toBe(2);
     expect(harness.eventsOf('retry-scheduled')).toHaveLength(0);
     expect(harness.clock.pendingSleeps()).toBe(0);
@@ -90,7 +90,7 @@ describe('retries', () => {
     expect(harness.eventsOf('retry-scheduled')[0]?.delayMs).toBe(50);
     await harness.clock.advance(50);
     const result = await pending;
-    expect(result.route.target.deployment).toBe('d1');
+    expect(result.route.target?.deployment).toBe('d1');
     expect(d2.calls).toBe(0);
   });
 
@@ -158,7 +158,7 @@ describe('retries', () => {
     await until(() => d1.active === 1);
     await harness.clock.advance(1000);
     const result = await pending;
-    expect(result.route.target.deployment).toBe('d2');
+    expect(result.route.target?.deployment).toBe('d2');
     expect(harness.eventsOf('attempt-finished')[0]).toMatchObject({
       outcome: 'error',
       errorCode: 'upstream_timeout',

@@ -59,7 +59,7 @@ describe('streamChat', () => {
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
     const harness = createHarness(config(), { d1, d2 });
     const result = await harness.gateway.streamChat(streamRequest, harness.context());
-    expect(result.route.target.deployment).toBe('d1');
+    expect(result.route.target?.deployment).toBe('d1');
     const received: ChatStreamEvent[] = [];
     const error = await (async () => {
       try {
@@ -91,7 +91,7 @@ describe('streamChat', () => {
     expect(d2.calls).toBe(0);
     await harness.clock.advance(1);
     const result = await pending;
-    expect(result.route.target.deployment).toBe('d2');
+    expect(result.route.target?.deployment).toBe('d2');
     await collect(result.events);
   });
 

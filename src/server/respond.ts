@@ -26,9 +26,15 @@ export function addRouteHeaders(
   costUsd: number | undefined,
   extra: Readonly<Record<string, string>>,
 ): Headers {
-  headers['x-spillway-deployment'] = route.target.deployment;
-  headers['x-spillway-model-group'] = route.target.group;
-  headers['x-spillway-region'] = route.target.region;
+  const target = route.target;
+  if (target !== undefined) {
+    headers['x-spillway-deployment'] = target.deployment;
+    headers['x-spillway-model-group'] = target.group;
+    headers['x-spillway-region'] = target.region;
+  } else if (route.stage !== undefined) {
+    // A stage answered (a cache hit): no deployment or region to name; its own headers say why.
+    headers['x-spillway-model-group'] = route.stage.group;
+  }
   headers['x-spillway-attempts'] = route.attempts;
   if (costUsd !== undefined && Number.isFinite(costUsd)) headers['x-spillway-cost-usd'] = formatCost(costUsd);
   for (const name in extra) headers[name] = extra[name] as string;

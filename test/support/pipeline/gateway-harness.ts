@@ -13,6 +13,7 @@ import { MemoryStateStore } from '../../../src/state/memory-state-store.ts';
 import { FakeClock } from '../fake-clock.ts';
 import { createGateway, type SpillwayGateway } from '../../../src/pipeline/create-gateway.ts';
 import type { RequestContext } from '../../../src/pipeline/gateway.ts';
+import type { StageResolver } from '../../../src/pipeline/request-stage.ts';
 
 /**
  * Test support for the pipeline: chat models scripted per call, and a gateway on a FakeClock and a
@@ -184,7 +185,11 @@ let requestCounter = 0;
 export function createHarness(
   config: unknown,
   models: Record<string, ScriptedChatModel>,
-  options: { random?: () => number; budget?: (principal: Principal) => void } = {},
+  options: {
+    random?: () => number;
+    budget?: (principal: Principal) => void;
+    stages?: StageResolver;
+  } = {},
 ): Harness {
   const clock = new FakeClock();
   const state = new MemoryStateStore(clock);
@@ -210,6 +215,7 @@ export function createHarness(
     budget: { check: (principal) => options.budget?.(principal) },
     logger: pino({ level: 'silent' }),
     random: options.random,
+    stages: options.stages,
   });
   return {
     gateway,

@@ -1,0 +1,247 @@
+import type { ChatRequest } from '../core/chat-request.ts';
+import type { ChatResponse } from '../core/chat-response.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import { computeCostUsd } from '../core/cost.ts';
+import { totalTokens, type Usage } from '../core/usage.ts';
+import type { TenantAdmission } from '../limits/tenant-limiter.ts';
+import type { Generation } from '../routing/routing-generations.ts';
+import type { DeploymentRoute } from '../routing/routing-table.ts';
+import { generateCall, streamCall, type OpenedStream } from './attempt-calls.ts';
+import type { CommittedAttempt } from './committed-attempt.ts';
+import type { ChatResult, RequestContext, RouteInfo, StreamResult } from './gateway.ts';
+import { relayStream } from './relay-stream.ts';
+import type { RequestRun } from './request-run.ts';
+import type { RequestStage, StageDecision } from './request-stage.ts';
+import { answerEvents, runAfterAnswer, transformEvents } from './request-stages.ts';
+import type { AttemptCall } from './run-attempt.ts';
+
+/** A request's token estimate. */
+export interface TokenEstimate {
+  readonly prompt: number;
+  readonly output: number;
+  /** Prompt + the client's max tokens (context-window check). */
+  readonly context: number;
+}
+
+/** A request that reached its answer: what accounting and delivery need (one object per request). */
+export interface Served<T> {
+  readonly run: RequestRun;
+  /** Released when the answer has been delivered (a stream: when it ends). */
+  readonly generation: Generation;
+  readonly admission: TenantAdmission;
+  /** The attempt that answered. */
+  readonly committed: CommittedAttempt<T>;
+  /** The request as planned (after the stages). */
+  readonly request: ChatRequest;
+  readonly tokens: TokenEstimate;
+  /** The request's stages and how many of them see the answer on the way out. */
+  readonly stages: readonly RequestStage[];
+  readonly depth: number;
+}
+
+/** The cost of `usage` on a deployment with prices. */
+export function costOf(deployment: DeploymentRoute, usage: Usage): number | undefined {
+  return deployment.price === undefined ? undefined : computeCostUsd(deployment.price, usage);
+}
+
+/**
+ * How a chat request's answer is called for and consumed: the only difference between a complete
+ * answer and a stream on the pipeline's one path (request-pipeline.ts `serveChat`).
+ */
+export interface ChatAnswer<T, R> {
+  /** Whether the client asked for a stream. */
+  readonly stream: boolean;
+  /** The upstream call of one attempt. */
+  call(request: ChatRequest, context: RequestContext, clock: Clock): AttemptCall<T>;
+  /**
+   * Accounts the committed attempt and hands the answer over, through the stages' way out. Owns
+   * the generation from here: releases it once the answer is delivered (a stream: when it ends).
+   */
+  deliver(served: Served<T>, clock: Clock): R | Promise<R>;
+  /** Hands over an answer a stage gave (no deployment); owns the generation like `deliver`. */
+  answered(answered: StageAnswered): R | Promise<R>;
+}
+
+/** An answer a request stage gave before the plan. */
+export interface StageAnswered {
+  readonly run: RequestRun;
+  readonly generation: Generation;
+  readonly admission: TenantAdmission;
+  readonly request: ChatRequest;
+  readonly stages: readonly RequestStage[];
+  /** How many stages (before the one that answered) see the answer on the way out. */
+  readonly depth: number;
+  /** The name of the stage that answered. */
+  readonly stage: string;
+  readonly decision: Extract<StageDecision, { kind: 'answer' }>;
+  /** Epoch ms of the answer. */
+  readonly now: number;
+}
+
+/**
+ * Settles an attempt that answered with `usage`: the attempt's accounting (deployment limits,
+ * breaker, statistics) and the tenant's reservation. Shared by chat and embeddings.
+ */
+export function settleUpstream<T>(
+  committed: CommittedAttempt<T>,
+  admission: TenantAdmission,
+  usage: Usage,
+): void {
+  const tokens = totalTokens(usage);
+  committed.finish({ tokens, outputTokens: usage.outputTokens });
+  admission.reservation.settle(tokens);
+}
+
+function stageRoute(answered: StageAnswered): RouteInfo {
+  return { target: undefined, attempts: 0, stage: { name: answered.stage, group: answered.request.model } };
+}
+
+function stageHeaders(answered: StageAnswered): Readonly<Record<string, string>> {
+  const own = answered.decision.headers;
+  return own === undefined ? answered.admission.headers : { ...answered.admission.headers, ...own };
+}
+
+/** Records the end of a request a stage answered (no upstream tokens, no cost). */
+function finishStageAnswer(answered: StageAnswered, response: ChatResponse): void {
+  answered.run.finish({ status: 200, firstTokenAt: answered.now, responseBody: response });
+}
+
+/** Request-finished and the result of a complete answer served by a deployment. */
+function completeResult(
+  served: Served<ChatResponse>,
+  response: ChatResponse,
+  usage: Usage,
+  now: number,
+): ChatResult {
+  const { run, committed } = served;
+  const deployment = committed.candidate.deployment;
+  const costUsd = costOf(deployment, usage);
+  run.finish({
+    status: 200,
+    usage,
+    costUsd,
+    target: deployment.target,
+    firstTokenAt: now,
+    responseBody: response,
+  });
+  return {
+    response,
+    route: { target: deployment.target, attempts: run.tally.attempts },
+    costUsd,
+    headers: served.admission.headers,
+  };
+}
+
+async function completeThroughStages(served: Served<ChatResponse>, clock: Clock): Promise<ChatResult> {
+  const upstream = served.committed.value;
+  try {
+    const response = await runAfterAnswer(
+      served.stages,
+      served.depth,
+      upstream,
+      served.request,
+      served.run.context,
+    );
+    return completeResult(served, response, upstream.usage, clock.now());
+  } finally {
+    served.generation.release();
+  }
+}
+
+/** A complete answer as JSON. */
+export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
+  stream: false,
+  call: (request, context) => generateCall(request, context),
+  deliver(served, clock) {
+    const response = served.committed.value;
+    settleUpstream(served.committed, served.admission, response.usage);
+    if (served.depth > 0) return completeThroughStages(served, clock);
+    try {
+      return completeResult(served, response, response.usage, clock.now());
+    } finally {
+      served.generation.release();
+    }
+  },
+  async answered(answered) {
+    try {
+      const response =
+        answered.depth === 0
+          ? answered.decision.response
+          : await runAfterAnswer(
+              answered.stages,
+              answered.depth,
+              answered.decision.response,
+              answered.request,
+              answered.run.context,
+            );
+      finishStageAnswer(answered, response);
+      return { response, route: stageRoute(answered), costUsd: undefined, headers: stageHeaders(answered) };
+    } finally {
+      answered.generation.release();
+    }
+  },
+};
+
+/** A stream, relayed from the committed attempt; accounted once it has ended, however it ended. */
+export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
+  stream: true,
+  call: (request, context, clock) => streamCall(request, context, () => clock.now()),
+  deliver(served) {
+    const { committed, admission, run, generation, tokens } = served;
+    const opened = committed.value;
+    const deployment = committed.candidate.deployment;
+    const context = run.context;
+    let events: AsyncIterable<ChatStreamEvent> = relayStream(
+      opened,
+      committed.scope,
+      context.principal.logBodies,
+      (end) => {
+        // A stream cut before the upstream's usage report (client abort, shutdown, failure) still
+        // cost its prompt and the output delivered: account the estimate (marked estimated).
+        const usage = end.delivered.usage(tokens.prompt);
+        const used = totalTokens(usage);
+        committed.finish({
+          error: end.error,
+          tokens: used,
+          outputTokens: usage.outputTokens,
+          firstTokenMs: opened.committedAt - committed.startedAt,
+        });
+        admission.reservation.settle(used);
+        run.finish({
+          status: 200,
+          error: end.error,
+          usage,
+          costUsd: costOf(deployment, usage),
+          target: deployment.target,
+          firstTokenAt: opened.committedAt,
+          responseBody: { text: end.text, usage: end.usage ?? null },
+        });
+        generation.release();
+      },
+    );
+    if (served.depth > 0) {
+      events = transformEvents(served.stages, served.depth, events, served.request, context);
+    }
+    return {
+      route: { target: deployment.target, attempts: run.tally.attempts },
+      headers: admission.headers,
+      events,
+    };
+  },
+  answered(answered) {
+    finishStageAnswer(answered, answered.decision.response);
+    answered.generation.release();
+    return {
+      route: stageRoute(answered),
+      headers: stageHeaders(answered),
+      events: transformEvents(
+        answered.stages,
+        answered.depth,
+        answerEvents(answered.decision.response),
+        answered.request,
+        answered.run.context,
+      ),
+    };
+  },
+};

@@ -1,0 +1,132 @@
+import type { ChatRequest } from '../core/chat-request.ts';
+import type { ChatResponse } from '../core/chat-response.ts';
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import type { RequestContext } from './gateway.ts';
+import type { RequestStage, StageDecision, StageResolver } from './request-stage.ts';
+
+/**
+ * The request stages and how they compose, written once. A request's list is, in this order:
+ *
+ *   route (a router group picks the target group) → input guardrails → cache lookup
+ *     → plan and execute (execution-policy.ts)
+ *   → cache store → output guardrails (a stream transform for streams)
+ *
+ * Stages nest like middleware (Hono's `compose`): `beforePlan` runs in list order, `afterAnswer`
+ * and `transformStream` in reverse. A stage that answers is the innermost one for that request:
+ * only the stages before it see the answer on the way out (a cache hit still passes the output
+ * guardrails, and is not stored again). A request whose list is empty takes none of these paths:
+ * the pipeline checks `stages.length` once and allocates nothing for stages (the fast path).
+ */
+
+/** The list of a request with no stages (shared, so the fast path allocates nothing). */
+export const noStages: readonly RequestStage[] = Object.freeze([]);
+
+/** The resolver while no stage is configured: every request gets `noStages`. */
+export const resolveNoStages: StageResolver = () => noStages;
+
+/** The stages of a request by kind; `composeStages` puts them in the one order above. */
+export interface StageSlots {
+  /** Smart routing: may change the request's model (group). */
+  readonly route?: RequestStage | undefined;
+  /** Input guardrails (their `afterAnswer` / `transformStream` are the output guardrails). */
+  readonly guardrails?: readonly RequestStage[] | undefined;
+  /** The response cache: lookup before, store after. */
+  readonly cache?: RequestStage | undefined;
+}
+
+/** The ordered list for one configuration (build it once per tenant/key/group, not per request). */
+export function composeStages(slots: StageSlots): readonly RequestStage[] {
+  const stages: RequestStage[] = [];
+  if (slots.route !== undefined) stages.push(slots.route);
+  if (slots.guardrails !== undefined) stages.push(...slots.guardrails);
+  if (slots.cache !== undefined) stages.push(slots.cache);
+  return stages.length === 0 ? noStages : stages;
+}
+
+/** What the stages decided before planning. */
+export interface StagesBefore {
+  /** The request to plan (changed by a stage, or the client's). */
+  readonly request: ChatRequest;
+  /** A stage's answer: nothing is planned or called. */
+  readonly answer: Extract<StageDecision, { kind: 'answer' }> | undefined;
+  /** The stage that answered (route information). */
+  readonly answeredBy: string | undefined;
+  /** How many stages (from the start of the list) see the answer on the way out. */
+  readonly depth: number;
+}
+
+/** Runs `beforePlan` in list order until a stage answers or refuses (a refusal is thrown). */
+export async function runBeforePlan(
+  stages: readonly RequestStage[],
+  request: ChatRequest,
+  context: RequestContext,
+): Promise<StagesBefore> {
+  let current = request;
+  for (let index = 0; index < stages.length; index += 1) {
+    const stage = stages[index] as RequestStage;
+    if (stage.beforePlan === undefined) continue;
+    const decision = await stage.beforePlan(current, context);
+    if (decision === undefined) continue;
+    if (decision.kind === 'refuse') throw decision.error;
+    if (decision.kind === 'change') {
+      current = decision.request;
+      continue;
+    }
+    return { request: current, answer: decision, answeredBy: stage.name, depth: index };
+  }
+  return { request: current, answer: undefined, answeredBy: undefined, depth: stages.length };
+}
+
+/** Runs `afterAnswer` of the first `depth` stages, last first; resolves with the answer to send. */
+export async function runAfterAnswer(
+  stages: readonly RequestStage[],
+  depth: number,
+  response: ChatResponse,
+  request: ChatRequest,
+  context: RequestContext,
+): Promise<ChatResponse> {
+  let current = response;
+  for (let index = depth - 1; index >= 0; index -= 1) {
+    const stage = stages[index] as RequestStage;
+    if (stage.afterAnswer === undefined) continue;
+    current = (await stage.afterAnswer(current, request, context)) ?? current;
+  }
+  return current;
+}
+
+/** Wraps a stream in the `transformStream` of the first `depth` stages (the first stage outermost). */
+export function transformEvents(
+  stages: readonly RequestStage[],
+  depth: number,
+  events: AsyncIterable<ChatStreamEvent>,
+  request: ChatRequest,
+  context: RequestContext,
+): AsyncIterable<ChatStreamEvent> {
+  let current = events;
+  for (let index = depth - 1; index >= 0; index -= 1) {
+    const stage = stages[index] as RequestStage;
+    if (stage.transformStream !== undefined) current = stage.transformStream(current, request, context);
+  }
+  return current;
+}
+
+/** A complete answer as the canonical stream a provider would have sent (a stage's answer to a stream). */
+// eslint-disable-next-line @typescript-eslint/require-await -- the events are all at hand; consumers want an AsyncIterable
+export async function* answerEvents(
+  response: ChatResponse,
+): AsyncGenerator<ChatStreamEvent, void, undefined> {
+  yield { type: 'message_start', id: response.id, model: response.model };
+  let index = 0;
+  for (const part of response.content) {
+    if (part.type === 'text') {
+      yield { type: 'text_delta', index, text: part.text };
+    } else {
+      yield { type: 'tool_call_start', index, id: part.id, name: part.name };
+      yield { type: 'tool_call_delta', index, argumentsDelta: part.arguments };
+    }
+    yield { type: 'content_block_stop', index };
+    index += 1;
+  }
+  yield { type: 'message_stop', stopReason: response.stopReason, stopSequence: response.stopSequence };
+  yield { type: 'usage', usage: response.usage };
+}
