@@ -35,7 +35,6 @@ export function parseWhen(text: string, now: number, option: string): number {
   if (Number.isNaN(parsed)) {
     throw new GatewayError(`${option}: "${text}" is neither a duration (1h, 30m, 7d) nor a time`, {
       code: 'invalid_request',
-      status: 400,
       param: option,
     });
   }
@@ -121,7 +120,6 @@ export function registerReportCommand(program: Command): void {
             `--limit: "${flags.limit}" is not an integer from 1 to ${maxReportRecords}`,
             {
               code: 'invalid_request',
-              status: 400,
             },
           );
         }

@@ -50,15 +50,13 @@ function describeIssue(issue: Issue): string {
  */
 export function validationError(error: z.ZodError): GatewayError {
   const first = error.issues[0];
-  if (first === undefined)
-    return new GatewayError('invalid request', { code: 'invalid_request', status: 400 });
+  if (first === undefined) return new GatewayError('invalid request', { code: 'invalid_request' });
   const { issue, path } = innermostIssue(first, []);
   const param = formatPath(path);
   const description = describeIssue(issue);
   const message = param === '' ? description : `${param}: ${description}`;
   return new GatewayError(message, {
     code: 'invalid_request',
-    status: 400,
     param: param === '' ? undefined : param,
   });
 }

@@ -20,6 +20,7 @@ const openaiTypes: Partial<Record<ErrorCode, string>> = {
   permission_denied: 'permission_error',
   rate_limited: 'rate_limit_error',
   upstream_rate_limited: 'rate_limit_error',
+  upstream_quota_exceeded: 'rate_limit_error',
   budget_exceeded: 'insufficient_quota',
 };
 
@@ -35,6 +36,7 @@ const anthropicTypes: Partial<Record<ErrorCode, string>> = {
   permission_denied: 'permission_error',
   rate_limited: 'rate_limit_error',
   upstream_rate_limited: 'rate_limit_error',
+  upstream_quota_exceeded: 'rate_limit_error',
   budget_exceeded: 'billing_error',
   upstream_overloaded: 'overloaded_error',
   timeout: 'timeout_error',

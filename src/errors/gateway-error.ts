@@ -1,49 +1,14 @@
 /**
- * The one error taxonomy. Providers set `retryable` and `fallbackEligible` from the wire; policies
- * read only those flags; the server renders the error in the client's dialect (dialect-errors.ts).
+ * The one error taxonomy. Adapters and stages name a code; its status and flags come from the error
+ * table (error-table.ts); policies read only the flags; the server renders the error in the client's
+ * dialect (dialect-errors.ts).
  */
 
-/** Stable codes; clients and dashboards may rely on them. */
-export type ErrorCode =
-  // the client's own mistakes and limits
-  | 'invalid_request'
-  | 'invalid_json'
-  | 'request_too_large'
-  | 'unknown_model'
-  | 'not_found'
-  | 'authentication_failed'
-  | 'permission_denied'
-  | 'rate_limited'
-  | 'budget_exceeded'
-  // upstream outcomes, classified by the adapters
-  | 'upstream_rate_limited'
-  | 'upstream_overloaded'
-  | 'upstream_unavailable'
-  | 'upstream_server_error'
-  | 'upstream_timeout'
-  | 'upstream_connection_failed'
-  | 'upstream_auth_failed'
-  | 'upstream_invalid_request'
-  | 'upstream_not_found'
-  | 'upstream_bad_response'
-  | 'upstream_stream_interrupted'
-  | 'context_window_exceeded'
-  | 'unsupported'
-  // the gateway's own outcomes
-  | 'no_capacity'
-  | 'timeout'
-  | 'client_closed'
-  | 'shutting_down'
-  | 'internal_error';
+import { errorTable, type ErrorCode, type StatusOf } from './error-table.ts';
 
-export interface GatewayErrorOptions {
-  readonly code: ErrorCode;
-  /** HTTP status the client receives if this error ends the request. */
-  readonly status: number;
-  /** Try the same target again (after backoff)? */
-  readonly retryable?: boolean;
-  /** Try the next target (another deployment or a fallback group)? */
-  readonly fallbackEligible?: boolean;
+export type { ErrorCode } from './error-table.ts';
+
+interface CommonOptions {
   /** How long the upstream (or our limiter) asked to wait, if it said. */
   readonly retryAfterMs?: number | undefined;
   /** The request parameter at fault, for validation errors (OpenAI `param`). */
@@ -54,12 +19,30 @@ export interface GatewayErrorOptions {
   readonly cause?: unknown;
 }
 
+/**
+ * The code names the error; its status and flags come from the error table. `status` may only pick
+ * one of the code's `otherStatuses` (the compiler refuses any other).
+ */
+export type GatewayErrorOptions = CommonOptions &
+  (
+    | { readonly code: ErrorCode; readonly status?: undefined }
+    | { [C in ErrorCode]: { readonly code: C; readonly status: StatusOf<C> } }[ErrorCode]
+  );
+
 export class GatewayError extends Error {
   override readonly name: string = 'GatewayError';
   readonly code: ErrorCode;
   readonly status: number;
+  /** Try the same target again (after backoff)? */
   readonly retryable: boolean;
+  /** Try the next target (another deployment or a fallback group)? */
   readonly fallbackEligible: boolean;
+  /** The table's other flags (error-table.ts says what each means); policies read these, never `code`. */
+  readonly countsAgainstHealth: boolean;
+  readonly coolsDeployment: boolean;
+  readonly endsRequest: boolean;
+  readonly contextFallback: boolean;
+  readonly slowFailure: boolean;
   readonly retryAfterMs: number | undefined;
   readonly param: string | undefined;
   readonly upstreamStatus: number | undefined;
@@ -70,9 +53,15 @@ export class GatewayError extends Error {
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = options.code;
-    this.status = options.status;
-    this.retryable = options.retryable ?? false;
-    this.fallbackEligible = options.fallbackEligible ?? false;
+    const entry = errorTable[options.code];
+    this.status = options.status ?? entry.status;
+    this.retryable = entry.retryable;
+    this.fallbackEligible = entry.fallbackEligible;
+    this.countsAgainstHealth = entry.countsAgainstHealth;
+    this.coolsDeployment = entry.coolsDeployment;
+    this.endsRequest = entry.endsRequest;
+    this.contextFallback = entry.contextFallback;
+    this.slowFailure = entry.slowFailure;
     this.retryAfterMs = options.retryAfterMs;
     this.param = options.param;
     this.upstreamStatus = options.upstreamStatus;
@@ -86,7 +75,7 @@ export function isGatewayError(value: unknown): value is GatewayError {
 
 /** A bad request from the client: never retried, never failed over. */
 export function invalidRequest(message: string, param?: string): GatewayError {
-  return new GatewayError(message, { code: 'invalid_request', status: 400, param });
+  return new GatewayError(message, { code: 'invalid_request', param });
 }
 
 /** Anything that is not already a GatewayError becomes an internal error (message kept, no stack to clients). */
@@ -95,7 +84,6 @@ export function toGatewayError(error: unknown): GatewayError {
   const message = error instanceof Error ? error.message : String(error);
   return new GatewayError(`internal error: ${message}`, {
     code: 'internal_error',
-    status: 500,
     cause: error,
   });
 }

@@ -19,29 +19,26 @@ export function classifyUpstreamStatus(failure: UpstreamFailure): GatewayError {
   const base = { upstreamStatus: status, upstreamCode, retryAfterMs };
   if (failure.contextWindowExceeded === true) {
     // Only a larger-context group can help: fallback is decided by the context_window_fallbacks policy.
-    return new GatewayError(message, { ...base, code: 'context_window_exceeded', status: 400 });
+    return new GatewayError(message, { ...base, code: 'context_window_exceeded' });
   }
-  const decide = (code: ErrorCode, clientStatus: number, retryable: boolean, fallbackEligible: boolean) =>
-    new GatewayError(message, { ...base, code, status: clientStatus, retryable, fallbackEligible });
-  if (status === 429) return decide('upstream_rate_limited', 429, true, true);
-  if (status === 529) return decide('upstream_overloaded', 529, true, true);
-  if (status === 503) return decide('upstream_unavailable', 503, true, true);
-  if (status === 408 || status === 504) return decide('upstream_timeout', 504, true, true);
-  if (status === 401 || status === 403) return decide('upstream_auth_failed', 502, false, true);
-  if (status === 404) return decide('upstream_not_found', 502, false, true);
-  if (status === 413) return decide('upstream_invalid_request', 413, false, false);
-  if (status >= 500) return decide('upstream_server_error', 502, true, true);
-  if (status >= 400) return decide('upstream_invalid_request', 400, false, false);
-  return decide('upstream_bad_response', 502, true, true);
+  // The client's status and the policies' flags come from the error table: only the code is chosen here.
+  const decide = (code: ErrorCode) => new GatewayError(message, { ...base, code });
+  if (status === 429) return decide('upstream_rate_limited');
+  if (status === 529) return decide('upstream_overloaded');
+  if (status === 503) return decide('upstream_unavailable');
+  if (status === 408 || status === 504) return decide('upstream_timeout');
+  if (status === 401 || status === 403) return decide('upstream_auth_failed');
+  if (status === 404) return decide('upstream_not_found');
+  if (status === 413) return decide('upstream_request_too_large');
+  if (status >= 500) return decide('upstream_server_error');
+  if (status >= 400) return decide('upstream_invalid_request');
+  return decide('upstream_bad_response');
 }
 
 /** A connection that could not be made or was reset: retryable and fallback-eligible. */
 export function connectionFailed(message: string, cause?: unknown): GatewayError {
   return new GatewayError(message, {
     code: 'upstream_connection_failed',
-    status: 502,
-    retryable: true,
-    fallbackEligible: true,
     cause,
   });
 }
@@ -50,9 +47,6 @@ export function connectionFailed(message: string, cause?: unknown): GatewayError
 export function badResponse(message: string, cause?: unknown): GatewayError {
   return new GatewayError(message, {
     code: 'upstream_bad_response',
-    status: 502,
-    retryable: true,
-    fallbackEligible: true,
     cause,
   });
 }
@@ -61,9 +55,6 @@ export function badResponse(message: string, cause?: unknown): GatewayError {
 export function streamInterrupted(message: string, cause?: unknown): GatewayError {
   return new GatewayError(message, {
     code: 'upstream_stream_interrupted',
-    status: 502,
-    retryable: true,
-    fallbackEligible: true,
     cause,
   });
 }
@@ -72,9 +63,6 @@ export function streamInterrupted(message: string, cause?: unknown): GatewayErro
 export function upstreamTimeout(message: string): GatewayError {
   return new GatewayError(message, {
     code: 'upstream_timeout',
-    status: 504,
-    retryable: true,
-    fallbackEligible: true,
   });
 }
 

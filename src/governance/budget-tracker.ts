@@ -106,7 +106,7 @@ export class BudgetTracker implements BudgetChecker, EventSink {
     const period = budget.period === 'total' ? 'in total' : `this ${budget.period} (UTC)`;
     throw new GatewayError(
       `budget exceeded: ${label} has spent $${spent.toFixed(4)} of its $${budget.usd} budget ${period}`,
-      { code: 'budget_exceeded', status: 402 },
+      { code: 'budget_exceeded' },
     );
   }
 

@@ -43,8 +43,7 @@ export interface KeyAdministrationOptions {
   readonly clock?: Clock;
 }
 
-const notFound = (message: string): GatewayError =>
-  new GatewayError(message, { code: 'not_found', status: 404 });
+const notFound = (message: string): GatewayError => new GatewayError(message, { code: 'not_found' });
 
 /** Admin operations on keys and tenants: stored, audited, and announced to every replica. */
 export class KeyAdministration {
@@ -86,7 +85,6 @@ export class KeyAdministration {
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
       throw new GatewayError('expires_at must be in the future', {
         code: 'invalid_request',
-        status: 400,
         param: 'expires_at',
       });
     }
@@ -158,8 +156,7 @@ export class KeyAdministration {
     const inConfig = this.options.configTenantNames().includes(name);
     if (inConfig || (await this.options.repositories.tenants.get(name)) !== undefined) {
       throw new GatewayError(`tenant "${name}" already exists: use PATCH /admin/tenants/${name}`, {
-        code: 'invalid_request',
-        status: 409,
+        code: 'conflict',
       });
     }
     await this.options.repositories.tenants.upsert(name, settings, this.clock.now());

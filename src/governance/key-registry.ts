@@ -54,7 +54,7 @@ export interface KeyRegistryOptions {
 }
 
 const unauthorized = (message: string): GatewayError =>
-  new GatewayError(message, { code: 'authentication_failed', status: 401 });
+  new GatewayError(message, { code: 'authentication_failed' });
 
 /**
  * Resolves virtual keys to principals from memory. Keys are held only as SHA-256 hashes: a lookup

@@ -154,7 +154,7 @@ export class TenantLimiter {
     const retryAfterMs = Number.isFinite(result.retryAfterMs) ? Math.max(0, result.retryAfterMs) : 60_000;
     const error = new GatewayError(
       `rate limit exceeded: ${what} ${limit} limit reached; retry in ${Math.ceil(retryAfterMs / 1000)}s`,
-      { code: 'rate_limited', status: 429, retryAfterMs },
+      { code: 'rate_limited', retryAfterMs },
     );
     Object.assign(error.headers, headers, {
       'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),

@@ -38,7 +38,7 @@ describe('admission', () => {
 
   it('refuses a spent budget with 402 before any limit or upstream', async () => {
     const budget = () => {
-      throw new GatewayError('budget spent', { code: 'budget_exceeded', status: 402 });
+      throw new GatewayError('budget spent', { code: 'budget_exceeded' });
     };
     const d1 = ok('m1');
     const harness = createHarness(single, { d1, d2: ok('m2') }, { budget });

@@ -86,7 +86,7 @@ export class CommittedAttempt<T> {
       if (end.firstTokenMs !== undefined)
         services.stats.recordStream(deployment.id, end.firstTokenMs, durationMs, end.outputTokens);
       else services.stats.recordComplete(deployment.id, durationMs, end.outputTokens);
-    } else if (error.code === 'upstream_timeout') {
+    } else if (error.slowFailure) {
       services.stats.recordSlowFailure(deployment.id, durationMs);
     }
     services.breaker

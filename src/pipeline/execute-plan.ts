@@ -42,7 +42,6 @@ function fromCapacity(request: ExecutionRequest, shortfall: Shortfall, now: numb
       })
     : new GatewayError(`no deployment of "${group}" or its fallbacks is available`, {
         code: 'no_capacity',
-        status: 503,
         retryAfterMs,
       });
 }
@@ -241,7 +240,7 @@ class PlanExecution<T> {
       this.note(
         new GatewayError(
           `the request (about ${request.contextTokens} tokens with max tokens) exceeds the context window of every deployment of "${group.name}"`,
-          { code: 'context_window_exceeded', status: 400, param: 'messages' },
+          { code: 'context_window_exceeded', param: 'messages' },
         ),
       );
       return 'context';
@@ -282,9 +281,9 @@ class PlanExecution<T> {
       attempts.tried.add(next);
       this.note(error);
       if (isAborted(request.signal)) throw clientClosed();
-      if (error.code === 'timeout' || error.code === 'client_closed') throw error;
+      if (error.endsRequest) throw error;
       if (services.clock.now() >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
-      if (error.code === 'context_window_exceeded') return 'context';
+      if (error.contextFallback) return 'context';
       if (!error.retryable && !error.fallbackEligible) throw error;
       if (!error.retryable) attempts.excluded.add(next);
       const cooldownMs = cooldownFor(error);

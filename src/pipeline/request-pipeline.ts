@@ -99,7 +99,6 @@ export class RequestPipeline {
     if (principal.allowedModels !== undefined && !principal.allowedModels.includes(model)) {
       throw new GatewayError(`this key may not use model "${model}"`, {
         code: 'permission_denied',
-        status: 403,
         param: 'model',
       });
     }
@@ -111,7 +110,6 @@ export class RequestPipeline {
       );
       throw new GatewayError(`unknown model "${model}"; known models: ${known.join(', ') || '(none)'}`, {
         code: 'unknown_model',
-        status: 404,
         param: 'model',
       });
     }

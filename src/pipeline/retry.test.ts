@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { errorCodes, errorTable } from '../errors/error-table.ts';
 import {
   chatRequest,
   configWith,
@@ -81,7 +82,10 @@ describe('retries', () => {
   });
 
   it('retries a retryable but not fallback-eligible error only on the same deployment', async () => {
-    const error = new GatewayError('flaky', { code: 'upstream_server_error', status: 502, retryable: true });
+    // The table decides which codes are retryable but not fallback-eligible (a state store that did not answer).
+    const code = errorCodes.find((each) => errorTable[each].retryable && !errorTable[each].fallbackEligible);
+    if (code === undefined) throw new Error('no retryable, non-fallback code in the error table');
+    const error = new GatewayError('flaky', { code });
     const d1 = new ScriptedChatModel('m1', [{ kind: 'error', error }, { kind: 'ok' }]);
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
     const harness = createHarness(twoDeployments(), { d1, d2 }, { random: () => 0.5 });

@@ -4,14 +4,13 @@ import { upstreamTimeout } from '../errors/upstream-errors.ts';
 
 /** The error of a request whose client went away: never retried. */
 export function clientClosed(): GatewayError {
-  return new GatewayError('the client closed the request', { code: 'client_closed', status: 499 });
+  return new GatewayError('the client closed the request', { code: 'client_closed' });
 }
 
 /** The error of a request that ran out of its total time: the request ends. */
 export function requestTimedOut(timeoutMs: number): GatewayError {
   return new GatewayError(`the request did not complete within ${timeoutMs} ms`, {
     code: 'timeout',
-    status: 504,
   });
 }
 

@@ -4,14 +4,14 @@ import type { EventSink } from '../core/gateway-events.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { StateStore } from '../state/state-store.ts';
 
-/** Cooldown when a 429 does not say how long to wait. */
+/** Cooldown when an upstream 429 does not say how long to wait. */
 export const defaultCooldownMs = 5_000;
 /** Longest cooldown honoured: a wild Retry-After must not take a deployment out for hours. */
 export const maxCooldownMs = 300_000;
 
 /** How long an upstream error cools its deployment (undefined: it does not). */
 export function cooldownFor(error: GatewayError): number | undefined {
-  if (error.code !== 'upstream_rate_limited') return undefined;
+  if (!error.coolsDeployment) return undefined;
   return Math.min(maxCooldownMs, Math.max(1, error.retryAfterMs ?? defaultCooldownMs));
 }
 

@@ -55,7 +55,7 @@ function noop(): void {
 }
 
 function clientClosed(): GatewayError {
-  return new GatewayError('client closed the request', { code: 'client_closed', status: 499 });
+  return new GatewayError('client closed the request', { code: 'client_closed' });
 }
 
 function errorDialect(req: IncomingMessage, route: EdgeRoute | undefined): Dialect {
@@ -156,15 +156,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (route === undefined) {
         throw new GatewayError(`no route for ${req.method ?? 'GET'} ${path}`, {
           code: 'not_found',
-          status: 404,
         });
       }
       if (req.method !== route.method) {
         const error = new GatewayError(
           `method ${req.method ?? ''} not allowed on ${path}: use ${route.method}`,
           {
-            code: 'invalid_request',
-            status: 405,
+            code: 'method_not_allowed',
           },
         );
         error.headers.allow = route.method;
@@ -194,7 +192,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         if (model === undefined) {
           throw new GatewayError(`model "${id}" does not exist`, {
             code: 'unknown_model',
-            status: 404,
             param: 'model',
           });
         }
@@ -261,7 +258,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       logger.error({ requestId, err: thrown }, 'unexpected error');
       error = new GatewayError(`internal error (request ${requestId})`, {
         code: 'internal_error',
-        status: 500,
       });
     }
     if (res.destroyed) return;

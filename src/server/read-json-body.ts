@@ -7,7 +7,6 @@ import { formatPath } from '../dialects/validation-error.ts';
 export function requestTooLarge(maxBytes: number): GatewayError {
   return new GatewayError(`request body exceeds the limit of ${maxBytes} bytes`, {
     code: 'request_too_large',
-    status: 413,
   });
 }
 
@@ -21,7 +20,6 @@ function parseJson(buffer: Buffer): unknown {
   if (buffer.length === 0) {
     throw new GatewayError('request body is empty: expected a JSON object', {
       code: 'invalid_json',
-      status: 400,
     });
   }
   let body: unknown;
@@ -31,7 +29,6 @@ function parseJson(buffer: Buffer): unknown {
     const detail = error instanceof Error ? error.message : String(error);
     throw new GatewayError(`request body is not valid JSON: ${detail}`, {
       code: 'invalid_json',
-      status: 400,
       cause: error,
     });
   }
@@ -66,8 +63,7 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
   if (contentType !== undefined && !isJsonContentType(contentType)) {
     return Promise.reject(
       new GatewayError(`unsupported content-type "${contentType}": send application/json`, {
-        code: 'invalid_request',
-        status: 415,
+        code: 'unsupported_media_type',
       }),
     );
   }
@@ -115,7 +111,6 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
       reject(
         new GatewayError('client closed the connection while sending the body', {
           code: 'client_closed',
-          status: 499,
         }),
       );
     };
@@ -124,7 +119,6 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
       reject(
         new GatewayError(`error reading the request body: ${error.message}`, {
           code: 'client_closed',
-          status: 499,
           cause: error,
         }),
       );

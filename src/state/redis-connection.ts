@@ -45,8 +45,7 @@ const urlPattern =
 
 function invalidUrl(url: string, why: string): GatewayError {
   return new GatewayError(`invalid state.redis_url ${redact(url)}: ${why}`, {
-    code: 'invalid_request',
-    status: 500,
+    code: 'internal_error',
     param: 'state.redis_url',
   });
 }

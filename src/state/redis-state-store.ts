@@ -59,9 +59,7 @@ function unavailable(operation: string, error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new GatewayError(`state store unavailable (${operation}): ${message}`, {
-    code: 'internal_error',
-    status: 503,
-    retryable: true,
+    code: 'state_unavailable',
     cause: error,
   });
 }
@@ -282,7 +280,6 @@ function checkedTtl(ttlMs: number): number {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new GatewayError(`state store: ttlMs must be a positive finite number, got ${ttlMs}`, {
       code: 'internal_error',
-      status: 500,
     });
   }
   return ttlMs;

@@ -1,5 +1,5 @@
 import type { RateLimited, RetryDenied } from '../core/gateway-events.ts';
-import type { ErrorCode } from '../errors/gateway-error.ts';
+import { isErrorCode } from '../errors/error-table.ts';
 
 /**
  * Label values for metrics from fixed sets: every label is bounded. Error codes come from the fixed
@@ -7,37 +7,6 @@ import type { ErrorCode } from '../errors/gateway-error.ts';
  * sets (limit scopes and kinds, retry denial reasons) map anything else to "unknown". Names the
  * configuration declares (groups, deployments, tenants, ...) are bounded by MetricLabelDomain.
  */
-
-/** Every ErrorCode; `satisfies` makes the compiler flag a code added to the taxonomy but not here. */
-const knownErrorCodes = {
-  invalid_request: true,
-  invalid_json: true,
-  request_too_large: true,
-  unknown_model: true,
-  not_found: true,
-  authentication_failed: true,
-  permission_denied: true,
-  rate_limited: true,
-  budget_exceeded: true,
-  upstream_rate_limited: true,
-  upstream_overloaded: true,
-  upstream_unavailable: true,
-  upstream_server_error: true,
-  upstream_timeout: true,
-  upstream_connection_failed: true,
-  upstream_auth_failed: true,
-  upstream_invalid_request: true,
-  upstream_not_found: true,
-  upstream_bad_response: true,
-  upstream_stream_interrupted: true,
-  context_window_exceeded: true,
-  unsupported: true,
-  no_capacity: true,
-  timeout: true,
-  client_closed: true,
-  shutting_down: true,
-  internal_error: true,
-} as const satisfies Record<ErrorCode, true>;
 
 /** The label value for "no error". */
 export const NO_ERROR = 'none';
@@ -47,7 +16,7 @@ export const NOT_APPLICABLE = 'none';
 /** A bounded error-code label: the code itself when it is in the taxonomy, else "other". */
 export function errorCodeLabel(code: string | undefined): string {
   if (code === undefined) return NO_ERROR;
-  return Object.hasOwn(knownErrorCodes, code) ? code : 'other';
+  return isErrorCode(code) ? code : 'other';
 }
 
 /** 2xx, 3xx, 4xx, 5xx (or "other" for anything outside 100..599). */

@@ -106,11 +106,11 @@ describe('AnthropicStreamRenderer', () => {
     const renderer = new AnthropicStreamRenderer({ model: 'g', fallbackId: 'msg_x' });
     renderer.event({ type: 'message_start', id: 'm', model: 'u' });
     expect(() => renderer.end()).toThrow(/ended before it finished/);
-    const overloaded = new GatewayError('Overloaded', { code: 'upstream_overloaded', status: 529 });
+    const overloaded = new GatewayError('Overloaded', { code: 'upstream_overloaded' });
     expect(renderer.error(overloaded)).toBe(
       'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
     );
-    const broken = new GatewayError('cut', { code: 'upstream_stream_interrupted', status: 502 });
+    const broken = new GatewayError('cut', { code: 'upstream_stream_interrupted' });
     expect(parse(renderer.error(broken))[0]!.data.error).toEqual({ type: 'api_error', message: 'cut' });
   });
 });

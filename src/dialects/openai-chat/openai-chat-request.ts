@@ -276,7 +276,7 @@ export function parseOpenaiChat(body: unknown): ParsedChat {
     input = parsed.data;
   }
   if (input.n != null && input.n !== 1) {
-    throw new GatewayError('n: only n=1 is supported', { code: 'unsupported', status: 400, param: 'n' });
+    throw new GatewayError('n: only n=1 is supported', { code: 'unsupported', param: 'n' });
   }
   const systemTexts: string[] = [];
   const turns: OpenTurn[] = [];

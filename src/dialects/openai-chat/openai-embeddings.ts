@@ -33,7 +33,6 @@ export function parseOpenaiEmbeddings(body: unknown): ParsedEmbeddings {
         const param = `input[${index}]`;
         throw new GatewayError(`${param}: only text input is supported, not token arrays`, {
           code: 'unsupported',
-          status: 400,
           param,
         });
       }

@@ -113,7 +113,6 @@ describe('OpenaiStreamRenderer', () => {
     expect(() => renderer.end()).toThrow(/ended before it finished/);
     const error = new GatewayError('upstream went away', {
       code: 'upstream_stream_interrupted',
-      status: 502,
     });
     expect(renderer.error(error)).toBe(
       'data: {"error":{"message":"upstream went away","type":"server_error","param":null,"code":"upstream_stream_interrupted"}}\n\n',

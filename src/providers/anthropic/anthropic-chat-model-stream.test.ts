@@ -188,8 +188,6 @@ describe('Anthropic chat model: stream', () => {
     const controller = new AbortController();
     const timeout = new GatewayError('first token timeout', {
       code: 'timeout',
-      status: 504,
-      retryable: true,
     });
     const abandoned = server.nextAbandonedResponse();
     const events = (async function* () {

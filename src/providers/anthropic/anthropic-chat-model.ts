@@ -86,9 +86,6 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     return Promise.reject(
       new GatewayError(`${upstream}: the Anthropic API has no embeddings`, {
         code: 'unsupported',
-        status: 400,
-        retryable: false,
-        fallbackEligible: true,
       }),
     );
   }

@@ -45,10 +45,7 @@ function classify(
   if (info.type === 'billing_error' || status === 402) {
     // The account cannot pay: waiting does not help, another account or provider may.
     return new GatewayError(message, {
-      code: 'upstream_rate_limited',
-      status: 429,
-      retryable: false,
-      fallbackEligible: true,
+      code: 'upstream_quota_exceeded',
       upstreamStatus: status,
       upstreamCode: info.type,
     });

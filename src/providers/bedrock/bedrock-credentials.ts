@@ -98,9 +98,6 @@ function credentialsFailed(error: unknown): GatewayError {
   const reason = error instanceof Error ? error.message : String(error);
   return new GatewayError(`bedrock: could not resolve AWS credentials: ${reason}`, {
     code: 'upstream_auth_failed',
-    status: 502,
-    retryable: false,
-    fallbackEligible: true,
     cause: error,
   });
 }

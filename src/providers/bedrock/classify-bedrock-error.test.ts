@@ -9,12 +9,12 @@ describe('classifyBedrockError', () => {
     ['InternalServerException', 500, 'upstream_server_error', true, true],
     ['ModelTimeoutException', 408, 'upstream_timeout', true, true],
     ['ValidationException', 400, 'upstream_invalid_request', false, false],
-    ['ServiceQuotaExceededException', 400, 'upstream_rate_limited', false, true],
+    ['ServiceQuotaExceededException', 400, 'upstream_quota_exceeded', false, true],
     ['AccessDeniedException', 403, 'upstream_auth_failed', false, true],
     ['UnrecognizedClientException', 403, 'upstream_auth_failed', false, true],
     ['InvalidSignatureException', 403, 'upstream_auth_failed', false, true],
     ['ResourceNotFoundException', 404, 'upstream_not_found', false, true],
-    ['ModelErrorException', 424, 'upstream_server_error', false, true],
+    ['ModelErrorException', 424, 'upstream_model_error', false, true],
     ['SomethingNewException', 503, 'upstream_unavailable', true, true],
   ] as const;
 
@@ -42,7 +42,7 @@ describe('classifyBedrockError', () => {
       errorType: 'modelStreamErrorException',
       message: 'x',
     });
-    expect(modelStream.code).toBe('upstream_server_error');
+    expect(modelStream.code).toBe('upstream_model_error');
     expect(modelStream.fallbackEligible).toBe(true);
   });
 

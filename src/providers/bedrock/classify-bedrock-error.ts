@@ -20,91 +20,40 @@ export interface BedrockFailure {
 }
 
 interface Decision {
+  /** The gateway's code; its client status and policy flags come from the error table. */
   readonly code: ErrorCode;
-  readonly status: number;
-  readonly retryable: boolean;
-  readonly fallbackEligible: boolean;
   /** The HTTP status the exception has on the wire (used for in-stream exceptions). */
   readonly wireStatus: number;
 }
 
-const rateLimited = (wireStatus: number): Decision => ({
-  code: 'upstream_rate_limited',
-  status: 429,
-  retryable: true,
-  fallbackEligible: true,
-  wireStatus,
-});
-const authFailed = (wireStatus: number): Decision => ({
-  code: 'upstream_auth_failed',
-  status: 502,
-  retryable: false,
-  fallbackEligible: true,
-  wireStatus,
-});
+const decide = (code: ErrorCode, wireStatus: number): Decision => ({ code, wireStatus });
 
 /** Keyed by the lower-cased exception name. */
 const decisions: ReadonlyMap<string, Decision> = new Map<string, Decision>([
-  ['throttlingexception', rateLimited(429)],
-  ['toomanyrequestsexception', rateLimited(429)],
-  ['modelnotreadyexception', rateLimited(429)],
-  [
-    'servicequotaexceededexception',
-    // An account quota: this account cannot take it now, another deployment may.
-    { code: 'upstream_rate_limited', status: 429, retryable: false, fallbackEligible: true, wireStatus: 400 },
-  ],
-  [
-    'serviceunavailableexception',
-    { code: 'upstream_unavailable', status: 503, retryable: true, fallbackEligible: true, wireStatus: 503 },
-  ],
-  [
-    'serviceunavailable',
-    { code: 'upstream_unavailable', status: 503, retryable: true, fallbackEligible: true, wireStatus: 503 },
-  ],
-  [
-    'internalserverexception',
-    { code: 'upstream_server_error', status: 502, retryable: true, fallbackEligible: true, wireStatus: 500 },
-  ],
-  [
-    'internalfailure',
-    { code: 'upstream_server_error', status: 502, retryable: true, fallbackEligible: true, wireStatus: 500 },
-  ],
-  [
-    'modeltimeoutexception',
-    { code: 'upstream_timeout', status: 504, retryable: true, fallbackEligible: true, wireStatus: 408 },
-  ],
-  [
-    'modelerrorexception',
-    { code: 'upstream_server_error', status: 502, retryable: false, fallbackEligible: true, wireStatus: 424 },
-  ],
-  [
-    'modelstreamerrorexception',
-    { code: 'upstream_server_error', status: 502, retryable: false, fallbackEligible: true, wireStatus: 424 },
-  ],
-  [
-    'validationexception',
-    {
-      code: 'upstream_invalid_request',
-      status: 400,
-      retryable: false,
-      fallbackEligible: false,
-      wireStatus: 400,
-    },
-  ],
-  [
-    'resourcenotfoundexception',
-    { code: 'upstream_not_found', status: 502, retryable: false, fallbackEligible: true, wireStatus: 404 },
-  ],
-  ['accessdeniedexception', authFailed(403)],
-  ['unrecognizedclientexception', authFailed(403)],
-  ['invalidsignatureexception', authFailed(403)],
-  ['invalidclienttokenid', authFailed(403)],
-  ['incompletesignature', authFailed(400)],
-  ['incompletesignatureexception', authFailed(400)],
-  ['missingauthenticationtokenexception', authFailed(403)],
-  ['expiredtokenexception', authFailed(403)],
-  ['requestexpired', authFailed(400)],
-  ['notauthorized', authFailed(400)],
+  ['throttlingexception', decide('upstream_rate_limited', 429)],
+  ['toomanyrequestsexception', decide('upstream_rate_limited', 429)],
+  ['modelnotreadyexception', decide('upstream_rate_limited', 429)],
+  // An account quota: this account cannot take it now, another deployment may.
+  ['servicequotaexceededexception', decide('upstream_quota_exceeded', 400)],
+  ['serviceunavailableexception', decide('upstream_unavailable', 503)],
+  ['serviceunavailable', decide('upstream_unavailable', 503)],
+  ['internalserverexception', decide('upstream_server_error', 500)],
+  ['internalfailure', decide('upstream_server_error', 500)],
+  ['modeltimeoutexception', decide('upstream_timeout', 408)],
+  ['modelerrorexception', decide('upstream_model_error', 424)],
+  ['modelstreamerrorexception', decide('upstream_model_error', 424)],
+  ['validationexception', decide('upstream_invalid_request', 400)],
+  ['resourcenotfoundexception', decide('upstream_not_found', 404)],
+  ['accessdeniedexception', decide('upstream_auth_failed', 403)],
+  ['unrecognizedclientexception', decide('upstream_auth_failed', 403)],
+  ['invalidsignatureexception', decide('upstream_auth_failed', 403)],
+  ['invalidclienttokenid', decide('upstream_auth_failed', 403)],
+  ['incompletesignature', decide('upstream_auth_failed', 400)],
+  ['incompletesignatureexception', decide('upstream_auth_failed', 400)],
+  ['missingauthenticationtokenexception', decide('upstream_auth_failed', 403)],
+  ['expiredtokenexception', decide('upstream_auth_failed', 403)],
+  ['requestexpired', decide('upstream_auth_failed', 400)],
+  ['notauthorized', decide('upstream_auth_failed', 400)],
 ]);
 
 // Bedrock reports an over-long prompt as a plain ValidationException; only its message tells.
@@ -154,9 +103,6 @@ export function classifyBedrockError(failure: BedrockFailure): GatewayError {
   }
   return new GatewayError(message, {
     code: decision.code,
-    status: decision.status,
-    retryable: decision.retryable,
-    fallbackEligible: decision.fallbackEligible,
     retryAfterMs: failure.retryAfterMs,
     upstreamStatus,
     upstreamCode: errorType,

@@ -48,7 +48,7 @@ describe('stream', () => {
 
   it.each([
     ['throttlingException', 'upstream_rate_limited', true],
-    ['modelStreamErrorException', 'upstream_server_error', false],
+    ['modelStreamErrorException', 'upstream_model_error', false],
   ] as const)('throws an in-stream %s as %s after the events before it', async (type, code, retryable) => {
     server().handle((_request, response) => {
       sendFrames(response, [...head(), exceptionFrame(type, 'stream failed')]);

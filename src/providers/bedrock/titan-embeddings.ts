@@ -31,10 +31,7 @@ export async function embedWithTitan(
   if (!isTitanTextEmbeddingModel(modelId)) {
     throw new GatewayError(`bedrock: embeddings are not supported for model ${modelId}`, {
       code: 'unsupported',
-      status: 400,
-      retryable: false,
       // Another deployment of the group may be an embedding model.
-      fallbackEligible: true,
     });
   }
   const supportsDimensions = !modelId.includes('amazon.titan-embed-text-v1');

@@ -167,7 +167,11 @@ describe('OpenAI chat model: errors', () => {
   it('insufficient_quota is not retryable on the same target but may fall back', async () => {
     const { model } = await setup(() => json('error-429-insufficient-quota.json', 429));
     const error = await failure(model.generate(hello, context()));
-    expect(error).toMatchObject({ code: 'upstream_rate_limited', retryable: false, fallbackEligible: true });
+    expect(error).toMatchObject({
+      code: 'upstream_quota_exceeded',
+      retryable: false,
+      fallbackEligible: true,
+    });
   });
 
   it.each([
@@ -244,7 +248,7 @@ describe('OpenAI chat model: errors', () => {
     expect(await pending).toMatchObject({ code: 'client_closed', retryable: false, fallbackEligible: false });
     await abandoned;
 
-    const timeout = new GatewayError('attempt timed out', { code: 'timeout', status: 504, retryable: true });
+    const timeout = new GatewayError('attempt timed out', { code: 'timeout' });
     const policy = new AbortController();
     policy.abort(timeout);
     expect(await failure(model.generate(hello, context(policy.signal)))).toBe(timeout);

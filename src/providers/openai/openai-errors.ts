@@ -71,10 +71,7 @@ function classify(status: number, info: OpenAIErrorInfo, retryAfterMs: number | 
   if (isQuotaExhausted(info)) {
     // The account is out of credit: waiting does not help, another account or provider may.
     return new GatewayError(message, {
-      code: 'upstream_rate_limited',
-      status: 429,
-      retryable: false,
-      fallbackEligible: true,
+      code: 'upstream_quota_exceeded',
       upstreamStatus: status,
       upstreamCode,
       retryAfterMs,

@@ -39,7 +39,7 @@ describe('classifyTransportError', () => {
   });
 
   it('abortedError rethrows a policy reason that is a GatewayError', () => {
-    const reason = new GatewayError('deadline', { code: 'timeout', status: 504 });
+    const reason = new GatewayError('deadline', { code: 'timeout' });
     const controller = new AbortController();
     controller.abort(reason);
     expect(abortedError(controller.signal)).toBe(reason);

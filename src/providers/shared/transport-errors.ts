@@ -24,9 +24,6 @@ export function abortedError(signal: AbortSignal): GatewayError {
   if (isGatewayError(reason)) return reason;
   return new GatewayError('the request was aborted before the upstream answered', {
     code: 'client_closed',
-    status: 499,
-    retryable: false,
-    fallbackEligible: false,
     cause: reason,
   });
 }
@@ -104,7 +101,6 @@ export function classifyTransportError(
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_ARG_TYPE') {
     return new GatewayError(`${upstream} request could not be built: ${detail}`, {
       code: 'internal_error',
-      status: 500,
       cause: error,
     });
   }

@@ -26,9 +26,8 @@ export function adminDenial(verdict: 'off' | 'denied'): GatewayError {
   return verdict === 'off'
     ? new GatewayError('the admin API is off: set server.admin_key to turn it on', {
         code: 'not_found',
-        status: 404,
       })
-    : new GatewayError('invalid or missing admin key', { code: 'authentication_failed', status: 401 });
+    : new GatewayError('invalid or missing admin key', { code: 'authentication_failed' });
 }
 
 /** Writes a JSON admin response (never cached). */

@@ -18,7 +18,6 @@ export function parseTimeParameter(
   if (Number.isFinite(parsed)) return parsed;
   throw new GatewayError(`${param}: expected an ISO 8601 time, epoch milliseconds or a duration like 24h`, {
     code: 'invalid_request',
-    status: 400,
     param,
   });
 }

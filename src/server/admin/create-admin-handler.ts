@@ -50,8 +50,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return result.data;
 }
 
-const notFound = (message = 'not found'): GatewayError =>
-  new GatewayError(message, { code: 'not_found', status: 404 });
+const notFound = (message = 'not found'): GatewayError => new GatewayError(message, { code: 'not_found' });
 
 function keyJson(view: KeyView): Record<string, unknown> {
   return {
@@ -107,7 +106,6 @@ function expiryOf(body: CreateKeyBody, now: number): number | undefined {
   if (body.expires_at !== undefined && body.expires_in !== undefined) {
     throw new GatewayError('give expires_at or expires_in, not both', {
       code: 'invalid_request',
-      status: 400,
       param: 'expires_in',
     });
   }
@@ -118,7 +116,6 @@ function expiryOf(body: CreateKeyBody, now: number): number | undefined {
   if (duration === undefined) {
     throw new GatewayError('expires_in: expected a duration like 30d, 12h or 90m', {
       code: 'invalid_request',
-      status: 400,
       param: 'expires_in',
     });
   }

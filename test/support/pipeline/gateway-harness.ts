@@ -72,7 +72,7 @@ export class ScriptedChatModel implements ChatModel {
         contextWindowExceeded: step.contextWindow,
       });
     }
-    return new GatewayError('scripted: not a failure', { code: 'internal_error', status: 500 });
+    return new GatewayError('scripted: not a failure', { code: 'internal_error' });
   }
 
   private static hang(signal: AbortSignal): Promise<never> {
@@ -207,7 +207,7 @@ export function createHarness(
     authenticator: {
       authenticate: (credential) => {
         if (credential === undefined) {
-          throw new GatewayError('missing key', { code: 'authentication_failed', status: 401 });
+          throw new GatewayError('missing key', { code: 'authentication_failed' });
         }
         return principalOf(credential);
       },

@@ -64,7 +64,6 @@ export class EchoGateway implements Gateway {
     if (credential !== EchoGateway.key) {
       throw new GatewayError(credential === undefined ? 'missing API key' : 'invalid API key', {
         code: 'authentication_failed',
-        status: 401,
       });
     }
     return { tenant: 'test', keyId: 'key-1', tenantLimits: {}, keyLimits: {}, logBodies: false };
@@ -137,7 +136,6 @@ export class EchoGateway implements Gateway {
     if (!['echo', 'fail-mid', 'held', 'hang'].includes(request.model)) {
       throw new GatewayError(`model "${request.model}" does not exist`, {
         code: 'unknown_model',
-        status: 404,
         param: 'model',
       });
     }
@@ -185,7 +183,6 @@ export class EchoGateway implements Gateway {
           if (request.model === 'fail-mid') {
             throw new GatewayError('upstream overloaded mid-stream', {
               code: 'upstream_overloaded',
-              status: 529,
             });
           }
         }
