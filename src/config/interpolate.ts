@@ -34,9 +34,12 @@ export function protect(text: string): ProtectedText {
   return { text: replaced, references };
 }
 
-/** A scalar that was only a reference takes the type its value reads as (port: ${PORT} is a number). */
+/**
+ * A scalar that was only a reference takes the type its value reads as (port: ${PORT} is a number).
+ * Digits that a number would change (a 20-digit token, leading zeros) stay text.
+ */
 function typed(value: string): unknown {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (/^-?\d+(\.\d+)?$/.test(value) && String(Number(value)) === value) return Number(value);
   if (value === 'true') return true;
   if (value === 'false') return false;
   return value;

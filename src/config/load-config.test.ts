@@ -151,3 +151,39 @@ models:
     expect(problemsOf('models: [unclosed')[0]).toMatch(/^line \d+:/);
   });
 });
+
+describe('telemetry keys', () => {
+  const env = { TEAM_A_KEY: 'sk-team-a-12345' };
+
+  it('accepts metrics_port, metrics_token (from the environment, digits kept as text) and tenant_labels', () => {
+    const text = `${valid}telemetry: { metrics_port: 9464, metrics_token: \${METRICS_TOKEN}, tenant_labels: false }\n`;
+    const config = parseConfig(text, 'test.yaml', { ...env, METRICS_TOKEN: '12345678901234567890' });
+    expect(config.telemetry).toMatchObject({
+      metrics_port: 9464,
+      metrics_token: '12345678901234567890',
+      tenant_labels: false,
+    });
+    // an empty token (`${METRICS_TOKEN:-}` unset) means none
+    const none = parseConfig(`${valid}telemetry: { metrics_token: "" }\n`, 'test.yaml', env);
+    expect(none.telemetry?.metrics_token).toBeUndefined();
+  });
+
+  it('names every bad telemetry key by path', () => {
+    const problems = (telemetry: string): string[] => problemsOf(`${valid}telemetry: ${telemetry}\n`, env);
+    expect(problems('{ metrics_port: 70000 }')).toEqual([
+      'telemetry.metrics_port: Too big: expected number to be <=65535',
+    ]);
+    expect(problems('{ metrics_token: short }')).toEqual([
+      'telemetry.metrics_token: metrics_token must be at least 16 characters',
+    ]);
+    expect(problems('{ tenant_labels: "no" }')).toEqual([
+      'telemetry.tenant_labels: Invalid input: expected boolean, received string',
+    ]);
+    expect(problems('{ metrics: false, metrics_port: 9464 }')).toEqual([
+      'telemetry.metrics_port: has no effect with metrics: false',
+    ]);
+    expect(problems('{ metrics_port: 4100 }')).toEqual([
+      'telemetry.metrics_port: must differ from server.port (4100): it is the separate listener for /metrics',
+    ]);
+  });
+});

@@ -58,6 +58,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
         clock: options.clock,
         env: options.env,
         serverAddress: (target: Target) => serverAddressOf(config.providers[target.provider]),
+        groupName: (group: string) => labels.group(group),
       })
     : undefined;
   const accessLog =

@@ -32,7 +32,16 @@ export interface RequestSpansOptions {
   readonly serverAddress?: ((target: Target) => string | undefined) | undefined;
   /** Requests tracked at once; beyond it the oldest is ended as abandoned (a lost finish event). */
   readonly maxOpenRequests?: number | undefined;
+  /**
+   * The name a requested group goes by in span names (MetricLabelDomain.group: a configured group or
+   * `unknown`), so a client's made-up model names do not become span names, which tracing backends
+   * index as operations. Default: the name itself.
+   */
+  readonly groupName?: ((group: string) => string) | undefined;
 }
+
+/** Longest requested model name kept in `gen_ai.request.model` (it is the client's text). */
+const maxRequestedModelLength = 256;
 
 /** `gen_ai.provider.name` values for our provider types (semconv well-known values). */
 const genAiProvider: Readonly<Record<string, string>> = {
@@ -51,6 +60,7 @@ export class RequestSpans implements EventSink {
   private readonly clock: Clock;
   private readonly serverAddress: ((target: Target) => string | undefined) | undefined;
   private readonly maxOpenRequests: number;
+  private readonly groupName: (group: string) => string;
   private readonly open = new Map<string, OpenRequest>();
 
   constructor(options: RequestSpansOptions) {
@@ -58,6 +68,7 @@ export class RequestSpans implements EventSink {
     this.clock = options.clock;
     this.serverAddress = options.serverAddress;
     this.maxOpenRequests = options.maxOpenRequests ?? 10_000;
+    this.groupName = options.groupName ?? ((group) => group);
   }
 
   /** Receives pipeline events; never throws. */
@@ -139,13 +150,13 @@ export class RequestSpans implements EventSink {
         ? ROOT_CONTEXT
         : trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true });
     const span = this.tracer.startSpan(
-      `chat ${event.group}`,
+      `chat ${this.groupName(event.group)}`,
       {
         kind: SpanKind.SERVER,
         startTime: startMs,
         attributes: {
           'gen_ai.operation.name': 'chat',
-          'gen_ai.request.model': event.group,
+          'gen_ai.request.model': event.group.slice(0, maxRequestedModelLength),
           'spillway.request_id': event.requestId,
           'spillway.tenant': event.tenant,
           'spillway.stream': event.stream,
@@ -219,7 +230,7 @@ export class RequestSpans implements EventSink {
     this.open.delete(event.requestId);
     const span = open.span;
     const operation = event.endpoint === 'embeddings' ? 'embeddings' : 'chat';
-    if (operation !== 'chat') span.updateName(`${operation} ${event.requestedGroup}`);
+    if (operation !== 'chat') span.updateName(`${operation} ${this.groupName(event.requestedGroup)}`);
     const attributes: Attributes = {
       'gen_ai.operation.name': operation,
       'gen_ai.usage.input_tokens': event.inputTokens,

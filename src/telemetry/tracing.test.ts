@@ -3,7 +3,8 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { createTracing, tracesEnabled } from './tracing.ts';
-import { east, haiku, scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
+import { east, haiku, scriptedConfig, scriptedEvents } from '../../test/support/telemetry/scripted-events.ts';
+import { MetricLabelDomain } from './metric-label-domain.ts';
 
 const clientTraceId = '0af7651916cd43dd8448eb211c80319c';
 const clientSpanId = 'b7ad6b7169203331';
@@ -167,5 +168,35 @@ describe('tracesEnabled', () => {
     expect(tracesEnabled(undefined, { OTEL_TRACES_EXPORTER: 'otlp' })).toBe(true);
     expect(tracesEnabled(true, { OTEL_TRACES_EXPORTER: 'none' })).toBe(false);
     expect(tracesEnabled(true, { OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('names spans after configured groups only: a made-up model is `unknown` in the name, kept (bounded) as an attribute', async () => {
+    const exporter = new InMemorySpanExporter();
+    const domain = new MetricLabelDomain({ config: () => scriptedConfig });
+    const tracing = createTracing({
+      exporter,
+      synchronousExport: true,
+      clock: new FakeClock(1_700_000_000_000),
+      env: {},
+      groupName: (group) => domain.group(group),
+    });
+    const madeUp = `made-up-${'x'.repeat(1000)}`;
+    const finished = scriptedEvents.find((event) => event.type === 'request-finished');
+    if (finished === undefined) throw new Error('no request-finished event');
+    for (const [requestId, group, endpoint] of [
+      ['r-chat', madeUp, 'chat'],
+      ['r-embed', madeUp, 'embeddings'],
+      ['r-known', 'sonnet', 'chat'],
+    ] as const) {
+      tracing.sink.emit({ type: 'request-started', requestId, tenant: 'acme', group, stream: false });
+      tracing.sink.emit({ ...finished, requestId, requestedGroup: group, endpoint, target: undefined });
+    }
+    await tracing.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    expect(requestSpan(spans, 'r-chat').name).toBe('chat unknown');
+    expect(requestSpan(spans, 'r-embed').name).toBe('embeddings unknown');
+    expect(requestSpan(spans, 'r-known').name).toBe('chat sonnet');
+    expect(requestSpan(spans, 'r-chat').attributes['gen_ai.request.model']).toBe(madeUp.slice(0, 256));
   });
 });

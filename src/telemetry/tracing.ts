@@ -40,6 +40,8 @@ export interface TracingOptions {
   readonly serverAddress?: ((target: Target) => string | undefined) | undefined;
   /** Requests tracked at once before the oldest is ended as abandoned. Default 10 000. */
   readonly maxOpenRequests?: number | undefined;
+  /** The name a requested group goes by in span names (configured, else `unknown`). Default: itself. */
+  readonly groupName?: ((group: string) => string) | undefined;
 }
 
 export interface Tracing {
@@ -71,6 +73,7 @@ export function createTracing(options: TracingOptions = {}): Tracing {
     clock: options.clock ?? systemClock,
     serverAddress: options.serverAddress,
     maxOpenRequests: options.maxOpenRequests,
+    groupName: options.groupName,
   });
   return {
     sink: spans,
