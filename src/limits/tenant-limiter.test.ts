@@ -91,7 +91,11 @@ describe('TenantLimiter per-model limits', () => {
     await outcomes([1, 2].map(() => admit(who, 'claude-sonnet')));
     await expect(admit(who, 'claude-sonnet')).rejects.toBeInstanceOf(GatewayError);
     await clock.advance(30_000);
-    await expect(admit(who, 'claude-sonnet')).resolves.toBeDefined();
+    // Half a minute refills one of the two: admitted, with none left.
+    expect((await admit(who, 'claude-sonnet')).headers).toMatchObject({
+      'x-ratelimit-limit-requests': '2',
+      'x-ratelimit-remaining-requests': '0',
+    });
     await expect(admit(who, 'claude-sonnet')).rejects.toBeInstanceOf(GatewayError);
   });
 

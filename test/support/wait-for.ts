@@ -26,3 +26,22 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * `promise`, or a rejection naming `what` when it has not settled within `timeoutMs` (default 5 s): a
+ * bound on something that must happen, so a test fails with a message instead of hanging until the
+ * runner's timeout. Not a timing goal.
+ */
+export async function settlesWithin<T>(promise: Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what}: not within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

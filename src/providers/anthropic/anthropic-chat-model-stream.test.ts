@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
@@ -177,10 +178,13 @@ describe('Anthropic chat model: stream', () => {
   it('breaking out of the loop releases the upstream request', async () => {
     const { server, model } = await setup(sseReply(cutBefore('content_block_stop'), 'hang'));
     const abandoned = server.nextAbandonedResponse();
-    for await (const event of model.stream(request, context())) {
-      if (event.type === 'text_delta') break;
-    }
-    await abandoned;
+    const leaving = (async () => {
+      for await (const event of model.stream(request, context())) {
+        if (event.type === 'text_delta') break;
+      }
+    })();
+    await settlesWithin(leaving, 'leaving the stream early');
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/messages' });
   });
 
   it('aborting with a policy reason rethrows that reason and releases the request', async () => {
@@ -197,6 +201,6 @@ describe('Anthropic chat model: stream', () => {
       }
     })();
     expect(await streamFailure(events)).toBe(timeout);
-    await abandoned;
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/messages' });
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { AnthropicProviderConfig } from '../../config/schema.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
@@ -218,7 +219,9 @@ describe('Anthropic chat model: errors', () => {
     while (server.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     const abandoned = server.nextAbandonedResponse();
     controller.abort();
-    expect(await pending).toMatchObject({ code: 'client_closed' });
-    await abandoned;
+    expect(await settlesWithin(pending, 'the aborted call rejecting')).toMatchObject({
+      code: 'client_closed',
+    });
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/messages' });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { upstreamTimeout } from '../../errors/upstream-errors.ts';
+import { settlesWithin } from '../../../test/support/wait-for.ts';
 import {
   eventFrame,
   exceptionFrame,
@@ -114,22 +115,34 @@ describe('stream', () => {
   });
 
   it('releases the upstream connection when the consumer breaks out', async () => {
-    let closed!: Promise<void>;
+    let closed!: Promise<boolean>;
     server().handle((_request, response) => {
-      closed = new Promise((resolve) => response.on('close', resolve));
+      closed = new Promise((resolve) =>
+        response.on('close', () => {
+          resolve(response.writableFinished);
+        }),
+      );
       sendFrames(response, head(), { end: false });
     });
-    for await (const event of model().stream(request, context())) {
-      expect(event.type).toBe('message_start');
-      break;
-    }
-    await closed;
+    const leaving = (async () => {
+      for await (const event of model().stream(request, context())) {
+        expect(event.type).toBe('message_start');
+        break;
+      }
+    })();
+    await settlesWithin(leaving, 'leaving the stream early');
+    // The response was closed by the client, unfinished: the upstream connection is released.
+    expect(await settlesWithin(closed, 'the upstream response closing')).toBe(false);
   });
 
   it('stops with the abort reason when the signal is aborted mid-stream', async () => {
-    let closed!: Promise<void>;
+    let closed!: Promise<boolean>;
     server().handle((_request, response) => {
-      closed = new Promise((resolve) => response.on('close', resolve));
+      closed = new Promise((resolve) =>
+        response.on('close', () => {
+          resolve(response.writableFinished);
+        }),
+      );
       sendFrames(response, head(), { end: false });
     });
     const controller = new AbortController();
@@ -145,6 +158,7 @@ describe('stream', () => {
     );
     expect(outcome).toBe(reason);
     expect(seen).toEqual(['message_start']);
-    await closed;
+    // The response was closed by the client, unfinished: the upstream connection is released.
+    expect(await settlesWithin(closed, 'the upstream response closing')).toBe(false);
   });
 });

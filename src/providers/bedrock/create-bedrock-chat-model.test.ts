@@ -53,7 +53,11 @@ describe('generate', () => {
     }).generate(request, context());
     const [sent] = server().requests;
     expect(sent?.headers['x-amz-security-token']).toBe('session-token');
-    expect(await verifySigV4(sent!, secret)).toBeDefined();
+    expect(await verifySigV4(sent!, secret)).toEqual({
+      accessKeyId: 'ASIAFIXTURE',
+      region: 'us-west-2',
+      service: 'bedrock',
+    });
   });
 
   it('maps a tool call', async () => {
@@ -84,7 +88,12 @@ describe('generate', () => {
       '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse',
       '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123/converse',
     ]);
-    for (const sent of server().requests) expect(await verifySigV4(sent, secret)).toBeDefined();
+    for (const sent of server().requests)
+      expect(await verifySigV4(sent, secret)).toEqual({
+        accessKeyId: 'AKIDFIXTURE',
+        region: 'us-west-2',
+        service: 'bedrock',
+      });
   });
 
   it('authenticates with a Bedrock API key as a bearer token', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
@@ -225,10 +226,13 @@ describe('OpenAI chat model: stream', () => {
       ),
     );
     const abandoned = server.nextAbandonedResponse();
-    for await (const event of model.stream(request, context())) {
-      if (event.type === 'text_delta') break;
-    }
-    await abandoned;
+    const leaving = (async () => {
+      for await (const event of model.stream(request, context())) {
+        if (event.type === 'text_delta') break;
+      }
+    })();
+    await settlesWithin(leaving, 'leaving the stream early');
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
   });
 
   it('aborting the signal mid-stream throws client_closed and releases the request', async () => {
@@ -251,6 +255,6 @@ describe('OpenAI chat model: stream', () => {
       })(),
     );
     expect(error).toMatchObject({ code: 'client_closed' });
-    await abandoned;
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
   });
 });

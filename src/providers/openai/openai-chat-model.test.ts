@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
@@ -245,8 +246,12 @@ describe('OpenAI chat model: errors', () => {
     while (server.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     const abandoned = server.nextAbandonedResponse();
     controller.abort();
-    expect(await pending).toMatchObject({ code: 'client_closed', retryable: false, fallbackEligible: false });
-    await abandoned;
+    expect(await settlesWithin(pending, 'the aborted call rejecting')).toMatchObject({
+      code: 'client_closed',
+      retryable: false,
+      fallbackEligible: false,
+    });
+    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
 
     const timeout = new GatewayError('attempt timed out', { code: 'timeout' });
     const policy = new AbortController();

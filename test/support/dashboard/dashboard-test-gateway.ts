@@ -24,7 +24,7 @@ const tenant = { name: 'acme', key: 'sk-acme-dashboard-test-key' } as const;
 /**
  * Starts the simulator (no latency) and a gateway on OS-chosen ports with SQLite in a temp dir:
  * groups `sonnet` (Bedrock us-east-1 and eu-west-1), `gpt` (OpenAI-style) and `legacy` (a deployment
- * nobody listens at, so its requests fail fast).
+ * nobody listens at, so its requests fail fast and its first failure opens its breaker).
  */
 export async function startDashboardTestGateway(): Promise<DashboardTestGateway> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-dashboard-'));
@@ -68,7 +68,11 @@ export async function startDashboardTestGateway(): Promise<DashboardTestGateway>
           { id: 'gpt-openai', provider: 'openai', model: 'gpt-4o-mini', price: { input: 0.15, output: 0.6 } },
         ],
       },
-      legacy: { deployments: [{ id: 'legacy-down', provider: 'nowhere', model: 'legacy-model' }] },
+      legacy: {
+        deployments: [{ id: 'legacy-down', provider: 'nowhere', model: 'legacy-model' }],
+        // One failed request opens its breaker, so the dashboard has an open circuit to show.
+        circuit_breaker: { failure_ratio: 0.5, min_requests: 1, window_s: 30, open_s: 60 },
+      },
     },
     tenants: { [tenant.name]: { keys: [tenant.key] } },
     router: { retries: 0, backoff: { base_ms: 5, max_ms: 20 } },

@@ -27,6 +27,8 @@ export type CallScript =
       readonly text?: string;
       readonly inputTokens?: number;
       readonly outputTokens?: number;
+      /** Runs while the call is upstream (e.g. advances the fake clock: the upstream's latency). */
+      readonly during?: () => Promise<void>;
     }
   | {
       readonly kind: 'fail';
@@ -90,6 +92,7 @@ export class ScriptedChatModel implements ChatModel {
       await Promise.resolve();
       if (step.kind === 'hang') return await ScriptedChatModel.hang(context.signal);
       if (step.kind !== 'ok') throw ScriptedChatModel.failure(step);
+      await step.during?.();
       return {
         id: `resp-${this.calls}`,
         model: this.modelId,

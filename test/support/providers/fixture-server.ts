@@ -34,8 +34,12 @@ export interface FixtureServer {
   readonly requests: RecordedRequest[];
   /** Sockets accepted so far (keep-alive reuse shows as fewer sockets than requests). */
   readonly socketsAccepted: () => number;
-  /** Resolves when a response is closed before it finished (the client went away). */
-  readonly nextAbandonedResponse: () => Promise<void>;
+  /**
+   * Resolves with the request whose response was next closed before it finished (the client went
+   * away); rejects when none is within `timeoutMs` (default 5 s), so a client that keeps the upstream
+   * request open fails the test with a message instead of hanging it.
+   */
+  readonly nextAbandonedResponse: (timeoutMs?: number) => Promise<RecordedRequest>;
   /** Sends a TCP reset on every open socket (a connection dying mid-response). */
   readonly resetSockets: () => void;
   close(): Promise<void>;
@@ -48,8 +52,8 @@ export async function startFixtureServer(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let accepted = 0;
-  const abandonWaiters: (() => void)[] = [];
-  let abandoned = 0;
+  const abandonWaiters: ((request: RecordedRequest) => void)[] = [];
+  const abandoned: RecordedRequest[] = [];
   const server = createServer((request, response: ServerResponse) => {
     const parts: Buffer[] = [];
     request.on('data', (chunk: Buffer) => parts.push(chunk));
@@ -72,8 +76,9 @@ export async function startFixtureServer(
       const answer = reply(recorded, requests.length - 1);
       response.on('close', () => {
         if (response.writableFinished) return;
-        abandoned += 1;
-        abandonWaiters.shift()?.();
+        const waiter = abandonWaiters.shift();
+        if (waiter === undefined) abandoned.push(recorded);
+        else waiter(recorded);
       });
       response.writeHead(answer.status ?? 200, answer.headers);
       for (const chunk of answer.chunks ?? []) response.write(chunk);
@@ -94,17 +99,20 @@ export async function startFixtureServer(
     url: `http://127.0.0.1:${port}`,
     requests,
     socketsAccepted: () => accepted,
-    nextAbandonedResponse: () => {
-      if (abandoned > 0) {
-        abandoned -= 1;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) =>
-        abandonWaiters.push(() => {
-          abandoned -= 1;
-          resolve();
-        }),
-      );
+    nextAbandonedResponse: (timeoutMs = 5000) => {
+      const already = abandoned.shift();
+      if (already !== undefined) return Promise.resolve(already);
+      return new Promise<RecordedRequest>((resolve, reject) => {
+        const waiter = (request: RecordedRequest) => {
+          clearTimeout(timer);
+          resolve(request);
+        };
+        const timer = setTimeout(() => {
+          abandonWaiters.splice(abandonWaiters.indexOf(waiter), 1);
+          reject(new Error(`no upstream response was abandoned within ${timeoutMs} ms`));
+        }, timeoutMs);
+        abandonWaiters.push(waiter);
+      });
     },
     resetSockets: () => {
       for (const socket of sockets) socket.resetAndDestroy();
