@@ -16,7 +16,11 @@ function isJsonContentType(value: string): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-function parseJson(buffer: Buffer): unknown {
+/**
+ * A request body's bytes as a JSON value: 400 invalid_json when empty or malformed, 400
+ * invalid_request naming the field when nested more than {@link maxJsonDepth} levels.
+ */
+export function parseJsonBody(buffer: Buffer): unknown {
   if (buffer.length === 0) {
     throw new GatewayError('request body is empty: expected a JSON object', {
       code: 'invalid_json',
@@ -101,7 +105,7 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
             : chunks === undefined
               ? first
               : Buffer.concat(chunks, received);
-        resolve(parseJson(body));
+        resolve(parseJsonBody(body));
       } catch (error) {
         reject(toGatewayError(error));
       }
