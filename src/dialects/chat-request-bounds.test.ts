@@ -6,8 +6,8 @@ import { estimatePromptTokens } from '../limits/estimate-tokens.ts';
 import { toAnthropicRequest } from '../providers/anthropic/anthropic-request.ts';
 import { toConverseRequest } from '../providers/bedrock/to-converse-request.ts';
 import { toOpenAIRequest } from '../providers/openai/openai-request.ts';
-import { parseAnthropicMessages } from './anthropic-messages-request.ts';
-import { parseOpenaiChat } from './openai-chat-request.ts';
+import { parseAnthropicMessages } from './anthropic-messages/anthropic-messages-request.ts';
+import { parseOpenaiChat } from './openai-chat/openai-chat-request.ts';
 import { requestBounds } from './request-bounds.ts';
 
 // Issue 12 item 1: every parse and translation step is linear, and counts are bounded with a 400

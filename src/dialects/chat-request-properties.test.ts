@@ -16,9 +16,9 @@ import { estimateChatTokens } from '../limits/estimate-tokens.ts';
 import { toAnthropicRequest } from '../providers/anthropic/anthropic-request.ts';
 import { toConverseRequest } from '../providers/bedrock/to-converse-request.ts';
 import { toOpenAIRequest } from '../providers/openai/openai-request.ts';
-import { parseAnthropicMessages } from './anthropic-messages-request.ts';
-import { parseOpenaiChat } from './openai-chat-request.ts';
-import { parseJsonBody } from './read-json-body.ts';
+import { parseAnthropicMessages } from './anthropic-messages/anthropic-messages-request.ts';
+import { parseOpenaiChat } from './openai-chat/openai-chat-request.ts';
+import { parseJsonBody } from '../server/read-json-body.ts';
 
 // Issue 12 item 11: property tests over the request parsers and translators. Any JSON value as a
 // body is either a canonical request or a 400 GatewayError rendered in the client's dialect (never a
