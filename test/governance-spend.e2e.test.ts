@@ -240,5 +240,38 @@ describe.each([{ database: 'sqlite' }, { database: 'postgres' }])(
       expect(costs.size).toBe(16);
       for (const item of served) expect(costs.get(item.requestId)).toBeCloseTo(item.cost, 10);
     });
+
+    it('20 requests sharing one x-request-id, and a second tenant reusing it, leave 21 records', async () => {
+      const shared = `shared-${run}-${database}`;
+      const gatewayIds: string[] = [];
+      const sendWith = async (key: string): Promise<void> => {
+        const { response } = await openaiClient(gateway.url, key)
+          .chat.completions.create(
+            { model: 'gpt', messages: [{ role: 'user', content: 'same id' }] },
+            { headers: { 'x-request-id': shared } },
+          )
+          .withResponse();
+        // The client's id is echoed; the gateway's own id is unique per request.
+        expect(response.headers.get('x-request-id')).toBe(shared);
+        gatewayIds.push(response.headers.get('x-spillway-request-id') ?? '');
+      };
+      for (let index = 0; index < 20; index += 1) await sendWith(tenants[0].key);
+      await sendWith(tenants[1].key);
+      type Row = { id: string; request_id: string; tenant: string };
+      let mine: Row[] = [];
+      await waitFor(
+        async () => {
+          const records = (await admin(gateway, '/admin/spend/records?limit=1000')) as { data: Row[] };
+          mine = records.data.filter((record) => record.request_id === shared);
+          return mine.length >= 21;
+        },
+        { timeoutMs: 10_000, intervalMs: 100, what: `21 records for x-request-id ${shared}` },
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}: have ${mine.length}`, { cause: error });
+      });
+      expect(new Set(gatewayIds).size).toBe(21);
+      expect(mine.map((record) => record.id).sort()).toEqual([...gatewayIds].sort());
+      expect(mine.filter((record) => record.tenant === tenants[1].name)).toHaveLength(1);
+    });
   },
 );

@@ -93,7 +93,10 @@ export interface RequestStarted {
 /** The full account of one client request, once it has ended (streams: when the stream ends). */
 export interface RequestFinished {
   readonly type: 'request-finished';
+  /** The gateway's own unique id for the request (the spend record's key). */
   readonly requestId: string;
+  /** The client's `x-request-id`, when it sent one (not unique). */
+  readonly clientRequestId?: string | undefined;
   readonly dialect: Dialect;
   readonly endpoint: 'chat' | 'embeddings';
   readonly tenant: string;

@@ -5,7 +5,8 @@ import type { SpendRecord } from '../persistence/repositories.ts';
 export function spendRecordFromEvent(event: RequestFinished): SpendRecord {
   const target = event.target;
   return {
-    requestId: event.requestId,
+    id: event.requestId,
+    requestId: event.clientRequestId ?? event.requestId,
     time: event.startedAt,
     tenant: event.tenant,
     keyId: event.keyId,
@@ -32,5 +33,6 @@ export function spendRecordFromEvent(event: RequestFinished): SpendRecord {
     latencyMs: event.latencyMs,
     firstTokenMs: event.firstTokenMs,
     overheadMs: event.overheadMs,
+    usageEstimated: event.usageEstimated === true,
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpendRecord, SpendRepository } from '../persistence/repositories.ts';
@@ -7,6 +7,7 @@ import {
   openTemporaryRepositories,
   requestFinished,
 } from '../../test/support/governance/governance-test-fixtures.ts';
+import { spendRecordFromEvent } from './spend-record-from-event.ts';
 import { SpendRecorder } from './spend-recorder.ts';
 
 /** A spend repository whose database can be switched off, like an outage. */
@@ -119,5 +120,27 @@ describe('SpendRecorder', () => {
     await expect.poll(stored).toEqual(ids(0, 121));
     await second.close();
     expect(readdirSync(spoolDirectory)).toEqual([]);
+  });
+
+  it('replays spool lines written before records had their own id, keyed by their request id', async () => {
+    const {
+      id: _id,
+      usageEstimated: _estimated,
+      ...old
+    } = spendRecordFromEvent(requestFinished({ requestId: 'req_old', clientRequestId: 'client-1' }));
+    mkdirSync(spoolDirectory, { recursive: true });
+    writeFileSync(
+      join(spoolDirectory, 'spend.jsonl'),
+      `${JSON.stringify({ ...old, requestId: 'req_old' })}\n`,
+    );
+    const recorder = new SpendRecorder({ spend, spoolDirectory, clock });
+    recorder.start();
+    await expect.poll(stored).toEqual(['req_old']);
+    expect((await fixture.repositories.spend.list({ limit: 10 }))[0]).toMatchObject({
+      id: 'req_old',
+      requestId: 'req_old',
+      usageEstimated: false,
+    });
+    await recorder.close();
   });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { SpendRecord } from '../persistence/repositories.ts';
 
+// Files spooled before records had their own id (schema 1) are keyed by the request id then.
 const spendRecordSchema = z.object({
+  id: z.string().optional(),
   requestId: z.string(),
   time: z.number(),
   tenant: z.string(),
@@ -32,6 +34,7 @@ const spendRecordSchema = z.object({
   latencyMs: z.number(),
   firstTokenMs: z.number().optional(),
   overheadMs: z.number(),
+  usageEstimated: z.boolean().default(false),
 });
 
 const liveFileName = 'spend.jsonl';
@@ -122,7 +125,8 @@ export class SpendSpool {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       try {
-        records.push(spendRecordSchema.parse(JSON.parse(line)));
+        const { id, ...record } = spendRecordSchema.parse(JSON.parse(line));
+        records.push({ ...record, id: id ?? record.requestId });
       } catch {
         corruptLines += 1;
       }

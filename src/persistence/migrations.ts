@@ -71,6 +71,61 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX audit_records_time ON audit_records (time_ms)`,
     ],
   },
+  {
+    version: 2,
+    name: 'spend records keyed by the gateway id',
+    // Records were keyed by the client's x-request-id (ON CONFLICT DO NOTHING dropped every reuse).
+    // Rebuilt, because neither database can change a primary key in place: the gateway's own id is
+    // the key, the client's id a plain indexed column. Existing rows keep their id as both.
+    statements: [
+      `CREATE TABLE spend_records_v2 (
+        id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        tenant TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        requested_group TEXT NOT NULL,
+        served_group TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        provider_type TEXT NOT NULL,
+        region TEXT NOT NULL,
+        account TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dialect TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        stream INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        error_code TEXT,
+        attempts INTEGER NOT NULL,
+        fallbacks INTEGER NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION,
+        latency_ms BIGINT NOT NULL,
+        first_token_ms BIGINT,
+        overhead_ms BIGINT NOT NULL,
+        usage_estimated INTEGER NOT NULL DEFAULT 0)`,
+      `INSERT INTO spend_records_v2 (id, request_id,
+         time_ms, tenant, key_id, requested_group, served_group, deployment, provider,
+         provider_type, region, account, model, dialect, endpoint, stream, status, error_code, attempts,
+         fallbacks, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd,
+         latency_ms, first_token_ms, overhead_ms)
+       SELECT request_id, request_id,
+         time_ms, tenant, key_id, requested_group, served_group, deployment, provider,
+         provider_type, region, account, model, dialect, endpoint, stream, status, error_code, attempts,
+         fallbacks, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd,
+         latency_ms, first_token_ms, overhead_ms
+       FROM spend_records`,
+      `DROP TABLE spend_records`,
+      `ALTER TABLE spend_records_v2 RENAME TO spend_records`,
+      `CREATE INDEX spend_records_time ON spend_records (time_ms)`,
+      `CREATE INDEX spend_records_tenant_time ON spend_records (tenant, time_ms)`,
+      `CREATE INDEX spend_records_request_id ON spend_records (request_id)`,
+    ],
+  },
 ];
 
 const versionRow = z.object({ version: z.coerce.number() });
@@ -78,10 +133,16 @@ const versionRow = z.object({ version: z.coerce.number() });
 /**
  * Applies the migrations not yet recorded, each in its own transaction, in version order.
  * Idempotent; concurrent starters on PostgreSQL serialise on an advisory lock. Returns the versions applied.
+ * `throughVersion` stops after that version (tests that build an older schema to migrate).
  */
-export async function applyMigrations(driver: SqlDriver, now: number = Date.now()): Promise<number[]> {
+export async function applyMigrations(
+  driver: SqlDriver,
+  now: number = Date.now(),
+  throughVersion: number = Number.POSITIVE_INFINITY,
+): Promise<number[]> {
   const applied: number[] = [];
   for (const migration of migrations) {
+    if (migration.version > throughVersion) break;
     const done = await driver.transaction(async (executor) => {
       // Held until commit: a second replica starting at the same time waits, then sees the version.
       if (driver.dialect === 'postgres') await executor.query('SELECT pg_advisory_xact_lock(7291004)');

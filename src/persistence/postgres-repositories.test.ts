@@ -17,5 +17,6 @@ runRepositoriesContract('postgres', {
     await driver.query('TRUNCATE tenants, api_keys, spend_records, audit_records');
     await driver.close();
   },
+  openDriver: () => new PostgresDriver(database.url),
   dispose: () => database.drop(),
 });

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyMigrations } from './migrations.ts';
 import type { KeyRecord, Repositories, SpendRecord } from './repositories.ts';
+import type { SqlDriver } from './sql-driver.ts';
 
 /** How a contract run reaches one database. */
 export interface RepositoriesFixture {
@@ -9,14 +11,17 @@ export interface RepositoriesFixture {
   reset(): Promise<void>;
   /** Removes the database after the suite. */
   dispose(): Promise<void>;
+  /** A raw driver on the same database, not migrated (to build an older schema). */
+  openDriver(): SqlDriver;
 }
 
 const day = 86_400_000;
 const t0 = Date.UTC(2026, 0, 10, 12);
 
-/** A spend record with defaults; override what a test is about. */
+/** A spend record with defaults (its id is its request id unless given); override what a test is about. */
 export function spendRecord(overrides: Partial<SpendRecord> & { requestId: string }): SpendRecord {
   return {
+    id: overrides.requestId,
     time: t0,
     tenant: 'acme',
     keyId: 'key_1',
@@ -42,6 +47,7 @@ export function spendRecord(overrides: Partial<SpendRecord> & { requestId: strin
     latencyMs: 420,
     firstTokenMs: 180,
     overheadMs: 3,
+    usageEstimated: false,
     ...overrides,
   };
 }
@@ -123,7 +129,7 @@ export function runRepositoriesContract(name: string, fixture: RepositoriesFixtu
       expect((await repos.keys.list()).map((k) => k.id)).toEqual(['key_a']);
     });
 
-    it('inserts spend records exactly once per request id and reads them back unchanged', async () => {
+    it('inserts spend records exactly once per record id and reads them back unchanged', async () => {
       const first = spendRecord({
         requestId: 'req_1',
         stream: true,
@@ -152,6 +158,54 @@ export function runRepositoriesContract(name: string, fixture: RepositoriesFixtu
       expect(listed.map((r) => r.requestId)).toEqual(['req_1', 'req_2', 'req_3', 'req_4']);
       expect(listed[0]).toEqual(first);
       expect(listed[1]).toEqual(failed);
+    });
+
+    it('keeps every record that shares a client request id, within and across tenants', async () => {
+      const shared = Array.from({ length: 20 }, (_, i) =>
+        spendRecord({ id: `gw_${i}`, requestId: 'client-id-1', time: t0 + i }),
+      );
+      const otherTenant = spendRecord({ id: 'gw_beta', requestId: 'client-id-1', tenant: 'beta' });
+      expect(await repos.spend.insertMany([...shared, otherTenant])).toBe(21);
+      // A replay of the same records (same gateway ids) stores nothing new.
+      expect(await repos.spend.insertMany(shared)).toBe(0);
+      const listed = await repos.spend.list({ limit: 100 });
+      expect(listed).toHaveLength(21);
+      expect(new Set(listed.map((r) => r.requestId))).toEqual(new Set(['client-id-1']));
+      expect((await repos.spend.list({ tenant: 'beta', limit: 10 })).map((r) => r.id)).toEqual(['gw_beta']);
+      const estimated = spendRecord({ id: 'gw_cut', requestId: 'cut', usageEstimated: true });
+      await repos.spend.insertMany([estimated]);
+      expect((await repos.spend.list({ limit: 100 })).find((r) => r.id === 'gw_cut')).toEqual(estimated);
+    });
+
+    it('migrates a database whose records were keyed by the request id, keeping its records', async () => {
+      await repos.close();
+      const driver = fixture.openDriver();
+      try {
+        for (const table of ['tenants', 'api_keys', 'spend_records', 'audit_records', 'schema_migrations']) {
+          await driver.query(`DROP TABLE IF EXISTS ${table}`);
+        }
+        expect(await applyMigrations(driver, t0, 1)).toEqual([1]);
+        await driver.query(
+          `INSERT INTO spend_records (request_id, time_ms, tenant, key_id, requested_group, served_group,
+             deployment, provider, provider_type, region, account, model, dialect, endpoint, stream, status,
+             error_code, attempts, fallbacks, input_tokens, output_tokens, cache_read_tokens,
+             cache_write_tokens, cost_usd, latency_ms, first_token_ms, overhead_ms)
+           VALUES ('old-1', ?, 'acme', 'key_1', 'claude', 'claude', 'sonnet-east', 'east', 'bedrock',
+             'us-east-1', 'east', 'us.anthropic.claude-sonnet-4-6', 'openai', 'chat', 0, 200, NULL, 1, 0,
+             100, 50, 0, 0, 0.01, 420, 180, 3)`,
+          [t0],
+        );
+      } finally {
+        await driver.close();
+      }
+      repos = await fixture.open();
+      expect(await repos.spend.list({ limit: 10 })).toEqual([spendRecord({ requestId: 'old-1' })]);
+      // The old request id is the old record's id; a new request reusing it is stored beside it.
+      expect(await repos.spend.insertMany([spendRecord({ requestId: 'old-1' })])).toBe(0);
+      expect(
+        await repos.spend.insertMany([spendRecord({ id: 'gw_new', requestId: 'old-1', time: t0 + 1 })]),
+      ).toBe(1);
+      expect((await repos.spend.list({ limit: 10 })).map((r) => r.id)).toEqual(['old-1', 'gw_new']);
     });
 
     it('inserts large batches', async () => {

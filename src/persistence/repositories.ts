@@ -60,7 +60,15 @@ export interface KeyRecord {
 
 /** One client request's account (from the pipeline's request-finished event). */
 export interface SpendRecord {
-  /** Unique; inserting the same id twice keeps the first record (exactly-once replays). */
+  /**
+   * The gateway's own id for the request (generated at the edge, never the client's); unique:
+   * inserting the same id twice keeps the first record (exactly-once replays).
+   */
+  readonly id: string;
+  /**
+   * The request id the client saw in `x-request-id`: its own when it sent one (not unique: clients
+   * reuse ids, and several tenants may use the same one), else the gateway's id.
+   */
   readonly requestId: string;
   /** When the request arrived (epoch ms). */
   readonly time: number;
@@ -91,6 +99,8 @@ export interface SpendRecord {
   readonly latencyMs: number;
   readonly firstTokenMs?: number | undefined;
   readonly overheadMs: number;
+  /** True when the token counts are an estimate (no usage report came: a cut or aborted stream). */
+  readonly usageEstimated: boolean;
 }
 
 export const spendGroupings = ['tenant', 'key', 'group', 'deployment', 'region', 'account', 'day'] as const;

@@ -70,6 +70,7 @@ export const keyRow = z.object({
 });
 
 export const spendRow = z.object({
+  id: z.string(),
   request_id: z.string(),
   time_ms: count,
   tenant: z.string(),
@@ -97,6 +98,7 @@ export const spendRow = z.object({
   latency_ms: count,
   first_token_ms: optionalCount,
   overhead_ms: count,
+  usage_estimated: count,
 });
 
 export const spendSumRow = z.object({

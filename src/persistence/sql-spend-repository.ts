@@ -12,6 +12,7 @@ import type { SqlExecutor, SqlValue } from './sql-driver.ts';
 const dayMs = 86_400_000;
 
 const columns = [
+  'id',
   'request_id',
   'time_ms',
   'tenant',
@@ -39,6 +40,7 @@ const columns = [
   'latency_ms',
   'first_token_ms',
   'overhead_ms',
+  'usage_estimated',
 ] as const;
 
 /** Rows per INSERT statement: far below SQLite's and PostgreSQL's placeholder limits. */
@@ -46,10 +48,10 @@ const rowsPerStatement = 500;
 
 const rowPlaceholders = `(${columns.map(() => '?').join(', ')})`;
 
-/** An insert of `rows` rows that skips request ids already stored (replays are idempotent). */
+/** An insert of `rows` rows that skips record ids already stored (replays are idempotent). */
 function insertSql(rows: number): string {
   return `INSERT INTO spend_records (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => rowPlaceholders).join(', ')}
-         ON CONFLICT (request_id) DO NOTHING`;
+         ON CONFLICT (id) DO NOTHING`;
 }
 
 const insertOneSql = insertSql(1);
@@ -70,6 +72,7 @@ const round = (value: number): number => Math.round(value);
 
 function toValues(record: SpendRecord): SqlValue[] {
   return [
+    record.id,
     record.requestId,
     round(record.time),
     record.tenant,
@@ -97,12 +100,14 @@ function toValues(record: SpendRecord): SqlValue[] {
     round(record.latencyMs),
     record.firstTokenMs === undefined ? null : round(record.firstTokenMs),
     round(record.overheadMs),
+    record.usageEstimated ? 1 : 0,
   ];
 }
 
 function toRecord(row: unknown): SpendRecord {
   const r = spendRow.parse(row);
   return {
+    id: r.id,
     requestId: r.request_id,
     time: r.time_ms,
     tenant: r.tenant,
@@ -130,6 +135,7 @@ function toRecord(row: unknown): SpendRecord {
     latencyMs: r.latency_ms,
     firstTokenMs: r.first_token_ms,
     overheadMs: r.overhead_ms,
+    usageEstimated: r.usage_estimated !== 0,
   };
 }
 
@@ -219,7 +225,7 @@ export class SqlSpendRepository implements SpendRepository {
     const { where, params } = windowConditions(query);
     params.push(Math.max(0, Math.floor(query.limit)));
     const result = await this.sql.query(
-      `SELECT * FROM spend_records ${where} ORDER BY time_ms, request_id LIMIT ?`,
+      `SELECT * FROM spend_records ${where} ORDER BY time_ms, id LIMIT ?`,
       params,
     );
     return result.rows.map(toRecord);

@@ -17,6 +17,7 @@ runRepositoriesContract('sqlite', {
     }
     await driver.close();
   },
+  openDriver: () => new SqliteDriver(path),
   dispose: () => {
     rmSync(directory, { recursive: true, force: true });
     return Promise.resolve();

@@ -12,7 +12,13 @@ import type { Dialect } from '../core/dialect-name.ts';
  */
 
 export interface RequestContext {
+  /**
+   * The gateway's own id for this request: always generated here, unique (spend record key, leases,
+   * events, the `x-spillway-request-id` header).
+   */
   readonly requestId: string;
+  /** The client's `x-request-id`, when it sent a sane one (not unique: clients reuse ids). */
+  readonly clientRequestId?: string | undefined;
   readonly dialect: Dialect;
   readonly principal: Principal;
   /** Aborted when the client disconnects: the upstream call is aborted too. */

@@ -72,6 +72,7 @@ export class RequestRun {
     this.events.emit({
       type: 'request-finished',
       requestId: context.requestId,
+      clientRequestId: context.clientRequestId,
       dialect: context.dialect,
       endpoint: this.endpoint,
       tenant: context.principal.tenant,

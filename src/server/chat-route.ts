@@ -43,7 +43,13 @@ async function pumpStream(
     const error = toGatewayError(thrown);
     if (res.destroyed) return;
     logger.warn(
-      { requestId: context.requestId, code: error.code, status: error.status, message: error.message },
+      {
+        requestId: context.requestId,
+        clientRequestId: context.clientRequestId,
+        code: error.code,
+        status: error.status,
+        message: error.message,
+      },
       'stream failed after its first byte',
     );
     res.end(renderer.error(error));
@@ -69,7 +75,7 @@ export async function respondChat(
     const result = await gateway.chat(request, context);
     if (res.destroyed) return;
     const headers = addRouteHeaders(
-      baseHeaders(context.requestId, dialect.name),
+      baseHeaders(context, dialect.name),
       result.route,
       result.costUsd,
       result.headers,
@@ -84,7 +90,7 @@ export async function respondChat(
     return;
   }
   const headers = addRouteHeaders(
-    baseHeaders(context.requestId, dialect.name),
+    baseHeaders(context, dialect.name),
     result.route,
     undefined,
     result.headers,

@@ -53,8 +53,30 @@ describe('OpenAI dialect through the openai SDK', () => {
     expect(response.headers.get('x-spillway-cost-usd')).toBe('0.00012');
     expect(response.headers.get('x-test')).toBe('chat');
     expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+    // No client id: x-request-id is the gateway's own, also in x-spillway-request-id.
+    expect(response.headers.get('x-spillway-request-id')).toBe(response.headers.get('x-request-id'));
     expect(test.gateway.lastRequest?.system).toBe('be brief');
     expect(test.gateway.lastRequest?.maxTokens).toBe(50);
+  });
+
+  it("echoes the client's x-request-id and gives each request its own gateway id beside it", async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 2; index += 1) {
+      const { response } = await openai.chat.completions
+        .create(
+          { model: 'echo', messages: [{ role: 'user', content: 'hi' }] },
+          { headers: { 'x-request-id': 'client-chosen.1' } },
+        )
+        .withResponse();
+      expect(response.headers.get('x-request-id')).toBe('client-chosen.1');
+      ids.push(response.headers.get('x-spillway-request-id') ?? '');
+      expect(test.gateway.lastContext).toMatchObject({
+        requestId: ids[index],
+        clientRequestId: 'client-chosen.1',
+      });
+    }
+    expect(ids[0]).toMatch(/^req_/);
+    expect(ids[1]).not.toBe(ids[0]);
   });
 
   it('streams with include_usage: role chunk, deltas, finish, usage chunk, [DONE]', async () => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { createRequestId } from '../core/ids.ts';
 import type { Dialect } from '../core/dialect-name.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
@@ -12,8 +13,8 @@ import { renderModel, renderModelList } from './models-response.ts';
 import { parseOpenaiEmbeddings, renderOpenaiEmbeddings } from '../dialects/openai-chat/openai-embeddings.ts';
 import { readJsonBody } from './read-json-body.ts';
 import { requestCredential } from './request-credential.ts';
-import { resolveRequestId } from './request-id.ts';
-import { addRouteHeaders, baseHeaders, sendError, sendJson } from './respond.ts';
+import { clientRequestIdOf } from './request-id.ts';
+import { addRouteHeaders, baseHeaders, sendError, sendJson, type RequestIds } from './respond.ts';
 
 /** A route mounted beside the dialect routes (main.ts mounts /metrics and /admin/* this way). */
 export interface ExtraRoute {
@@ -119,7 +120,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // 1. identify
     const receivedAt = clock.now();
-    const requestId = resolveRequestId(req.headers['x-request-id'], receivedAt);
+    // The gateway's own id keys the spend record and the leases; the client's is kept beside it.
+    const requestId = createRequestId(receivedAt);
+    const clientRequestId = clientRequestIdOf(req.headers['x-request-id']);
+    const ids: RequestIds = { requestId, clientRequestId };
     const rawUrl = req.url ?? '/';
     const query = rawUrl.indexOf('?');
     const path = query < 0 ? rawUrl : rawUrl.slice(0, query);
@@ -145,7 +149,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       // 3. extra routes
       for (const extra of extraRoutes) {
         if (path.startsWith(extra.prefix) && (extra.method === undefined || extra.method === req.method)) {
-          res.setHeader('x-request-id', requestId);
+          res.setHeader('x-request-id', clientRequestId ?? requestId);
+          res.setHeader('x-spillway-request-id', requestId);
           await extra.handle(req, res, new URL(rawUrl, 'http://localhost'));
           return;
         }
@@ -174,7 +179,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (route.name === 'live' || route.name === 'ready') {
         const ready = route.name === 'live' || (!draining && gateway.isReady());
         const body = ready ? '{"status":"ok"}' : `{"status":"${draining ? 'shutting_down' : 'not_ready'}"}`;
-        sendJson(res, ready ? 200 : 503, baseHeaders(requestId, dialect), body);
+        sendJson(res, ready ? 200 : 503, baseHeaders(ids, dialect), body);
         return;
       }
 
@@ -184,7 +189,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (route.name === 'models' || route.name === 'model') {
         const models = gateway.listModels(principal);
         if (route.name === 'models') {
-          sendJson(res, 200, baseHeaders(requestId, dialect), renderModelList(models, dialect, startedAt));
+          sendJson(res, 200, baseHeaders(ids, dialect), renderModelList(models, dialect, startedAt));
           return;
         }
         const id = decodeModelId(path.slice(modelPathPrefix.length));
@@ -195,7 +200,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
             param: 'model',
           });
         }
-        sendJson(res, 200, baseHeaders(requestId, dialect), renderModel(model, dialect, startedAt));
+        sendJson(res, 200, baseHeaders(ids, dialect), renderModel(model, dialect, startedAt));
         return;
       }
 
@@ -204,6 +209,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const traceparent = req.headers.traceparent;
       const context: RequestContext = {
         requestId,
+        clientRequestId,
         dialect,
         principal,
         signal: controller.signal,
@@ -219,7 +225,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         const result = await gateway.embed(parsed.request, context);
         if (res.destroyed) return;
         const headers = addRouteHeaders(
-          baseHeaders(requestId, dialect),
+          baseHeaders(ids, dialect),
           result.route,
           result.costUsd,
           result.headers,
@@ -237,7 +243,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       await respondChat(res, gateway, chatDialect, chatDialect.parse(body), context, logger);
     } catch (thrown) {
       // 11. fail
-      fail(req, res, thrown, requestId, errorDialect(req, route));
+      fail(req, res, thrown, ids, errorDialect(req, route));
     }
   }
 
@@ -245,23 +251,30 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     req: IncomingMessage,
     res: ServerResponse,
     thrown: unknown,
-    requestId: string,
+    ids: RequestIds,
     dialect: Dialect,
   ): void {
+    const { requestId, clientRequestId } = ids;
     let error: GatewayError;
     if (isGatewayError(thrown)) {
       error = thrown;
-      const fields = { requestId, code: error.code, status: error.status, message: error.message };
+      const fields = {
+        requestId,
+        clientRequestId,
+        code: error.code,
+        status: error.status,
+        message: error.message,
+      };
       if (error.status >= 500) logger.warn(fields, 'request failed');
       else logger.debug(fields, 'request rejected');
     } else {
-      logger.error({ requestId, err: thrown }, 'unexpected error');
+      logger.error({ requestId, clientRequestId, err: thrown }, 'unexpected error');
       error = new GatewayError(`internal error (request ${requestId})`, {
         code: 'internal_error',
       });
     }
     if (res.destroyed) return;
-    sendError(res, error, dialect, requestId);
+    sendError(res, error, dialect, ids);
     // The unread rest of an over-size body is never buffered: drop the connection once answered.
     if (error.code === 'request_too_large') res.once('finish', () => req.destroy());
   }

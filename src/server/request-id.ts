@@ -1,8 +1,6 @@
-import { createRequestId } from '../core/ids.ts';
-
 const saneRequestId = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The client's `x-request-id` when it is sane (≤ 128 chars of [A-Za-z0-9._-]), else a new id. */
-export function resolveRequestId(incoming: string | string[] | undefined, now: number): string {
-  return typeof incoming === 'string' && saneRequestId.test(incoming) ? incoming : createRequestId(now);
+/** The client's `x-request-id` when it is sane (≤ 128 chars of [A-Za-z0-9._-]); otherwise undefined. */
+export function clientRequestIdOf(incoming: string | string[] | undefined): string | undefined {
+  return typeof incoming === 'string' && saneRequestId.test(incoming) ? incoming : undefined;
 }

@@ -7,11 +7,24 @@ import type { RouteInfo } from '../pipeline/gateway.ts';
 /** Outgoing headers as node:http takes them. */
 export type Headers = Record<string, string | number>;
 
-/** The headers every response carries: the request id (also as Anthropic's `request-id`). */
-export function baseHeaders(requestId: string, dialect: Dialect): Headers {
+/** A request's ids: the gateway's own, and the client's `x-request-id` when it sent one. */
+export interface RequestIds {
+  /** The gateway's unique id (`x-spillway-request-id`; the spend record's id). */
+  readonly requestId: string;
+  /** The client's `x-request-id`, echoed back as sent. */
+  readonly clientRequestId?: string | undefined;
+}
+
+/**
+ * The headers every response carries: `x-request-id` echoes the client's id (the gateway's own when
+ * the client sent none; also as Anthropic's `request-id`), `x-spillway-request-id` is always the
+ * gateway's own unique id.
+ */
+export function baseHeaders(ids: RequestIds, dialect: Dialect): Headers {
+  const echoed = ids.clientRequestId ?? ids.requestId;
   return dialect === 'anthropic'
-    ? { 'x-request-id': requestId, 'request-id': requestId }
-    : { 'x-request-id': requestId };
+    ? { 'x-request-id': echoed, 'request-id': echoed, 'x-spillway-request-id': ids.requestId }
+    : { 'x-request-id': echoed, 'x-spillway-request-id': ids.requestId };
 }
 
 function formatCost(usd: number): string {
@@ -53,18 +66,13 @@ export function sendJson(res: ServerResponse, status: number, headers: Headers, 
  * Writes an error in the client's dialect, with Retry-After / retry-after-ms and the error's own
  * headers. A 413 closes the connection: the rest of the body is never read.
  */
-export function sendError(
-  res: ServerResponse,
-  error: GatewayError,
-  dialect: Dialect,
-  requestId: string,
-): void {
+export function sendError(res: ServerResponse, error: GatewayError, dialect: Dialect, ids: RequestIds): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const rendered = renderError(error, dialect);
-  const headers: Headers = baseHeaders(requestId, dialect);
+  const headers: Headers = baseHeaders(ids, dialect);
   for (const name in rendered.headers) headers[name] = rendered.headers[name] as string;
   if (error.code === 'request_too_large') headers.connection = 'close';
   sendJson(res, rendered.status, headers, JSON.stringify(rendered.body));

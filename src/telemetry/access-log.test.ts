@@ -169,6 +169,8 @@ describe('createAccessLog', () => {
         overheadMs: 0.0004,
         firstTokenMs: 12.3456,
         errorCode: 'upstream_5xx',
+        clientRequestId: awkward,
+        usageEstimated: true,
       },
     ];
     for (const event of events) {

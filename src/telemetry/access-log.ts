@@ -107,7 +107,9 @@ export function accessLine(event: RequestFinished): Record<string, string | numb
     line['region'] = target.region;
     line['account'] = target.account;
   }
+  if (event.clientRequestId !== undefined) line['clientRequestId'] = event.clientRequestId;
   if (event.errorCode !== undefined) line['errorCode'] = event.errorCode;
+  if (event.usageEstimated === true) line['usageEstimated'] = true;
   if (event.cacheReadInputTokens > 0) line['cacheReadInputTokens'] = event.cacheReadInputTokens;
   if (event.cacheWriteInputTokens > 0) line['cacheWriteInputTokens'] = event.cacheWriteInputTokens;
   if (event.costUsd !== undefined) line['costUsd'] = event.costUsd;
@@ -127,7 +129,9 @@ export function accessLogText(level: 'info' | 'warn', event: RequestFinished): s
     text += fields.text;
     if (!fields.ascii) lastLineAscii = false;
   }
+  if (event.clientRequestId !== undefined) text += `,"clientRequestId":"${esc(event.clientRequestId)}"`;
   if (event.errorCode !== undefined) text += `,"errorCode":"${esc(event.errorCode)}"`;
+  if (event.usageEstimated === true) text += `,"usageEstimated":true`;
   if (event.cacheReadInputTokens > 0) text += `,"cacheReadInputTokens":${num(event.cacheReadInputTokens)}`;
   if (event.cacheWriteInputTokens > 0) text += `,"cacheWriteInputTokens":${num(event.cacheWriteInputTokens)}`;
   if (event.costUsd !== undefined) text += `,"costUsd":${num(event.costUsd)}`;

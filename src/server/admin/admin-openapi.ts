@@ -345,7 +345,12 @@ export const adminOpenApi = {
       SpendRecord: {
         type: 'object',
         properties: {
-          request_id: { type: 'string' },
+          id: { type: 'string', description: "the gateway's own request id (x-spillway-request-id); unique" },
+          request_id: {
+            type: 'string',
+            description:
+              'the x-request-id the client got: its own when it sent one (not unique), else the id',
+          },
           time: { type: 'string', format: 'date-time' },
           ...Object.fromEntries(
             [
@@ -380,6 +385,11 @@ export const adminOpenApi = {
           ),
           first_token_ms: { type: ['integer', 'null'] },
           cost_usd: { type: ['number', 'null'] },
+          usage_estimated: {
+            type: 'boolean',
+            description:
+              'tokens estimated by the gateway: the stream ended before the upstream reported usage',
+          },
         },
       },
       AuditRecord: {

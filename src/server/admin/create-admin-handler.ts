@@ -72,6 +72,7 @@ function tenantJson(view: TenantView): Record<string, unknown> {
 
 function spendRecordJson(record: SpendRecord): Record<string, unknown> {
   return {
+    id: record.id,
     request_id: record.requestId,
     time: isoTime(record.time),
     tenant: record.tenant,
@@ -96,6 +97,7 @@ function spendRecordJson(record: SpendRecord): Record<string, unknown> {
     cache_read_tokens: record.cacheReadTokens,
     cache_write_tokens: record.cacheWriteTokens,
     cost_usd: record.costUsd ?? null,
+    usage_estimated: record.usageEstimated,
     latency_ms: record.latencyMs,
     first_token_ms: record.firstTokenMs ?? null,
     overhead_ms: record.overheadMs,
