@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { MemoryStateStore } from '../src/state/memory-state-store.ts';
 import { RedisStateStore } from '../src/state/redis-state-store.ts';
 import { deleteKeysWithPrefix } from '../test/support/state/redis-test-support.ts';
-import type { ReserveRequest, StateStore } from '../src/state/state-store.ts';
+import type { ReserveRequest, StateStore } from '../src/core/state-store.ts';
 
 const { values } = parseArgs({
   options: {

@@ -26,12 +26,12 @@ import { sendJson } from './server/respond.ts';
 import { createSharedState } from './state/create-shared-state.ts';
 import { MemoryStateStore } from './state/memory-state-store.ts';
 import { ReplicaRegistry, type ReplicaInfo } from './state/replica-registry.ts';
-import type { StateStore } from './state/state-store.ts';
+import type { StateStore } from './core/state-store.ts';
 import { combineSinks } from './telemetry/combine-sinks.ts';
 import { createTelemetry } from './telemetry/create-telemetry.ts';
 import { configHash } from './config/config-hash.ts';
 import { packageVersion } from './version.ts';
-import { createReplicasRoute } from './replicas-route.ts';
+import { createReplicasRoute } from './server/admin/replicas-route.ts';
 import { createDashboardRoutes } from './dashboard/dashboard-routes.ts';
 
 /**

@@ -5,7 +5,7 @@ import type { Budget, Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { BudgetChecker } from '../core/authenticator.ts';
 import type { SpendRepository } from '../persistence/repositories.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 import type { BudgetPeriod } from './budget-period.ts';
 import { budgetPeriods, periodMaxLengthMs, periodStart } from './budget-period.ts';
 

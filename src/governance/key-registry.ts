@@ -7,7 +7,7 @@ import type { TenantConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Authenticator } from '../core/authenticator.ts';
 import type { KeyRepository, TenantRepository, TenantSettings } from '../persistence/repositories.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 import type { KeyIdentity } from './resolve-principal.ts';
 import { mergeTenantSettings, resolvePrincipal, tenantSettingsFromConfig } from './resolve-principal.ts';
 import { configKeyId, hashKey } from './virtual-key.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RateLimit, StateStore } from '../state/state-store.ts';
+import type { RateLimit, StateStore } from '../core/state-store.ts';
 import {
   isUnlimited,
   noKeys,

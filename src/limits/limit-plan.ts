@@ -1,5 +1,5 @@
 import type { QuotaLimits } from '../core/principal.ts';
-import type { ConcurrencyLimit, RateLimit } from '../state/state-store.ts';
+import type { ConcurrencyLimit, RateLimit } from '../core/state-store.ts';
 import type { LimitPolicy } from './rate-limit-headers.ts';
 
 const minuteMs = 60_000;

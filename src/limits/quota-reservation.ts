@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RateLimit, StateStore } from '../state/state-store.ts';
+import type { RateLimit, StateStore } from '../core/state-store.ts';
 
 /** What the reservations of one limiter share: the store, the logger and a failure handler. */
 export class QuotaAccounting {

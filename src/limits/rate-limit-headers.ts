@@ -1,4 +1,4 @@
-import type { LimitState } from '../state/state-store.ts';
+import type { LimitState } from '../core/state-store.ts';
 
 /** What a limit is, for the IETF RateLimit fields (protocols.md 4.1). */
 export interface LimitPolicy {

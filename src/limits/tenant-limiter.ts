@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { RateLimit, StateStore } from '../state/state-store.ts';
+import type { RateLimit, StateStore } from '../core/state-store.ts';
 import {
   buildLimitPlan,
   isUnlimited,

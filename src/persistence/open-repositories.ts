@@ -1,4 +1,3 @@
-import type { SpillwayConfig } from '../config/schema.ts';
 import { applyMigrations } from './migrations.ts';
 import { PostgresDriver } from './postgres-driver.ts';
 import type { Repositories } from './repositories.ts';
@@ -8,6 +7,14 @@ import { SqlKeyRepository } from './sql-key-repository.ts';
 import { SqlSpendRepository } from './sql-spend-repository.ts';
 import { SqlTenantRepository } from './sql-tenant-repository.ts';
 import { SqliteDriver } from './sqlite-driver.ts';
+
+/** Where the database is (the `database` config section, as plain values). */
+export interface DatabaseLocation {
+  /** A PostgreSQL connection URL; when set (and not empty), PostgreSQL is used. */
+  readonly url?: string | undefined;
+  /** The SQLite file otherwise. */
+  readonly path?: string | undefined;
+}
 
 export interface OpenRepositoriesOptions {
   /** SQLite file when `database` names neither url nor path (default ./spillway.db). */
@@ -36,7 +43,7 @@ export function createSqlRepositories(driver: SqlDriver): Repositories {
  * be reached or migrated (startup should fail loudly).
  */
 export async function openRepositories(
-  database: SpillwayConfig['database'],
+  database: DatabaseLocation | undefined,
   options: OpenRepositoriesOptions = {},
 ): Promise<Repositories> {
   const url = database?.url;

@@ -15,7 +15,7 @@ import { DeploymentStats } from '../routing/deployment-stats.ts';
 import { ModelRegistry } from '../routing/model-registry.ts';
 import { RoutingGenerations } from '../routing/routing-generations.ts';
 import { buildRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 import type { Authenticator, BudgetChecker } from '../core/authenticator.ts';
 import type { ExecutionServices } from './execution-services.ts';
 import type { ChatResult, EmbedResult, Gateway, ModelInfo, RequestContext, StreamResult } from './gateway.ts';

@@ -8,7 +8,7 @@ import type { Cooldowns } from '../policies/cooldown.ts';
 import type { RetryBudget } from '../policies/retry-budget.ts';
 import type { DeploymentStats } from '../routing/deployment-stats.ts';
 import type { GroupRoute, RoutingTable } from '../routing/routing-table.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 
 /** The long-lived collaborators of request execution (one set per gateway; they survive reloads). */
 export interface ExecutionServices {

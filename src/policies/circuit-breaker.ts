@@ -1,10 +1,21 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { CircuitState, EventSink } from '../core/gateway-events.ts';
-import type { CircuitBreakerConfig } from '../config/schema.ts';
-import type { StateStore, WindowCounts } from '../state/state-store.ts';
+import type { StateStore, WindowCounts } from '../core/state-store.ts';
 import { formatBreaker, type BreakerSnapshot } from './deployment-health.ts';
 import type { DeploymentVerdict } from './deployment-verdict.ts';
+
+/** The breaker's thresholds (the `circuit_breaker` settings of a group, as plain values). */
+export interface CircuitBreakerSettings {
+  /** Open when at least this share of the window's outcomes failed ... */
+  readonly failure_ratio: number;
+  /** ... and the window holds at least this many outcomes. */
+  readonly min_requests: number;
+  /** The sliding window of outcomes, in seconds. */
+  readonly window_s: number;
+  /** How long an open breaker stays open before a probe, in seconds. */
+  readonly open_s: number;
+}
 
 /** Breaker values outlive any window; a day bounds the garbage of removed deployments. */
 const breakerTtlMs = 86_400_000;
@@ -77,7 +88,7 @@ export class CircuitBreaker {
     snapshot: BreakerSnapshot,
     probe: string | undefined,
     verdict: DeploymentVerdict,
-    config: CircuitBreakerConfig,
+    config: CircuitBreakerSettings,
   ): Promise<void> {
     if (probe !== undefined || verdict !== 'success')
       return this.recordVerdict(ref, snapshot, probe, verdict, config);
@@ -102,7 +113,7 @@ export class CircuitBreaker {
     snapshot: BreakerSnapshot,
     probe: string | undefined,
     verdict: DeploymentVerdict,
-    config: CircuitBreakerConfig,
+    config: CircuitBreakerSettings,
   ): Promise<void> {
     const now = this.clock.now();
     if (probe !== undefined) {

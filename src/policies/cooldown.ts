@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 
 /** Cooldown when an upstream 429 does not say how long to wait. */
 export const defaultCooldownMs = 5_000;

@@ -1,6 +1,15 @@
 import type { Logger } from 'pino';
-import type { RetryBudgetConfig } from '../config/schema.ts';
-import type { StateStore, WindowCounts } from '../state/state-store.ts';
+import type { StateStore, WindowCounts } from '../core/state-store.ts';
+
+/** The retry budget of a group (its `retry_budget` settings, as plain values). */
+export interface RetryBudgetSettings {
+  /** Retries may be at most this share of the window's requests ... */
+  readonly ratio: number;
+  /** ... over a window of this many seconds ... */
+  readonly window_s: number;
+  /** ... but at least this many per window, so a quiet group can still retry. */
+  readonly min_retries: number;
+}
 
 /** The increments, shared by every call (stores only read them). */
 const oneRequest: WindowCounts = Object.freeze({ requests: 1 });
@@ -33,7 +42,7 @@ export class RetryBudget {
   }
 
   /** Counts one request entering the group (not awaited: it must not delay the request). */
-  countRequest(group: string, config: RetryBudgetConfig): void {
+  countRequest(group: string, config: RetryBudgetSettings): void {
     this.state
       .incrementWindow(this.keyOf(group), oneRequest, config.window_s * 1000)
       .catch((error: unknown) => {
@@ -42,7 +51,7 @@ export class RetryBudget {
   }
 
   /** Takes one retry from the budget; false when it is spent (the retry must not happen). */
-  async tryAcquire(group: string, config: RetryBudgetConfig): Promise<boolean> {
+  async tryAcquire(group: string, config: RetryBudgetSettings): Promise<boolean> {
     const key = this.keyOf(group);
     const windowMs = config.window_s * 1000;
     const sums = await this.state.incrementWindow(key, oneRetry, windowMs);

@@ -1,7 +1,7 @@
 import { computeCostUsd } from '../core/cost.ts';
 import type { Strategy } from '../config/schema.ts';
 import type { DeploymentStats } from './deployment-stats.ts';
-import type { DeploymentRoute } from './routing-table.ts';
+import { compareOrder, type DeploymentRoute } from './routing-table.ts';
 
 /** What the strategies look at besides the candidates. */
 export interface OrderingInputs {
@@ -115,11 +115,6 @@ function cost<T>(items: readonly T[], deploymentOf: DeploymentOf<T>, inputs: Ord
     deploymentOf,
     inputs.random,
   );
-}
-
-/** `ordered`: by `order` (default: list position), then list position. */
-export function compareOrder(a: DeploymentRoute, b: DeploymentRoute): number {
-  return (a.config.order ?? a.index) - (b.config.order ?? b.index) || a.index - b.index;
 }
 
 function ordered<T>(items: readonly T[], deploymentOf: DeploymentOf<T>): T[] {

@@ -12,7 +12,6 @@ import type {
 } from '../config/schema.ts';
 import { buildLimitPlan, type LimitPlan } from '../limits/limit-plan.ts';
 import type { BreakerRef } from '../policies/circuit-breaker.ts';
-import { compareOrder } from './order-candidates.ts';
 
 /** Router settings of one group: the `router` defaults with the group's overrides applied. */
 export interface GroupSettings {
@@ -153,4 +152,12 @@ export function buildRoutingTable(
     });
   }
   return { groups, groupNames: [...groups.keys()] };
+}
+
+/**
+ * The configured order of two deployments (the `ordered` strategy, `inOrder`): by `order` (default:
+ * list position), then list position.
+ */
+export function compareOrder(a: DeploymentRoute, b: DeploymentRoute): number {
+  return (a.config.order ?? a.index) - (b.config.order ?? b.index) || a.index - b.index;
 }

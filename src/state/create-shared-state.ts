@@ -6,7 +6,7 @@ import type { ReplicaInfo } from './replica-registry.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { StateStore } from './state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 
 export interface SharedStateOptions {
   /** `state.redis_url`; absent: one process, in memory. */

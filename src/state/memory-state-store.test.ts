@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
-import type { ReserveRequest } from './state-store.ts';
+import type { ReserveRequest } from '../core/state-store.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';
 
 describeStateStoreContract('MemoryStateStore', (clock) => Promise.resolve(new MemoryStateStore(clock)));

@@ -9,7 +9,7 @@ import type {
   ReserveResult,
   StateStore,
   WindowCounts,
-} from './state-store.ts';
+} from '../core/state-store.ts';
 
 interface Entry {
   value: string;

@@ -17,7 +17,7 @@ import type {
   ReserveResult,
   StateStore,
   WindowCounts,
-} from './state-store.ts';
+} from '../core/state-store.ts';
 
 export interface RedisStateStoreOptions {
   /** `state.redis_url`: redis://, rediss://, redis+cluster://, redis+sentinel:// (see parseRedisUrl). */

@@ -10,7 +10,7 @@ import {
 import { ReplicaRegistry } from './replica-registry.ts';
 import type { ReplicaInfo } from './replica-registry.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { StateStore } from './state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 
 const replica = (id: string, configHash = 'h1'): ReplicaInfo => ({
   id,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { StateStore } from './state-store.ts';
+import type { StateStore } from '../core/state-store.ts';
 
 /** What one replica says about itself in its heartbeat. */
 export interface ReplicaInfo {

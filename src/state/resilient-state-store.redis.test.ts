@@ -3,7 +3,7 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { RedisStateStore } from './redis-state-store.ts';
 import { ThrowawayRedis } from '../../test/support/state/redis-test-support.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
-import type { ReserveRequest } from './state-store.ts';
+import type { ReserveRequest } from '../core/state-store.ts';
 
 /**
  * A real outage: two replicas share a private redis-server (never the shared one on 6379), which

@@ -4,7 +4,7 @@ import { MemoryStateStore } from './memory-state-store.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import type { ProbedStateStore } from './resilient-state-store.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { ReserveRequest } from './state-store.ts';
+import type { ReserveRequest } from '../core/state-store.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';
 
 /**

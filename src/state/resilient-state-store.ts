@@ -3,7 +3,13 @@ import { systemClock } from '../core/clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { RateLimit, ReserveRequest, ReserveResult, StateStore, WindowCounts } from './state-store.ts';
+import type {
+  RateLimit,
+  ReserveRequest,
+  ReserveResult,
+  StateStore,
+  WindowCounts,
+} from '../core/state-store.ts';
 
 /** A shared store that can say whether it answers (RedisStateStore's PING). */
 export interface ProbedStateStore extends StateStore {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
-import type { RateLimit, ReserveRequest, StateStore } from './state-store.ts';
+import type { RateLimit, ReserveRequest, StateStore } from '../core/state-store.ts';
 
 /**
  * The one contract every StateStore passes (design.md: "Memory and Redis pass the same contract

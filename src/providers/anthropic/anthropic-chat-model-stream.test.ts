@@ -49,7 +49,7 @@ async function setup(reply: FixtureReply): Promise<{ server: FixtureServer; mode
   server = await startFixtureServer(() => reply);
   model = createAnthropicChatModel({
     providerName: 'test',
-    config: { type: 'anthropic', base_url: server.url, api_key: 'k', version: '2023-06-01' },
+    config: { base_url: server.url, api_key: 'k', version: '2023-06-01' },
     modelId: 'claude-sonnet-4-5-20250929',
     pools: new SharedPools(),
   });

@@ -101,7 +101,7 @@ describe('Anthropic chat model: generate', () => {
     await model.close();
     const withV1 = createAnthropicChatModel({
       providerName: 'v1',
-      config: { type: 'anthropic', base_url: `${server.url}/v1/`, version: '2023-06-01' },
+      config: { base_url: `${server.url}/v1/`, version: '2023-06-01' },
       modelId: 'claude',
       pools: new SharedPools(),
     });
@@ -202,7 +202,7 @@ describe('Anthropic chat model: errors', () => {
     const port = await unusedPort();
     model = createAnthropicChatModel({
       providerName: 'down',
-      config: { type: 'anthropic', base_url: `http://127.0.0.1:${port}`, version: '2023-06-01' },
+      config: { base_url: `http://127.0.0.1:${port}`, version: '2023-06-01' },
       modelId: 'claude',
       pools: new SharedPools(),
     });

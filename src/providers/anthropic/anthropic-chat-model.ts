@@ -1,5 +1,4 @@
 import type { Dispatcher } from 'undici';
-import type { AnthropicProviderConfig } from '../../config/schema.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatResponse } from '../../core/chat-response.ts';
@@ -17,10 +16,21 @@ import { toAnthropicRequest } from './anthropic-request.ts';
 import { anthropicMessageSchema, fromAnthropicResponse } from './anthropic-response.ts';
 import { AnthropicStreamDecoder } from './anthropic-stream-decoder.ts';
 
+/** How to reach one Anthropic provider (its config entry's fields, as plain values). */
+export interface AnthropicProviderSettings {
+  /** The API root; `/v1/messages` (or `/messages` after a `/v1` root) is appended. */
+  readonly base_url: string;
+  /** Sent as `x-api-key` when set and not empty. */
+  readonly api_key?: string | undefined;
+  /** The `anthropic-version` header sent upstream. */
+  readonly version: string;
+}
+
 export interface AnthropicChatModelOptions {
   /** The provider's key in the config file, used in error messages. */
   readonly providerName: string;
-  readonly config: AnthropicProviderConfig;
+  /** Where and how to call the provider. */
+  readonly config: AnthropicProviderSettings;
   /** The upstream model id sent as `model`. */
   readonly modelId: string;
   /** A dispatcher owned by the caller (never closed here); default: the shared pool of the base URL's origin. */

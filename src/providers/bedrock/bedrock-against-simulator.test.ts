@@ -32,7 +32,7 @@ function model(
 ): ChatModel {
   const created = createBedrockChatModel({
     providerName: 'sim-bedrock',
-    config: { type: 'bedrock', region, endpoint: sim.url, credentials },
+    config: { region, endpoint: sim.url, credentials },
     modelId,
   });
   models.push(created);

@@ -86,12 +86,12 @@ describe('cacheCredentials', () => {
 describe('resolveBedrockAuth', () => {
   it('prefers an API key (bearer) and otherwise signs with the configured static keys', async () => {
     const clock = new FakeClock();
-    expect(
-      resolveBedrockAuth({ type: 'bedrock', region: 'us-east-1', credentials: { api_key: 'k' } }, clock),
-    ).toEqual({ kind: 'bearer', token: 'k' });
+    expect(resolveBedrockAuth({ region: 'us-east-1', credentials: { api_key: 'k' } }, clock)).toEqual({
+      kind: 'bearer',
+      token: 'k',
+    });
     const auth = resolveBedrockAuth(
       {
-        type: 'bedrock',
         region: 'us-east-1',
         credentials: { access_key_id: 'AKIA1', secret_access_key: 'secret', session_token: 'tok' },
       },

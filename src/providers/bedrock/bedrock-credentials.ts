@@ -1,6 +1,5 @@
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Clock } from '../../core/clock.ts';
-import type { BedrockProviderConfig } from '../../config/schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
 /**
@@ -23,17 +22,42 @@ export type BedrockAuth =
   | { readonly kind: 'bearer'; readonly token: string }
   | { readonly kind: 'sigv4'; readonly credentials: CredentialProvider };
 
+/** Where Bedrock credentials come from (a provider's `credentials` config, as plain values). */
+export interface BedrockCredentialSettings {
+  /** Static keys (both or neither) and an optional session token. */
+  readonly access_key_id?: string | undefined;
+  readonly secret_access_key?: string | undefined;
+  readonly session_token?: string | undefined;
+  /** A profile of the shared AWS config files. */
+  readonly profile?: string | undefined;
+  /** A role to assume (with the credentials above, or the default chain, as the source). */
+  readonly role_arn?: string | undefined;
+  readonly external_id?: string | undefined;
+  /** A Bedrock API key, sent as a bearer token instead of SigV4. */
+  readonly api_key?: string | undefined;
+}
+
+/** How to reach one Bedrock provider (its config entry's fields, as plain values). */
+export interface BedrockProviderSettings {
+  /** The AWS region (signing and the default endpoint). */
+  readonly region: string;
+  /** Another endpoint (a simulator, a VPC endpoint); default the region's public one. */
+  readonly endpoint?: string | undefined;
+  /** Default: the AWS default credential chain. */
+  readonly credentials?: BedrockCredentialSettings | undefined;
+}
+
 /** Refresh temporary credentials this long before they expire. */
 export const credentialRefreshAheadMs = 5 * 60 * 1000;
 
 /** Chooses the auth scheme and credential source from the provider config. */
-export function resolveBedrockAuth(config: BedrockProviderConfig, clock: Clock): BedrockAuth {
+export function resolveBedrockAuth(config: BedrockProviderSettings, clock: Clock): BedrockAuth {
   const credentials = config.credentials;
   if (credentials?.api_key !== undefined) return { kind: 'bearer', token: credentials.api_key };
   return { kind: 'sigv4', credentials: cacheCredentials(sourceProvider(config), clock) };
 }
 
-function sourceProvider(config: BedrockProviderConfig): CredentialProvider {
+function sourceProvider(config: BedrockProviderSettings): CredentialProvider {
   const credentials = config.credentials;
   let base: CredentialProvider | undefined;
   if (credentials?.access_key_id !== undefined && credentials.secret_access_key !== undefined) {

@@ -1,4 +1,3 @@
-import type { BedrockProviderConfig } from '../../config/schema.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatResponse } from '../../core/chat-response.ts';
@@ -8,7 +7,7 @@ import { createId } from '../../core/ids.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { badResponse } from '../../errors/upstream-errors.ts';
 import { abortedError, classifyTransportError } from '../shared/transport-errors.ts';
-import { resolveBedrockAuth } from './bedrock-credentials.ts';
+import { resolveBedrockAuth, type BedrockProviderSettings } from './bedrock-credentials.ts';
 import { BedrockTransport } from './bedrock-transport.ts';
 import { ConverseStreamMapper } from './converse-stream-mapper.ts';
 import { EventStreamFramer } from './event-stream-framer.ts';
@@ -23,7 +22,8 @@ const anything = z.unknown();
 export interface BedrockChatModelOptions {
   /** The provider's name in the config (identifies the adapter in diagnostics). */
   readonly providerName: string;
-  readonly config: BedrockProviderConfig;
+  /** Where and how to call the provider. */
+  readonly config: BedrockProviderSettings;
   /** Foundation model id, inference profile id (`us.`, `eu.`, `global.`, ...) or profile ARN; sent as is. */
   readonly modelId: string;
   /** Signing time and credential expiry; default the system clock. */

@@ -50,7 +50,7 @@ async function setup(reply: FixtureReply): Promise<{ server: FixtureServer; mode
   server = await startFixtureServer(() => reply);
   model = createOpenAIChatModel({
     providerName: 'test',
-    config: { type: 'openai', base_url: `${server.url}/v1`, api_key: 'sk-test' },
+    config: { base_url: `${server.url}/v1`, api_key: 'sk-test' },
     modelId: 'gpt-4o-mini',
     pools: new SharedPools(),
   });

@@ -58,7 +58,6 @@ async function setup(
   model = createOpenAIChatModel({
     providerName: 'test',
     config: {
-      type: 'openai',
       base_url: `${server.url}/v1`,
       api_key: 'sk-test',
       headers: { 'X-Extra': 'yes' },
@@ -212,7 +211,7 @@ describe('OpenAI chat model: errors', () => {
     const port = await unusedPort();
     model = createOpenAIChatModel({
       providerName: 'down',
-      config: { type: 'openai', base_url: `http://127.0.0.1:${port}/v1` },
+      config: { base_url: `http://127.0.0.1:${port}/v1` },
       modelId: 'gpt-4o-mini',
       pools: new SharedPools(),
     });

@@ -6,7 +6,6 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
-import type { OpenAIProviderConfig } from '../../config/schema.ts';
 import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
 import type { SharedPools } from '../shared/upstream-pool.ts';
@@ -20,10 +19,23 @@ import { toOpenAIRequest, type MaxTokensField } from './openai-request.ts';
 import { fromOpenAIResponse, isOpenAIChatResponse, openAIChatResponseSchema } from './openai-response.ts';
 import { OpenAIStreamDecoder } from './openai-stream-decoder.ts';
 
+/** How to reach one OpenAI-compatible provider (its config entry's fields, as plain values). */
+export interface OpenAIProviderSettings {
+  /** The API root (`.../v1`); `/chat/completions` and `/embeddings` are appended. */
+  readonly base_url: string;
+  /** Sent as `Authorization: Bearer` when set and not empty. */
+  readonly api_key?: string | undefined;
+  /** Extra headers sent with every request (names lower-cased). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** Field of the output token limit sent upstream (default max_tokens). */
+  readonly max_tokens_field?: MaxTokensField | undefined;
+}
+
 export interface OpenAIChatModelOptions {
   /** The provider's key in the config file, used in error messages. */
   readonly providerName: string;
-  readonly config: OpenAIProviderConfig;
+  /** Where and how to call the provider. */
+  readonly config: OpenAIProviderSettings;
   /** The upstream model id sent as `model`. */
   readonly modelId: string;
   /** A dispatcher owned by the caller (never closed here); default: the shared pool of the base URL's origin. */

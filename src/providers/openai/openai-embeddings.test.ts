@@ -23,7 +23,7 @@ async function setup(body: string): Promise<{ server: FixtureServer; model: Chat
   }));
   model = createOpenAIChatModel({
     providerName: 'emb',
-    config: { type: 'openai', base_url: `${server.url}/v1`, api_key: 'sk' },
+    config: { base_url: `${server.url}/v1`, api_key: 'sk' },
     modelId: 'text-embedding-3-small',
     pools: new SharedPools(),
   });

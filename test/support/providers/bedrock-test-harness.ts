@@ -73,7 +73,7 @@ export function useFixtureServer(): {
     ) => {
       const created = createBedrockChatModel({
         providerName: 'bedrock-test',
-        config: { type: 'bedrock', region: 'us-west-2', endpoint, credentials },
+        config: { region: 'us-west-2', endpoint, credentials },
         modelId,
         clock: new FakeClock(Date.parse('2026-11-21T19:11:37Z')),
       });

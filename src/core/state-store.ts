@@ -1,7 +1,7 @@
 /**
  * The state store: shared counters and flags behind limits, cooldowns and breakers. Every operation
  * is atomic (one round trip on Redis). Memory and Redis implementations pass one contract suite
- * (state-store.contract.ts).
+ * (src/state/state-store.contract.ts).
  *
  * Rates are GCRA (generic cell rate algorithm): `limit` units per `windowMs`, with a burst of up to
  * `limit` at once, refilled smoothly (docs/decisions/0002-gcra-rate-limits.md). Time comes from the
