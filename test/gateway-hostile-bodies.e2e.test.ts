@@ -4,6 +4,7 @@ import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { expectAnthropicError, expectOpenaiError } from './support/dialect-bodies.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
+import { startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
 import { startTestSimulator } from './support/simulator.ts';
 
 // Issue 12 items 1 and 2 at a real `spillway serve` process: bodies that are legal JSON but hostile
@@ -129,5 +130,79 @@ describe('counts past the bounds', () => {
     expect(answer.status).toBe(400);
     expect(expectAnthropicError(answer.body).error.message).toMatch(/^messages: at most 10000 messages/);
     expect(await liveStatus()).toBe(200);
+  });
+});
+
+describe('an upstream answering with deeply nested JSON', () => {
+  // The same overflow from the other side: a provider (or something posing as one) that answers
+  // with a tool input thousands of levels deep. The client gets a 502 in its dialect, not a 500.
+  let upstream: HostileUpstream;
+  let hostileGateway: GatewayProcess;
+  const deep = deepObject(deepLevels);
+
+  beforeAll(async () => {
+    upstream = await startHostileUpstream();
+    upstream.define('deep-tool-input', ({ wire, stream, response }) => {
+      if (stream) {
+        // Anthropic streams carry the tool input as JSON in content_block_start.
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(
+          'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}\n\n',
+        );
+        response.end(
+          `event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"f","input":${deep}}}\n\n`,
+        );
+        return;
+      }
+      const text =
+        wire === 'anthropic'
+          ? `{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"t1","name":"f","input":${deep}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}`
+          : wire === 'bedrock'
+            ? `{"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"f","input":${deep}}}]}},"stopReason":"tool_use","usage":{"inputTokens":3,"outputTokens":1,"totalTokens":4},"metrics":{"latencyMs":1}}`
+            : `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":${JSON.stringify(deep)}}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4},"extra":${deep}}`;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    });
+    const group = (provider: string) => ({
+      deployments: [{ id: `${provider}-deep`, provider, model: 'deep-tool-input' }],
+    });
+    hostileGateway = await startGatewayProcess({
+      config: {
+        providers: {
+          openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-upstream' },
+          anthropic: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-upstream' },
+          bedrock: {
+            type: 'bedrock',
+            region: 'us-east-1',
+            endpoint: upstream.url,
+            credentials: { access_key_id: 'AKIADEEPEXAMPLE', secret_access_key: 'deep-secret' },
+          },
+        },
+        models: { openai: group('openai'), anthropic: group('anthropic'), bedrock: group('bedrock') },
+        tenants: { team: { keys: [teamKey] } },
+        router: { retries: 0 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await hostileGateway.stop();
+    await upstream.close();
+  });
+
+  it.each([
+    { model: 'openai', stream: false },
+    { model: 'anthropic', stream: false },
+    { model: 'anthropic', stream: true },
+    { model: 'bedrock', stream: false },
+  ])('$model upstream (stream: $stream): never a 500', async ({ model, stream }) => {
+    const response = await request(`${hostileGateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${teamKey}` },
+      body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const body: unknown = await response.body.json();
+    expect(response.statusCode, JSON.stringify(body).slice(0, 300)).not.toBe(500);
+    if (response.statusCode !== 200) {
+      expect(expectOpenaiError(body).error.code).toBe('upstream_bad_response');
+    }
   });
 });

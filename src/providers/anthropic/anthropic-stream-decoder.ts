@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import type { Usage } from '../../core/usage.ts';
 import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
 import { classifyAnthropicStreamError } from './anthropic-errors.ts';
@@ -64,6 +65,10 @@ export class AnthropicStreamDecoder {
       value = JSON.parse(data);
     } catch (error) {
       throw badResponse(`${this.upstream} sent a stream event that is not JSON`, error);
+    }
+    // A tool_use input is re-serialized with JSON.stringify, which overflows the stack on deep values.
+    if (exceedsJsonDepth(value, maxJsonDepth)) {
+      throw badResponse(`${this.upstream} sent a stream event nested more than ${maxJsonDepth} levels deep`);
     }
     const parsed = eventSchema.safeParse(value);
     if (!parsed.success) throw badResponse(`${this.upstream} sent a malformed stream event`, parsed.error);

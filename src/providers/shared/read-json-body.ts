@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { badResponse } from '../../errors/upstream-errors.ts';
 import { classifyTransportError } from './transport-errors.ts';
@@ -12,7 +13,10 @@ import { classifyTransportError } from './transport-errors.ts';
  */
 export type QuickCheck = (value: unknown) => boolean;
 
-/** Parses JSON text once and validates it; anything else is a classified `upstream_bad_response`. */
+/**
+ * Parses JSON text once and validates it; anything else (including JSON nested more than
+ * {@link maxJsonDepth} levels) is a classified `upstream_bad_response`.
+ */
 export function parseJsonWith<T>(
   text: string,
   schema: z.ZodType<T>,
@@ -24,6 +28,10 @@ export function parseJsonWith<T>(
     value = JSON.parse(text);
   } catch (error) {
     throw badResponse(`${what} is not valid JSON: ${(error as Error).message}`, error);
+  }
+  // Tool inputs are re-serialized with JSON.stringify, which overflows the stack on deep values.
+  if (exceedsJsonDepth(value, maxJsonDepth)) {
+    throw badResponse(`${what} nests JSON more than ${maxJsonDepth} levels deep`);
   }
   if (quickCheck?.(value) === true) return value as T;
   const result = schema.safeParse(value);
