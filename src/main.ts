@@ -278,6 +278,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     administration,
     repositories,
     clock,
+    bodyTimeoutMs: config.server.body_timeout_ms,
   });
   // /metrics: on the API port, or only on telemetry.metrics_port; behind telemetry.metrics_token if set.
   const metrics = telemetry.metrics;
@@ -318,6 +319,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     gateway,
     logger,
     maxBodyBytes: config.server.max_body_bytes,
+    bodyTimeoutMs: config.server.body_timeout_ms,
     clock,
     routes,
   });

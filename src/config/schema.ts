@@ -210,6 +210,8 @@ export const serverSchema = z
       z.string().min(8, 'admin_key must be at least 8 characters').optional(),
     ),
     max_body_bytes: positiveInt.default(10 * 1024 * 1024),
+    /** A request body must arrive within this time, or 408 (a dripping body does not hold a connection). */
+    body_timeout_ms: positiveInt.default(30_000),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** How long SIGTERM waits for in-flight requests and streams before exiting. */
     shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
@@ -260,6 +262,7 @@ export const configSchema = z
       host: '127.0.0.1',
       port: 4000,
       max_body_bytes: 10 * 1024 * 1024,
+      body_timeout_ms: 30_000,
       log_level: 'info',
       shutdown_grace_ms: 30_000,
     }),

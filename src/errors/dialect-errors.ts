@@ -40,6 +40,7 @@ const anthropicTypes: Partial<Record<ErrorCode, string>> = {
   budget_exceeded: 'billing_error',
   upstream_overloaded: 'overloaded_error',
   timeout: 'timeout_error',
+  request_timeout: 'timeout_error',
   upstream_timeout: 'timeout_error',
 };
 

@@ -64,6 +64,8 @@ export const errorTable = {
   invalid_request: client(400),
   invalid_json: client(400),
   request_too_large: client(413),
+  /** The request body did not fully arrive within `server.body_timeout_ms`. */
+  request_timeout: client(408),
   /** The route exists but not for this HTTP method (an `Allow` header says which). */
   method_not_allowed: client(405),
   /** The body is not `application/json`. */

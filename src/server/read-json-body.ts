@@ -1,9 +1,26 @@
 import type { IncomingMessage } from 'node:http';
+import { startTimer, systemClock, type Clock } from '../core/clock.ts';
 import { findTooDeepPath, maxJsonDepth } from '../core/json-depth.ts';
 import { GatewayError, invalidRequest, toGatewayError } from '../errors/gateway-error.ts';
 import { formatPath } from '../dialects/validation-error.ts';
 
-/** A body over the limit: the caller answers 413 and then closes the connection (the rest is never read). */
+/**
+ * How much of an over-size body is read and thrown away before the 413 is sent. Answering while the
+ * client still sends makes the kernel reset the connection (unread data at close), and most clients
+ * then report the reset, not the 413. Past this bound the 413 is sent at once and the connection
+ * dropped.
+ */
+export const discardLimitBytes = 64 * 1024 * 1024;
+
+/** Limits of reading one body. */
+export interface BodyReadOptions {
+  /** The whole body must arrive within this time, or 408 (`server.body_timeout_ms`; none when absent). */
+  readonly timeoutMs?: number | undefined;
+  /** The clock of the body timeout (default: the system clock). */
+  readonly clock?: Clock | undefined;
+}
+
+/** A body over the limit: the caller answers 413 with `connection: close`. */
 export function requestTooLarge(maxBytes: number): GatewayError {
   return new GatewayError(`request body exceeds the limit of ${maxBytes} bytes`, {
     code: 'request_too_large',
@@ -55,14 +72,27 @@ function checkJsonDepth(body: unknown): void {
   throw invalidRequest(`${param}: JSON nested more than ${maxJsonDepth} levels deep`, param);
 }
 
+/** A body that did not arrive in time: the caller answers 408 and drops the connection. */
+export function bodyTimedOut(timeoutMs: number): GatewayError {
+  return new GatewayError(`request body not received within ${timeoutMs} ms`, {
+    code: 'request_timeout',
+  });
+}
+
 /**
  * Reads a JSON request body of at most `maxBytes`. Rejects with GatewayErrors: 415 for a non-JSON
- * content type (an absent one is accepted), 413 as soon as the declared or received size passes the
- * limit (without buffering the rest), 400 invalid_json for an empty or malformed body, 400
- * invalid_request naming the field for JSON nested more than {@link maxJsonDepth} levels, 499
- * client_closed when the client goes away mid-body.
+ * content type (an absent one is accepted), 413 once the declared or received size passes the limit
+ * (the rest is read and discarded up to `discardLimitBytes`, not buffered, so that the client can
+ * read the answer; `req.complete` says whether it all was), 408 when the body takes longer than
+ * `options.timeoutMs`, 400 invalid_json for an empty or malformed body, 400 invalid_request naming
+ * the field for JSON nested more than {@link maxJsonDepth} levels, 499 client_closed when the client
+ * goes away mid-body.
  */
-export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+export function readJsonBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  options: BodyReadOptions = {},
+): Promise<unknown> {
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && !isJsonContentType(contentType)) {
     return Promise.reject(
@@ -72,14 +102,25 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
     );
   }
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(requestTooLarge(maxBytes));
+  const declaredBytes = declared === undefined ? 0 : Number(declared);
+  if (declaredBytes > discardLimitBytes) return Promise.reject(requestTooLarge(maxBytes));
 
   return new Promise<unknown>((resolve, reject) => {
     // Most bodies arrive in one chunk: the list is made only for a second one.
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;
     let received = 0;
+    let tooLarge = declaredBytes > maxBytes;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : startTimer(options.clock ?? systemClock, options.timeoutMs, () => {
+            cleanup();
+            req.pause();
+            reject(bodyTimedOut(options.timeoutMs ?? 0));
+          });
     const cleanup = (): void => {
+      timer?.close();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -87,17 +128,27 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
     };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > maxBytes) {
+      if (!tooLarge && received <= maxBytes) {
+        if (first === undefined) first = chunk;
+        else (chunks ??= [first]).push(chunk);
+        return;
+      }
+      // Over the limit: keep reading (so the client can read the 413), keep nothing.
+      tooLarge = true;
+      first = undefined;
+      chunks = undefined;
+      if (received > discardLimitBytes) {
         cleanup();
         req.pause();
         reject(requestTooLarge(maxBytes));
-        return;
       }
-      if (first === undefined) first = chunk;
-      else (chunks ??= [first]).push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
+      if (tooLarge) {
+        reject(requestTooLarge(maxBytes));
+        return;
+      }
       try {
         const body =
           first === undefined

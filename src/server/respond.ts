@@ -64,7 +64,7 @@ export function sendJson(res: ServerResponse, status: number, headers: Headers, 
 
 /**
  * Writes an error in the client's dialect, with Retry-After / retry-after-ms and the error's own
- * headers. A 413 closes the connection: the rest of the body is never read.
+ * headers. A 413 or 408 closes the connection (what is left of the body is not waited for).
  */
 export function sendError(res: ServerResponse, error: GatewayError, dialect: Dialect, ids: RequestIds): void {
   if (res.headersSent) {
@@ -74,6 +74,6 @@ export function sendError(res: ServerResponse, error: GatewayError, dialect: Dia
   const rendered = renderError(error, dialect);
   const headers: Headers = baseHeaders(ids, dialect);
   for (const name in rendered.headers) headers[name] = rendered.headers[name] as string;
-  if (error.code === 'request_too_large') headers.connection = 'close';
+  if (error.code === 'request_too_large' || error.code === 'request_timeout') headers.connection = 'close';
   sendJson(res, rendered.status, headers, JSON.stringify(rendered.body));
 }

@@ -155,6 +155,15 @@ describe('admin API over HTTP', () => {
     expect(await call('GET', '/admin/nothing')).toMatchObject({ status: 404 });
   });
 
+  it('answers a malformed %-escape in the path with 400 in its error shape, not 500', async () => {
+    for (const path of ['/admin/tenants/%E0%A4%A', '/admin/keys/%zz', '/admin/tenants/a%']) {
+      expect(await call('PATCH', path, { rpm: 1 })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_request', type: 'invalid_request_error' } },
+      });
+    }
+  });
+
   it('creates and patches tenants, config and database merged', async () => {
     expect(
       await call('POST', '/admin/tenants', { name: 'beta', rpm: 10, budget: { usd: 5, period: 'day' } }),

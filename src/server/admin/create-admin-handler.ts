@@ -35,6 +35,8 @@ export interface AdminHandlerDeps {
   readonly clock?: Clock;
   /** Largest accepted body (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** A body must arrive within this time, or 408 (`server.body_timeout_ms`; none when absent). */
+  readonly bodyTimeoutMs?: number;
 }
 
 /** The admin API handler the server mounts at `/admin`. */
@@ -124,6 +126,18 @@ function expiryOf(body: CreateKeyBody, now: number): number | undefined {
   return now + duration;
 }
 
+/** A %-decoded path segment; a malformed escape is the client's mistake (400), not ours. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new GatewayError(`path segment "${segment}" is not valid %-encoding`, {
+      code: 'invalid_request',
+      status: 400,
+    });
+  }
+}
+
 /**
  * Creates the admin API: bearer `server.admin_key` (constant-time compare), JSON in and out, errors as
  * `{error:{message,type,param,code}}`. Routes and shapes: GET /admin/openapi.json.
@@ -131,6 +145,7 @@ function expiryOf(body: CreateKeyBody, now: number): number | undefined {
 export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
   const clock = deps.clock ?? systemClock;
   const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
+  const bodyLimits = { timeoutMs: deps.bodyTimeoutMs, clock };
   const admin = deps.administration;
 
   const authorize = (req: IncomingMessage): void => {
@@ -147,7 +162,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
     const segments = path
       .split('/')
       .filter((segment) => segment !== '')
-      .map(decodeURIComponent);
+      .map(decodePathSegment);
     const [first, second, third] = segments;
 
     if (first === 'openapi.json' && segments.length === 1 && method === 'GET') {
@@ -156,7 +171,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
     }
     if (first === 'keys') {
       if (segments.length === 1 && method === 'POST') {
-        const body = parse(createKeyBody, await readJsonBody(req, maxBodyBytes));
+        const body = parse(createKeyBody, await readJsonBody(req, maxBodyBytes, bodyLimits));
         const created = await admin.createKey(
           {
             tenant: body.tenant,
@@ -189,7 +204,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
         return;
       }
       if (segments.length === 1 && method === 'POST') {
-        const body = parse(createTenantBody, await readJsonBody(req, maxBodyBytes));
+        const body = parse(createTenantBody, await readJsonBody(req, maxBodyBytes, bodyLimits));
         sendJson(
           res,
           201,
@@ -198,7 +213,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
         return;
       }
       if (second !== undefined && segments.length === 2 && method === 'PATCH') {
-        const body = parse(updateTenantBody, await readJsonBody(req, maxBodyBytes));
+        const body = parse(updateTenantBody, await readJsonBody(req, maxBodyBytes, bodyLimits));
         sendJson(res, 200, tenantJson(await admin.updateTenant(second, tenantSettingsFromBody(body), actor)));
         return;
       }
@@ -274,7 +289,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
         res.destroy(error);
         return;
       }
-      if (error.status === 413) res.setHeader('connection', 'close');
+      if (error.status === 413 || error.status === 408) res.setHeader('connection', 'close');
       sendJson(res, error.status, openaiErrorBody(error));
     }
   };

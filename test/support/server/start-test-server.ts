@@ -14,13 +14,14 @@ export interface TestServer {
 
 /** Starts the edge on a free loopback port in front of an EchoGateway. */
 export async function startTestServer(
-  options: { maxBodyBytes?: number; clock?: Clock; routes?: ExtraRoute[] } = {},
+  options: { maxBodyBytes?: number; bodyTimeoutMs?: number; clock?: Clock; routes?: ExtraRoute[] } = {},
 ): Promise<TestServer> {
   const gateway = new EchoGateway();
   const edge = createHttpServer({
     gateway,
     logger: pino({ level: 'silent' }),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    bodyTimeoutMs: options.bodyTimeoutMs,
     clock: options.clock,
     routes: options.routes,
   });
