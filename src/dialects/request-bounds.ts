@@ -13,6 +13,11 @@ export const requestBounds = {
   maxContentParts: 1_000,
   /** Entries of `tools`. */
   maxTools: 1_000,
+  /**
+   * Texts of one embeddings request (OpenAI's own limit). Titan embeds one text per upstream call,
+   * so this also bounds the calls one request fans out to.
+   */
+  maxEmbeddingInputs: 2_048,
 } as const;
 
 /** Throws a 400 naming `param` when `value` is an array of more than `max` entries. */

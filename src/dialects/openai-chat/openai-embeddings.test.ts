@@ -21,6 +21,18 @@ describe('OpenAI embeddings', () => {
     });
   });
 
+  it('refuses more than 2048 inputs with a 400 naming input (each Titan input is one upstream call)', () => {
+    const texts = (n: number): string[] => Array.from({ length: n }, () => 'x');
+    expect(parseOpenaiEmbeddings({ model: 'e', input: texts(2048) }).request.input).toHaveLength(2048);
+    expect(() => parseOpenaiEmbeddings({ model: 'e', input: texts(2049) })).toThrow(
+      expect.objectContaining({
+        status: 400,
+        param: 'input',
+        message: 'input: at most 2048 inputs are accepted (got 2049)',
+      }),
+    );
+  });
+
   it('refuses token arrays and bad formats', () => {
     expect(() => parseOpenaiEmbeddings({ model: 'e', input: [1, 2] })).toThrow(/input\[0\]: only text input/);
     expect(() => parseOpenaiEmbeddings({ model: 'e', input: 'x', encoding_format: 'int8' })).toThrow(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
+import { checkArrayBound, requestBounds } from '../request-bounds.ts';
 import { validationError } from '../validation-error.ts';
 
 export interface ParsedEmbeddings {
@@ -20,6 +21,9 @@ const embeddingsBody = z.object({
 
 /** Parses an OpenAI embeddings body; token-id inputs are refused (the gateway routes text). */
 export function parseOpenaiEmbeddings(body: unknown): ParsedEmbeddings {
+  if (typeof body === 'object' && body !== null && 'input' in body) {
+    checkArrayBound(body.input, requestBounds.maxEmbeddingInputs, 'input', 'inputs');
+  }
   const parsed = embeddingsBody.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error);
   const { model, input, dimensions, encoding_format: encodingFormat, user } = parsed.data;
