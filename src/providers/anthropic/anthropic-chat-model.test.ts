@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { AnthropicProviderConfig } from '../../config/schema.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import {
   startFixtureServer,
-  unusedPort,
   type FixtureReply,
   type FixtureServer,
 } from '../../../test/support/providers/fixture-server.ts';
@@ -157,18 +155,6 @@ describe('Anthropic chat model: generate', () => {
 });
 
 describe('Anthropic chat model: errors', () => {
-  it('429 carries retry-after', async () => {
-    const { model } = await setup(() => json('error-429.json', 429, { 'retry-after': '3' }));
-    const error = await failure(model.generate(hello, context()));
-    expect(error).toMatchObject({
-      code: 'upstream_rate_limited',
-      retryable: true,
-      fallbackEligible: true,
-      retryAfterMs: 3000,
-    });
-    expect(error.upstreamCode).toBe('rate_limit_error');
-  });
-
   it('429 carries retry-after-ms in preference', async () => {
     const { model } = await setup(() =>
       json('error-429.json', 429, { 'retry-after': '3', 'retry-after-ms': '1500' }),
@@ -178,11 +164,6 @@ describe('Anthropic chat model: errors', () => {
 
   it.each([
     ['error-529.json', 529, 'upstream_overloaded', true, true],
-    ['error-500.json', 500, 'upstream_server_error', true, true],
-    ['error-503.json', 503, 'upstream_unavailable', true, true],
-    ['error-401.json', 401, 'upstream_auth_failed', false, true],
-    ['error-400-invalid.json', 400, 'upstream_invalid_request', false, false],
-    ['error-400-prompt-too-long.json', 400, 'context_window_exceeded', false, false],
     ['error-400-context-limit.json', 400, 'context_window_exceeded', false, false],
   ] as const)('%s (%d) → %s', async (name, status, code, retryable, fallbackEligible) => {
     const { model } = await setup(() => json(name, status));
@@ -196,32 +177,5 @@ describe('Anthropic chat model: errors', () => {
       code: 'upstream_bad_response',
       retryable: true,
     });
-  });
-
-  it('connection refused is a retryable connection failure', async () => {
-    const port = await unusedPort();
-    model = createAnthropicChatModel({
-      providerName: 'down',
-      config: { base_url: `http://127.0.0.1:${port}`, version: '2023-06-01' },
-      modelId: 'claude',
-      pools: new SharedPools(),
-    });
-    expect(await failure(model.generate(hello, context()))).toMatchObject({
-      code: 'upstream_connection_failed',
-      retryable: true,
-    });
-  });
-
-  it('aborting releases the request and rejects with client_closed', async () => {
-    const { server, model } = await setup(() => ({ chunks: [], then: 'hang' }));
-    const controller = new AbortController();
-    const pending = failure(model.generate(hello, context(controller.signal)));
-    while (server.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    const abandoned = server.nextAbandonedResponse();
-    controller.abort();
-    expect(await settlesWithin(pending, 'the aborted call rejecting')).toMatchObject({
-      code: 'client_closed',
-    });
-    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/messages' });
   });
 });

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { upstreamTimeout } from '../../errors/upstream-errors.ts';
-import { settlesWithin } from '../../../test/support/wait-for.ts';
 import {
   eventFrame,
   exceptionFrame,
   sendFrames,
-  sendJson,
 } from '../../../test/support/providers/bedrock-fixture-server.ts';
 import {
   collect,
@@ -98,67 +95,5 @@ describe('stream', () => {
     );
     expect(seen[0]).toBe('message_start');
     expect(outcome).toMatchObject({ code: 'upstream_stream_interrupted', retryable: true });
-  });
-
-  it('throws an HTTP error before any event', async () => {
-    server().handle((_request, response) => {
-      sendJson(
-        response,
-        429,
-        { message: 'Too many requests' },
-        { 'x-amzn-errortype': 'ThrottlingException' },
-      );
-    });
-    const { events, error } = await collect(model().stream(request, context()));
-    expect(events).toHaveLength(0);
-    expect(error?.code).toBe('upstream_rate_limited');
-  });
-
-  it('releases the upstream connection when the consumer breaks out', async () => {
-    let closed!: Promise<boolean>;
-    server().handle((_request, response) => {
-      closed = new Promise((resolve) =>
-        response.on('close', () => {
-          resolve(response.writableFinished);
-        }),
-      );
-      sendFrames(response, head(), { end: false });
-    });
-    const leaving = (async () => {
-      for await (const event of model().stream(request, context())) {
-        expect(event.type).toBe('message_start');
-        break;
-      }
-    })();
-    await settlesWithin(leaving, 'leaving the stream early');
-    // The response was closed by the client, unfinished: the upstream connection is released.
-    expect(await settlesWithin(closed, 'the upstream response closing')).toBe(false);
-  });
-
-  it('stops with the abort reason when the signal is aborted mid-stream', async () => {
-    let closed!: Promise<boolean>;
-    server().handle((_request, response) => {
-      closed = new Promise((resolve) =>
-        response.on('close', () => {
-          resolve(response.writableFinished);
-        }),
-      );
-      sendFrames(response, head(), { end: false });
-    });
-    const controller = new AbortController();
-    const reason = upstreamTimeout('attempt timed out');
-    const seen: string[] = [];
-    const outcome = await failure(
-      (async () => {
-        for await (const event of model().stream(request, context(controller.signal))) {
-          seen.push(event.type);
-          controller.abort(reason);
-        }
-      })(),
-    );
-    expect(outcome).toBe(reason);
-    expect(seen).toEqual(['message_start']);
-    // The response was closed by the client, unfinished: the upstream connection is released.
-    expect(await settlesWithin(closed, 'the upstream response closing')).toBe(false);
   });
 });

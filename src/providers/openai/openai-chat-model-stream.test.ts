@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { settlesWithin } from '../../../test/support/wait-for.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
@@ -202,59 +201,5 @@ describe('OpenAI chat model: stream', () => {
       retryable: true,
     });
     expect(seen.some((event) => event.type === 'usage')).toBe(false);
-  });
-
-  it('an error status before the stream starts is classified', async () => {
-    const { model } = await setup({
-      status: 429,
-      headers: { 'content-type': 'application/json', 'retry-after': '2' },
-      chunks: [fixture('error-429-rate-limit.json')],
-    });
-    expect(await streamFailure(model.stream(request, context()))).toMatchObject({
-      code: 'upstream_rate_limited',
-      retryAfterMs: 2000,
-    });
-  });
-
-  it('breaking out of the loop releases the upstream request', async () => {
-    const { server, model } = await setup(
-      sseReply(
-        cutBefore(
-          'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1726012700,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_560af6e559","choices":[{"index":0,"delta":{},',
-        ),
-        'hang',
-      ),
-    );
-    const abandoned = server.nextAbandonedResponse();
-    const leaving = (async () => {
-      for await (const event of model.stream(request, context())) {
-        if (event.type === 'text_delta') break;
-      }
-    })();
-    await settlesWithin(leaving, 'leaving the stream early');
-    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
-  });
-
-  it('aborting the signal mid-stream throws client_closed and releases the request', async () => {
-    const { server, model } = await setup(
-      sseReply(
-        cutBefore(
-          'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1726012700,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_560af6e559","choices":[{"index":0,"delta":{},',
-        ),
-        'hang',
-      ),
-    );
-    const controller = new AbortController();
-    const abandoned = server.nextAbandonedResponse();
-    const error = await streamFailure(
-      (async function* () {
-        for await (const event of model.stream(request, context(controller.signal))) {
-          yield event;
-          if (event.type === 'text_delta') controller.abort();
-        }
-      })(),
-    );
-    expect(error).toMatchObject({ code: 'client_closed' });
-    expect(await abandoned).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
   });
 });
