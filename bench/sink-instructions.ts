@@ -1,6 +1,6 @@
 /**
  * Instructions per request of the event sinks alone (metrics, access log, budgets + spend records),
- * counted by callgrind: `node bench/sink-instructions.ts [--parts none,metrics,log,governance]
+ * counted by callgrind: `node bench/sink-instructions.ts [--parts none,metrics,log,governance,governance-no-journal]
  * [--per-turn 32,1] [--requests 6000] [--root DIR]`.
  *
  * Why beside bench/instructions.ts: a whole gateway under valgrind runs 30-60× slower while its
@@ -35,8 +35,8 @@ const { values } = parseArgs({
   },
 });
 
-type Part = 'none' | 'metrics' | 'log' | 'governance';
-const parts: readonly Part[] = ['none', 'metrics', 'log', 'governance'];
+type Part = 'none' | 'metrics' | 'log' | 'governance' | 'governance-no-journal';
+const parts: readonly Part[] = ['none', 'metrics', 'log', 'governance', 'governance-no-journal'];
 
 interface Sink {
   emit(event: unknown): void;
@@ -48,7 +48,7 @@ interface Modules {
   createTelemetry: (options: { config: unknown; env: Record<string, string> }) => Promise<{ sink: Sink }>;
   combineSinks: (sinks: readonly Sink[]) => Sink;
   BudgetTracker: new (options: { store: unknown; spend: unknown }) => Sink & { refresh(): Promise<void> };
-  SpendRecorder: new (options: { spend: unknown; spoolDirectory: string }) => Sink & {
+  SpendRecorder: new (options: { spend: unknown; spoolDirectory: string; journal: boolean }) => Sink & {
     flush(): Promise<void>;
   };
   MemoryStateStore: new () => unknown;
@@ -93,13 +93,15 @@ async function runChild(root: string, part: Part, count: number, perTurn: number
   const directory = mkdtempSync(join(tmpdir(), 'spillway-sinks-'));
   let spend: { flush(): Promise<void> } | undefined;
   if (part === 'metrics' || part === 'log') sinks.push((await createTelemetry({ config, env: {} })).sink);
-  if (part === 'governance') {
+  if (part === 'governance' || part === 'governance-no-journal') {
     const repositories = await openRepositories({ path: join(directory, 'spillway.db') });
     const budget = new BudgetTracker({ store: new MemoryStateStore(), spend: repositories.spend });
     await budget.refresh();
     const recorder = new SpendRecorder({
       spend: repositories.spend,
       spoolDirectory: join(directory, 'spool'),
+      // The crash journal (decision 0008) on or off, to measure what it costs.
+      journal: part === 'governance',
     });
     spend = recorder;
     sinks.push(budget, recorder);

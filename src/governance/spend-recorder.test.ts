@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpendRecord, SpendRepository } from '../persistence/repositories.ts';
@@ -74,7 +74,52 @@ describe('SpendRecorder', () => {
     await expect.poll(stored).toEqual(ids(0, 300));
     expect(spend.inserts).toBe(4);
     await recorder.close();
-    expect(existsSync(spoolDirectory)).toBe(false);
+    // Stored records leave nothing on disk: the journal segments are gone too.
+    expect(readdirSync(spoolDirectory)).toEqual([]);
+  });
+
+  it('a recorder that dies without closing loses nothing: the next start replays its journal, once', async () => {
+    const crashed = new SpendRecorder({ spend, spoolDirectory, clock });
+    crashed.start();
+    await expect.poll(() => clock.pendingSleeps()).toBe(1);
+    emitMany(crashed, 0, 10);
+    await clock.advance(250);
+    await expect.poll(() => crashed.stats().stored).toBe(10);
+    await expect.poll(() => clock.pendingSleeps()).toBe(1);
+    // Finished after the last flush: in memory and in the journal only, when the process dies.
+    emitMany(crashed, 10, 15);
+    await Promise.resolve();
+    expect(await stored()).toEqual(ids(0, 10));
+    const journals = readdirSync(spoolDirectory).filter((name) => name.startsWith('journal-'));
+    expect(journals).toHaveLength(1);
+
+    // The next process (the dead one's pid no longer runs); its own clock: the dead recorder stays asleep.
+    const next = new SpendRecorder({
+      spend,
+      spoolDirectory,
+      clock: new FakeClock(),
+      isProcessRunning: () => false,
+    });
+    next.start();
+    await expect.poll(stored).toEqual(ids(0, 25));
+    expect(next.stats().stored).toBe(15);
+    await next.close();
+    expect(readdirSync(spoolDirectory)).toEqual([]);
+  });
+
+  it('keeps its journal while the database is down, and deletes it once the records are stored', async () => {
+    const recorder = new SpendRecorder({ spend, spoolDirectory, clock });
+    recorder.start();
+    spend.down = true;
+    emitMany(recorder, 0, 5);
+    await clock.advance(250);
+    await expect.poll(() => recorder.stats().consecutiveFailures).toBeGreaterThan(0);
+    expect(readdirSync(spoolDirectory).some((name) => name.startsWith('journal-'))).toBe(true);
+    spend.down = false;
+    await clock.advance(10_000);
+    await expect.poll(stored).toEqual(ids(0, 5));
+    await expect.poll(() => readdirSync(spoolDirectory)).toEqual([]);
+    await recorder.close();
   });
 
   it('keeps records through an outage, spills overflow to the spool, and stores each exactly once after recovery', async () => {

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { EventSink, GatewayEvent } from '../core/gateway-events.ts';
 import type { SpendRecord, SpendRepository } from '../persistence/repositories.ts';
+import { SpendJournal } from './spend-journal.ts';
 import { spendRecordFromEvent } from './spend-record-from-event.ts';
 import { SpendSpool } from './spend-spool.ts';
 
@@ -18,6 +19,13 @@ export interface SpendRecorderOptions {
   readonly maxBufferedRecords?: number;
   /** Longest wait between retries while the database is down (default 10 000 ms). */
   readonly maxBackoffMs?: number;
+  /**
+   * Whether each record is also written to a local journal until the database has it, so that a
+   * killed process loses none (default true; see docs/decisions/0008-spend-journal.md).
+   */
+  readonly journal?: boolean;
+  /** Whether the process that wrote a journal segment still runs (tests; default: a signal-0 probe). */
+  readonly isProcessRunning?: (pid: number) => boolean;
   /** Told about database and disk failures (log them); never throws back. */
   readonly onError?: (error: unknown, context: string) => void;
 }
@@ -38,13 +46,18 @@ export interface SpendRecorderStats {
  * Turns `request-finished` events into spend records and stores them in batches, off the hot path.
  * emit() only queues. While the database is down, records wait in memory (bounded; the oldest
  * overflow to a JSONL spool file) and flushes retry with exponential backoff; on recovery the spool
- * is replayed first, then memory. Inserts are idempotent on the request id, so a replay after a
+ * is replayed first, then memory. Inserts are idempotent on the record id, so a replay after a
  * partial failure stores each record exactly once. close() flushes until its deadline and spools
- * the rest, which the next start replays.
+ * the rest, which the next start replays. Every record is also in a local journal (SpendJournal)
+ * from before its response ends until the database has it; the journals of a killed process are
+ * replayed through the spool at the next start.
  */
 export class SpendRecorder implements EventSink {
   private readonly spend: SpendRepository;
   private readonly spool: SpendSpool;
+  private readonly journal: SpendJournal | undefined;
+  /** Spool writes that failed (their records went back to memory only). */
+  private spoolFailures = 0;
   private readonly clock: Clock;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
@@ -72,6 +85,14 @@ export class SpendRecorder implements EventSink {
     this.maxBuffered = options.maxBufferedRecords ?? 50_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.onError = options.onError ?? (() => undefined);
+    this.journal =
+      options.journal === false
+        ? undefined
+        : new SpendJournal({
+            directory: this.spool.directory,
+            onError: this.onError,
+            ...(options.isProcessRunning === undefined ? {} : { isProcessRunning: options.isProcessRunning }),
+          });
   }
 
   /** Starts the flush loop; its first pass replays what a previous run left in the spool. */
@@ -87,6 +108,7 @@ export class SpendRecorder implements EventSink {
       return;
     }
     this.queue.push(record);
+    this.journal?.append(record);
     if (this.queue.length >= this.maxBuffered) this.spill();
     if (this.queue.length >= this.batchSize && this.failures === 0) this.wake.abort();
   }
@@ -132,11 +154,15 @@ export class SpendRecorder implements EventSink {
     const rest = this.queue;
     this.queue = [];
     this.inFlight = 0;
+    const failuresBefore = this.spoolFailures;
     this.writeSpool(rest);
     await this.spoolWrites;
+    // Everything is stored or spooled now, unless the disk failed: then the journal stays for the next start.
+    this.journal?.close(this.spoolFailures === failuresBefore);
   }
 
   private async loop(): Promise<void> {
+    await this.adoptOrphanJournals();
     while (!this.closed) {
       // A fresh signal per pass: emit() (a full batch) and close() cut the wait short.
       this.wake = new AbortController();
@@ -154,7 +180,27 @@ export class SpendRecorder implements EventSink {
     }
   }
 
+  /** Hands the journals of processes that died before storing their records to the spool replay. */
+  private async adoptOrphanJournals(): Promise<void> {
+    if (this.journal === undefined) return;
+    try {
+      for (const file of this.journal.orphans()) await this.spool.adopt(file);
+    } catch (error) {
+      this.onError(error, 'spend journal replay');
+    }
+  }
+
   private async drain(): Promise<void> {
+    // Records appended so far are in segments below `boundary`: removable once this drain succeeds.
+    const boundary = this.journal?.rotate();
+    const failuresBefore = this.spoolFailures;
+    await this.drainStores();
+    // A spill's spool write may still be on its way to disk: the journal keeps its records until then.
+    await this.spoolWrites;
+    if (boundary !== undefined && this.spoolFailures === failuresBefore) this.journal?.removeBefore(boundary);
+  }
+
+  private async drainStores(): Promise<void> {
     if (!(await this.spool.isEmpty())) {
       for (const file of await this.spool.claim()) {
         const contents = await this.spool.read(file);
@@ -199,6 +245,7 @@ export class SpendRecorder implements EventSink {
       },
       (error: unknown) => {
         // The disk failed too: keep the records in memory rather than lose them.
+        this.spoolFailures += 1;
         this.onError(error, 'spend spool write failed; keeping records in memory');
         if (this.closed) throw error;
         this.queue.splice(this.inFlight, 0, ...records);

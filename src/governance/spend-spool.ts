@@ -40,6 +40,11 @@ const spendRecordSchema = z.object({
 const liveFileName = 'spend.jsonl';
 const claimedSuffix = '.replaying';
 
+/** A unique claimed-file name; claimed files replay in name (time) order. */
+function claimedName(): string {
+  return `spend-${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}${claimedSuffix}`;
+}
+
 /** What reading a claimed spool file found. */
 export interface SpoolContents {
   readonly records: SpendRecord[];
@@ -89,7 +94,7 @@ export class SpendSpool {
         throw error;
       }
       if (names.includes(liveFileName)) {
-        const claimed = `spend-${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}${claimedSuffix}`;
+        const claimed = claimedName();
         await rename(join(this.directory, liveFileName), join(this.directory, claimed));
         names.push(claimed);
       }
@@ -97,6 +102,21 @@ export class SpendSpool {
         .filter((name) => name.endsWith(claimedSuffix))
         .sort()
         .map((name) => join(this.directory, name));
+    });
+  }
+
+  /**
+   * Takes over a file of records written elsewhere (a dead process's journal segment): it becomes a
+   * claimed file, replayed and removed by the next `claim`. A file another process took first is skipped.
+   */
+  adopt(file: string): Promise<void> {
+    return this.serialize(async () => {
+      await mkdir(this.directory, { recursive: true });
+      try {
+        await rename(file, join(this.directory, claimedName()));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     });
   }
 

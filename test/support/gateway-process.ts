@@ -26,6 +26,11 @@ export interface GatewayProcessOptions {
   readonly config: GatewayConfigInput | string;
   /** Extra environment variables for the process (on top of this process's environment). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Work in this existing directory (kept by stop) instead of a fresh temp one: a second process on
+   * the same directory restarts on the same SQLite file and spool.
+   */
+  readonly directory?: string;
   /** How long to wait for the `listening` line and a 200 from /health/ready (default 20 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -61,7 +66,7 @@ export interface GatewayProcess {
   signal(signal: NodeJS.Signals): void;
   /**
    * SIGTERM and wait for the exit (SIGKILL after `killAfterMs`, default 10 s), then removes the
-   * temp directory. Safe to call twice.
+   * temp directory (not one given in the options). Safe to call twice.
    */
   stop(killAfterMs?: number): Promise<ProcessExit>;
 }
@@ -110,7 +115,8 @@ export async function isReady(url: string): Promise<boolean> {
  * exits or does not get ready in time.
  */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
-  const directory = await mkdtemp(join(tmpdir(), 'spillway-e2e-'));
+  const ownDirectory = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'spillway-e2e-')));
   const configPath = join(directory, 'spillway.yaml');
   await writeFile(configPath, configText(options.config));
   const child = spawn(
@@ -145,7 +151,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       const result = await exited;
       clearTimeout(timer);
-      await rm(directory, { recursive: true, force: true });
+      if (ownDirectory) await rm(directory, { recursive: true, force: true });
       return result;
     })();
     return stopping;

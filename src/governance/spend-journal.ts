@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SpendRecord } from '../persistence/repositories.ts';
+
+const journalPattern = /^journal-(\d+)-([0-9a-f]+)-(\d+)\.jsonl$/;
+
+/** Whether a process with this pid is running (EPERM: running, as another user). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface SpendJournalOptions {
+  /** The spool directory: segments are `journal-<pid>-<token>-<n>.jsonl` in it. */
+  readonly directory: string;
+  /** Told about disk failures (the records stay in memory; only the crash guarantee is lost). */
+  readonly onError: (error: unknown, context: string) => void;
+  /** Whether the process that wrote a segment still runs (default: a signal-0 probe). */
+  readonly isProcessRunning?: (pid: number) => boolean;
+}
+
+/**
+ * A write-ahead copy of the spend records this process has not yet stored, so that a process killed
+ * outright (SIGKILL, OOM, crash) loses none. `append` queues a record; the records queued in one
+ * microtask burst are written with one synchronous `write` before the event loop runs any I/O, so a
+ * record is in the kernel before the response of its request ends. The recorder `rotate`s before each
+ * flush and `removeBefore` the rotation once the flush stored everything; a rotated segment is
+ * fdatasync'ed (off the request path) before its descriptor closes. At start, segments whose process
+ * no longer runs are handed to the spool's replay (`orphans`). Each process writes its own segments.
+ */
+export class SpendJournal {
+  private readonly directory: string;
+  private readonly onError: (error: unknown, context: string) => void;
+  private readonly isRunning: (pid: number) => boolean;
+  private readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private segment = 0;
+  private fd: number | undefined;
+  private pending: string[] = [];
+  private scheduled = false;
+  private failing = false;
+  private closed = false;
+  private readonly writePending = (): void => {
+    this.scheduled = false;
+    this.write();
+  };
+
+  constructor(options: SpendJournalOptions) {
+    this.directory = options.directory;
+    this.onError = options.onError;
+    this.isRunning = options.isProcessRunning ?? isProcessRunning;
+  }
+
+  /** Queues a record; it is written before the current task yields to the event loop. */
+  append(record: SpendRecord): void {
+    if (this.closed) return;
+    this.pending.push(JSON.stringify(record));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.writePending);
+    }
+  }
+
+  /**
+   * Writes what is queued and closes the current segment; returns the boundary to pass to
+   * `removeBefore` once every record appended so far is stored (or spooled).
+   */
+  rotate(): number {
+    this.write();
+    const fd = this.fd;
+    if (fd !== undefined) {
+      this.fd = undefined;
+      // Durable against power loss too, without blocking: the descriptor closes after the sync.
+      fdatasync(fd, () => {
+        closeSync(fd);
+      });
+    }
+    this.segment += 1;
+    return this.segment;
+  }
+
+  /** Deletes this process's segments numbered below `boundary` (their records are stored). */
+  removeBefore(boundary: number): void {
+    for (const name of this.names()) {
+      const match = journalPattern.exec(name);
+      if (match === null || `${match[1]}-${match[2]}` !== this.owner) continue;
+      if (Number(match[3]) < boundary) this.remove(name);
+    }
+  }
+
+  /** Paths of segments left by processes that no longer run (to replay, then delete). */
+  orphans(): string[] {
+    return this.names()
+      .filter((name) => {
+        const match = journalPattern.exec(name);
+        if (match === null || `${match[1]}-${match[2]}` === this.owner) return false;
+        return !this.isRunning(Number(match[1]));
+      })
+      .sort()
+      .map((name) => join(this.directory, name));
+  }
+
+  /** Stops journaling; with `removeAll`, deletes this process's segments (everything is stored or spooled). */
+  close(removeAll: boolean): void {
+    const boundary = this.rotate();
+    this.closed = true;
+    if (removeAll) this.removeBefore(boundary);
+  }
+
+  private write(): void {
+    if (this.pending.length === 0) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(this.directory, { recursive: true });
+        const name = `journal-${this.owner}-${String(this.segment).padStart(9, '0')}.jsonl`;
+        this.fd = openSync(join(this.directory, name), 'a', 0o600);
+      }
+      const bytes = Buffer.from(text, 'utf8');
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
+      this.failing = false;
+    } catch (error) {
+      // Reported once per failing spell; the records are still in the recorder's memory.
+      if (!this.failing) this.onError(error, 'spend journal write failed; records kept in memory only');
+      this.failing = true;
+    }
+  }
+
+  private names(): string[] {
+    try {
+      return readdirSync(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(error, 'spend journal listing');
+      return [];
+    }
+  }
+
+  private remove(name: string): void {
+    try {
+      rmSync(join(this.directory, name), { force: true });
+    } catch (error) {
+      this.onError(error, 'spend journal cleanup');
+    }
+  }
+}
