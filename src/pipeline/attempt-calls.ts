@@ -6,7 +6,18 @@ import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { streamInterrupted } from '../errors/upstream-errors.ts';
 import type { AttemptScope } from '../policies/attempt-scope.ts';
 import type { RequestContext } from './gateway.ts';
-import type { AttemptCall } from './run-attempt.ts';
+import type { DeploymentRoute, GroupSettings } from '../routing/routing-table.ts';
+
+/**
+ * One upstream call on a deployment, bounded by the scope: its signal goes to the adapter, and the
+ * call uses `scope.race` and starts the first-token timer. Resolves with the answer (or an opened
+ * stream); the first-token timer is cleared when it resolves (a stream's call may clear it earlier).
+ */
+export type AttemptCall<T> = (
+  deployment: DeploymentRoute,
+  scope: AttemptScope,
+  settings: GroupSettings,
+) => Promise<T>;
 
 function callContext(context: RequestContext, scope: AttemptScope): CallContext {
   return { signal: scope.signal, requestId: context.requestId, traceparent: context.traceparent };

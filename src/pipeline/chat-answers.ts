@@ -7,14 +7,13 @@ import { totalTokens, type Usage } from '../core/usage.ts';
 import type { TenantAdmission } from '../limits/tenant-limiter.ts';
 import type { Generation } from '../routing/routing-generations.ts';
 import type { DeploymentRoute } from '../routing/routing-table.ts';
-import { generateCall, streamCall, type OpenedStream } from './attempt-calls.ts';
+import { generateCall, streamCall, type AttemptCall, type OpenedStream } from './attempt-calls.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
 import type { ChatResult, RequestContext, RouteInfo, StreamResult } from './gateway.ts';
 import { relayStream } from './relay-stream.ts';
 import type { RequestRun } from './request-run.ts';
 import type { RequestStage, StageDecision } from './request-stage.ts';
 import { answerEvents, runAfterAnswer, transformEvents } from './request-stages.ts';
-import type { AttemptCall } from './run-attempt.ts';
 
 /** A request's token estimate. */
 export interface TokenEstimate {

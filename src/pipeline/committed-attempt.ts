@@ -1,11 +1,16 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { EventSink } from '../core/gateway-events.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { QuotaReservation } from '../limits/quota-reservation.ts';
 import type { AttemptScope } from '../policies/attempt-scope.ts';
-import { cooldownFor } from '../policies/cooldown.ts';
+import type { CircuitBreaker } from '../policies/circuit-breaker.ts';
+import { cooldownFor, type Cooldowns } from '../policies/cooldown.ts';
 import { deploymentVerdict } from '../policies/deployment-verdict.ts';
+import type { DeploymentStats } from '../routing/deployment-stats.ts';
 import type { Candidate } from '../routing/plan-group.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
-import type { ExecutionRequest, ExecutionServices, ExecutionTally } from './execution-services.ts';
+import { attemptCandidate, type Execution } from './execution.ts';
 
 /** How an attempt ended, for accounting. */
 export interface AttemptEnd {
@@ -18,21 +23,15 @@ export interface AttemptEnd {
   readonly firstTokenMs?: number | undefined;
 }
 
-/** What an attempt started with: everything its accounting needs besides the value. */
-export interface AttemptStart {
-  readonly candidate: Candidate;
-  readonly group: GroupRoute;
-  readonly scope: AttemptScope;
-  /** 1-based number of this attempt within the request. */
-  readonly attempt: number;
-  /** Epoch ms when the attempt started. */
-  readonly startedAt: number;
-  readonly services: ExecutionServices;
-  readonly tally: ExecutionTally;
-  /** The request (its id, tenant and whether it streams, for events). */
-  readonly request: ExecutionRequest;
-  readonly reservation: QuotaReservation;
-  readonly probe: string | undefined;
+/** What accounting an attempt needs: one set per gateway. */
+export interface AttemptAccounting {
+  readonly clock: Clock;
+  readonly stats: DeploymentStats;
+  readonly breaker: CircuitBreaker;
+  readonly cooldowns: Cooldowns;
+  readonly events: EventSink;
+  /** Where failed breaker and cooldown updates are reported (they never fail a request). */
+  readonly logger: Logger;
 }
 
 /**
@@ -49,25 +48,31 @@ export class CommittedAttempt<T> {
   readonly attempt: number;
   /** Epoch ms when the attempt started. */
   readonly startedAt: number;
-  private readonly services: ExecutionServices;
-  private readonly tally: ExecutionTally;
-  private readonly request: ExecutionRequest;
-  private readonly reservation: QuotaReservation;
+  /** The request's execution: its plan, cursor and attempt record, kept for the answer's life. */
+  readonly execution: Execution<unknown>;
+  private readonly services: AttemptAccounting;
+  private readonly reservation: QuotaReservation | undefined;
   private readonly probe: string | undefined;
   private finished = false;
 
-  constructor(value: T, start: AttemptStart) {
+  /** The attempt the execution is at: its candidate, group, probe and reservation. */
+  constructor(
+    value: T,
+    execution: Execution<unknown>,
+    scope: AttemptScope,
+    startedAt: number,
+    accounting: AttemptAccounting,
+  ) {
     this.value = value;
-    this.candidate = start.candidate;
-    this.group = start.group;
-    this.scope = start.scope;
-    this.attempt = start.attempt;
-    this.startedAt = start.startedAt;
-    this.services = start.services;
-    this.tally = start.tally;
-    this.request = start.request;
-    this.reservation = start.reservation;
-    this.probe = start.probe;
+    this.candidate = attemptCandidate(execution);
+    this.group = execution.group;
+    this.scope = scope;
+    this.attempt = execution.tally.attempts;
+    this.startedAt = startedAt;
+    this.execution = execution;
+    this.services = accounting;
+    this.reservation = execution.reservation;
+    this.probe = execution.probe;
   }
 
   /** Accounts the attempt; later calls do nothing. Never throws, never blocks. */
@@ -77,9 +82,9 @@ export class CommittedAttempt<T> {
     const { services, candidate } = this;
     const deployment = candidate.deployment;
     const durationMs = services.clock.now() - this.startedAt;
-    this.tally.upstreamMs += durationMs;
+    this.execution.tally.upstreamMs += durationMs;
     this.scope.dispose();
-    this.reservation.settle(end.tokens);
+    this.reservation?.settle(end.tokens);
     services.stats.finish(deployment.id);
     const error = end.error;
     if (error === undefined) {
@@ -110,8 +115,8 @@ export class CommittedAttempt<T> {
     }
     services.events.emit({
       type: 'attempt-finished',
-      requestId: this.request.requestId,
-      tenant: this.request.tenant,
+      requestId: this.execution.request.requestId,
+      tenant: this.execution.request.tenant,
       target: deployment.target,
       attempt: this.attempt,
       outcome: error === undefined ? 'success' : 'error',

@@ -17,7 +17,7 @@ import { RoutingGenerations } from '../routing/routing-generations.ts';
 import { buildRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { StateStore } from '../core/state-store.ts';
 import type { Authenticator, BudgetChecker } from '../core/authenticator.ts';
-import type { ExecutionServices } from './execution-services.ts';
+import { createExecutionPolicy } from './policies/execution-policy.ts';
 import type { ChatResult, EmbedResult, Gateway, ModelInfo, RequestContext, StreamResult } from './gateway.ts';
 import { RequestPipeline } from './request-pipeline.ts';
 import type { StageResolver } from './request-stage.ts';
@@ -67,20 +67,27 @@ export interface SpillwayGateway extends Gateway {
 /** Builds the gateway: authenticate → admit → plan → execute → account (request-pipeline.ts). */
 export function createGateway(deps: GatewayDependencies): SpillwayGateway {
   const { state, clock, events, logger } = deps;
-  const services: ExecutionServices = {
+  const stats = new DeploymentStats();
+  const breaker = new CircuitBreaker(state, clock, events, logger);
+  const policy = createExecutionPolicy({
     state,
     clock,
     random: deps.random ?? Math.random,
     events,
-    logger,
-    stats: new DeploymentStats(),
+    stats,
     rotations: new Map(),
-    breaker: new CircuitBreaker(state, clock, events, logger),
-    cooldowns: new Cooldowns(state, clock, events, logger),
+    breaker,
     limiter: new DeploymentLimiter(state, logger),
     retryBudget: new RetryBudget(state, logger),
-    traceparentFor: deps.traceparentFor,
-  };
+    accounting: {
+      clock,
+      stats,
+      breaker,
+      cooldowns: new Cooldowns(state, clock, events, logger),
+      events,
+      logger,
+    },
+  });
   const registry = new ModelRegistry(deps.createChatModel, logger);
   const build = (config: SpillwayConfig): RoutingTable => {
     const generation = registry.beginGeneration();
@@ -102,7 +109,10 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
   };
   const generations = new RoutingGenerations(build(deps.config), closeRetired);
   const pipeline = new RequestPipeline({
-    services,
+    clock,
+    events,
+    policy,
+    traceparentFor: deps.traceparentFor,
     tenantLimiter: new TenantLimiter(state, logger, events),
     budget: deps.budget,
     generations,

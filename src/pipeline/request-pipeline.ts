@@ -1,4 +1,6 @@
 import type { ChatRequest } from '../core/chat-request.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EventSink } from '../core/gateway-events.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Usage } from '../core/usage.ts';
@@ -11,7 +13,7 @@ import {
 import type { TenantAdmission, TenantLimiter } from '../limits/tenant-limiter.ts';
 import type { Generation, RoutingGenerations } from '../routing/routing-generations.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
-import { embedCall } from './attempt-calls.ts';
+import { embedCall, type AttemptCall } from './attempt-calls.ts';
 import type { BudgetChecker } from '../core/authenticator.ts';
 import {
   completeAnswer,
@@ -22,13 +24,12 @@ import {
   type TokenEstimate,
 } from './chat-answers.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
-import { executePlan } from './execute-plan.ts';
-import type { ExecutionServices } from './execution-services.ts';
+import { Execution } from './execution.ts';
+import type { RootPolicy } from './policies/policy.ts';
 import type { ChatResult, EmbedResult, RequestContext, StreamResult } from './gateway.ts';
 import type { StageResolver } from './request-stage.ts';
 import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
-import type { AttemptCall } from './run-attempt.ts';
 
 /**
  * The request pipeline. A complete answer and a stream take one path (`serveChat`); they differ
@@ -40,7 +41,7 @@ import type { AttemptCall } from './run-attempt.ts';
  *   3. budget                               402 budget_exceeded
  *   4. tenant + key limits (one reserve)    429 rate_limited, at once
  *   5. request stages before the plan       (request-stages.ts: may change, answer or refuse)
- *   6. plan + execute                       (execute-plan.ts: fallback → retry → breaker → limits → timeouts → call)
+ *   6. plan + execute                       (policies/execution-policy.ts: fallback → plan → retry → failover → probe → limits → timeouts)
  *   7. account and answer                   (chat-answers.ts: stages after, reconcile, cost, request-finished)
  *
  * Authentication happens before (Gateway.authenticate): the context carries the principal.
@@ -48,7 +49,12 @@ import type { AttemptCall } from './run-attempt.ts';
 
 /** Collaborators of the pipeline. */
 export interface PipelineParts {
-  readonly services: ExecutionServices;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  /** The resilience policies every execution runs through (policies/execution-policy.ts). */
+  readonly policy: RootPolicy;
+  /** The traceparent to send upstream for a request (the gateway's own span), when tracing is on. */
+  readonly traceparentFor?: ((requestId: string) => string | undefined) | undefined;
   readonly tenantLimiter: TenantLimiter;
   readonly budget: BudgetChecker;
   readonly generations: RoutingGenerations;
@@ -81,7 +87,7 @@ export class RequestPipeline {
     stream: boolean,
     body: { model: string },
   ): RequestRun {
-    const { clock, events } = this.parts.services;
+    const { clock, events } = this.parts;
     return new RequestRun({
       clock,
       events,
@@ -125,7 +131,7 @@ export class RequestPipeline {
     try {
       this.parts.budget.check(principal);
     } catch (error) {
-      this.parts.services.events.emit({
+      this.parts.events.emit({
         type: 'rate-limited',
         requestId: context.requestId,
         scope: 'tenant',
@@ -166,8 +172,7 @@ export class RequestPipeline {
     const { context } = run;
     const { principal } = context;
     const timeoutMs = group.settings.timeoutMs;
-    return executePlan(
-      this.parts.services,
+    const execution = new Execution<T>(
       {
         requestId: context.requestId,
         tenant: principal.tenant,
@@ -188,6 +193,7 @@ export class RequestPipeline {
       call,
       run.tally,
     );
+    return this.parts.policy.execute(execution);
   }
 
   /** A complete chat answer. */
@@ -240,7 +246,7 @@ export class RequestPipeline {
               depth,
               stage: before.answeredBy ?? '',
               decision: before.answer,
-              now: this.parts.services.clock.now(),
+              now: this.parts.clock.now(),
             });
           }
         }
@@ -250,7 +256,7 @@ export class RequestPipeline {
           generation,
           group,
           tokens,
-          answer.call(request, this.upstreamContext(context), this.parts.services.clock),
+          answer.call(request, this.upstreamContext(context), this.parts.clock),
         );
       } catch (error) {
         admission.reservation.settle(0);
@@ -260,7 +266,7 @@ export class RequestPipeline {
       delivering = true;
       return await answer.deliver(
         { run, generation, admission, committed, request, tokens, stages, depth },
-        this.parts.services.clock,
+        this.parts.clock,
       );
     } catch (thrown) {
       const error = toGatewayError(thrown);
@@ -272,7 +278,7 @@ export class RequestPipeline {
 
   /** The context adapters see: the gateway's own span as traceparent once the run has started. */
   private upstreamContext(context: RequestContext): RequestContext {
-    const traceparent = this.parts.services.traceparentFor?.(context.requestId);
+    const traceparent = this.parts.traceparentFor?.(context.requestId);
     return traceparent === undefined ? context : { ...context, traceparent };
   }
 
@@ -308,7 +314,7 @@ export class RequestPipeline {
         usage,
         costUsd,
         target: deployment.target,
-        firstTokenAt: this.parts.services.clock.now(),
+        firstTokenAt: this.parts.clock.now(),
       });
       return {
         response,

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EventSink, Target } from '../core/gateway-events.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
-import { createTally, type ExecutionTally } from './execution-services.ts';
+import { createTally, type ExecutionTally } from './execution-request.ts';
 import type { RequestContext } from './gateway.ts';
 
 /** How a request ended, for its `request-finished` event. */

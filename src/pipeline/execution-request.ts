@@ -1,32 +1,6 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.ts';
-import type { EventSink, Target } from '../core/gateway-events.ts';
+import type { Target } from '../core/gateway-events.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
-import type { DeploymentLimiter } from '../limits/deployment-limiter.ts';
-import type { CircuitBreaker } from '../policies/circuit-breaker.ts';
-import type { Cooldowns } from '../policies/cooldown.ts';
-import type { RetryBudget } from '../policies/retry-budget.ts';
-import type { DeploymentStats } from '../routing/deployment-stats.ts';
 import type { GroupRoute, RoutingTable } from '../routing/routing-table.ts';
-import type { StateStore } from '../core/state-store.ts';
-
-/** The long-lived collaborators of request execution (one set per gateway; they survive reloads). */
-export interface ExecutionServices {
-  readonly state: StateStore;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly events: EventSink;
-  readonly logger: Logger;
-  readonly stats: DeploymentStats;
-  /** Round-robin positions per group. */
-  readonly rotations: Map<string, number>;
-  readonly breaker: CircuitBreaker;
-  readonly cooldowns: Cooldowns;
-  readonly limiter: DeploymentLimiter;
-  readonly retryBudget: RetryBudget;
-  /** The traceparent to send upstream for a request (the gateway's own span), when tracing is on. */
-  readonly traceparentFor?: ((requestId: string) => string | undefined) | undefined;
-}
 
 /** One request as execution sees it. */
 export interface ExecutionRequest {

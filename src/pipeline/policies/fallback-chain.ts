@@ -1,0 +1,101 @@
+import type { Clock } from '../../core/clock.ts';
+import type { EventSink } from '../../core/gateway-events.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+import type { GroupRoute } from '../../routing/routing-table.ts';
+import { CommittedAttempt } from '../committed-attempt.ts';
+import type { Execution } from '../execution.ts';
+import type { ExecutionPolicy, Outcome, PolicyLayer, RootPolicy } from './policy.ts';
+
+/** Why a group could not serve. */
+type GroupFailure = 'fallback' | 'context';
+
+export interface FallbackChainOptions {
+  readonly events: EventSink;
+  readonly clock: Clock;
+}
+
+/** The error when no group could serve and no upstream error is left to report. */
+function noCapacity<T>(execution: Execution<T>, now: number): GatewayError {
+  const retryAfterMs = Number.isFinite(execution.freeAt)
+    ? Math.max(0, Math.ceil(execution.freeAt - now))
+    : undefined;
+  const group = execution.request.group.name;
+  return execution.capacity
+    ? new GatewayError(`no capacity: every deployment of "${group}" and its fallbacks is at its limit`, {
+        code: 'no_capacity',
+        status: 429,
+        retryAfterMs: retryAfterMs ?? 1000,
+      })
+    : new GatewayError(`no deployment of "${group}" or its fallbacks is available`, {
+        code: 'no_capacity',
+        retryAfterMs,
+      });
+}
+
+function failureOf<T>(outcome: Outcome<T>): GroupFailure {
+  return outcome === 'context' ? 'context' : 'fallback';
+}
+
+/**
+ * The outermost policy: the requested group, then its fallbacks (or, after a context-window error,
+ * its context-window fallbacks), depth-first, each group once. Rejects with the last meaningful
+ * error, or no_capacity (429 when deployments were full, 503 when unhealthy) when nothing could serve.
+ */
+class FallbackChain implements RootPolicy {
+  private readonly options: FallbackChainOptions;
+  private readonly inner: ExecutionPolicy;
+
+  constructor(options: FallbackChainOptions, inner: ExecutionPolicy) {
+    this.options = options;
+    this.inner = inner;
+  }
+
+  async execute<T>(execution: Execution<T>): Promise<CommittedAttempt<T>> {
+    const group = execution.request.group;
+    execution.group = group;
+    const outcome = await this.inner.execute(execution);
+    const result =
+      outcome instanceof CommittedAttempt
+        ? outcome
+        : await this.fallBack(execution, group, failureOf(outcome));
+    if (typeof result !== 'string') return result;
+    throw execution.last ?? noCapacity(execution, this.options.clock.now());
+  }
+
+  /** After `group` failed: its fallbacks (or context-window fallbacks), depth-first, each once. */
+  private async fallBack<T>(
+    execution: Execution<T>,
+    group: GroupRoute,
+    failure: GroupFailure,
+  ): Promise<CommittedAttempt<T> | GroupFailure> {
+    const { request, tally } = execution;
+    const visited = (execution.visited ??= new Set([request.group.name]));
+    const next = failure === 'context' ? group.contextWindowFallbacks : group.fallbacks;
+    for (const name of next) {
+      const fallback = request.table.groups.get(name);
+      if (fallback === undefined || visited.has(name)) continue;
+      this.options.events.emit({
+        type: 'fallback-taken',
+        requestId: request.requestId,
+        fromGroup: group.name,
+        toGroup: name,
+        errorCode: execution.last?.code ?? 'no_capacity',
+      });
+      tally.fallbacks += 1;
+      visited.add(name);
+      execution.group = fallback;
+      const outcome = await this.inner.execute(execution);
+      const result =
+        outcome instanceof CommittedAttempt
+          ? outcome
+          : await this.fallBack(execution, fallback, failureOf(outcome));
+      if (typeof result !== 'string') return result;
+    }
+    return failure;
+  }
+}
+
+/** Fallback chain across groups (the outermost policy). */
+export function fallbackChain(options: FallbackChainOptions): PolicyLayer<RootPolicy> {
+  return (inner) => new FallbackChain(options, inner);
+}
