@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { computeCostUsd } from '../core/cost.ts';
 import { totalTokens, type Usage } from '../core/usage.ts';
+import { toGatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import type { TenantAdmission } from '../limits/tenant-limiter.ts';
 import type { Generation } from '../routing/routing-generations.ts';
 import type { DeploymentRoute } from '../routing/routing-table.ts';
@@ -55,10 +56,11 @@ export interface ChatAnswer<T, R> {
   call(request: ChatRequest, context: RequestContext, clock: Clock): AttemptCall<T>;
   /**
    * Accounts the committed attempt and hands the answer over, through the stages' way out. Owns
-   * the generation from here: releases it once the answer is delivered (a stream: when it ends).
+   * the generation and the request's end from here: releases the generation once the answer is
+   * delivered (a stream: when it ends) and fails the run itself when it rejects.
    */
   deliver(served: Served<T>, clock: Clock): R | Promise<R>;
-  /** Hands over an answer a stage gave (no deployment); owns the generation like `deliver`. */
+  /** Hands over an answer a stage gave (no deployment); owns the request's end like `deliver`. */
   answered(answered: StageAnswered): R | Promise<R>;
 }
 
@@ -132,9 +134,17 @@ function completeResult(
   };
 }
 
+/** Ends the run with the error a delivery failed with. */
+function failRun(run: RequestRun, thrown: unknown): GatewayError {
+  const error = toGatewayError(thrown);
+  run.fail(error);
+  return error;
+}
+
 async function completeThroughStages(served: Served<ChatResponse>, clock: Clock): Promise<ChatResult> {
-  const upstream = served.committed.value;
   try {
+    const upstream = served.committed.value;
+    settleUpstream(served.committed, served.admission, upstream.usage);
     const response = await runAfterAnswer(
       served.stages,
       served.depth,
@@ -143,6 +153,8 @@ async function completeThroughStages(served: Served<ChatResponse>, clock: Clock)
       served.run.context,
     );
     return completeResult(served, response, upstream.usage, clock.now());
+  } catch (thrown) {
+    throw failRun(served.run, thrown);
   } finally {
     served.generation.release();
   }
@@ -153,11 +165,13 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
   stream: false,
   call: (request, context) => generateCall(request, context),
   deliver(served, clock) {
-    const response = served.committed.value;
-    settleUpstream(served.committed, served.admission, response.usage);
     if (served.depth > 0) return completeThroughStages(served, clock);
     try {
+      const response = served.committed.value;
+      settleUpstream(served.committed, served.admission, response.usage);
       return completeResult(served, response, response.usage, clock.now());
+    } catch (thrown) {
+      throw failRun(served.run, thrown);
     } finally {
       served.generation.release();
     }
@@ -176,6 +190,8 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
             );
       finishStageAnswer(answered, response);
       return { response, route: stageRoute(answered), costUsd: undefined, headers: stageHeaders(answered) };
+    } catch (thrown) {
+      throw failRun(answered.run, thrown);
     } finally {
       answered.generation.release();
     }
@@ -220,7 +236,16 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
       },
     );
     if (served.depth > 0) {
-      events = transformEvents(served.stages, served.depth, events, served.request, context);
+      const relayed = events;
+      try {
+        events = transformEvents(served.stages, served.depth, relayed, served.request, context);
+      } catch (thrown) {
+        // A stage refused before the stream started: the request ends with its error, and closing
+        // the relay accounts the attempt and releases the upstream and the generation.
+        const error = failRun(run, thrown);
+        void relayed[Symbol.asyncIterator]().return?.();
+        throw error;
+      }
     }
     return {
       route: { target: deployment.target, attempts: run.tally.attempts },
@@ -229,18 +254,20 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
     };
   },
   answered(answered) {
-    finishStageAnswer(answered, answered.decision.response);
-    answered.generation.release();
-    return {
-      route: stageRoute(answered),
-      headers: stageHeaders(answered),
-      events: transformEvents(
+    try {
+      const events = transformEvents(
         answered.stages,
         answered.depth,
         answerEvents(answered.decision.response),
         answered.request,
         answered.run.context,
-      ),
-    };
+      );
+      finishStageAnswer(answered, answered.decision.response);
+      return { route: stageRoute(answered), headers: stageHeaders(answered), events };
+    } catch (thrown) {
+      throw failRun(answered.run, thrown);
+    } finally {
+      answered.generation.release();
+    }
   },
 };

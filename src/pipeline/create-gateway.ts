@@ -6,12 +6,7 @@ import type { EmbeddingRequest } from '../core/embedding.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import type { DeploymentConfig, ProviderConfig, SpillwayConfig } from '../config/schema.ts';
-import { DeploymentLimiter } from '../limits/deployment-limiter.ts';
 import { TenantLimiter } from '../limits/tenant-limiter.ts';
-import { CircuitBreaker } from '../policies/circuit-breaker.ts';
-import { Cooldowns } from '../policies/cooldown.ts';
-import { RetryBudget } from '../policies/retry-budget.ts';
-import { DeploymentStats } from '../routing/deployment-stats.ts';
 import { ModelRegistry } from '../routing/model-registry.ts';
 import { RoutingGenerations } from '../routing/routing-generations.ts';
 import { buildRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
@@ -67,27 +62,8 @@ export interface SpillwayGateway extends Gateway {
 /** Builds the gateway: authenticate → admit → plan → execute → account (request-pipeline.ts). */
 export function createGateway(deps: GatewayDependencies): SpillwayGateway {
   const { state, clock, events, logger } = deps;
-  const stats = new DeploymentStats();
-  const breaker = new CircuitBreaker(state, clock, events, logger);
-  const policy = createExecutionPolicy({
-    state,
-    clock,
-    random: deps.random ?? Math.random,
-    events,
-    stats,
-    rotations: new Map(),
-    breaker,
-    limiter: new DeploymentLimiter(state, logger),
-    retryBudget: new RetryBudget(state, logger),
-    accounting: {
-      clock,
-      stats,
-      breaker,
-      cooldowns: new Cooldowns(state, clock, events, logger),
-      events,
-      logger,
-    },
-  });
+  const policy = createExecutionPolicy({ state, clock, events, logger, random: deps.random ?? Math.random });
+
   const registry = new ModelRegistry(deps.createChatModel, logger);
   const build = (config: SpillwayConfig): RoutingTable => {
     const generation = registry.beginGeneration();

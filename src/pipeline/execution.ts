@@ -102,12 +102,13 @@ export class Execution<T> {
 
   /**
    * The hook for a committed attempt that failed after its first byte (a stream cut mid-way):
-   * records the failure against the committed candidate (tried, and excluded from this request),
-   * and returns the next candidate of the plan in order, or undefined when none is left. It calls
-   * nothing: a recovery or hedging policy decides whether and how to continue on it.
+   * records the failure against the cursor's candidate (the committed one, or the one the last
+   * `resume` gave: tried, and excluded from this request), moves the cursor to the next candidate
+   * of the plan in order and returns it, or undefined when none is left. It calls nothing: a
+   * recovery or hedging policy decides whether and how to continue on it.
    */
   resume(afterError: GatewayError): Candidate | undefined {
-    const failed = this.committed?.candidate ?? this.candidate;
+    const failed = this.candidate;
     const record = this.attempts();
     if (failed !== undefined) {
       record.tried.add(failed);

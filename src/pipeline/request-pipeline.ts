@@ -21,6 +21,8 @@ import {
   settleUpstream,
   streamedAnswer,
   type ChatAnswer,
+  type Served,
+  type StageAnswered,
   type TokenEstimate,
 } from './chat-answers.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
@@ -214,14 +216,14 @@ export class RequestPipeline {
   ): Promise<R> {
     const run = this.startRun(context, 'chat', answer.stream, request);
     const generation = this.parts.generations.acquire();
-    let delivering = false;
+    let served: Served<T> | StageAnswered;
     try {
       let tokens = chatTokens(request);
       let group = this.admit(run, generation, request.model);
       const admission = await this.reserve(run, group, request.model, tokens);
-      let committed: CommittedAttempt<T>;
       const stages = this.parts.stages(context.principal, request.model);
       let depth = 0;
+      let answered: StageAnswered | undefined;
       try {
         // 5. stages before the plan (none configured: nothing runs, nothing is allocated)
         if (stages.length > 0) {
@@ -236,8 +238,7 @@ export class RequestPipeline {
           depth = before.depth;
           if (before.answer !== undefined) {
             admission.reservation.settle(0);
-            delivering = true;
-            return await answer.answered({
+            answered = {
               run,
               generation,
               admission,
@@ -247,33 +248,34 @@ export class RequestPipeline {
               stage: before.answeredBy ?? '',
               decision: before.answer,
               now: this.parts.clock.now(),
-            });
+            };
           }
         }
-        // 6. plan and execute
-        committed = await this.execute(
-          run,
-          generation,
-          group,
-          tokens,
-          answer.call(request, this.upstreamContext(context), this.parts.clock),
-        );
+        // 6. plan and execute (unless a stage answered)
+        if (answered !== undefined) served = answered;
+        else {
+          const committed = await this.execute(
+            run,
+            generation,
+            group,
+            tokens,
+            answer.call(request, this.upstreamContext(context), this.parts.clock),
+          );
+          served = { run, generation, admission, committed, request, tokens, stages, depth };
+        }
       } catch (error) {
         admission.reservation.settle(0);
         throw error;
       }
-      // 7. account and answer
-      delivering = true;
-      return await answer.deliver(
-        { run, generation, admission, committed, request, tokens, stages, depth },
-        this.parts.clock,
-      );
     } catch (thrown) {
       const error = toGatewayError(thrown);
       run.fail(error);
-      if (!delivering) generation.release();
+      generation.release();
       throw error;
     }
+    // 7. account and answer. The answer owns the request's end from here; returned, not awaited:
+    // a complete answer is a value, not a promise (one await less per request).
+    return 'decision' in served ? answer.answered(served) : answer.deliver(served, this.parts.clock);
   }
 
   /** The context adapters see: the gateway's own span as traceparent once the run has started. */

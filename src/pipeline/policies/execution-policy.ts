@@ -1,9 +1,11 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
-import type { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
-import type { CircuitBreaker } from '../../policies/circuit-breaker.ts';
-import type { RetryBudget } from '../../policies/retry-budget.ts';
-import type { DeploymentStats } from '../../routing/deployment-stats.ts';
+import { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
+import { CircuitBreaker } from '../../policies/circuit-breaker.ts';
+import { Cooldowns } from '../../policies/cooldown.ts';
+import { RetryBudget } from '../../policies/retry-budget.ts';
+import { DeploymentStats } from '../../routing/deployment-stats.ts';
 import type { StateStore } from '../../core/state-store.ts';
 import type { AttemptAccounting } from '../committed-attempt.ts';
 import { attemptTimeouts } from './attempt-timeouts.ts';
@@ -11,24 +13,19 @@ import { breakerProbe } from './breaker-probe.ts';
 import { deploymentLimits } from './deployment-limits.ts';
 import { failover } from './failover.ts';
 import { fallbackChain } from './fallback-chain.ts';
-import { planCandidates } from './plan-candidates.ts';
+import { GroupPlanner } from './group-planner.ts';
 import { wrap, type RootPolicy } from './policy.ts';
 import { retry } from './retry.ts';
 
-/** The long-lived collaborators the policies are built with (one set per gateway; they survive reloads). */
-export interface PolicyServices {
+/** What the policies are built from (one set per gateway: their state survives config reloads). */
+export interface ExecutionPolicyOptions {
   readonly state: StateStore;
   readonly clock: Clock;
-  readonly random: () => number;
   readonly events: EventSink;
-  readonly stats: DeploymentStats;
-  /** Round-robin positions per group. */
-  readonly rotations: Map<string, number>;
-  readonly breaker: CircuitBreaker;
-  readonly limiter: DeploymentLimiter;
-  readonly retryBudget: RetryBudget;
-  /** The accounting of every attempt (breaker outcomes, cooldowns, statistics, attempt-finished). */
-  readonly accounting: AttemptAccounting;
+  /** Where failed breaker, cooldown and limit updates are reported (they never fail a request). */
+  readonly logger: Logger;
+  /** Uniform in [0, 1): weighted choice and backoff jitter (tests inject a seeded one). */
+  readonly random: () => number;
 }
 
 /**
@@ -36,14 +33,23 @@ export interface PolicyServices {
  * built with the services it uses and nothing else; a request allocates nothing for the
  * composition (it is built once per gateway).
  */
-export function createExecutionPolicy(services: PolicyServices): RootPolicy {
-  const { state, clock, random, events, stats, rotations, breaker, limiter, retryBudget, accounting } =
-    services;
+export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPolicy {
+  const { state, clock, events, logger, random } = options;
+  const stats = new DeploymentStats();
+  const breaker = new CircuitBreaker(state, clock, events, logger);
+  const limiter = new DeploymentLimiter(state, logger);
+  const retryBudget = new RetryBudget(state, logger);
+  const rotations = new Map<string, number>();
+  const cooldowns = new Cooldowns(state, clock, events, logger);
+  const accounting: AttemptAccounting = { clock, stats, breaker, cooldowns, events, logger };
   return wrap(
-    // groups: the requested one, then its fallbacks depth-first (context-window fallbacks for context errors)
-    fallbackChain({ events, clock }),
-    // a group's candidates: region, health and context window filtered, in the group's strategy order
-    planCandidates({ state, clock, random, stats, rotations, retryBudget }),
+    // groups: the requested one, then its fallbacks depth-first (context-window fallbacks for context
+    // errors), each planned: candidates filtered by region, health and context window, in strategy order
+    fallbackChain({
+      events,
+      clock,
+      planner: new GroupPlanner({ state, clock, random, stats, rotations, retryBudget }),
+    }),
     // a failure failover cannot place: again after backoff / Retry-After, within retries, budget, deadline
     retry({ retryBudget, clock, random, events }),
     // the next untried candidate after a skip or a failure that may fail over

@@ -4,6 +4,7 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import type { GroupRoute } from '../../routing/routing-table.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';
+import type { GroupPlanner } from './group-planner.ts';
 import type { ExecutionPolicy, Outcome, PolicyLayer, RootPolicy } from './policy.ts';
 
 /** Why a group could not serve. */
@@ -12,6 +13,8 @@ type GroupFailure = 'fallback' | 'context';
 export interface FallbackChainOptions {
   readonly events: EventSink;
   readonly clock: Clock;
+  /** Plans each group the chain serves (its candidates in strategy order). */
+  readonly planner: GroupPlanner;
 }
 
 /** The error when no group could serve and no upstream error is left to report. */
@@ -37,7 +40,7 @@ function failureOf<T>(outcome: Outcome<T>): GroupFailure {
 }
 
 /**
- * The outermost policy: the requested group, then its fallbacks (or, after a context-window error,
+ * The outermost policy: the requested group, then its fallbacks (each planned by the GroupPlanner) (or, after a context-window error,
  * its context-window fallbacks), depth-first, each group once. Rejects with the last meaningful
  * error, or no_capacity (429 when deployments were full, 503 when unhealthy) when nothing could serve.
  */
@@ -51,9 +54,12 @@ class FallbackChain implements RootPolicy {
   }
 
   async execute<T>(execution: Execution<T>): Promise<CommittedAttempt<T>> {
+    const { planner } = this.options;
     const group = execution.request.group;
     execution.group = group;
-    const outcome = await this.inner.execute(execution);
+    // The requested group, planned and served in this frame (no async layer of its own).
+    const health = await planner.health(group);
+    const outcome = planner.plan(execution, health) ? await this.inner.execute(execution) : 'context';
     const result =
       outcome instanceof CommittedAttempt
         ? outcome
@@ -83,8 +89,7 @@ class FallbackChain implements RootPolicy {
       });
       tally.fallbacks += 1;
       visited.add(name);
-      execution.group = fallback;
-      const outcome = await this.inner.execute(execution);
+      const outcome = await this.serve(execution, fallback);
       const result =
         outcome instanceof CommittedAttempt
           ? outcome
@@ -92,6 +97,14 @@ class FallbackChain implements RootPolicy {
       if (typeof result !== 'string') return result;
     }
     return failure;
+  }
+
+  /** One fallback group: planned, then served by the policies inside. */
+  private async serve<T>(execution: Execution<T>, group: GroupRoute): Promise<Outcome<T>> {
+    const { planner } = this.options;
+    execution.group = group;
+    const health = await planner.health(group);
+    return planner.plan(execution, health) ? await this.inner.execute(execution) : 'context';
   }
 }
 

@@ -3,11 +3,11 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import type { RetryBudget } from '../../policies/retry-budget.ts';
 import type { DeploymentStats } from '../../routing/deployment-stats.ts';
 import { planGroup } from '../../routing/plan-group.ts';
+import type { GroupRoute } from '../../routing/routing-table.ts';
 import type { StateStore } from '../../core/state-store.ts';
 import type { Execution } from '../execution.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
 
-export interface PlanCandidatesOptions {
+export interface GroupPlannerOptions {
   /** Where deployment health (breaker, cooldown) is read, one round trip per group. */
   readonly state: StateStore;
   readonly clock: Clock;
@@ -20,24 +20,30 @@ export interface PlanCandidatesOptions {
 }
 
 /**
- * Plans the execution's group: candidates filtered (region, health, context window) and ordered by
- * the group's strategy; a group too small for the request's context is a `context` failure.
+ * Plans a group for an execution: candidates filtered (region, health, context window) and ordered
+ * by the group's strategy. Used by the fallback chain for every group it serves.
  */
-class PlanCandidates implements ExecutionPolicy {
-  private readonly options: PlanCandidatesOptions;
-  private readonly inner: ExecutionPolicy;
+export class GroupPlanner {
+  private readonly options: GroupPlannerOptions;
 
-  constructor(options: PlanCandidatesOptions, inner: ExecutionPolicy) {
+  constructor(options: GroupPlannerOptions) {
     this.options = options;
-    this.inner = inner;
   }
 
-  async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
-    const { state, clock, random, stats, rotations, retryBudget } = this.options;
+  /** Counts the request toward the group's retry budget and reads its deployments' health. */
+  health(group: GroupRoute): Promise<readonly (string | undefined)[]> {
+    this.options.retryBudget.countRequest(group.name, group.settings.retryBudget);
+    return this.options.state.getMany(group.healthKeys);
+  }
+
+  /**
+   * Sets the execution's plan for its current group and resets the group's attempt record. False
+   * when every deployment is too small for the request's context (noted as the error).
+   */
+  plan<T>(execution: Execution<T>, healthValues: readonly (string | undefined)[]): boolean {
+    const { clock, random, stats, rotations } = this.options;
     const { request } = execution;
     const group = execution.group;
-    retryBudget.countRequest(group.name, group.settings.retryBudget);
-    const healthValues = await state.getMany(group.healthKeys);
     const plan = planGroup(group, healthValues, clock.now(), request, {
       random,
       stats,
@@ -54,7 +60,7 @@ class PlanCandidates implements ExecutionPolicy {
           { code: 'context_window_exceeded', param: 'messages' },
         ),
       );
-      return 'context';
+      return false;
     }
     if (plan.unhealthy && plan.candidates.length === 0) {
       execution.capacity = false;
@@ -63,12 +69,6 @@ class PlanCandidates implements ExecutionPolicy {
     execution.plan = plan;
     execution.record = undefined;
     execution.pinned = undefined;
-    // Awaited, not returned: an async function returning a promise costs an extra promise and two ticks.
-    return await this.inner.execute(execution);
+    return true;
   }
-}
-
-/** Candidates of the current group in strategy order. */
-export function planCandidates(options: PlanCandidatesOptions): PolicyLayer {
-  return (inner) => new PlanCandidates(options, inner);
 }
