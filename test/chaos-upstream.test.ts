@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
-import { startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
+import { hostileProviders, startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
 
 // Chaos: a real `spillway serve` process in front of upstreams that misbehave on purpose. Whatever
 // they do, the client gets a clear error in its dialect and the process keeps serving.
@@ -17,16 +17,7 @@ beforeAll(async () => {
   upstream = await startHostileUpstream();
   gateway = await startGatewayProcess({
     config: {
-      providers: {
-        openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-upstream' },
-        anthropic: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-upstream' },
-        bedrock: {
-          type: 'bedrock',
-          region: 'us-east-1',
-          endpoint: upstream.url,
-          credentials: { access_key_id: 'AKIACHAOSEXAMPLE', secret_access_key: 'chaos-secret' },
-        },
-      },
+      providers: hostileProviders(upstream.url),
       models: {
         'bedrock-json-stream': group('bedrock', 'json-instead-of-stream'),
         'bedrock-ok': group('bedrock', 'ok'),

@@ -4,7 +4,7 @@ import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { expectAnthropicError, expectOpenaiError } from './support/dialect-bodies.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
-import { startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
+import { hostileProviders, startHostileUpstream, type HostileUpstream } from './support/hostile-upstream.ts';
 import { startTestSimulator } from './support/simulator.ts';
 
 // Issue 12 items 1 and 2 at a real `spillway serve` process: bodies that are legal JSON but hostile
@@ -167,16 +167,7 @@ describe('an upstream answering with deeply nested JSON', () => {
     });
     hostileGateway = await startGatewayProcess({
       config: {
-        providers: {
-          openai: { type: 'openai', base_url: `${upstream.url}/v1`, api_key: 'sk-upstream' },
-          anthropic: { type: 'anthropic', base_url: upstream.url, api_key: 'sk-upstream' },
-          bedrock: {
-            type: 'bedrock',
-            region: 'us-east-1',
-            endpoint: upstream.url,
-            credentials: { access_key_id: 'AKIADEEPEXAMPLE', secret_access_key: 'deep-secret' },
-          },
-        },
+        providers: hostileProviders(upstream.url),
         models: { openai: group('openai'), anthropic: group('anthropic'), bedrock: group('bedrock') },
         tenants: { team: { keys: [teamKey] } },
         router: { retries: 0 },

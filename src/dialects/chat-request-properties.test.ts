@@ -80,40 +80,37 @@ function translateAll(request: ChatRequest): void {
   expect(estimateChatTokens(request)).toBeGreaterThan(0);
 }
 
-const openaiBodies = fc.oneof(junk, openaiChatBody, mutatedBody(openaiChatBody));
-const anthropicBodies = fc.oneof(junk, anthropicMessagesBody, mutatedBody(anthropicMessagesBody));
+const parsers = [
+  {
+    dialect: 'openai',
+    bodies: fc.oneof(junk, openaiChatBody, mutatedBody(openaiChatBody)),
+    parse: (body: unknown) => parseOpenaiChat(body).request,
+  },
+  {
+    dialect: 'anthropic',
+    bodies: fc.oneof(junk, anthropicMessagesBody, mutatedBody(anthropicMessagesBody)),
+    parse: parseAnthropicMessages,
+  },
+] as const;
 
-describe('OpenAI chat parser and the translators, for any body', () => {
-  it('parse gives a canonical request or a 400 in the OpenAI shape; translation never throws anything else', () => {
-    let parsedCount = 0;
-    fc.assert(
-      fc.property(openaiBodies, (body) => {
-        const result = parseOr400(() => parseOpenaiChat(body).request, 'openai');
-        if (result instanceof GatewayError) return;
-        parsedCount += 1;
-        translateAll(result);
-      }),
-      settings,
-    );
-    // The arbitraries are meant to reach the translators, not only the validation errors.
-    expect(parsedCount).toBeGreaterThan(settings.numRuns / 10);
-  });
-});
-
-describe('Anthropic Messages parser and the translators, for any body', () => {
-  it('parse gives a canonical request or a 400 in the Anthropic shape; translation never throws anything else', () => {
-    let parsedCount = 0;
-    fc.assert(
-      fc.property(anthropicBodies, (body) => {
-        const result = parseOr400(() => parseAnthropicMessages(body), 'anthropic');
-        if (result instanceof GatewayError) return;
-        parsedCount += 1;
-        translateAll(result);
-      }),
-      settings,
-    );
-    expect(parsedCount).toBeGreaterThan(settings.numRuns / 10);
-  });
+describe('the chat parsers and the translators, for any body', () => {
+  it.each(parsers)(
+    '$dialect: a canonical request or a 400 in the dialect; translation never throws anything else',
+    ({ dialect, bodies, parse }) => {
+      let parsedCount = 0;
+      fc.assert(
+        fc.property(bodies, (body) => {
+          const result = parseOr400(() => parse(body), dialect);
+          if (result instanceof GatewayError) return;
+          parsedCount += 1;
+          translateAll(result);
+        }),
+        settings,
+      );
+      // The arbitraries are meant to reach the translators, not only the validation errors.
+      expect(parsedCount).toBeGreaterThan(settings.numRuns / 10);
+    },
+  );
 });
 
 describe('from the bytes on: the edge, a parser and the translators', () => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { encodeFrame } from '../../src/providers/bedrock/event-stream-framer.ts';
+import type { GatewayConfigInput } from './gateway-config.ts';
 
 /**
  * A loopback upstream that misbehaves on purpose, for the chaos tests. It speaks just enough of
@@ -11,6 +12,20 @@ import { encodeFrame } from '../../src/providers/bedrock/event-stream-framer.ts'
  */
 
 export type Wire = 'openai' | 'anthropic' | 'bedrock';
+
+/** Gateway providers named `openai`, `anthropic` and `bedrock`, each speaking its wire to `url`. */
+export function hostileProviders(url: string): NonNullable<GatewayConfigInput['providers']> {
+  return {
+    openai: { type: 'openai', base_url: `${url}/v1`, api_key: 'sk-upstream' },
+    anthropic: { type: 'anthropic', base_url: url, api_key: 'sk-upstream' },
+    bedrock: {
+      type: 'bedrock',
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { access_key_id: 'AKIAHOSTILEEXAMPLE', secret_access_key: 'hostile-secret' },
+    },
+  };
+}
 
 export interface HostileExchange {
   readonly wire: Wire;
