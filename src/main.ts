@@ -200,6 +200,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const shared = await createSharedState({
       redisUrl: config.state.redis_url,
       redisTimeoutMs: config.state.redis_timeout_ms,
+      redisBreakerTimeouts: config.state.redis_breaker_timeouts,
       self,
       logger,
     });

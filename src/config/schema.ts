@@ -281,8 +281,10 @@ export const configSchema = z
     state: z
       .object({
         redis_url: z.string().optional(),
-        /** A Redis call slower than this is treated as Redis being away (static stability). */
-        redis_timeout_ms: positiveInt.default(50),
+        /** How long a call waits for Redis; one without an answer by then is answered locally. */
+        redis_timeout_ms: positiveInt.default(1000),
+        /** Calls in a row without an answer in time after which Redis counts as away (local limits). */
+        redis_breaker_timeouts: positiveInt.default(5),
       })
       .strict()
       .optional(),

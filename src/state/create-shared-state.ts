@@ -11,8 +11,10 @@ import type { StateStore } from '../core/state-store.ts';
 export interface SharedStateOptions {
   /** `state.redis_url`; absent: one process, in memory. */
   readonly redisUrl: string | undefined;
-  /** `state.redis_timeout_ms` (default 50). */
+  /** `state.redis_timeout_ms` (default 1000). */
   readonly redisTimeoutMs?: number;
+  /** `state.redis_breaker_timeouts` (default 5). */
+  readonly redisBreakerTimeouts?: number;
   /** This replica, for the registry. */
   readonly self: ReplicaInfo;
   /** Key and channel prefix in Redis (default `spillway:`). */
@@ -71,7 +73,8 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   const registry = new ReplicaRegistry({ store: redis, self: options.self, logger, ...heartbeat });
   const resilient = new ResilientStateStore({
     primary: redis,
-    timeoutMs: options.redisTimeoutMs ?? 50,
+    timeoutMs: options.redisTimeoutMs ?? 1000,
+    breakerTimeouts: options.redisBreakerTimeouts ?? 5,
     replicaCount: () => registry.liveCount(),
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),

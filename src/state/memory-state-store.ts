@@ -148,6 +148,17 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve({ granted: true, states });
   }
 
+  /**
+   * Sets a rate to `usedMs` of its window in use from now (another store's `resetMs` for it), without
+   * checking anything: the ResilientStateStore's local copy of the shared count. The GCRA state is
+   * the time until the bucket is full, so it carries over to a smaller (per-replica) limit as the
+   * same fraction of that limit in use.
+   */
+  syncRate(key: string, usedMs: number): void {
+    if (usedMs > 0) this.arrival.set(key, this.clock.now() + usedMs);
+    else this.arrival.delete(key);
+  }
+
   adjustRate(rate: RateLimit): Promise<void> {
     const now = this.clock.now();
     const interval = rate.windowMs / rate.limit;

@@ -9,18 +9,28 @@ import { describeStateStoreContract } from './state-store.contract.ts';
 
 /**
  * A primary that can be switched off: 'error' fails every call at once (connection refused),
- * 'hang' never answers (a partitioned Redis). The Redis outage itself is tested against a real
- * redis-server in resilient-state-store.redis.test.ts.
+ * 'hang' never answers (a partitioned Redis), 'slow' answers each call only once `answerHeld` is
+ * called (a loaded Redis). The Redis outage itself is tested against a real redis-server in
+ * resilient-state-store.redis.test.ts, a slow one in resilient-state-store.slow-redis.test.ts.
  */
 class SwitchablePrimary extends MemoryStateStore implements ProbedStateStore {
-  mode: 'up' | 'error' | 'hang' = 'up';
+  mode: 'up' | 'error' | 'hang' | 'slow' = 'up';
   calls = 0;
+  private held: (() => void)[] = [];
 
   private gate<T>(answer: () => Promise<T>): Promise<T> {
     this.calls += 1;
     if (this.mode === 'error') return Promise.reject(new Error('connect ECONNREFUSED'));
     if (this.mode === 'hang') return new Promise<T>(() => undefined);
+    if (this.mode === 'slow') {
+      return new Promise<void>((resolve) => this.held.push(resolve)).then(answer);
+    }
     return answer();
+  }
+
+  /** Answers every call held in 'slow' mode so far, in order. */
+  answerHeld(): void {
+    for (const resolve of this.held.splice(0)) resolve();
   }
 
   ping(): Promise<void> {
@@ -79,7 +89,7 @@ describe('ResilientStateStore when the primary is away', () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));
   });
 
-  function open(replicas: number, timeoutMs = 1000) {
+  function open(replicas: number, timeoutMs = 1000, breakerTimeouts?: number) {
     const clock = new FakeClock();
     const primary = new SwitchablePrimary(clock);
     const logger = recordingLogger();
@@ -87,6 +97,7 @@ describe('ResilientStateStore when the primary is away', () => {
       primary,
       clock,
       timeoutMs,
+      ...(breakerTimeouts === undefined ? {} : { breakerTimeouts }),
       replicaCount: () => replicas,
       logger,
     });
@@ -132,13 +143,40 @@ describe('ResilientStateStore when the primary is away', () => {
     expect(await store.get('k')).toBeUndefined();
   });
 
-  it('treats a primary that does not answer within the timeout as away', async () => {
-    const { primary, store } = open(1, 20);
+  it('answers a call without an answer in time locally, and treats the primary as away after breakerTimeouts in a row', async () => {
+    const { primary, store } = open(1, 20, 3);
     primary.mode = 'hang';
-    const result = await store.reserve(reserveOf([rpm(5)]));
-    expect(result.granted).toBe(true);
-    expect(store.degraded).toBe(true);
+    for (const expected of [false, false, true]) {
+      expect((await store.reserve(reserveOf([rpm(5)]))).granted).toBe(true);
+      expect(store.degraded).toBe(expected);
+    }
     expect(await store.probe()).toBe(false);
+  });
+
+  it('starts an outage from what was already counted: rates as Redis counted them, this replica’s leases', async () => {
+    const clock = new FakeClock();
+    const primary = new SwitchablePrimary(clock);
+    const replicas = [0, 1].map(() => {
+      const store = new ResilientStateStore({ primary, clock, replicaCount: () => 2 });
+      stores.push(store);
+      return store;
+    });
+    const burst = (count: number, request: (index: number) => ReserveRequest) =>
+      Promise.all(
+        Array.from({ length: count }, (_, index) => replicas[index % 2]!.reserve(request(index))),
+      ).then((results) => results.filter((result) => result.granted).length);
+    // rpm 20 on the shared store: 10 counted, then Redis goes away
+    expect(await burst(10, (index) => reserveOf([rpm(20)], [], `r${index}`))).toBe(10);
+    // concurrency 4: replica 0 holds 2 on Redis
+    const slots = (index: number) => reserveOf([], [{ key: 'slots', limit: 4 }], `s${index}`);
+    expect(await replicas[0]!.reserve(slots(100))).toMatchObject({ granted: true });
+    expect(await replicas[0]!.reserve(slots(101))).toMatchObject({ granted: true });
+    primary.mode = 'error';
+    // each replica's share (10) is half used, as on Redis: 5 + 5 more, 20 in all (not 10 + 10 + 10)
+    expect(await burst(30, (index) => reserveOf([rpm(20)], [], `r${100 + index}`))).toBe(10);
+    // share 2 each: replica 0 already holds 2, replica 1 takes 2: 4 in all (not 2 + 2 + 2)
+    expect(await burst(10, (index) => slots(index))).toBe(2);
+    expect(replicas.map((store) => store.degraded)).toEqual([true, true]);
   });
 
   it('admits a cost that fits the whole limit but not the share, once the local bucket is full', async () => {
@@ -159,5 +197,35 @@ describe('ResilientStateStore when the primary is away', () => {
     await store.get('k');
     await store.publish('flags', 'changed');
     expect(await received.promise).toBe('changed');
+  });
+});
+
+describe('ResilientStateStore on a slow primary', () => {
+  it('waits for a slow but answering primary (default timeout) and keeps the count exact', async () => {
+    const clock = new FakeClock();
+    const primary = new SwitchablePrimary(clock);
+    const replicas = [0, 1].map(() => new ResilientStateStore({ primary, clock, replicaCount: () => 2 }));
+    try {
+      const burst = (count: number, offset: number) =>
+        Promise.all(
+          Array.from({ length: count }, (_, index) =>
+            replicas[index % 2]!.reserve(reserveOf([rpm(20)], [], `q${offset + index}`)),
+          ),
+        ).then((results) => results.filter((result) => result.granted).length);
+      expect(await burst(10, 0)).toBe(10);
+      primary.mode = 'slow';
+      const pending = burst(30, 100);
+      // Redis answers 200 ms later: slower than the old 50 ms "away" timeout, well within the wait
+      setTimeout(() => {
+        primary.answerHeld();
+      }, 200);
+      expect(await pending).toBe(10);
+      expect(replicas.map((store) => [store.degraded, store.localCalls])).toEqual([
+        [false, 0],
+        [false, 0],
+      ]);
+    } finally {
+      await Promise.all(replicas.map((store) => store.close()));
+    }
   });
 });

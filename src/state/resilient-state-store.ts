@@ -20,10 +20,23 @@ export interface ProbedStateStore extends StateStore {
 export interface ResilientStateStoreOptions {
   /** The shared store (Redis). */
   readonly primary: ProbedStateStore;
-  /** Answers while the primary is away; default a MemoryStateStore on `clock`. */
-  readonly local?: StateStore;
-  /** A primary call slower than this counts as the primary being away (`state.redis_timeout_ms`, default 50). */
+  /**
+   * Answers while the primary is away; default a MemoryStateStore on `clock`. It also keeps a copy
+   * of the shared rate counts and of this replica's leases, so that local limits start from what was
+   * already counted.
+   */
+  readonly local?: MemoryStateStore;
+  /**
+   * How long a call waits for the primary (`state.redis_timeout_ms`, default 1000). A slow answer
+   * within it is used as it is: slow is not away.
+   */
   readonly timeoutMs?: number;
+  /**
+   * Consecutive calls without an answer within `timeoutMs` after which the primary counts as away
+   * (`state.redis_breaker_timeouts`, default 5). A call that fails (connection refused or closed)
+   * counts as away at once.
+   */
+  readonly breakerTimeouts?: number;
   /** Live replicas, at least 1 (ReplicaRegistry.liveCount); local limits are this replica's share. */
   readonly replicaCount?: () => number;
   /** How often to PING the primary while degraded (default 1000 ms). */
@@ -37,11 +50,18 @@ class PrimaryTimeout extends Error {
   override readonly name = 'PrimaryTimeout';
 }
 
-/** Settles like `promise`, or rejects after `ms`; the late outcome of `promise` is ignored. */
+/**
+ * Settles like `promise`, or rejects after `ms`; the late outcome of `promise` is ignored. On a
+ * loaded host the timer and the answer can become due in the same turn of the event loop, and
+ * timers run before I/O: the rejection waits for the I/O phase (setImmediate), so an answer that has
+ * arrived wins.
+ */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new PrimaryTimeout(`no answer within ${ms} ms`));
+      setImmediate(() => {
+        reject(new PrimaryTimeout(`no answer within ${ms} ms`));
+      });
     }, ms);
     promise.then(
       (value) => {
@@ -57,16 +77,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Static stability for shared state: every call goes to the primary (Redis) with a timeout; when it
- * times out or fails, that call and every later one is answered by a local store, with rate and
- * concurrency limits scaled to this replica's share (limit ÷ live replicas, at least 1), until a
- * background PING finds the primary again. A Redis outage never fails a request that would
- * otherwise succeed. Tolerance during an outage: docs/decisions/0004-shared-state-in-redis.md.
+ * Static stability for shared state: every call goes to the primary (Redis) and waits for it up to
+ * a timeout. When a call fails, or `breakerTimeouts` calls in a row get no answer in time, that call
+ * and every later one is answered by a local store, with rate and concurrency limits scaled to this
+ * replica's share (limit ÷ live replicas, at least 1), until a background PING finds the primary
+ * again. A single call without an answer in time is answered locally too, but does not switch.
+ * The local store is kept in step with every shared answer (the rate counts as Redis reported them,
+ * this replica's leases), so a switch starts from what was already counted. A Redis outage never
+ * fails a request that would otherwise succeed. Bounds: docs/decisions/0004-shared-state-in-redis.md.
  */
 export class ResilientStateStore implements StateStore {
   private readonly primary: ProbedStateStore;
-  private readonly local: StateStore;
+  private readonly local: MemoryStateStore;
   private readonly timeoutMs: number;
+  private readonly breakerTimeouts: number;
   private readonly replicaCount: () => number;
   private readonly logger: StateLogger;
   private readonly listeners = new Set<(degraded: boolean) => void>();
@@ -75,11 +99,13 @@ export class ResilientStateStore implements StateStore {
   private probing = false;
   private degradations = 0;
   private localAnswers = 0;
+  private timeoutsInARow = 0;
 
   constructor(options: ResilientStateStoreOptions) {
     this.primary = options.primary;
     this.local = options.local ?? new MemoryStateStore(options.clock ?? systemClock);
-    this.timeoutMs = options.timeoutMs ?? 50;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.breakerTimeouts = Math.max(1, options.breakerTimeouts ?? 5);
     this.replicaCount = options.replicaCount ?? (() => 1);
     this.logger = options.logger ?? silentStateLogger;
     this.prober = setInterval(() => {
@@ -140,17 +166,52 @@ export class ResilientStateStore implements StateStore {
     for (const listener of this.listeners) listener(degraded);
   }
 
-  /** Runs on the primary unless degraded; any failure or timeout degrades and answers locally. */
+  /**
+   * Runs on the primary unless degraded, waiting up to the timeout. A failure degrades at once;
+   * a timeout is answered locally and degrades once `breakerTimeouts` came in a row.
+   */
   private async either<T>(onPrimary: () => Promise<T>, onLocal: () => Promise<T>): Promise<T> {
     if (!this.isDegraded) {
       try {
-        return await withTimeout(onPrimary(), this.timeoutMs);
+        const value = await withTimeout(onPrimary(), this.timeoutMs);
+        this.timeoutsInARow = 0;
+        return value;
       } catch (error) {
-        this.change(true, error);
+        this.failed(error);
       }
     }
     this.localAnswers += 1;
     return onLocal();
+  }
+
+  private failed(error: unknown): void {
+    if (!(error instanceof PrimaryTimeout)) {
+      this.change(true, error);
+      return;
+    }
+    this.timeoutsInARow += 1;
+    if (this.timeoutsInARow >= this.breakerTimeouts) this.change(true, error);
+  }
+
+  /**
+   * Keeps the local store in step with a shared answer: each rate as Redis counted it (its time to
+   * full), and a granted request's leases as held here, whatever the local share.
+   */
+  private mirror(request: ReserveRequest, result: ReserveResult): void {
+    // a late answer while degraded: the local counts are the truth now
+    if (this.isDegraded) return;
+    for (let index = 0; index < request.rates.length; index += 1) {
+      const state = result.states[index];
+      if (state !== undefined) this.local.syncRate(state.key, state.resetMs);
+    }
+    if (result.granted && request.concurrency.length > 0) {
+      void this.local.reserve({
+        rates: [],
+        concurrency: request.concurrency.map((limit) => ({ key: limit.key, limit: Infinity })),
+        leaseId: request.leaseId,
+        leaseTtlMs: request.leaseTtlMs,
+      });
+    }
   }
 
   private replicas(): number {
@@ -178,7 +239,11 @@ export class ResilientStateStore implements StateStore {
 
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     return this.either(
-      () => this.primary.reserve(request),
+      async () => {
+        const result = await this.primary.reserve(request);
+        this.mirror(request, result);
+        return result;
+      },
       () =>
         this.local.reserve({
           ...request,
@@ -190,7 +255,11 @@ export class ResilientStateStore implements StateStore {
 
   adjustRate(rate: RateLimit): Promise<void> {
     return this.either(
-      () => this.primary.adjustRate(rate),
+      async () => {
+        await this.primary.adjustRate(rate);
+        // the whole limit: the local copy moves by the same time as the shared count
+        await this.local.adjustRate(rate);
+      },
       () => this.local.adjustRate({ ...rate, limit: this.share(rate.limit) }),
     );
   }
@@ -206,7 +275,7 @@ export class ResilientStateStore implements StateStore {
     try {
       await withTimeout(this.primary.release(concurrencyKeys, leaseId), this.timeoutMs);
     } catch (error) {
-      this.change(true, error);
+      this.failed(error);
     }
   }
 

@@ -28,11 +28,7 @@ export interface ScenarioConfigOptions {
   readonly adminKey: string;
   /** `state.redis_url`; absent: in memory. */
   readonly redisUrl?: string;
-  /**
-   * `state.redis_timeout_ms`. The tests set it well above the 50 ms default: on a loaded test
-   * machine a slow (not failed) Redis call would otherwise switch a replica to local limits and
-   * make exact counts inexact (as documented in decision 0004).
-   */
+  /** `state.redis_timeout_ms` (1000 when absent, the gateway's default). */
   readonly redisTimeoutMs?: number;
   /** `database.url` (PostgreSQL); absent: SQLite ./spillway.db in the process's cwd. */
   readonly databaseUrl?: string;
