@@ -1,2 +1,5 @@
-/** The client dialects the gateway speaks (the wire protocol of the request, the rendering of errors). */
-export type Dialect = 'openai' | 'anthropic';
+/**
+ * The name a client dialect gives itself (`openai`, `anthropic`): a stable label for logs, metrics and
+ * spend records. Nothing branches on it: what differs between dialects lives in src/dialects/.
+ */
+export type DialectName = string;

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect-name.ts';
+import type { DialectName } from './dialect-name.ts';
 
 /**
  * What the request pipeline reports as it works. Telemetry (metrics, traces, access log) and
@@ -97,7 +97,7 @@ export interface RequestFinished {
   readonly requestId: string;
   /** The client's `x-request-id`, when it sent one (not unique). */
   readonly clientRequestId?: string | undefined;
-  readonly dialect: Dialect;
+  readonly dialect: DialectName;
   readonly endpoint: 'chat' | 'embeddings';
   readonly tenant: string;
   readonly keyId: string;

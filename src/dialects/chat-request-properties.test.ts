@@ -9,14 +9,14 @@ import {
   openaiChatBody,
 } from '../../test/support/chat-body-arbitraries.ts';
 import type { ChatRequest } from '../core/chat-request.ts';
-import type { Dialect } from '../core/dialect-name.ts';
-import { renderError } from '../errors/dialect-errors.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { estimateChatTokens } from '../limits/estimate-tokens.ts';
 import { toAnthropicRequest } from '../providers/anthropic/anthropic-request.ts';
 import { toConverseRequest } from '../providers/bedrock/to-converse-request.ts';
 import { toOpenAIRequest } from '../providers/openai/openai-request.ts';
+import { anthropicMessagesDialect } from './anthropic-messages/anthropic-messages-dialect.ts';
 import { parseAnthropicMessages } from './anthropic-messages/anthropic-messages-request.ts';
+import { openaiChatDialect } from './openai-chat/openai-chat-dialect.ts';
 import { parseOpenaiChat } from './openai-chat/openai-chat-request.ts';
 import { parseJsonBody } from '../server/read-json-body.ts';
 
@@ -27,6 +27,9 @@ import { parseJsonBody } from '../server/read-json-body.ts';
 // array work, not time). Fixed seeds and run counts: the same cases on every run, a few seconds.
 
 const settings = { seed: 20261206, numRuns: 300 } as const;
+
+type Dialect = 'openai' | 'anthropic';
+const dialects = { openai: openaiChatDialect, anthropic: anthropicMessagesDialect } as const;
 
 /** Runs `parse`; returns the request, or the GatewayError after checking it is a 400 in `dialect`'s shape. */
 function parseOr400(parse: () => ChatRequest, dialect: Dialect): ChatRequest | GatewayError {
@@ -42,9 +45,10 @@ function parseOr400(parse: () => ChatRequest, dialect: Dialect): ChatRequest | G
 }
 
 function expectDialectShape(error: GatewayError, dialect: Dialect): void {
-  const rendered = renderError(error, dialect);
+  const rendered = dialects[dialect].renderError(error);
+  const body: unknown = JSON.parse(rendered.body);
   if (dialect === 'openai') {
-    expect(rendered.body).toEqual({
+    expect(body).toEqual({
       error: {
         message: expect.stringMatching(/./),
         type: 'invalid_request_error',
@@ -53,7 +57,7 @@ function expectDialectShape(error: GatewayError, dialect: Dialect): void {
       },
     });
   } else {
-    expect(rendered.body).toEqual({
+    expect(body).toEqual({
       type: 'error',
       error: { type: 'invalid_request_error', message: expect.stringMatching(/./) },
     });

@@ -1,51 +1,112 @@
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
-import type { Dialect } from '../core/dialect-name.ts';
-import { parseAnthropicMessages } from './anthropic-messages/anthropic-messages-request.ts';
-import { renderAnthropicMessage } from './anthropic-messages/anthropic-messages-response.ts';
-import { AnthropicStreamRenderer } from './anthropic-messages/anthropic-stream-renderer.ts';
-import { parseOpenaiChat } from './openai-chat/openai-chat-request.ts';
-import { renderOpenaiChatResponse } from './openai-chat/openai-chat-response.ts';
-import { OpenaiStreamRenderer } from './openai-chat/openai-stream-renderer.ts';
+import type { DialectName } from '../core/dialect-name.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
+import type { ModelInfo } from '../core/model-info.ts';
+import type { GatewayError } from '../errors/gateway-error.ts';
 import type { StreamRenderer } from './stream-renderer.ts';
+
+/**
+ * One client API the gateway speaks (OpenAI Chat Completions, Anthropic Messages, ...), version 1 of
+ * the interface. A dialect owns everything that differs between client APIs: the paths it serves,
+ * parsing its bodies into the canonical request, rendering canonical answers, streams and errors in
+ * its wire shape, and the headers its clients expect. The HTTP edge runs the same steps for every
+ * dialect and never branches on which one it is; the pipeline sees only canonical types and the
+ * dialect's name. A new client API is a new folder under src/dialects/ implementing this interface
+ * plus one line in dialect-registry.ts; every dialect passes dialect.contract.ts.
+ *
+ * A breaking change to this interface adds `'v2'` to `specificationVersion` (as the Vercel AI SDK
+ * versions its provider interfaces) so a dialect states which contract it was written against.
+ */
+export interface Dialect {
+  /** The version of this interface the dialect implements. */
+  readonly specificationVersion: 'v1';
+  /** Stable lower-case name for logs, metrics and spend records; unique in the registry. */
+  readonly name: DialectName;
+  /** The routes the dialect serves, each with the edge operation that handles it. */
+  readonly routes: readonly DialectRoute[];
+  /**
+   * True when the request headers show a client of this dialect (Anthropic: `anthropic-version`). It
+   * picks the dialect for a path several dialects serve (GET /v1/models) and the dialect of the
+   * error for a path none serves; when no dialect claims a request, the registry's first one answers.
+   */
+  claims(headers: RequestHeaders): boolean;
+  /**
+   * Response headers that carry the request id besides `x-request-id` (Anthropic's `request-id`):
+   * the edge sets each to the client's `x-request-id`, else the gateway's own id.
+   */
+  readonly requestIdHeaders: readonly string[];
+  /** Chat body → canonical request; throws a 400 GatewayError whose `param` names the field at fault. */
+  parseChat(body: unknown): ParsedChat;
+  /** The JSON text of a complete answer; `model` is the group the client asked for, `created` epoch s. */
+  renderChat(response: ChatResponse, model: string, created: number): string;
+  /** A renderer for one stream; `requestId` names the stream when the upstream gives no id. */
+  createStreamRenderer(parsed: ParsedChat, requestId: string, created: number): StreamRenderer;
+  /** An error as this dialect's clients read it: status, Retry-After headers and the JSON body text. */
+  renderError(error: GatewayError): RenderedError;
+  /** Model listing in this dialect, or undefined when the dialect serves no `list-models` route. */
+  readonly models: ModelsRenderer | undefined;
+  /** Embeddings in this dialect, or undefined when the dialect serves no `embeddings` route. */
+  readonly embeddings: EmbeddingsCodec | undefined;
+}
+
+/** Request headers as node:http gives them (names lower case). */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Outgoing headers as node:http takes them. */
+export type ResponseHeaders = Record<string, string | number>;
+
+/** What the edge does for a route; the dialect supplies the parsing and rendering. */
+export type DialectOperation = 'chat' | 'embeddings' | 'list-models' | 'get-model';
+
+/** One path a dialect serves. */
+export interface DialectRoute {
+  /** The one method the route accepts (others get a 405 naming it in Allow). */
+  readonly method: 'GET' | 'POST';
+  /** The exact path; for `get-model`, the prefix the model id follows (ends with `/`). */
+  readonly path: string;
+  /** The edge operation serving it (needs `models` for the model operations, `embeddings` for embeddings). */
+  readonly operation: DialectOperation;
+}
 
 /** A chat body parsed from one dialect. */
 export interface ParsedChat {
   /** The canonical request (`model` is the group the client named). */
   readonly request: ChatRequest;
-  /** OpenAI stream_options.include_usage (always false for Anthropic, whose stream always has usage). */
+  /** The client asked for a usage report at the end of a stream (OpenAI stream_options.include_usage). */
   readonly includeUsage: boolean;
 }
 
-/** One client dialect of the chat routes: parse its body, render answers and streams in it. */
-export interface ChatDialect {
-  /** The dialect errors are rendered in. */
-  readonly name: Dialect;
-  /** Body → canonical request; throws 400 GatewayErrors naming the parameter at fault. */
-  parse(body: unknown): ParsedChat;
-  /** The JSON text of a complete answer; `model` is the group the client asked for, `created` epoch s. */
-  render(response: ChatResponse, model: string, created: number): string;
-  /** A renderer for one stream; `requestId` names the stream if the upstream gives no id. */
-  createStreamRenderer(parsed: ParsedChat, requestId: string, created: number): StreamRenderer;
+/** An error rendered for one dialect's clients. */
+export interface RenderedError {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The error's own headers plus Retry-After / retry-after-ms on 429, 503 and 529. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The JSON body text. */
+  readonly body: string;
 }
 
-export const openaiChatDialect: ChatDialect = {
-  name: 'openai',
-  parse: parseOpenaiChat,
-  render: renderOpenaiChatResponse,
-  createStreamRenderer: (parsed, requestId, created) =>
-    new OpenaiStreamRenderer({
-      model: parsed.request.model,
-      created,
-      includeUsage: parsed.includeUsage,
-      fallbackId: `chatcmpl-${requestId}`,
-    }),
-};
+/** GET /v1/models and GET /v1/models/{id} in one dialect. */
+export interface ModelsRenderer {
+  /** The JSON text of the list; `createdMs` is when the gateway started (groups have no birthday). */
+  renderList(models: readonly ModelInfo[], createdMs: number): string;
+  /** The JSON text of one model. */
+  renderModel(model: ModelInfo, createdMs: number): string;
+}
 
-export const anthropicChatDialect: ChatDialect = {
-  name: 'anthropic',
-  parse: (body) => ({ request: parseAnthropicMessages(body), includeUsage: false }),
-  render: (response, model) => renderAnthropicMessage(response, model),
-  createStreamRenderer: (parsed, requestId) =>
-    new AnthropicStreamRenderer({ model: parsed.request.model, fallbackId: `msg_${requestId}` }),
-};
+/** An embeddings body parsed from one dialect. */
+export interface ParsedEmbeddings {
+  /** The canonical request (`model` is the group the client named). */
+  readonly request: EmbeddingRequest;
+  /** How the client wants each vector: numbers, or base64 of little-endian float32 bytes. */
+  readonly encodingFormat: 'float' | 'base64';
+}
+
+/** The embeddings route of a dialect. */
+export interface EmbeddingsCodec {
+  /** Body → canonical request; throws a 400 GatewayError whose `param` names the field at fault. */
+  parse(body: unknown): ParsedEmbeddings;
+  /** The JSON text of the answer; `model` is the group the client asked for. */
+  render(response: EmbeddingResponse, parsed: ParsedEmbeddings): string;
+}

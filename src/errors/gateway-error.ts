@@ -1,7 +1,7 @@
 /**
  * The one error taxonomy. Adapters and stages name a code; its status and flags come from the error
- * table (error-table.ts); policies read only the flags; the server renders the error in the client's
- * dialect (dialect-errors.ts).
+ * table (error-table.ts); policies read only the flags; each dialect renders it for its clients
+ * (src/dialects/, one error file per dialect).
  */
 
 import { errorTable, type ErrorCode, type StatusOf } from './error-table.ts';

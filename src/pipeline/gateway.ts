@@ -4,7 +4,8 @@ import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
 import type { Target } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
-import type { Dialect } from '../core/dialect-name.ts';
+import type { DialectName } from '../core/dialect-name.ts';
+import type { ModelInfo } from '../core/model-info.ts';
 
 /**
  * The request pipeline as the HTTP edge sees it: authenticate, tenant limits, plan, execute, account.
@@ -19,7 +20,8 @@ export interface RequestContext {
   readonly requestId: string;
   /** The client's `x-request-id`, when it sent a sane one (not unique: clients reuse ids). */
   readonly clientRequestId?: string | undefined;
-  readonly dialect: Dialect;
+  /** The name of the client's dialect (a label for logs, metrics and spend records). */
+  readonly dialect: DialectName;
   readonly principal: Principal;
   /** Aborted when the client disconnects: the upstream call is aborted too. */
   readonly signal: AbortSignal;
@@ -80,11 +82,8 @@ export interface EmbedResult {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** A model group as listed by GET /v1/models. */
-export interface ModelInfo {
-  readonly id: string;
-  readonly description?: string | undefined;
-}
+// The dialects render model lists too, and import only core: the type lives there.
+export type { ModelInfo } from '../core/model-info.ts';
 
 export interface Gateway {
   /**

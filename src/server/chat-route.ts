@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
-import type { ChatDialect, ParsedChat } from '../dialects/dialect.ts';
+import type { Dialect, ParsedChat } from '../dialects/dialect.ts';
 import { addRouteHeaders, baseHeaders, sendJson } from './respond.ts';
 import type { StreamRenderer } from '../dialects/stream-renderer.ts';
 
@@ -64,7 +64,7 @@ async function pumpStream(
 export async function respondChat(
   res: ServerResponse,
   gateway: Gateway,
-  dialect: ChatDialect,
+  dialect: Dialect,
   parsed: ParsedChat,
   context: RequestContext,
   logger: Logger,
@@ -75,12 +75,12 @@ export async function respondChat(
     const result = await gateway.chat(request, context);
     if (res.destroyed) return;
     const headers = addRouteHeaders(
-      baseHeaders(context, dialect.name),
+      baseHeaders(context, dialect),
       result.route,
       result.costUsd,
       result.headers,
     );
-    sendJson(res, 200, headers, dialect.render(result.response, request.model, created));
+    sendJson(res, 200, headers, dialect.renderChat(result.response, request.model, created));
     return;
   }
   const result = await gateway.streamChat(request, context);
@@ -89,12 +89,7 @@ export async function respondChat(
     await result.events[Symbol.asyncIterator]().return?.();
     return;
   }
-  const headers = addRouteHeaders(
-    baseHeaders(context, dialect.name),
-    result.route,
-    undefined,
-    result.headers,
-  );
+  const headers = addRouteHeaders(baseHeaders(context, dialect), result.route, undefined, result.headers);
   headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   // Tells nginx-style proxies not to buffer the stream.

@@ -3,14 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
-import type { Dialect } from '../core/dialect-name.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
-import { anthropicChatDialect, openaiChatDialect } from '../dialects/dialect.ts';
+import type { Dialect } from '../dialects/dialect.ts';
+import { dialects as registeredDialects } from '../dialects/dialect-registry.ts';
 import { respondChat } from './chat-route.ts';
-import { matchRoute, modelPathPrefix, type EdgeRoute } from './match-route.ts';
-import { renderModel, renderModelList } from './models-response.ts';
-import { parseOpenaiEmbeddings, renderOpenaiEmbeddings } from '../dialects/openai-chat/openai-embeddings.ts';
+import { createRouteTable, type EdgeRoute } from './match-route.ts';
 import { readJsonBody } from './read-json-body.ts';
 import { requestCredential } from './request-credential.ts';
 import { clientRequestIdOf } from './request-id.ts';
@@ -39,6 +37,8 @@ export interface HttpServerOptions {
   readonly clock?: Clock | undefined;
   /** Routes mounted before the dialect routes, tried in order (e.g. /metrics, /admin/). */
   readonly routes?: readonly ExtraRoute[] | undefined;
+  /** The client APIs served, first one the default (default: src/dialects/dialect-registry.ts). */
+  readonly dialects?: readonly Dialect[] | undefined;
 }
 
 export interface HttpServer {
@@ -59,11 +59,6 @@ function noop(): void {
 
 function clientClosed(): GatewayError {
   return new GatewayError('client closed the request', { code: 'client_closed' });
-}
-
-function errorDialect(req: IncomingMessage, route: EdgeRoute | undefined): Dialect {
-  if (route?.dialect !== undefined) return route.dialect;
-  return req.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
 }
 
 function decodeModelId(encoded: string): string {
@@ -90,7 +85,7 @@ function parseRegions(header: string | string[] | undefined): readonly string[] 
  *   1. identify     request id (a sane incoming x-request-id, else a new one), arrival time
  *   2. track        in-flight set for graceful shutdown; client disconnect aborts the request
  *   3. extra routes mounted by prefix (/metrics, /admin/*): handed over as they are
- *   4. route        method + path → dialect route; 404 / 405 in the client's dialect
+ *   4. route        method + path → a registered dialect's route; 404 / 405 in the claiming dialect
  *   5. health       /health/live, /health/ready (503 until the gateway is ready or while draining)
  *   6. authenticate Authorization: Bearer or x-api-key → principal (401)
  *   7. read body    JSON content type (415), size limit (413 once the rest is discarded, connection
@@ -105,6 +100,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const clock = options.clock ?? systemClock;
   const bodyLimits = { timeoutMs: options.bodyTimeoutMs, clock };
   const extraRoutes = options.routes ?? [];
+  const routeTable = createRouteTable(options.dialects ?? registeredDialects);
   const startedAt = clock.now();
   const inFlight = new Set<ServerResponse>();
   let draining = false;
@@ -167,7 +163,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
 
       // 4. route
-      route = matchRoute(path);
+      route = routeTable.match(path, req.headers);
       if (route === undefined) {
         throw new GatewayError(`no route for ${req.method ?? 'GET'} ${path}`, {
           code: 'not_found',
@@ -183,26 +179,25 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         error.headers.allow = route.method;
         throw error;
       }
-      const dialect = errorDialect(req, route);
-
       // 5. health
-      if (route.name === 'live' || route.name === 'ready') {
-        const ready = route.name === 'live' || (!draining && gateway.isReady());
+      if (route.dialect === undefined) {
+        const ready = route.operation === 'live' || (!draining && gateway.isReady());
         const body = ready ? '{"status":"ok"}' : `{"status":"${draining ? 'shutting_down' : 'not_ready'}"}`;
-        sendJson(res, ready ? 200 : 503, baseHeaders(ids, dialect), body);
+        sendJson(res, ready ? 200 : 503, baseHeaders(ids, routeTable.dialectFor(req.headers)), body);
         return;
       }
+      const dialect = route.dialect;
 
       // 6. authenticate
       const principal = gateway.authenticate(requestCredential(req.headers));
 
-      if (route.name === 'models' || route.name === 'model') {
+      if (route.operation === 'list-models' || route.operation === 'get-model') {
         const models = gateway.listModels(principal);
-        if (route.name === 'models') {
-          sendJson(res, 200, baseHeaders(ids, dialect), renderModelList(models, dialect, startedAt));
+        if (route.operation === 'list-models') {
+          sendJson(res, 200, baseHeaders(ids, dialect), route.models.renderList(models, startedAt));
           return;
         }
-        const id = decodeModelId(path.slice(modelPathPrefix.length));
+        const id = decodeModelId(path.slice(route.path.length));
         const model = models.find((entry) => entry.id === id);
         if (model === undefined) {
           throw new GatewayError(`model "${id}" does not exist`, {
@@ -210,7 +205,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
             param: 'model',
           });
         }
-        sendJson(res, 200, baseHeaders(ids, dialect), renderModel(model, dialect, startedAt));
+        sendJson(res, 200, baseHeaders(ids, dialect), route.models.renderModel(model, startedAt));
         return;
       }
 
@@ -220,7 +215,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const context: RequestContext = {
         requestId,
         clientRequestId,
-        dialect,
+        dialect: dialect.name,
         principal,
         signal: controller.signal,
         receivedAt,
@@ -229,9 +224,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         rawBody: principal.logBodies ? body : undefined,
       };
 
-      if (route.name === 'embeddings') {
+      if (route.operation === 'embeddings') {
         // 8. parse, 9. call, 10. respond
-        const parsed = parseOpenaiEmbeddings(body);
+        const parsed = route.embeddings.parse(body);
         const result = await gateway.embed(parsed.request, context);
         if (res.destroyed) return;
         const headers = addRouteHeaders(
@@ -240,20 +235,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           result.costUsd,
           result.headers,
         );
-        sendJson(
-          res,
-          200,
-          headers,
-          renderOpenaiEmbeddings(result.response, parsed.request.model, parsed.encodingFormat),
-        );
+        sendJson(res, 200, headers, route.embeddings.render(result.response, parsed));
         return;
       }
       // 8. parse, then 9. call and 10. respond in respondChat
-      const chatDialect = route.name === 'messages' ? anthropicChatDialect : openaiChatDialect;
-      await respondChat(res, gateway, chatDialect, chatDialect.parse(body), context, logger);
+      await respondChat(res, gateway, dialect, dialect.parseChat(body), context, logger);
     } catch (thrown) {
       // 11. fail
-      fail(req, res, thrown, ids, errorDialect(req, route));
+      fail(req, res, thrown, ids, route?.dialect ?? routeTable.dialectFor(req.headers));
     }
   }
 

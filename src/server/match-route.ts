@@ -1,36 +1,114 @@
-import type { Dialect } from '../core/dialect-name.ts';
+import type {
+  Dialect,
+  DialectRoute,
+  EmbeddingsCodec,
+  ModelsRenderer,
+  RequestHeaders,
+} from '../dialects/dialect.ts';
 
-/** The built-in routes of the edge. */
-export type RouteName = 'chat' | 'messages' | 'embeddings' | 'models' | 'model' | 'live' | 'ready';
+/** A route of the edge: a dialect's route with what its operation needs, or a health check. */
+export type EdgeRoute =
+  | DialectEdgeRoute<'chat'>
+  | (DialectEdgeRoute<'embeddings'> & { readonly embeddings: EmbeddingsCodec })
+  | (DialectEdgeRoute<'list-models' | 'get-model'> & { readonly models: ModelsRenderer })
+  | {
+      /** The health check answered (the edge's own routes, in no dialect). */
+      readonly operation: 'live' | 'ready';
+      readonly method: 'GET';
+      readonly path: string;
+      readonly dialect: undefined;
+    };
 
-export interface EdgeRoute {
-  /** Which handler serves it. */
-  readonly name: RouteName;
+interface DialectEdgeRoute<Operation extends DialectRoute['operation']> {
+  /** What the edge does for it. */
+  readonly operation: Operation;
   /** The one method it accepts (others get 405 with Allow). */
   readonly method: 'GET' | 'POST';
-  /** The dialect the route speaks; undefined: the client's (Anthropic when it sends anthropic-version). */
-  readonly dialect: Dialect | undefined;
+  /** The path, or for `get-model` the prefix the model id follows. */
+  readonly path: string;
+  /** The dialect that parses, renders and words the errors of this route. */
+  readonly dialect: Dialect;
 }
 
-const routes = new Map<string, EdgeRoute>([
-  ['/v1/chat/completions', { name: 'chat', method: 'POST', dialect: 'openai' }],
-  ['/chat/completions', { name: 'chat', method: 'POST', dialect: 'openai' }],
-  ['/v1/embeddings', { name: 'embeddings', method: 'POST', dialect: 'openai' }],
-  ['/v1/messages', { name: 'messages', method: 'POST', dialect: 'anthropic' }],
-  ['/v1/models', { name: 'models', method: 'GET', dialect: undefined }],
-  ['/health/live', { name: 'live', method: 'GET', dialect: 'openai' }],
-  ['/health/ready', { name: 'ready', method: 'GET', dialect: 'openai' }],
-]);
+/** The routes of the edge, built once from the dialect registry. */
+export interface RouteTable {
+  /**
+   * The route serving a path (query string removed), or undefined for a 404. Where several dialects
+   * serve the path, the one claiming the request by its headers, else the first registered.
+   */
+  match(path: string, headers: RequestHeaders): EdgeRoute | undefined;
+  /** The dialect a request is answered in when no dialect route names one: the claimant, else the first. */
+  dialectFor(headers: RequestHeaders): Dialect;
+}
 
-const modelRoute: EdgeRoute = { name: 'model', method: 'GET', dialect: undefined };
+const healthRoutes: readonly EdgeRoute[] = [
+  { operation: 'live', method: 'GET', path: '/health/live', dialect: undefined },
+  { operation: 'ready', method: 'GET', path: '/health/ready', dialect: undefined },
+];
 
-/** The prefix of GET /v1/models/{id}. */
-export const modelPathPrefix = '/v1/models/';
+function toEdgeRoute(dialect: Dialect, route: DialectRoute): EdgeRoute {
+  const base = { method: route.method, path: route.path, dialect };
+  switch (route.operation) {
+    case 'chat':
+      return { ...base, operation: 'chat' };
+    case 'embeddings':
+      if (dialect.embeddings === undefined)
+        throw new Error(`dialect ${dialect.name} serves ${route.path} but has no embeddings codec`);
+      return { ...base, operation: 'embeddings', embeddings: dialect.embeddings };
+    case 'list-models':
+    case 'get-model':
+      if (dialect.models === undefined)
+        throw new Error(`dialect ${dialect.name} serves ${route.path} but has no models renderer`);
+      if (route.operation === 'get-model' && !route.path.endsWith('/'))
+        throw new Error(`dialect ${dialect.name}: the get-model path ${route.path} must end with /`);
+      return { ...base, operation: route.operation, models: dialect.models };
+  }
+}
 
-/** The route serving a path (query string already removed), or undefined for a 404. */
-export function matchRoute(path: string): EdgeRoute | undefined {
-  const exact = routes.get(path);
-  if (exact !== undefined) return exact;
-  if (path.length > modelPathPrefix.length && path.startsWith(modelPathPrefix)) return modelRoute;
-  return undefined;
+function choose(candidates: readonly EdgeRoute[], headers: RequestHeaders): EdgeRoute | undefined {
+  // The usual case, one dialect on the path, asks no claims and allocates nothing.
+  if (candidates.length === 1) return candidates[0];
+  for (const candidate of candidates) if (candidate.dialect?.claims(headers) === true) return candidate;
+  return candidates[0];
+}
+
+function addTo(table: Map<string, EdgeRoute[]>, route: EdgeRoute): void {
+  const list = table.get(route.path);
+  if (list === undefined) table.set(route.path, [route]);
+  else list.push(route);
+}
+
+/** Builds the edge's routes from the dialects (registry order) and the health checks. */
+export function createRouteTable(dialects: readonly Dialect[]): RouteTable {
+  const fallback = dialects[0];
+  if (fallback === undefined) throw new Error('the edge needs at least one dialect');
+  const names = new Set<string>();
+  const exact = new Map<string, EdgeRoute[]>();
+  const prefixed = new Map<string, EdgeRoute[]>();
+  for (const route of healthRoutes) addTo(exact, route);
+  for (const dialect of dialects) {
+    if (names.has(dialect.name)) throw new Error(`two dialects are named ${dialect.name}`);
+    names.add(dialect.name);
+    for (const route of dialect.routes)
+      addTo(route.operation === 'get-model' ? prefixed : exact, toEdgeRoute(dialect, route));
+  }
+  const prefixes = [...prefixed.entries()];
+
+  const defaultDialect: Dialect = fallback;
+
+  function dialectFor(headers: RequestHeaders): Dialect {
+    for (const dialect of dialects) if (dialect.claims(headers)) return dialect;
+    return defaultDialect;
+  }
+
+  function match(path: string, headers: RequestHeaders): EdgeRoute | undefined {
+    const candidates = exact.get(path);
+    if (candidates !== undefined) return choose(candidates, headers);
+    for (const [prefix, routes] of prefixes) {
+      if (path.length > prefix.length && path.startsWith(prefix)) return choose(routes, headers);
+    }
+    return undefined;
+  }
+
+  return { match, dialectFor };
 }

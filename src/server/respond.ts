@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Dialect } from '../core/dialect-name.ts';
-import { renderError } from '../errors/dialect-errors.ts';
+import type { Dialect, ResponseHeaders } from '../dialects/dialect.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { RouteInfo } from '../pipeline/gateway.ts';
 
 /** Outgoing headers as node:http takes them. */
-export type Headers = Record<string, string | number>;
+export type Headers = ResponseHeaders;
 
 /** A request's ids: the gateway's own, and the client's `x-request-id` when it sent one. */
 export interface RequestIds {
@@ -17,14 +16,14 @@ export interface RequestIds {
 
 /**
  * The headers every response carries: `x-request-id` echoes the client's id (the gateway's own when
- * the client sent none; also as Anthropic's `request-id`), `x-spillway-request-id` is always the
- * gateway's own unique id.
+ * the client sent none; also in each header of the dialect's `requestIdHeaders`, e.g. Anthropic's
+ * `request-id`), `x-spillway-request-id` is always the gateway's own unique id.
  */
 export function baseHeaders(ids: RequestIds, dialect: Dialect): Headers {
   const echoed = ids.clientRequestId ?? ids.requestId;
-  return dialect === 'anthropic'
-    ? { 'x-request-id': echoed, 'request-id': echoed, 'x-spillway-request-id': ids.requestId }
-    : { 'x-request-id': echoed, 'x-spillway-request-id': ids.requestId };
+  const headers: Headers = { 'x-request-id': echoed, 'x-spillway-request-id': ids.requestId };
+  for (const name of dialect.requestIdHeaders) headers[name] = echoed;
+  return headers;
 }
 
 function formatCost(usd: number): string {
@@ -71,9 +70,9 @@ export function sendError(res: ServerResponse, error: GatewayError, dialect: Dia
     res.destroy();
     return;
   }
-  const rendered = renderError(error, dialect);
-  const headers: Headers = baseHeaders(ids, dialect);
+  const rendered = dialect.renderError(error);
+  const headers = baseHeaders(ids, dialect);
   for (const name in rendered.headers) headers[name] = rendered.headers[name] as string;
   if (error.code === 'request_too_large' || error.code === 'request_timeout') headers.connection = 'close';
-  sendJson(res, rendered.status, headers, JSON.stringify(rendered.body));
+  sendJson(res, rendered.status, headers, rendered.body);
 }

@@ -1,6 +1,6 @@
 import type { StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
-import { anthropicErrorBody } from '../../errors/dialect-errors.ts';
+import { anthropicErrorBody } from './anthropic-error.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import { streamInterrupted } from '../../errors/upstream-errors.ts';
 import { anthropicStopReason, anthropicUsage } from './anthropic-messages-response.ts';

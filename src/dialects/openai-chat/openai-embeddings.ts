@@ -1,15 +1,9 @@
 import { z } from 'zod';
-import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
+import type { EmbeddingResponse } from '../../core/embedding.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
+import type { EmbeddingsCodec, ParsedEmbeddings } from '../dialect.ts';
 import { checkArrayBound, requestBounds } from '../request-bounds.ts';
 import { validationError } from '../validation-error.ts';
-
-export interface ParsedEmbeddings {
-  /** The canonical request (`model` is the group the client named). */
-  readonly request: EmbeddingRequest;
-  /** `base64`: each vector as base64 of little-endian float32 bytes (the openai SDK's default). */
-  readonly encodingFormat: 'float' | 'base64';
-}
 
 const embeddingsBody = z.object({
   model: z.string().min(1),
@@ -73,3 +67,9 @@ export function renderOpenaiEmbeddings(
     usage: { prompt_tokens: response.inputTokens, total_tokens: response.inputTokens },
   });
 }
+
+/** POST /v1/embeddings (base64 is the openai SDK's default encoding). */
+export const openaiEmbeddings: EmbeddingsCodec = {
+  parse: parseOpenaiEmbeddings,
+  render: (response, parsed) => renderOpenaiEmbeddings(response, parsed.request.model, parsed.encodingFormat),
+};

@@ -1,7 +1,7 @@
 import type { StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import type { Usage } from '../../core/usage.ts';
-import { openaiErrorBody } from '../../errors/dialect-errors.ts';
+import { openaiErrorBody } from './openai-error.ts';
 import { streamInterrupted } from '../../errors/upstream-errors.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import { openaiFinishReason, openaiUsage } from './openai-chat-response.ts';

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { openaiErrorBody } from '../../errors/dialect-errors.ts';
+import { openaiErrorBody } from '../../dialects/openai-chat/openai-error.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

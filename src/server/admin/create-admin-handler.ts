@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
-import { openaiErrorBody } from '../../errors/dialect-errors.ts';
+import { openaiErrorBody } from '../../dialects/openai-chat/openai-error.ts';
 import { adminDenial, authorizeAdmin, sendAdminJson } from './admin-authorization.ts';
 import { GatewayError, toGatewayError } from '../../errors/gateway-error.ts';
 import type { KeyAdministration, KeyView, TenantView } from '../../governance/key-administration.ts';

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Clock } from '../../../src/core/clock.ts';
+import type { Dialect } from '../../../src/dialects/dialect.ts';
 import { createHttpServer, type ExtraRoute, type HttpServer } from '../../../src/server/http-server.ts';
 import { EchoGateway } from './echo-gateway.ts';
 
@@ -14,7 +15,13 @@ export interface TestServer {
 
 /** Starts the edge on a free loopback port in front of an EchoGateway. */
 export async function startTestServer(
-  options: { maxBodyBytes?: number; bodyTimeoutMs?: number; clock?: Clock; routes?: ExtraRoute[] } = {},
+  options: {
+    maxBodyBytes?: number;
+    bodyTimeoutMs?: number;
+    clock?: Clock;
+    routes?: ExtraRoute[];
+    dialects?: readonly Dialect[];
+  } = {},
 ): Promise<TestServer> {
   const gateway = new EchoGateway();
   const edge = createHttpServer({
@@ -24,6 +31,7 @@ export async function startTestServer(
     bodyTimeoutMs: options.bodyTimeoutMs,
     clock: options.clock,
     routes: options.routes,
+    dialects: options.dialects,
   });
   const { port } = await edge.listen(0, '127.0.0.1');
   return { gateway, edge, origin: `http://127.0.0.1:${port}` };
