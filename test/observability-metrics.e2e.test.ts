@@ -185,7 +185,7 @@ describe('/metrics after the traffic', () => {
         primarySent - primaryRpm,
       ],
     ]);
-    // Failing over to an untried deployment of the group is not a retry (src/pipeline/execute-plan.ts).
+    // Failing over to an untried deployment of the group is not a retry (src/pipeline/policies/failover.ts).
     expect(findSamples(families, 'spillway_retries_total').map((s) => [s.labels, s.value])).toEqual([
       [
         { group: groups.retry, deployment: deployments.retry, error_code: 'upstream_unavailable' },

@@ -25,7 +25,7 @@ function callContext(context: RequestContext, scope: AttemptScope): CallContext 
 
 /**
  * A complete answer; the first-token timeout bounds the whole `generate` (its answer's start).
- * Not an async function: runAttempt clears the first-token timer once the answer is in.
+ * Not an async function: the attempt-timeouts policy clears the first-token timer once the answer is in.
  */
 export function generateCall(request: ChatRequest, context: RequestContext): AttemptCall<ChatResponse> {
   return (deployment, scope, settings) => {

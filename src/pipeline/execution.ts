@@ -2,7 +2,6 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { QuotaReservation } from '../limits/quota-reservation.ts';
 import type { Candidate, GroupPlan } from '../routing/plan-group.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
-import type { CommittedAttempt } from './committed-attempt.ts';
 import type { ExecutionRequest, ExecutionTally } from './execution-request.ts';
 import type { AttemptCall } from './attempt-calls.ts';
 
@@ -21,7 +20,8 @@ export interface AttemptRecord {
 
 /**
  * One request's execution, from its first plan to the end of its answer: the policies
- * (execution-policy.ts) read and move its cursor, and the committed attempt keeps it, so that what
+ * (policies/execution-policy.ts) read and move its cursor, and the committed attempt keeps it
+ * (`CommittedAttempt.execution`), so that what
  * was planned and tried outlives the first byte. `resume` is the hook for a stream interrupted after
  * it committed: it yields the next candidate in plan order, so continuing a stream or hedging is a
  * policy over this object, not a rewrite of the pipeline.
@@ -45,8 +45,6 @@ export class Execution<T> {
   probe: string | undefined;
   /** The deployment reservation of the attempt in progress. */
   reservation: QuotaReservation | undefined;
-  /** The attempt that committed; kept for the life of the request. */
-  committed: CommittedAttempt<T> | undefined;
   /** The last obstacle in time order: an upstream error, or capacity / health (undefined). */
   last: GatewayError | undefined;
   /** Soonest epoch ms a deployment frees up (for the final 429/503). */
@@ -67,7 +65,6 @@ export class Execution<T> {
     this.pinned = undefined;
     this.probe = undefined;
     this.reservation = undefined;
-    this.committed = undefined;
     this.last = undefined;
     this.visited = undefined;
   }

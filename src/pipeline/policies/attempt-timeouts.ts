@@ -33,9 +33,7 @@ class AttemptTimeouts implements ExecutionPolicy {
     try {
       const value = await execution.call(deployment, scope, execution.group.settings);
       scope.clearFirstToken();
-      const committed = new CommittedAttempt(value, execution, scope, startedAt, accounting);
-      execution.committed = committed;
-      return committed;
+      return new CommittedAttempt(value, execution, scope, startedAt, accounting);
     } catch (thrown) {
       const error = scope.errorOf(thrown);
       new CommittedAttempt(undefined, execution, scope, startedAt, accounting).finish({
