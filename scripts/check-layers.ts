@@ -17,11 +17,8 @@ export interface LayerTable {
 
 /** One broken rule, with what to tell the reader. */
 export interface LayerViolation {
-  /**
-   * `layer` (a wrong-way import), `outside` (an import out of the tree), `unlisted` (a file in no
-   * layer), `cycle`, `exception` (an exception that excuses nothing any more).
-   */
-  readonly rule: 'layer' | 'outside' | 'unlisted' | 'cycle' | 'exception';
+  /** `layer` (a wrong-way import), `outside` (an import out of the tree), `unlisted` (a file in no layer), `cycle`. */
+  readonly rule: 'layer' | 'outside' | 'unlisted' | 'cycle';
   /** The importing file (for a cycle, its first member), relative to the tree's parent (`src/...`). */
   readonly file: string;
   /** The import as written (for a cycle, the whole cycle). */
@@ -169,16 +166,8 @@ function cyclePath(graph: ReadonlyMap<string, readonly string[]>, members: Reado
   return [...members, start];
 }
 
-/**
- * Checks every `.ts` file under `root` (a folder named like `src`) against the table. Violations
- * whose message an exception names are left out; exceptions that match nothing are reported too
- * (`unused exception`), so the list cannot outlive the violations it excuses.
- */
-export function checkLayers(
-  root: string,
-  table: LayerTable,
-  exceptions: readonly LayerException[] = [],
-): LayerViolation[] {
+/** Checks every `.ts` file under `root` (a folder named like `src`) against the table. */
+export function checkLayers(root: string, table: LayerTable): LayerViolation[] {
   const base = resolve(root);
   const name = base.split(sep).pop() ?? 'src';
   const shown = (file: string): string => `${name}/${file}`;
@@ -233,21 +222,25 @@ export function checkLayers(
       message: `${shown(cycle[0] ?? '')}: import cycle ${text} (rule: no import cycles among ${name}/ files)`,
     });
   }
+  return violations;
+}
+
+/** What is left once the exceptions are applied, and the exceptions that excuse nothing any more. */
+export interface ExceptedViolations {
+  readonly violations: readonly LayerViolation[];
+  /** Stale entries: the violation is gone, remove them (reported, never failing: a fix must not break the build). */
+  readonly unused: readonly LayerException[];
+}
+
+/** Leaves out the violations an exception names (by message) and lists the exceptions that match nothing. */
+export function applyExceptions(
+  violations: readonly LayerViolation[],
+  exceptions: readonly LayerException[],
+): ExceptedViolations {
+  const messages = new Set(violations.map((violation) => violation.message));
   const excused = new Set(exceptions.map((exception) => exception.message));
-  const used = new Set<string>();
-  const left = violations.filter((violation) => {
-    if (!excused.has(violation.message)) return true;
-    used.add(violation.message);
-    return false;
-  });
-  for (const exception of exceptions) {
-    if (used.has(exception.message)) continue;
-    left.push({
-      rule: 'exception',
-      file: 'scripts/layer-exceptions.ts',
-      importText: '',
-      message: `scripts/layer-exceptions.ts: unused exception (the violation is gone: remove it): ${exception.message}`,
-    });
-  }
-  return left;
+  return {
+    violations: violations.filter((violation) => !excused.has(violation.message)),
+    unused: exceptions.filter((exception) => !messages.has(exception.message)),
+  };
 }
