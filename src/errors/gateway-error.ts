@@ -73,6 +73,11 @@ export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
 
+/** The error of a request whose client went away (the edge saw the connection close): never retried. */
+export function clientClosed(): GatewayError {
+  return new GatewayError('the client closed the request', { code: 'client_closed' });
+}
+
 /** A bad request from the client: never retried, never failed over. */
 export function invalidRequest(message: string, param?: string): GatewayError {
   return new GatewayError(message, { code: 'invalid_request', param });

@@ -42,11 +42,6 @@ export function estimatePromptTokens(request: ChatRequest): number {
   return Math.ceil(characters / charactersPerToken) + extra;
 }
 
-/** Estimated total tokens (prompt + the most the answer may use) a chat request reserves against tpm. */
-export function estimateChatTokens(request: ChatRequest): number {
-  return estimatePromptTokens(request) + (request.maxTokens ?? defaultOutputTokens);
-}
-
 /** Estimated input tokens of an embeddings request. */
 export function estimateEmbeddingTokens(request: EmbeddingRequest): number {
   let characters = 0;

@@ -1,5 +1,4 @@
 import type { Target } from '../core/gateway-events.ts';
-import type { GatewayError } from '../errors/gateway-error.ts';
 import type { GroupRoute, RoutingTable } from '../routing/routing-table.ts';
 
 /** One request as execution sees it. */
@@ -39,9 +38,10 @@ export interface ExecutionTally {
   waitedMs: number;
   /** The deployment of the latest attempt. */
   lastTarget: Target | undefined;
-  /** The latest failure (for the final error when nothing could serve). */
-  lastError: GatewayError | undefined;
 }
+
+/** Leases outlive the longest request a little: a crashed replica's slots come back after this. */
+export const leaseMarginMs = 60_000;
 
 /** A fresh tally. */
 export function createTally(): ExecutionTally {
@@ -51,6 +51,5 @@ export function createTally(): ExecutionTally {
     upstreamMs: 0,
     waitedMs: 0,
     lastTarget: undefined,
-    lastError: undefined,
   };
 }

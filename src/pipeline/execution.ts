@@ -72,7 +72,6 @@ export class Execution<T> {
   /** Records the latest obstacle (undefined: capacity or health, no upstream error). */
   note(error: GatewayError | undefined): void {
     this.last = error;
-    if (error !== undefined) this.tally.lastError = error;
   }
 
   /** This group's record, made on first use. */

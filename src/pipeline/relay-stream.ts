@@ -2,7 +2,8 @@ import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import { streamInterrupted } from '../errors/upstream-errors.ts';
-import { clientClosed, type AttemptScope } from '../policies/attempt-scope.ts';
+import { clientClosed } from '../errors/gateway-error.ts';
+import type { AttemptScope } from '../policies/attempt-scope.ts';
 import { abandon, type OpenedStream } from './attempt-calls.ts';
 import { StreamUsageCounter } from './stream-usage.ts';
 

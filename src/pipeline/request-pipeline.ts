@@ -26,6 +26,7 @@ import {
   type TokenEstimate,
 } from './chat-answers.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
+import { leaseMarginMs } from './execution-request.ts';
 import { Execution } from './execution.ts';
 import type { RootPolicy } from './policies/policy.ts';
 import type { ChatResult, EmbedResult, RequestContext, StreamResult } from './gateway.ts';
@@ -63,9 +64,6 @@ export interface PipelineParts {
   /** The request stages of a principal and group (resolveNoStages while none is configured). */
   readonly stages: StageResolver;
 }
-
-/** Leases outlive the longest request a little (a crashed replica's slots come back). */
-const leaseMarginMs = 60_000;
 
 function chatTokens(request: ChatRequest): TokenEstimate {
   const prompt = estimatePromptTokens(request);

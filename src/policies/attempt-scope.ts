@@ -1,11 +1,6 @@
 import { startTimer, type Clock, type ClockTimer } from '../core/clock.ts';
-import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
+import { clientClosed, GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import { upstreamTimeout } from '../errors/upstream-errors.ts';
-
-/** The error of a request whose client went away: never retried. */
-export function clientClosed(): GatewayError {
-  return new GatewayError('the client closed the request', { code: 'client_closed' });
-}
 
 /** The error of a request that ran out of its total time: the request ends. */
 export function requestTimedOut(timeoutMs: number): GatewayError {

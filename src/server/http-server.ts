@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
-import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import { clientClosed, GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import { dialects as registeredDialects } from '../dialects/dialect-registry.ts';
@@ -55,10 +55,6 @@ export interface HttpServer {
 
 function noop(): void {
   // Errors on a response whose client is gone have nobody to tell.
-}
-
-function clientClosed(): GatewayError {
-  return new GatewayError('client closed the request', { code: 'client_closed' });
 }
 
 function decodeModelId(encoded: string): string {

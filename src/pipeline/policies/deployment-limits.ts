@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
 import type { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
+import { leaseMarginMs } from '../execution-request.ts';
 import { attemptCandidate, type Execution } from '../execution.ts';
 import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
 
@@ -9,9 +10,6 @@ export interface DeploymentLimitsOptions {
   readonly events: EventSink;
   readonly clock: Clock;
 }
-
-/** Leases outlive the longest request a little: a crashed replica's slots come back after this. */
-const leaseMarginMs = 60_000;
 
 /**
  * Deployment limits: the attempt reserves the deployment's rpm, tpm and concurrency in one step, or

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
-import { clientClosed, requestTimedOut } from '../../policies/attempt-scope.ts';
+import { clientClosed } from '../../errors/gateway-error.ts';
+import { requestTimedOut } from '../../policies/attempt-scope.ts';
 import { cooldownFor } from '../../policies/cooldown.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
-import { clientClosed } from '../../policies/attempt-scope.ts';
+import { clientClosed } from '../../errors/gateway-error.ts';
 import { retryDelayMs } from '../../policies/backoff.ts';
 import type { RetryBudget } from '../../policies/retry-budget.ts';
 import type { Candidate } from '../../routing/plan-group.ts';
