@@ -15,6 +15,7 @@ import { createGateway, type SpillwayGateway } from './pipeline/create-gateway.t
 import type { createAnthropicChatModel } from './providers/anthropic/anthropic-chat-model.ts';
 import type { createBedrockChatModel } from './providers/bedrock/create-bedrock-chat-model.ts';
 import type { createOpenAIChatModel } from './providers/openai/openai-chat-model.ts';
+import { planReload } from './config/plan-reload.ts';
 import { createAdminHandler } from './server/admin/create-admin-handler.ts';
 import { createHttpServer, type ExtraRoute } from './server/http-server.ts';
 import {
@@ -343,7 +344,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     port: address.port,
     metricsUrl,
     logger,
-    async reload(next: SpillwayConfig, actor = 'system') {
+    async reload(file: SpillwayConfig, actor = 'system') {
+      // Throws (the running config keeps serving) for a file that would leave no models or drop keys.
+      const plan = planReload(config, file, {
+        before: registry.requiresKeys(),
+        after: registry.requiresKeys({ tenants: file.tenants, allowAnonymous: file.server.allow_anonymous }),
+      });
+      if (plan.notApplied.length > 0) {
+        logger.warn(
+          { notApplied: plan.notApplied },
+          `not applied until restart: ${plan.notApplied.join(', ')}; old value kept`,
+        );
+      }
+      const next = plan.config;
       // A file save and a SIGHUP for the same change arrive together: apply (and audit) it once.
       if (configHash(next) === configHash(config)) {
         logger.debug({ actor }, 'configuration unchanged; nothing to reload');

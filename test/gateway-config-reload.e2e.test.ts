@@ -148,4 +148,79 @@ models:
       expect((await gateway.stop()).code).toBe(0);
     }
   });
+
+  it('refuses a reload that leaves no models or drops keys, and names what needs a restart', async () => {
+    const gpt = singleDeploymentGroup('gpt', 'openai', simModels.gpt);
+    const gateway = await startGatewayProcess({ config: configWith({ gpt }) });
+    try {
+      const client = openaiClient(gateway.url, teamKey);
+      const modelIds = async (): Promise<string[]> =>
+        (await client.models.list()).data.map((model) => model.id).sort();
+      const keylessStatus = async (): Promise<number> =>
+        (
+          await fetch(`${gateway.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }),
+          })
+        ).status;
+      const reload = async (text: string, expected: (message: string) => boolean) => {
+        const since = gateway.logLines().length;
+        await gateway.writeConfig(text);
+        gateway.signal('SIGHUP');
+        return gateway.waitForLog((line) => expected(String(line['msg'])), { since });
+      };
+      expect(await keylessStatus()).toBe(401);
+
+      // an empty file: rejected, models and keys as they were
+      const empty = await reload('', (message) => message.startsWith('configuration rejected'));
+      expect(empty['msg']).toContain('models: the new file has no model groups');
+      expect(empty['msg']).toContain('server.allow_anonymous: true');
+      expect(await modelIds()).toEqual(['gpt']);
+      expect(await keylessStatus()).toBe(401);
+
+      // models kept, tenants gone: keys would stop being required, so rejected
+      const open = simGatewayConfig(sim.url, { models: { gpt } });
+      const dropped = await reload(configText(open), (message) =>
+        message.startsWith('configuration rejected'),
+      );
+      expect(dropped['msg']).toContain('tenants: the new file leaves no tenants or keys');
+      expect(await keylessStatus()).toBe(401);
+
+      // restart-only keys changed beside an applied change: named, old values kept, the rest applied
+      const claude = singleDeploymentGroup('claude', 'anthropic', simModels.claudeDirect);
+      const moved = configWith({ gpt, claude });
+      const notApplied = await reload(
+        configText({
+          ...moved,
+          server: { ...moved.server, port: 1, max_body_bytes: 1000 },
+          database: { path: './elsewhere.db' },
+          state: { redis_url: 'redis://127.0.0.1:1' },
+        }),
+        (message) => message.startsWith('not applied until restart'),
+      );
+      expect(notApplied['msg']).toBe(
+        'not applied until restart: server.port, server.max_body_bytes, state.redis_url, database.path; old value kept',
+      );
+      await gateway.waitForLog((line) => line['msg'] === 'configuration reloaded', {
+        since: gateway.logLines().indexOf(notApplied),
+      });
+      expect(await modelIds()).toEqual(['claude', 'gpt']);
+      // still on its port, still taking bodies over 1000 bytes, still on its SQLite file
+      const long = await client.chat.completions.create({
+        model: 'gpt',
+        messages: [{ role: 'user', content: 'x'.repeat(5000) }],
+      });
+      expect(long.choices[0]?.finish_reason).toBe('stop');
+
+      // dropping keys on purpose: applied
+      await reload(
+        configText(simGatewayConfig(sim.url, { models: { gpt }, server: { allow_anonymous: true } })),
+        (message) => message === 'configuration reloaded',
+      );
+      expect(await keylessStatus()).toBe(200);
+    } finally {
+      expect((await gateway.stop()).code).toBe(0);
+    }
+  });
 });

@@ -26,9 +26,10 @@ export function superviseGateway(
         await gateway.reload(next, reason);
       } catch (error) {
         const problems = error instanceof ConfigError ? error.problems : undefined;
+        const why = problems?.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
         logger.error(
           { reason, problems, err: problems === undefined ? error : undefined },
-          'configuration rejected; the previous configuration keeps serving',
+          `configuration rejected${why === undefined ? '' : ` (${why})`}; the previous configuration keeps serving`,
         );
       }
     });

@@ -218,6 +218,25 @@ export class KeyRegistry implements Authenticator {
     await this.options.store.publish(governanceChangedChannel, '{}');
   }
 
+  /**
+   * Whether a request without a key is refused: under the running settings, or with `next` (a
+   * reload's tenants and `server.allow_anonymous`) in place of the config's; database tenants and
+   * keys count as they are.
+   */
+  requiresKeys(next?: {
+    readonly tenants: Readonly<Record<string, TenantConfig>>;
+    readonly allowAnonymous: boolean | undefined;
+  }): boolean {
+    const allowAnonymous = next === undefined ? this.allowAnonymous : next.allowAnonymous;
+    if (allowAnonymous !== undefined) return !allowAnonymous;
+    const configTenants = next === undefined ? this.configTenants.size : Object.keys(next.tenants).length;
+    const configKeys =
+      next === undefined
+        ? this.configKeys.size
+        : Object.values(next.tenants).reduce((sum, tenant) => sum + tenant.keys.length, 0);
+    return configTenants + configKeys + this.databaseTenants.size + this.databaseKeys.length > 0;
+  }
+
   /** True when nothing requires a key: no tenants and no keys anywhere, and anonymous use not turned off. */
   private openByDefault(): boolean {
     return (
