@@ -20,6 +20,7 @@ describe('the error table', () => {
         'endsRequest',
         'contextFallback',
         'slowFailure',
+        'closesConnection',
       ] as const) {
         expect(typeof entry[flag], `${code}.${flag}`).toBe('boolean');
       }
@@ -41,6 +42,7 @@ describe('the error table', () => {
         endsRequest: entry.endsRequest,
         contextFallback: entry.contextFallback,
         slowFailure: entry.slowFailure,
+        closesConnection: entry.closesConnection,
       });
     },
   );

@@ -29,6 +29,11 @@ export interface ErrorEntry {
   readonly contextFallback: boolean;
   /** Did the attempt fail by running out of time (latency statistics count it as a slow answer)? */
   readonly slowFailure: boolean;
+  /**
+   * Was the request's body left unread (too large, too slow)? The edge answers with
+   * `connection: close` and drops the connection instead of waiting for the rest.
+   */
+  readonly closesConnection: boolean;
 }
 
 const flags = {
@@ -39,6 +44,7 @@ const flags = {
   endsRequest: false,
   contextFallback: false,
   slowFailure: false,
+  closesConnection: false,
 } as const;
 
 /** The client's own mistake or limit: never retried, never failed over, says nothing about health. */
@@ -63,9 +69,9 @@ export const errorTable = {
   // the client's own mistakes and limits
   invalid_request: client(400),
   invalid_json: client(400),
-  request_too_large: client(413),
+  request_too_large: { ...client(413), closesConnection: true },
   /** The request body did not fully arrive within `server.body_timeout_ms`. */
-  request_timeout: client(408),
+  request_timeout: { ...client(408), closesConnection: true },
   /** The route exists but not for this HTTP method (an `Allow` header says which). */
   method_not_allowed: client(405),
   /** The body is not `application/json`. */

@@ -43,6 +43,7 @@ export class GatewayError extends Error {
   readonly endsRequest: boolean;
   readonly contextFallback: boolean;
   readonly slowFailure: boolean;
+  readonly closesConnection: boolean;
   readonly retryAfterMs: number | undefined;
   readonly param: string | undefined;
   readonly upstreamStatus: number | undefined;
@@ -62,6 +63,7 @@ export class GatewayError extends Error {
     this.endsRequest = entry.endsRequest;
     this.contextFallback = entry.contextFallback;
     this.slowFailure = entry.slowFailure;
+    this.closesConnection = entry.closesConnection;
     this.retryAfterMs = options.retryAfterMs;
     this.param = options.param;
     this.upstreamStatus = options.upstreamStatus;

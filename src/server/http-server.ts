@@ -271,7 +271,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (res.destroyed) return;
     sendError(res, error, dialect, ids);
     // A body left unread (past the discard bound, or too slow) is not waited for: drop the connection.
-    if ((error.code === 'request_too_large' || error.code === 'request_timeout') && !req.complete) {
+    if (error.closesConnection && !req.complete) {
       res.once('finish', () => req.destroy());
     }
   }

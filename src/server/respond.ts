@@ -73,6 +73,6 @@ export function sendError(res: ServerResponse, error: GatewayError, dialect: Dia
   const rendered = dialect.renderError(error);
   const headers = baseHeaders(ids, dialect);
   for (const name in rendered.headers) headers[name] = rendered.headers[name] as string;
-  if (error.code === 'request_too_large' || error.code === 'request_timeout') headers.connection = 'close';
+  if (error.closesConnection) headers.connection = 'close';
   sendJson(res, rendered.status, headers, rendered.body);
 }
