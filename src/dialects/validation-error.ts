@@ -20,12 +20,16 @@ function isRootTypeMismatch(branch: readonly Issue[]): boolean {
 
 /**
  * The issue a client should read: for a union whose input had the right shape for one branch but
- * failed deeper inside it, that deeper issue (with its full path); otherwise the issue itself.
+ * failed deeper inside it, that deeper issue (with its full path); otherwise the issue itself. A
+ * branch that failed at a field inside the input (`tool_choice.function.name`) is preferred to one
+ * that refused the input as a whole (the enum branch of `tool_choice`).
  */
 function innermostIssue(issue: Issue, path: readonly PropertyKey[]): { issue: Issue; path: PropertyKey[] } {
   const full = [...path, ...issue.path];
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { issue, path: full };
-  const deeper = issue.errors.find((branch) => !isRootTypeMismatch(branch));
+  const deeper =
+    issue.errors.find((branch) => (branch[0]?.path.length ?? 0) > 0) ??
+    issue.errors.find((branch) => !isRootTypeMismatch(branch));
   const inner = deeper?.[0];
   return inner === undefined ? { issue, path: full } : innermostIssue(inner, full);
 }

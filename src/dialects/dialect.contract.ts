@@ -1,0 +1,434 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatResponse, StopReason } from '../core/chat-response.ts';
+import type { ModelInfo } from '../core/model-info.ts';
+import type { ChatStreamEvent } from '../core/stream-event.ts';
+import type { Usage } from '../core/usage.ts';
+import { errorCodes, errorTable } from '../errors/error-table.ts';
+import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import type { Dialect, ParsedChat } from './dialect.ts';
+
+/**
+ * The dialect contract: every dialect in src/dialects/dialect-registry.ts passes it (run by
+ * dialects.contract.test.ts with each dialect's subject, `<folder>/<folder>-sdk.contract.ts`).
+ *
+ * - Any canonical answer (fast-check: text, tool calls, every stop reason, usage with cache reads and
+ *   writes) rendered by the dialect, complete or as a stream, is what the dialect's official SDK
+ *   reads: the SDK's own request goes to a small server that parses it with the dialect, answers in
+ *   the dialect, and the SDK's returned object must carry the same text, tool calls, stop reason and
+ *   usage. The SDK only ever calls paths the dialect declares.
+ * - A stream failing after its first byte ends with the dialect's in-band error, which the SDK throws.
+ * - Every error code renders with the error table's status, Retry-After on 429/503/529, and the SDK
+ *   throws its own error class for that status carrying our message.
+ * - Any field of a valid recorded body given the wrong type is a 400 whose param and message name it.
+ */
+
+/** What the official SDK returned for a chat call, in the terms the contract compares. */
+export interface SdkAnswer {
+  /** The message / completion id. */
+  readonly id: string;
+  /** The model the SDK reports (the group the client asked for). */
+  readonly model: string;
+  /** Every text block of the answer, joined. */
+  readonly text: string;
+  /** The tool calls in order, their arguments parsed from JSON (Anthropic: the SDK's `input`). */
+  readonly toolCalls: readonly { readonly id: string; readonly name: string; readonly input: unknown }[];
+  /** The SDK's stop or finish reason. */
+  readonly stopReason: string | null;
+  /** The stop sequence the SDK read; undefined when the dialect has no such field. */
+  readonly stopSequence: string | null | undefined;
+  /** The usage fields the SDK read, by the dialect's names (undefined: no usage in the answer). */
+  readonly usage: Readonly<Record<string, number | null | undefined>> | undefined;
+}
+
+/** What a thrown SDK error carries. */
+export interface SdkError {
+  /** The HTTP status (undefined for an in-band stream error). */
+  readonly status: number | undefined;
+  /** The API's own error message as the SDK exposes it. */
+  readonly message: string | undefined;
+  /** The Retry-After header the SDK saw, if any. */
+  readonly retryAfter: string | null | undefined;
+  /** The error type the SDK exposes (OpenAI `type`, Anthropic `error.type`). */
+  readonly type: string | null | undefined;
+  /** The error code the SDK exposes, where the dialect has one (OpenAI `code`); else undefined. */
+  readonly code: string | null | undefined;
+}
+
+/** One dialect as the contract drives it through its official SDK (test code, in the dialect's folder). */
+export interface DialectContractSubject {
+  /** The dialect under test. */
+  readonly dialect: Dialect;
+  /** One chat call through the SDK at `origin` (the SDK's stream helper accumulates a stream). */
+  chat(origin: string, model: string, stream: boolean): Promise<SdkAnswer>;
+  /** The model ids the SDK's model list call returns (undefined: the dialect lists no models). */
+  listModels(origin: string): Promise<readonly string[]> | undefined;
+  /** The SDK's base error class: what a stream's in-band error is thrown as. */
+  readonly apiErrorClass: abstract new (...args: never[]) => Error;
+  /** The class the SDK throws for an HTTP status (e.g. its RateLimitError for 429). */
+  errorClassFor(status: number): abstract new (...args: never[]) => Error;
+  /** Reads a thrown SDK error. */
+  readError(thrown: unknown): SdkError;
+  /** The error types the API documents (every rendered error uses one of them). */
+  readonly errorTypes: readonly string[];
+  /** The SDK's word for each canonical stop reason (typed by the SDK's own union). */
+  readonly stopReasons: Readonly<Record<StopReason, string>>;
+  /** The usage fields the SDK must read for a canonical usage. */
+  expectedUsage(usage: Usage): Readonly<Record<string, number>>;
+  /** Valid chat bodies (recorded in the dialect's __fixtures__) whose fields the contract breaks. */
+  readonly chatBodies: readonly Readonly<Record<string, unknown>>[];
+  /** Paths where any value is accepted (e.g. `tools[*].input_schema`, a JSON schema). */
+  readonly freeFormPaths: readonly string[];
+}
+
+type Script =
+  | { readonly kind: 'answer'; readonly response: ChatResponse }
+  | { readonly kind: 'stream'; readonly events: readonly ChatStreamEvent[]; readonly failWith?: GatewayError }
+  | { readonly kind: 'error'; readonly error: GatewayError }
+  | { readonly kind: 'models'; readonly models: readonly ModelInfo[] };
+
+const created = 1_700_000_000;
+
+/** A server speaking only `dialect`: it parses what the SDK sends and answers with the script. */
+class DialectServer {
+  script: Script | undefined;
+  /** Requests the SDK made to paths the dialect does not serve. */
+  readonly strayPaths: string[] = [];
+  /** The chat requests the SDK sent, as the dialect parsed them. */
+  readonly parsed: ParsedChat[] = [];
+  private readonly server: Server;
+  private readonly dialect: Dialect;
+  origin = '';
+
+  constructor(dialect: Dialect) {
+    this.dialect = dialect;
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.answer(req, res, Buffer.concat(chunks).toString('utf8'));
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, text: string): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = this.dialect.routes.find(
+      (candidate) =>
+        candidate.method === req.method &&
+        (candidate.operation === 'get-model' ? path.startsWith(candidate.path) : candidate.path === path),
+    );
+    const script = this.script;
+    if (route === undefined || script === undefined) {
+      this.strayPaths.push(`${req.method ?? ''} ${path}`);
+      res.writeHead(418).end();
+      return;
+    }
+    if (script.kind === 'error') {
+      const rendered = this.dialect.renderError(script.error);
+      res.writeHead(rendered.status, { ...rendered.headers, 'content-type': 'application/json' });
+      res.end(rendered.body);
+      return;
+    }
+    if (script.kind === 'models') {
+      const body = this.dialect.models?.renderList(script.models, created * 1000) ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    const parsed = this.dialect.parseChat(JSON.parse(text));
+    this.parsed.push(parsed);
+    if (script.kind === 'answer') {
+      const body = this.dialect.renderChat(script.response, parsed.request.model, created);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    const renderer = this.dialect.createStreamRenderer(parsed, 'req_contract', created);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const event of script.events) res.write(renderer.event(event));
+    res.end(script.failWith === undefined ? renderer.end() : renderer.error(script.failWith));
+  }
+}
+
+const stopReasons: readonly StopReason[] = [
+  'end_turn',
+  'max_tokens',
+  'stop_sequence',
+  'tool_use',
+  'content_filter',
+  'context_window_exceeded',
+];
+
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.constantFrom('data: [DONE]\n\n', 'event: error\ndata: {}\n\n', '\r\n', '"}]}'),
+);
+
+const toolCall = fc.record({
+  type: fc.constant('tool_call' as const),
+  id: fc.stringMatching(/^call_[A-Za-z0-9]{1,12}$/),
+  name: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,20}$/),
+  arguments: fc
+    .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+    .map((input) => JSON.stringify(input)),
+});
+
+const usage: fc.Arbitrary<Usage> = fc.record({
+  inputTokens: fc.nat({ max: 2_000_000 }),
+  outputTokens: fc.nat({ max: 200_000 }),
+  cacheReadInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
+  cacheWriteInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
+});
+
+/** Any canonical answer: up to four text and tool-call parts, any stop reason, any usage. */
+export const canonicalAnswer: fc.Arbitrary<ChatResponse> = fc
+  .record({
+    id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+    content: fc.array(fc.oneof(fc.record({ type: fc.constant('text' as const), text }), toolCall), {
+      maxLength: 4,
+    }),
+    stopReason: fc.constantFrom(...stopReasons),
+    stopSequence: fc.string({ minLength: 1, maxLength: 8 }),
+    usage,
+  })
+  .map(({ stopSequence, ...answer }) => ({
+    ...answer,
+    model: 'upstream-model',
+    stopSequence: answer.stopReason === 'stop_sequence' ? stopSequence : undefined,
+  }));
+
+/** Splits a string in two at a code point boundary (as upstream deltas arrive), dropping empty halves. */
+function halves(value: string): string[] {
+  const points = Array.from(value);
+  const middle = Math.floor(points.length / 2);
+  return [points.slice(0, middle).join(''), points.slice(middle).join('')].filter((part) => part !== '');
+}
+
+/** The canonical stream of an answer, in the order chat-model adapters yield it. */
+export function streamOf(answer: ChatResponse): ChatStreamEvent[] {
+  const events: ChatStreamEvent[] = [
+    {
+      type: 'message_start',
+      id: answer.id,
+      model: answer.model,
+      usage: { inputTokens: answer.usage.inputTokens, outputTokens: 0 },
+    },
+  ];
+  answer.content.forEach((part, index) => {
+    if (part.type === 'text') {
+      const deltas = halves(part.text);
+      for (const delta of deltas.length > 0 ? deltas : [''])
+        events.push({ type: 'text_delta', index, text: delta });
+    } else {
+      events.push({ type: 'tool_call_start', index, id: part.id, name: part.name });
+      for (const delta of halves(part.arguments))
+        events.push({ type: 'tool_call_delta', index, argumentsDelta: delta });
+    }
+    events.push({ type: 'content_block_stop', index });
+  });
+  events.push({ type: 'message_stop', stopReason: answer.stopReason, stopSequence: answer.stopSequence });
+  events.push({ type: 'usage', usage: answer.usage });
+  return events;
+}
+
+function expectRead(
+  subject: DialectContractSubject,
+  read: SdkAnswer,
+  answer: ChatResponse,
+  model: string,
+): void {
+  expect(read.id).toBe(answer.id);
+  expect(read.model).toBe(model);
+  let joined = '';
+  const calls: { id: string; name: string; input: unknown }[] = [];
+  for (const part of answer.content) {
+    if (part.type === 'text') joined += part.text;
+    else calls.push({ id: part.id, name: part.name, input: JSON.parse(part.arguments) });
+  }
+  expect(read.text).toBe(joined);
+  expect(read.toolCalls).toEqual(calls);
+  expect(read.stopReason).toBe(subject.stopReasons[answer.stopReason]);
+  if (read.stopSequence !== undefined) expect(read.stopSequence).toBe(answer.stopSequence ?? null);
+  expect(read.usage).toEqual(subject.expectedUsage(answer.usage));
+}
+
+type Path = readonly (string | number)[];
+
+function formatPath(path: Path): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? key : `.${key}`;
+  return out;
+}
+
+/** Every path to a value inside `value` (not the root), depth first. */
+function pathsOf(value: unknown, prefix: Path = []): Path[] {
+  const paths: Path[] = [];
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, index) => {
+      paths.push([...prefix, index], ...pathsOf(item, [...prefix, index]));
+    });
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value))
+      paths.push([...prefix, key], ...pathsOf(item, [...prefix, key]));
+  }
+  return paths;
+}
+
+/** A copy of `body` with the value at `path` replaced by one of the wrong type. */
+function breakAt(body: unknown, path: Path): unknown {
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let parent: Record<string | number, unknown> = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  parent[last] = typeof parent[last] === 'number' ? 'not a number' : 12345;
+  return copy;
+}
+
+function isFreeForm(path: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => {
+    const expression = new RegExp(
+      `^${pattern.replace(/[.]/g, '\\.').replace(/\[\*\]/g, '\\[\\d+\\]')}(?:[.[]|$)`,
+    );
+    return expression.test(path);
+  });
+}
+
+/** Runs the contract for one dialect. */
+export function runDialectContract(subject: DialectContractSubject): void {
+  const { dialect } = subject;
+  const server = new DialectServer(dialect);
+  const runs = { seed: 20261206, numRuns: 40 } as const;
+
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    expect(server.strayPaths).toEqual([]);
+    await server.stop();
+  });
+
+  describe(`dialect ${dialect.name}: answers`, () => {
+    it('any canonical answer renders to what the official SDK reads', async () => {
+      await fc.assert(
+        fc.asyncProperty(canonicalAnswer, async (answer) => {
+          server.script = { kind: 'answer', response: answer };
+          expectRead(subject, await subject.chat(server.origin, 'group-a', false), answer, 'group-a');
+        }),
+        runs,
+      );
+    });
+
+    it('any canonical stream renders to what the SDK stream helper accumulates', async () => {
+      await fc.assert(
+        fc.asyncProperty(canonicalAnswer, async (answer) => {
+          server.script = { kind: 'stream', events: streamOf(answer) };
+          expectRead(subject, await subject.chat(server.origin, 'group-b', true), answer, 'group-b');
+        }),
+        runs,
+      );
+      expect(server.parsed.at(-1)?.request.stream).toBe(true);
+    });
+
+    it('a stream failing after its first byte ends with an in-band error the SDK throws', async () => {
+      const events = streamOf({
+        id: 'msg_1',
+        model: 'm',
+        content: [{ type: 'text', text: 'partial answer' }],
+        stopReason: 'end_turn',
+        usage: { inputTokens: 1, outputTokens: 1 },
+      }).slice(0, 2);
+      const failure = new GatewayError('upstream went away mid-stream', {
+        code: 'upstream_stream_interrupted',
+      });
+      server.script = { kind: 'stream', events, failWith: failure };
+      const thrown = await subject.chat(server.origin, 'group-c', true).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(thrown).toBeInstanceOf(subject.apiErrorClass);
+      const read = subject.readError(thrown);
+      expect(read.message).toBe('upstream went away mid-stream');
+      expect(subject.errorTypes).toContain(read.type);
+    });
+
+    it('the model list reads back through the SDK', async () => {
+      if (dialect.models === undefined) return;
+      server.script = {
+        kind: 'models',
+        models: [{ id: 'fast' }, { id: 'smart', description: 'the big one' }],
+      };
+      expect(await subject.listModels(server.origin)).toEqual(['fast', 'smart']);
+    });
+  });
+
+  describe(`dialect ${dialect.name}: errors`, () => {
+    it.each(errorCodes.map((code) => [code] as const))(
+      '%s: the table status, Retry-After on 429/503/529, the SDK error class for the status, our message',
+      async (code) => {
+        const entry = errorTable[code];
+        const error = new GatewayError(`failure ${code}`, { code, retryAfterMs: 2500 });
+        const rendered = dialect.renderError(error);
+        expect(rendered.status).toBe(entry.status);
+        server.script = { kind: 'error', error };
+        const thrown = await subject.chat(server.origin, 'group-e', false).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(thrown).toBeInstanceOf(subject.errorClassFor(entry.status));
+        const read = subject.readError(thrown);
+        expect(read.status).toBe(entry.status);
+        expect(read.message).toBe(`failure ${code}`);
+        expect(subject.errorTypes).toContain(read.type);
+        if (read.code !== undefined) expect(read.code).toBe(code);
+        expect(read.retryAfter ?? undefined).toBe([429, 503, 529].includes(entry.status) ? '3' : undefined);
+      },
+    );
+  });
+
+  describe(`dialect ${dialect.name}: parse errors`, () => {
+    it('parses every recorded body', () => {
+      expect(subject.chatBodies.length).toBeGreaterThan(0);
+      for (const body of subject.chatBodies)
+        expect(dialect.parseChat(body).request.messages.length).toBeGreaterThan(0);
+    });
+
+    it('any field of a recorded body given the wrong type is a 400 naming that field', () => {
+      let broken = 0;
+      for (const body of subject.chatBodies) {
+        for (const path of pathsOf(body)) {
+          const name = formatPath(path);
+          if (isFreeForm(name, subject.freeFormPaths)) continue;
+          broken += 1;
+          let thrown: unknown;
+          try {
+            dialect.parseChat(breakAt(body, path));
+          } catch (error) {
+            thrown = error;
+          }
+          expect(isGatewayError(thrown), `${name}: not refused`).toBe(true);
+          const error = thrown as GatewayError;
+          expect(error.status, name).toBe(400);
+          expect(error.param, `${name}: the 400 names the field (${error.message})`).toBe(name);
+          expect(error.message.startsWith(`${name}: `), error.message).toBe(true);
+        }
+      }
+      expect(broken).toBeGreaterThan(10);
+    });
+  });
+}
