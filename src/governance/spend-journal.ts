@@ -39,6 +39,8 @@ export class SpendJournal {
   private readonly isRunning: (pid: number) => boolean;
   private readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private segment = 0;
+  /** Numbers of this process's segments on disk, oldest first. */
+  private readonly segments: number[] = [];
   private fd: number | undefined;
   private pending: string[] = [];
   private scheduled = false;
@@ -85,10 +87,9 @@ export class SpendJournal {
 
   /** Deletes this process's segments numbered below `boundary` (their records are stored). */
   removeBefore(boundary: number): void {
-    for (const name of this.names()) {
-      const match = journalPattern.exec(name);
-      if (match === null || `${match[1]}-${match[2]}` !== this.owner) continue;
-      if (Number(match[3]) < boundary) this.remove(name);
+    while (this.segments[0] !== undefined && this.segments[0] < boundary) {
+      this.remove(this.segmentName(this.segments[0]));
+      this.segments.shift();
     }
   }
 
@@ -118,8 +119,8 @@ export class SpendJournal {
     try {
       if (this.fd === undefined) {
         mkdirSync(this.directory, { recursive: true });
-        const name = `journal-${this.owner}-${String(this.segment).padStart(9, '0')}.jsonl`;
-        this.fd = openSync(join(this.directory, name), 'a', 0o600);
+        this.fd = openSync(join(this.directory, this.segmentName(this.segment)), 'a', 0o600);
+        this.segments.push(this.segment);
       }
       const bytes = Buffer.from(text, 'utf8');
       let offset = 0;
@@ -130,6 +131,10 @@ export class SpendJournal {
       if (!this.failing) this.onError(error, 'spend journal write failed; records kept in memory only');
       this.failing = true;
     }
+  }
+
+  private segmentName(segment: number): string {
+    return `journal-${this.owner}-${String(segment).padStart(9, '0')}.jsonl`;
   }
 
   private names(): string[] {
