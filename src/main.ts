@@ -27,6 +27,7 @@ import { sendJson } from './server/respond.ts';
 import { createSharedState } from './state/create-shared-state.ts';
 import { MemoryStateStore } from './state/memory-state-store.ts';
 import { ReplicaRegistry, type ReplicaInfo } from './state/replica-registry.ts';
+import type { ReadinessCheck } from './core/readiness.ts';
 import type { StateStore } from './core/state-store.ts';
 import { combineSinks } from './telemetry/combine-sinks.ts';
 import { createTelemetry } from './telemetry/create-telemetry.ts';
@@ -173,6 +174,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let state: StateStore;
   let replicas: ReplicaRegistry;
   let closeState: () => Promise<void>;
+  // Readiness of the limits store: Redis away is degraded (limits enforced locally), not unready.
+  let stateCheck: () => ReadinessCheck = () => ({ status: 'ok', detail: 'in memory (this process)' });
   const telemetry = await createTelemetry({
     config:
       options.accessLog === false
@@ -211,6 +214,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       telemetry.metrics?.setStateStoreDegraded(degraded);
     });
     closeState = () => shared.close();
+    const resilient = shared.resilient;
+    stateCheck = () =>
+      resilient?.degraded === true
+        ? {
+            status: 'degraded',
+            detail: "Redis unreachable: limits enforced locally at this replica's share until it answers",
+          }
+        : { status: 'ok', detail: 'Redis' };
   } else {
     const memory = new MemoryStateStore(clock);
     state = memory;
@@ -247,6 +258,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onError: onError('spend records'),
   });
   spend.start();
+  const databaseKind =
+    config.database?.url === undefined || config.database.url === '' ? 'SQLite' : 'PostgreSQL';
+  // Readiness of the database: failing spend flushes mean it is away; records wait (memory, spool).
+  const databaseCheck = (): ReadinessCheck => {
+    const stats = spend.stats();
+    return stats.consecutiveFailures === 0
+      ? { status: 'ok', detail: databaseKind }
+      : {
+          status: 'degraded',
+          detail: `${databaseKind} unreachable: spend records wait (${stats.buffered} in memory, ${stats.spooled} spooled) and are stored when it answers`,
+        };
+  };
   const administration = new KeyAdministration({
     repositories,
     registry,
@@ -273,6 +296,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     budget,
     logger,
     traceparentFor: (requestId) => telemetry.traceparentFor(requestId),
+    storeChecks: () => ({ state: stateCheck(), database: databaseCheck() }),
   });
 
   const admin = createAdminHandler({

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readinessOf } from './support/gateway-process.ts';
 import { createTestDatabase, type TestDatabase } from './support/persistence/postgres-test-database.ts';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { startReplica, waitUntil, type GatewayReplica } from './support/replicas/gateway-replica.ts';
@@ -114,6 +115,23 @@ describe('database outage: no spend record lost, none doubled', () => {
     await cut(database);
     const during = await load(clientsFor([first.url], payer.key), group, 50, 5);
     expect(countBy(during, (outcome) => String(outcome.status))).toEqual({ 200: 50 });
+    // Still ready (the database is off the request path), and /health/ready says it is away.
+    await waitUntil(
+      async () => (await readinessOf(first.url)).checks.database?.status === 'degraded',
+      15_000,
+      'readiness to report the database degraded',
+    );
+    expect(await readinessOf(first.url)).toMatchObject({
+      httpStatus: 200,
+      status: 'degraded',
+      checks: {
+        state: { status: 'ok' },
+        database: {
+          status: 'degraded',
+          detail: expect.stringContaining('PostgreSQL unreachable') as unknown,
+        },
+      },
+    });
     expect(await first.stop()).toBe(0);
 
     // Exactly the 50 unstored records are in the spool file, each once.

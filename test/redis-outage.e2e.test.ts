@@ -5,6 +5,7 @@ import type OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
+import { readinessOf } from './support/gateway-process.ts';
 import { ThrowawayRedis } from './support/state/redis-test-support.ts';
 import { getJson, startReplica, waitUntil, type GatewayReplica } from './support/replicas/gateway-replica.ts';
 import { runId, scenarioConfig, type TenantSpec } from './support/replicas/scenario-config.ts';
@@ -125,6 +126,18 @@ describe('Redis outage under load, three replicas', () => {
 
     // Every replica noticed (the load after the kill reached all three) and answers limits locally.
     await waitUntil(() => allDegraded(1), 10_000, 'every replica degraded');
+    // Still ready (it serves), and /health/ready says which store is away.
+    for (const replica of replicas) {
+      expect(await readinessOf(replica.url)).toMatchObject({
+        httpStatus: 200,
+        status: 'degraded',
+        checks: {
+          config: { status: 'ok' },
+          state: { status: 'degraded', detail: expect.stringContaining('Redis unreachable') as unknown },
+          database: { status: 'ok' },
+        },
+      });
+    }
 
     // Steady outage: rpm 6 over 3 replicas → exactly 2 per replica (5 sent to each).
     expect(await perReplicaBurst(tenants.six.key, 5)).toEqual([
@@ -142,6 +155,13 @@ describe('Redis outage under load, three replicas', () => {
     // Redis comes back on the same port; each replica's PING (every second) finds it.
     await redis.startProcess();
     await waitUntil(() => allDegraded(0), 15_000, 'every replica back on Redis');
+    for (const replica of replicas) {
+      expect(await readinessOf(replica.url)).toMatchObject({
+        httpStatus: 200,
+        status: 'ok',
+        checks: { state: { status: 'ok', detail: 'Redis' } },
+      });
+    }
 
     // Shared and exact again: rpm 3, 10 concurrent over the three replicas → exactly 3.
     const fresh = await burst(clients(tenants.fresh.key), group, 10);

@@ -53,7 +53,10 @@ describe('admission', () => {
     const harness = createHarness(single, { d1: ok('m1'), d2: ok('m2') });
     expect(harness.gateway.authenticate('acme-key').tenant).toBe('acme-key');
     expect(() => harness.gateway.authenticate(undefined)).toThrow(GatewayError);
-    expect(harness.gateway.isReady()).toBe(true);
+    expect(harness.gateway.readiness()).toEqual({
+      ready: true,
+      checks: { config: { status: 'ok', detail: '2 model groups' } },
+    });
   });
 });
 

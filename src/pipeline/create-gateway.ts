@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EmbeddingRequest } from '../core/embedding.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
+import type { Readiness, ReadinessCheck } from '../core/readiness.ts';
 import type { DeploymentConfig, ProviderConfig, SpillwayConfig } from '../config/schema.ts';
 import { TenantLimiter } from '../limits/tenant-limiter.ts';
 import { ModelRegistry } from '../routing/model-registry.ts';
@@ -45,6 +46,11 @@ export interface GatewayDependencies {
    * request without stages takes the fast path.
    */
   readonly stages?: StageResolver | undefined;
+  /**
+   * The stores' checks for readiness (`state`, `database`), from the composition root, which alone
+   * knows which stores there are. Default: none.
+   */
+  readonly storeChecks?: (() => Readonly<Record<string, ReadinessCheck>>) | undefined;
 }
 
 /** The Gateway plus its lifecycle. */
@@ -110,7 +116,17 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
         .filter((name) => allowed === undefined || allowed.includes(name))
         .map((name) => ({ id: name, description: table.groups.get(name)?.description }));
     },
-    isReady: () => true,
+    readiness: (): Readiness => {
+      const groups = generations.table.groupNames.length;
+      const checks: Record<string, ReadinessCheck> = {
+        config:
+          groups === 0
+            ? { status: 'degraded', detail: 'no model groups configured: chat requests answer 404' }
+            : { status: 'ok', detail: `${groups} model group${groups === 1 ? '' : 's'}` },
+        ...deps.storeChecks?.(),
+      };
+      return { ready: Object.values(checks).every((check) => check.status !== 'down'), checks };
+    },
     applyConfig: (config: SpillwayConfig): void => {
       generations.swap(build(config));
       logger.info({ groups: Object.keys(config.models).length }, 'routing table reloaded');

@@ -1,4 +1,5 @@
 import type { ChatRequest } from '../core/chat-request.ts';
+import type { Readiness } from '../core/readiness.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
 import type { Target } from '../core/gateway-events.ts';
@@ -98,6 +99,10 @@ export interface Gateway {
   embed(request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult>;
   /** The model groups this principal may use. */
   listModels(principal: Principal): readonly ModelInfo[];
-  /** Ready to serve (config loaded, stores reachable or degraded gracefully). */
-  isReady(): boolean;
+  /**
+   * Whether the gateway can serve now (ready unless a check is down) and the state of the config and
+   * of each store: a store that is away but degraded gracefully (limits enforced locally, spend
+   * records buffered and spooled) is listed as degraded and does not make the gateway unready.
+   */
+  readiness(): Readiness;
 }

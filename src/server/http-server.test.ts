@@ -290,11 +290,23 @@ describe('edge routes', () => {
   it('serves health, mounted routes, and echoes a sane x-request-id', async () => {
     const live = await fetch(`${test.origin}/health/live`);
     expect(live.status).toBe(200);
+    const down = { status: 'down', detail: 'nothing to serve with' } as const;
     test.gateway.ready = false;
-    expect((await fetch(`${test.origin}/health/ready`)).status).toBe(503);
+    test.gateway.checks = { config: down };
+    const notReady = await fetch(`${test.origin}/health/ready`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ status: 'not_ready', checks: { config: down } });
+    // A store away but degraded gracefully: still ready (200), and the body says which.
+    const degraded = { status: 'degraded', detail: 'Redis unreachable: limits enforced locally' } as const;
     test.gateway.ready = true;
+    test.gateway.checks = { config: { status: 'ok', detail: '1 model group' }, state: degraded };
+    const degradedAnswer = await fetch(`${test.origin}/health/ready`);
+    expect(degradedAnswer.status).toBe(200);
+    expect(await degradedAnswer.json()).toMatchObject({ status: 'degraded', checks: { state: degraded } });
+    test.gateway.checks = {};
     const ready = await fetch(`${test.origin}/health/ready`, { headers: { 'x-request-id': 'abc.DEF-1_2' } });
     expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: {} });
     expect(ready.headers.get('x-request-id')).toBe('abc.DEF-1_2');
     const insane = await fetch(`${test.origin}/health/live`, { headers: { 'x-request-id': 'bad id!' } });
     expect(insane.headers.get('x-request-id')).toMatch(/^req_/);

@@ -57,6 +57,22 @@ function noop(): void {
   // Errors on a response whose client is gone have nobody to tell.
 }
 
+/** GET /health/ready: the gateway's readiness and each check; 503 when it cannot serve or is draining. */
+function readinessAnswer(gateway: Gateway, draining: boolean): { status: number; body: string } {
+  const readiness = gateway.readiness();
+  const status = draining
+    ? 'shutting_down'
+    : !readiness.ready
+      ? 'not_ready'
+      : Object.values(readiness.checks).some((check) => check.status !== 'ok')
+        ? 'degraded'
+        : 'ok';
+  return {
+    status: status === 'ok' || status === 'degraded' ? 200 : 503,
+    body: JSON.stringify({ status, checks: readiness.checks }),
+  };
+}
+
 function decodeModelId(encoded: string): string {
   try {
     return decodeURIComponent(encoded);
@@ -82,7 +98,8 @@ function parseRegions(header: string | string[] | undefined): readonly string[] 
  *   2. track        in-flight set for graceful shutdown; client disconnect aborts the request
  *   3. extra routes mounted by prefix (/metrics, /admin/*): handed over as they are
  *   4. route        method + path → a registered dialect's route; 404 / 405 in the claiming dialect
- *   5. health       /health/live, /health/ready (503 until the gateway is ready or while draining)
+ *   5. health       /health/live; /health/ready: 200 while the gateway can serve (status ok, or
+ *                   degraded naming the store that is away), 503 when it cannot or while draining
  *   6. authenticate Authorization: Bearer or x-api-key → principal (401)
  *   7. read body    JSON content type (415), size limit (413 once the rest is discarded, connection
  *                   closed), body timeout (408, connection dropped), JSON (400)
@@ -177,9 +194,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
       // 5. health
       if (route.dialect === undefined) {
-        const ready = route.operation === 'live' || (!draining && gateway.isReady());
-        const body = ready ? '{"status":"ok"}' : `{"status":"${draining ? 'shutting_down' : 'not_ready'}"}`;
-        sendJson(res, ready ? 200 : 503, baseHeaders(ids, routeTable.dialectFor(req.headers)), body);
+        const { status, body } =
+          route.operation === 'live'
+            ? { status: 200, body: '{"status":"ok"}' }
+            : readinessAnswer(gateway, draining);
+        sendJson(res, status, baseHeaders(ids, routeTable.dialectFor(req.headers)), body);
         return;
       }
       const dialect = route.dialect;

@@ -98,6 +98,20 @@ function parseLines(text: string): LogLine[] {
   return lines;
 }
 
+/** GET /health/ready: its HTTP status and body (`{ status, checks }`). */
+export async function readinessOf(url: string): Promise<{
+  httpStatus: number;
+  status: string;
+  checks: Record<string, { status: string; detail: string }>;
+}> {
+  const response = await request(`${url}/health/ready`, { headersTimeout: 2000, bodyTimeout: 2000 });
+  const body = (await response.body.json()) as {
+    status: string;
+    checks: Record<string, { status: string; detail: string }>;
+  };
+  return { httpStatus: response.statusCode, ...body };
+}
+
 /** True once GET /health/ready answers 200. */
 export async function isReady(url: string): Promise<boolean> {
   try {

@@ -1,4 +1,5 @@
 import type { ChatRequest, UserPart } from '../../../src/core/chat-request.ts';
+import type { Readiness, ReadinessCheck } from '../../../src/core/readiness.ts';
 import type { ChatResponse } from '../../../src/core/chat-response.ts';
 import type { EmbeddingRequest } from '../../../src/core/embedding.ts';
 import type { Principal } from '../../../src/core/principal.ts';
@@ -27,6 +28,8 @@ export class EchoGateway implements Gateway {
   /** The key `authenticate` accepts. */
   static readonly key = 'sk-test-key';
   ready = true;
+  /** The checks readiness() reports. */
+  checks: Record<string, ReadinessCheck> = {};
   /** The last context the gateway was called with. */
   lastContext: RequestContext | undefined;
   lastRequest: ChatRequest | undefined;
@@ -73,8 +76,8 @@ export class EchoGateway implements Gateway {
     return [{ id: 'echo', description: 'echoes' }, { id: 'fail-mid' }];
   }
 
-  isReady(): boolean {
-    return this.ready;
+  readiness(): Readiness {
+    return { ready: this.ready, checks: this.checks };
   }
 
   private route(group: string): RouteInfo {
