@@ -21,28 +21,47 @@ class AttemptTimeouts implements ExecutionPolicy {
   }
 
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
-    const { accounting } = this;
-    const { clock } = accounting;
+    const startedAt = this.accounting.clock.now();
+    const scope = this.start(execution);
+    try {
+      const value = await execution.call(
+        attemptCandidate(execution).deployment,
+        scope,
+        execution.group.settings,
+      );
+      scope.clearFirstToken();
+      return new CommittedAttempt(value, execution, scope, startedAt, this.accounting);
+    } catch (thrown) {
+      return this.failed(execution, scope, startedAt, thrown);
+    }
+  }
+
+  /** Counts the attempt and opens its scope. */
+  private start<T>(execution: Execution<T>): AttemptScope {
+    const { clock, stats } = this.accounting;
     const { request, tally } = execution;
     const deployment = attemptCandidate(execution).deployment;
     tally.attempts += 1;
     tally.lastTarget = deployment.target;
-    const startedAt = clock.now();
     const scope = new AttemptScope(clock, request.signal, request.deadlineAt, request.timeoutMs);
-    accounting.stats.start(deployment.id);
-    try {
-      const value = await execution.call(deployment, scope, execution.group.settings);
-      scope.clearFirstToken();
-      return new CommittedAttempt(value, execution, scope, startedAt, accounting);
-    } catch (thrown) {
-      const error = scope.errorOf(thrown);
-      new CommittedAttempt(undefined, execution, scope, startedAt, accounting).finish({
-        error,
-        tokens: 0,
-        outputTokens: 0,
-      });
-      return { kind: 'failed', error };
-    }
+    stats.start(deployment.id);
+    return scope;
+  }
+
+  /** Accounts a failed attempt at once (nobody consumes it). */
+  private failed<T>(
+    execution: Execution<T>,
+    scope: AttemptScope,
+    startedAt: number,
+    thrown: unknown,
+  ): Outcome<T> {
+    const error = scope.errorOf(thrown);
+    new CommittedAttempt(undefined, execution, scope, startedAt, this.accounting).finish({
+      error,
+      tokens: 0,
+      outputTokens: 0,
+    });
+    return { kind: 'failed', error };
   }
 }
 

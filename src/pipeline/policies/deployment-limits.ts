@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
-import type { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
+import type { DeploymentLimiter, DeploymentReservation } from '../../limits/deployment-limiter.ts';
 import { leaseMarginMs } from '../execution-request.ts';
 import { attemptCandidate, type Execution } from '../execution.ts';
 import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
@@ -25,29 +25,38 @@ class DeploymentLimits implements ExecutionPolicy {
   }
 
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
-    const { limiter, events, clock } = this.options;
+    const reserved = await this.reserve(execution);
+    if (!reserved.granted) return this.skipped(execution, reserved);
+    execution.reservation = reserved.reservation;
+    // Awaited, not returned: an async function returning a promise costs an extra promise and two ticks.
+    return await this.inner.execute(execution);
+  }
+
+  private reserve<T>(execution: Execution<T>): Promise<DeploymentReservation> {
     const { request } = execution;
-    const deployment = attemptCandidate(execution).deployment;
-    const reserved = await limiter.reserve(
-      deployment.limits,
+    return this.options.limiter.reserve(
+      attemptCandidate(execution).deployment.limits,
       request.reservedTokens,
       `${request.leaseId}:${execution.tally.attempts + 1}`,
       request.timeoutMs + leaseMarginMs,
     );
-    if (!reserved.granted) {
-      events.emit({
-        type: 'rate-limited',
-        requestId: request.requestId,
-        scope: 'deployment',
-        tenant: request.tenant,
-        deployment: deployment.id,
-        limit: reserved.limit,
-      });
-      return { kind: 'skipped', capacity: true, freeAt: clock.now() + reserved.retryAfterMs };
-    }
-    execution.reservation = reserved.reservation;
-    // Awaited, not returned: an async function returning a promise costs an extra promise and two ticks.
-    return await this.inner.execute(execution);
+  }
+
+  private skipped<T>(
+    execution: Execution<T>,
+    refused: Extract<DeploymentReservation, { granted: false }>,
+  ): Outcome<T> {
+    const { request } = execution;
+    const deployment = attemptCandidate(execution).deployment;
+    this.options.events.emit({
+      type: 'rate-limited',
+      requestId: request.requestId,
+      scope: 'deployment',
+      tenant: request.tenant,
+      deployment: deployment.id,
+      limit: refused.limit,
+    });
+    return { kind: 'skipped', capacity: true, freeAt: this.options.clock.now() + refused.retryAfterMs };
   }
 }
 

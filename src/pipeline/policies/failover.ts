@@ -2,17 +2,13 @@ import type { Clock } from '../../core/clock.ts';
 import { clientClosed } from '../../errors/gateway-error.ts';
 import { requestTimedOut } from '../../policies/attempt-scope.ts';
 import { cooldownFor } from '../../policies/cooldown.ts';
+import type { Candidate } from '../../routing/plan-group.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';
 import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
 
 export interface FailoverOptions {
   readonly clock: Clock;
-}
-
-/** Reads the flag afresh (an await may have passed since the last look). */
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
 }
 
 /**
@@ -31,47 +27,65 @@ class Failover implements ExecutionPolicy {
     this.inner = inner;
   }
 
+  // The async frame keeps only what crosses the await (its registers are allocated per request);
+  // choosing and recording are synchronous helpers.
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
-    const { clock } = this.options;
-    const { request } = execution;
     for (;;) {
-      let next = execution.pinned;
-      if (next !== undefined) {
-        // Retry chose this one.
-        execution.pinned = undefined;
-      } else {
-        if (request.signal.aborted) throw clientClosed();
-        next = execution.untried();
-        const failed = execution.record?.failed;
-        if (failed !== undefined && (next === undefined || !failed.error.fallbackEligible)) {
-          return 'exhausted';
-        }
-        if (next === undefined) return 'fallback';
-      }
-      execution.candidate = next;
+      const next = this.next(execution);
+      if (typeof next === 'string') return next;
       const outcome = await this.inner.execute(execution);
       if (outcome instanceof CommittedAttempt || typeof outcome === 'string') return outcome;
-      const record = execution.attempts();
-      if (outcome.kind === 'skipped') {
-        record.excluded.add(next);
-        execution.freeAt = Math.min(execution.freeAt, outcome.freeAt);
-        execution.capacity = outcome.capacity;
-        execution.note(undefined);
-        continue;
-      }
-      const { error } = outcome;
-      record.tried.add(next);
-      execution.note(error);
-      if (isAborted(request.signal)) throw clientClosed();
-      if (error.endsRequest) throw error;
-      if (clock.now() >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
-      if (error.contextFallback) return 'context';
-      if (!error.retryable && !error.fallbackEligible) throw error;
-      if (!error.retryable) record.excluded.add(next);
-      const cooldownMs = cooldownFor(error);
-      if (cooldownMs !== undefined) record.coolingUntil.set(next, clock.now() + cooldownMs);
-      record.failed = { candidate: next, error };
+      const ended = this.record(execution, next, outcome);
+      if (ended !== undefined) return ended;
     }
+  }
+
+  /** The candidate to attempt (set as the cursor), or why there is none. */
+  private next<T>(execution: Execution<T>): Candidate | 'exhausted' | 'fallback' {
+    let next = execution.pinned;
+    if (next !== undefined) {
+      // Retry chose this one.
+      execution.pinned = undefined;
+    } else {
+      if (execution.request.signal.aborted) throw clientClosed();
+      next = execution.untried();
+      const failed = execution.record?.failed;
+      if (failed !== undefined && (next === undefined || !failed.error.fallbackEligible)) return 'exhausted';
+      if (next === undefined) return 'fallback';
+    }
+    execution.candidate = next;
+    return next;
+  }
+
+  /** Records a skipped or failed attempt; returns `context` to end the group, or throws to end the request. */
+  private record<T>(
+    execution: Execution<T>,
+    next: Candidate,
+    outcome: Exclude<Outcome<T>, CommittedAttempt<T> | string>,
+  ): 'context' | undefined {
+    const { request } = execution;
+    const record = execution.attempts();
+    if (outcome.kind === 'skipped') {
+      record.excluded.add(next);
+      execution.freeAt = Math.min(execution.freeAt, outcome.freeAt);
+      execution.capacity = outcome.capacity;
+      execution.note(undefined);
+      return undefined;
+    }
+    const { error } = outcome;
+    const now = this.options.clock.now();
+    record.tried.add(next);
+    execution.note(error);
+    if (request.signal.aborted) throw clientClosed();
+    if (error.endsRequest) throw error;
+    if (now >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
+    if (error.contextFallback) return 'context';
+    if (!error.retryable && !error.fallbackEligible) throw error;
+    if (!error.retryable) record.excluded.add(next);
+    const cooldownMs = cooldownFor(error);
+    if (cooldownMs !== undefined) record.coolingUntil.set(next, now + cooldownMs);
+    record.failed = { candidate: next, error };
+    return undefined;
   }
 }
 
