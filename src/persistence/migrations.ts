@@ -126,6 +126,13 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX spend_records_request_id ON spend_records (request_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'no index on the client request id',
+    // Nothing queries by the client's id, and the index was a fifth B-tree on every insert (about a
+    // third of an insert's time in a loaded measurement): spend inserts are on the gateway's hot loop.
+    statements: [`DROP INDEX IF EXISTS spend_records_request_id`],
+  },
 ];
 
 const versionRow = z.object({ version: z.coerce.number() });
