@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatResponse, StopReason } from '../core/chat-response.ts';
+import type { EmbeddingResponse } from '../core/embedding.ts';
 import type { ModelInfo } from '../core/model-info.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { Usage } from '../core/usage.ts';
@@ -43,6 +44,14 @@ export interface SdkAnswer {
   readonly usage: Readonly<Record<string, number | null | undefined>> | undefined;
 }
 
+/** What the SDK read from an embeddings answer. */
+export interface SdkEmbeddings {
+  /** The vectors in input order, as numbers (the SDK decodes base64 itself). */
+  readonly vectors: readonly (readonly number[])[];
+  /** The input tokens the SDK read. */
+  readonly inputTokens: number;
+}
+
 /** What a thrown SDK error carries. */
 export interface SdkError {
   /** The HTTP status (undefined for an in-band stream error). */
@@ -65,6 +74,10 @@ export interface DialectContractSubject {
   chat(origin: string, model: string, stream: boolean): Promise<SdkAnswer>;
   /** The model ids the SDK's model list call returns (undefined: the dialect lists no models). */
   listModels(origin: string): Promise<readonly string[]> | undefined;
+  /** An embeddings call through the SDK: the vectors and prompt tokens it read (undefined: none). */
+  embed(origin: string, model: string): Promise<SdkEmbeddings> | undefined;
+  /** Valid embeddings bodies (recorded) whose fields the contract breaks; empty without embeddings. */
+  readonly embeddingsBodies: readonly Readonly<Record<string, unknown>>[];
   /** The SDK's base error class: what a stream's in-band error is thrown as. */
   readonly apiErrorClass: abstract new (...args: never[]) => Error;
   /** The class the SDK throws for an HTTP status (e.g. its RateLimitError for 429). */
@@ -87,7 +100,8 @@ type Script =
   | { readonly kind: 'answer'; readonly response: ChatResponse }
   | { readonly kind: 'stream'; readonly events: readonly ChatStreamEvent[]; readonly failWith?: GatewayError }
   | { readonly kind: 'error'; readonly error: GatewayError }
-  | { readonly kind: 'models'; readonly models: readonly ModelInfo[] };
+  | { readonly kind: 'models'; readonly models: readonly ModelInfo[] }
+  | { readonly kind: 'embeddings'; readonly response: EmbeddingResponse };
 
 const created = 1_700_000_000;
 
@@ -148,6 +162,13 @@ class DialectServer {
     }
     if (script.kind === 'models') {
       const body = this.dialect.models?.renderList(script.models, created * 1000) ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    if (script.kind === 'embeddings') {
+      const codec = this.dialect.embeddings;
+      if (codec === undefined || route.operation !== 'embeddings') throw new Error('not an embeddings route');
+      const body = codec.render(script.response, codec.parse(JSON.parse(text)));
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
@@ -309,6 +330,40 @@ function isFreeForm(path: string, patterns: readonly string[]): boolean {
   });
 }
 
+/** Every field of every body given the wrong type must be a 400 whose param and message name it. */
+function expectBrokenFieldsNamed(
+  bodies: readonly unknown[],
+  parse: (body: unknown) => unknown,
+  freeFormPaths: readonly string[],
+): number {
+  let broken = 0;
+  for (const body of bodies) {
+    for (const path of pathsOf(body)) {
+      const name = formatPath(path);
+      if (isFreeForm(name, freeFormPaths)) continue;
+      broken += 1;
+      let thrown: unknown;
+      try {
+        parse(breakAt(body, path));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isGatewayError(thrown), `${name}: not refused`).toBe(true);
+      const error = thrown as GatewayError;
+      expect(error.status, name).toBe(400);
+      expect(error.param, `${name}: the 400 names the field (${error.message})`).toBe(name);
+      expect(error.message.startsWith(`${name}: `), error.message).toBe(true);
+    }
+  }
+  return broken;
+}
+
+// Float32 values (what embeddings carry), without -0 (JSON writes it as 0).
+const vector = fc.array(
+  fc.float({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value)),
+  { minLength: 1, maxLength: 16 },
+);
+
 /** Runs the contract for one dialect. */
 export function runDialectContract(subject: DialectContractSubject): void {
   const { dialect } = subject;
@@ -367,6 +422,25 @@ export function runDialectContract(subject: DialectContractSubject): void {
       expect(subject.errorTypes).toContain(read.type);
     });
 
+    it('any embeddings answer reads back through the SDK', async () => {
+      if (dialect.embeddings === undefined) return;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(vector, { minLength: 2, maxLength: 2 }),
+          fc.nat({ max: 100_000 }),
+          async (vectors, tokens) => {
+            server.script = {
+              kind: 'embeddings',
+              response: { model: 'm', embeddings: vectors, inputTokens: tokens },
+            };
+            const read = await subject.embed(server.origin, 'group-v');
+            expect(read).toEqual({ vectors, inputTokens: tokens });
+          },
+        ),
+        runs,
+      );
+    });
+
     it('the model list reads back through the SDK', async () => {
       if (dialect.models === undefined) return;
       server.script = {
@@ -409,26 +483,18 @@ export function runDialectContract(subject: DialectContractSubject): void {
     });
 
     it('any field of a recorded body given the wrong type is a 400 naming that field', () => {
-      let broken = 0;
-      for (const body of subject.chatBodies) {
-        for (const path of pathsOf(body)) {
-          const name = formatPath(path);
-          if (isFreeForm(name, subject.freeFormPaths)) continue;
-          broken += 1;
-          let thrown: unknown;
-          try {
-            dialect.parseChat(breakAt(body, path));
-          } catch (error) {
-            thrown = error;
-          }
-          expect(isGatewayError(thrown), `${name}: not refused`).toBe(true);
-          const error = thrown as GatewayError;
-          expect(error.status, name).toBe(400);
-          expect(error.param, `${name}: the 400 names the field (${error.message})`).toBe(name);
-          expect(error.message.startsWith(`${name}: `), error.message).toBe(true);
-        }
-      }
-      expect(broken).toBeGreaterThan(10);
+      const parse = (body: unknown): unknown => dialect.parseChat(body);
+      expect(expectBrokenFieldsNamed(subject.chatBodies, parse, subject.freeFormPaths)).toBeGreaterThan(10);
+    });
+
+    it('the same for embeddings bodies, where the dialect serves embeddings', () => {
+      const codec = dialect.embeddings;
+      expect(subject.embeddingsBodies.length > 0).toBe(codec !== undefined);
+      if (codec === undefined) return;
+      for (const body of subject.embeddingsBodies)
+        expect(codec.parse(body).request.input.length).toBeGreaterThan(0);
+      const parse = (body: unknown): unknown => codec.parse(body);
+      expect(expectBrokenFieldsNamed(subject.embeddingsBodies, parse, [])).toBeGreaterThan(3);
     });
   });
 }

@@ -56,6 +56,8 @@ export const contractSubject: DialectContractSubject = {
     for await (const model of client(origin).models.list()) ids.push(model.id);
     return ids;
   },
+  embed: () => undefined,
+  embeddingsBodies: [],
   apiErrorClass: Anthropic.APIError,
   errorClassFor: (status) =>
     (Anthropic.APIError.generate(status, undefined, undefined, new Headers()) as Error)

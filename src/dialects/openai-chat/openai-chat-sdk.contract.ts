@@ -4,6 +4,7 @@ import type { StopReason } from '../../core/chat-response.ts';
 import type { DialectContractSubject, SdkAnswer } from '../dialect.contract.ts';
 import plainBody from './__fixtures__/chat-request-structured.json' with { type: 'json' };
 import toolsBody from './__fixtures__/chat-request-tools.json' with { type: 'json' };
+import embeddingsBody from './__fixtures__/embeddings-request.json' with { type: 'json' };
 import { openaiChatDialect } from './openai-chat-dialect.ts';
 
 function client(origin: string): OpenAI {
@@ -61,6 +62,12 @@ export const contractSubject: DialectContractSubject = {
     for await (const model of client(origin).models.list()) ids.push(model.id);
     return ids;
   },
+  async embed(origin, model) {
+    // The SDK asks for base64 unless told otherwise, and decodes it: the float32 path.
+    const answer = await client(origin).embeddings.create({ model, input: ['one', 'two'] });
+    return { vectors: answer.data.map((item) => item.embedding), inputTokens: answer.usage.prompt_tokens };
+  },
+  embeddingsBodies: [embeddingsBody],
   apiErrorClass: OpenAI.APIError,
   errorClassFor: (status) =>
     (OpenAI.APIError.generate(status, undefined, undefined, new Headers()) as Error)
