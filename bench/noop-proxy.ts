@@ -1,5 +1,5 @@
 /**
- * The ceiling the gateway is measured against (reference/benchmarking.md): a node:http server that
+ * The ceiling the gateway is measured against (docs/performance.md, which overhead): a node:http server that
  * forwards each request to the upstream with an undici Pool, bodies buffered (SSE streamed through),
  * headers copied, nothing else. `node bench/noop-proxy.ts --upstream http://127.0.0.1:PORT [--port N]`; prints `listening <port>`.
  */

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the gateway's performance budget, measured side by side in one run against the
- * same fast upstream called directly and through a no-op proxy (reference/benchmarking.md).
+ * same fast upstream called directly and through a no-op proxy (docs/performance.md).
  * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,

@@ -21,7 +21,7 @@ import { quotaConfig, runQuotaScenario, type QuotaOptions } from '../src/demo/qu
 import { remoteSimulatorControl } from '../src/demo/simulator-control.ts';
 
 /**
- * The five scenarios of ../shared/spec/scenarios.md end to end: the simulator (`spillway sim`) and
+ * The five scenarios of docs/scenarios.md end to end: the simulator (`spillway sim`) and
  * gateways (`spillway serve`) run as real processes on ports the OS picks; the demo drives them with
  * the official OpenAI SDK and reads the simulator's invocation log over /_sim. Gateway `standard` serves
  * the exact config `spillway demo --print-config all` prints (the reference numbers); gateway `other`

@@ -50,7 +50,7 @@ The demo resets the simulator (invocation log, quotas, faults) before each scena
 Exit status: 0 when every scenario's outcome is as expected, 1 otherwise.
 `;
 
-/** `spillway demo [scenario]`: the five resilience patterns of scenarios.md, with their tables. */
+/** `spillway demo [scenario]`: the five resilience patterns of docs/scenarios.md, with their tables. */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')

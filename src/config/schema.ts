@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The configuration file of ../shared/spec/config.md. Key names are a contract: they keep their
+ * The configuration file (docs/configuration.md lists every key). Key names are a contract: they keep their
  * meaning; new keys may be added. Parsed objects use the file's snake_case names.
  */
 

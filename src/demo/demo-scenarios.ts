@@ -8,7 +8,7 @@ import { loadbalanceConfig, runLoadbalanceScenario } from './loadbalance-scenari
 import { quotaConfig, runQuotaScenario } from './quota-scenario.ts';
 
 /**
- * The five resilience patterns of ../shared/spec/scenarios.md, in the order of that page. Each runs
+ * The five resilience patterns of docs/scenarios.md, in the order of that page. Each runs
  * against a fresh in-process gateway on its own config, or against a running gateway that was
  * started with the config `configFor` prints (`spillway demo --print-config NAME`).
  */

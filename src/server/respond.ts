@@ -31,7 +31,7 @@ function formatCost(usd: number): string {
   return usd.toFixed(10).replace(/\.?0+$/, '');
 }
 
-/** Adds the x-spillway-* route headers (docs: spec/config.md, "Response headers") and the pipeline's own. */
+/** Adds the x-spillway-* route headers (README.md, "Try it") and the pipeline's own. */
 export function addRouteHeaders(
   headers: Headers,
   route: RouteInfo,

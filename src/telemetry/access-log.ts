@@ -10,7 +10,7 @@ export interface AccessLogOptions {
   readonly level?: LogLevel | undefined;
   /**
    * Where lines go. Default: stdout through an asynchronous pino destination (synchronous stdout
-   * writes dominate CPU at high request rates; benchmarking.md).
+   * writes dominate CPU at high request rates; docs/performance.md).
    */
   readonly destination?: DestinationStream | undefined;
 }

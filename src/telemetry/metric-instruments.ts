@@ -6,7 +6,7 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600,
 ];
 
-/** Seconds; the gateway's own time per request (benchmarking.md, overhead definition 2). */
+/** Seconds; the gateway's own time per request (docs/performance.md, overhead definition 2). */
 export const OVERHEAD_BUCKETS_SECONDS: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 ];

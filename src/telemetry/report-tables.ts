@@ -63,7 +63,7 @@ export function renderDistribution(title: string, rows: readonly DistributionRow
   );
 }
 
-/** The per-account table of scenarios.md: Account | Total | Success | Failed | Success Rate | Avg Time. */
+/** The per-account table of docs/scenarios.md: Account | Total | Success | Failed | Success Rate | Avg Time. */
 export function renderAccountTable(report: Report): string {
   return renderTable(
     ['Account', 'Total', 'Success', 'Failed', 'Success Rate', 'Avg Time'],

@@ -37,7 +37,7 @@ export const weatherToolAnthropic: Anthropic.Tool = {
   },
 };
 
-/** The route headers every served request carries (config.md "Response headers"). */
+/** The route headers every served request carries (README.md, "Try it"). */
 export interface RouteHeaders {
   readonly requestId: string;
   readonly deployment: string;
