@@ -11,12 +11,18 @@ interface UpstreamFailure {
   readonly upstreamCode?: string | undefined;
   readonly retryAfterMs?: number | undefined;
   readonly contextWindowExceeded?: boolean | undefined;
+  /** The request parameter the upstream named (OpenAI `param`), kept only as a plain field path. */
+  readonly param?: string | undefined;
 }
+
+/** A field path such as `messages[0].content`: anything else from an upstream is not passed on. */
+const safeParam = /^[A-Za-z_][\w.[\]-]{0,127}$/;
 
 /** Classifies an upstream HTTP error status (plus what the adapter recognised in the body). */
 export function classifyUpstreamStatus(failure: UpstreamFailure): GatewayError {
   const { status, message, upstreamCode, retryAfterMs } = failure;
-  const base = { upstreamStatus: status, upstreamCode, retryAfterMs };
+  const param = failure.param !== undefined && safeParam.test(failure.param) ? failure.param : undefined;
+  const base = { upstreamStatus: status, upstreamCode, retryAfterMs, param };
   if (failure.contextWindowExceeded === true) {
     // Only a larger-context group can help: fallback is decided by the context_window_fallbacks policy.
     return new GatewayError(message, { ...base, code: 'context_window_exceeded' });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
+import { logMessage } from '../errors/client-message.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect, ParsedChat } from '../dialects/dialect.ts';
@@ -48,7 +49,9 @@ async function pumpStream(
         clientRequestId: context.clientRequestId,
         code: error.code,
         status: error.status,
-        message: error.message,
+        message: logMessage(error),
+        upstreamStatus: error.upstreamStatus,
+        upstreamCode: error.upstreamCode,
       },
       'stream failed after its first byte',
     );

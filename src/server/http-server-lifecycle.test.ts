@@ -60,7 +60,7 @@ describe('a failure after the first byte is reported in-band', () => {
     expect(frames[0]).toMatch(/^data: .*"role":"assistant"/);
     expect(JSON.parse(frames.at(-1)!.slice('data: '.length))).toEqual({
       error: {
-        message: 'upstream overloaded mid-stream',
+        message: 'the upstream is overloaded',
         type: 'server_error',
         param: null,
         code: 'upstream_overloaded',
@@ -78,7 +78,7 @@ describe('a failure after the first byte is reported in-band', () => {
       (async () => {
         for await (const chunk of stream) received += chunk.choices[0]?.delta.content ?? '';
       })(),
-    ).rejects.toThrow(/upstream overloaded mid-stream/);
+    ).rejects.toThrow(/the upstream is overloaded/);
     expect(received).toBe('echo: ');
   });
 
@@ -91,7 +91,7 @@ describe('a failure after the first byte is reported in-band', () => {
     expect(text).toContain('event: ping\n');
     expect(
       text.endsWith(
-        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"upstream overloaded mid-stream"}}\n\n',
+        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"the upstream is overloaded"}}\n\n',
       ),
     ).toBe(true);
     expect(text).not.toContain('message_delta');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
+import { logMessage } from '../errors/client-message.ts';
 import { clientClosed, GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect } from '../dialects/dialect.ts';
@@ -277,9 +278,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         clientRequestId,
         code: error.code,
         status: error.status,
-        message: error.message,
+        message: logMessage(error),
+        upstreamStatus: error.upstreamStatus,
+        upstreamCode: error.upstreamCode,
       };
-      if (error.status >= 500) logger.warn(fields, 'request failed');
+      // What an upstream said reaches the client only in the gateway's words: its text is logged here.
+      if (error.status >= 500 || error.upstreamStatus !== undefined) logger.warn(fields, 'request failed');
       else logger.debug(fields, 'request rejected');
     } else {
       logger.error({ requestId, clientRequestId, err: thrown }, 'unexpected error');

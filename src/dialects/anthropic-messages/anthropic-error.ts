@@ -1,3 +1,4 @@
+import { clientMessage } from '../../errors/client-message.ts';
 import type { ErrorCode, GatewayError } from '../../errors/gateway-error.ts';
 import type { RenderedError } from '../dialect.ts';
 import { errorHeaders } from '../error-headers.ts';
@@ -28,7 +29,7 @@ const anthropicTypes: Partial<Record<ErrorCode, string>> = {
  */
 export function anthropicErrorBody(error: GatewayError): unknown {
   const type = anthropicTypes[error.code] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error');
-  return { type: 'error', error: { type, message: error.message } };
+  return { type: 'error', error: { type, message: clientMessage(error) } };
 }
 
 /** An error as the Anthropic SDK reads it (it picks its error class from the status). */

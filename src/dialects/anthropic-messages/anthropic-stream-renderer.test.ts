@@ -108,9 +108,12 @@ describe('AnthropicStreamRenderer', () => {
     expect(() => renderer.end()).toThrow(/ended before it finished/);
     const overloaded = new GatewayError('Overloaded', { code: 'upstream_overloaded' });
     expect(renderer.error(overloaded)).toBe(
-      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"the upstream is overloaded"}}\n\n',
     );
     const broken = new GatewayError('cut', { code: 'upstream_stream_interrupted' });
-    expect(parse(renderer.error(broken))[0]!.data.error).toEqual({ type: 'api_error', message: 'cut' });
+    expect(parse(renderer.error(broken))[0]!.data.error).toEqual({
+      type: 'api_error',
+      message: 'the upstream stream broke off',
+    });
   });
 });

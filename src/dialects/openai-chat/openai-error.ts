@@ -1,3 +1,4 @@
+import { clientMessage } from '../../errors/client-message.ts';
 import type { ErrorCode, GatewayError } from '../../errors/gateway-error.ts';
 import type { RenderedError } from '../dialect.ts';
 import { errorHeaders } from '../error-headers.ts';
@@ -24,7 +25,7 @@ const openaiTypes: Partial<Record<ErrorCode, string>> = {
  */
 export function openaiErrorBody(error: GatewayError): unknown {
   const type = openaiTypes[error.code] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error');
-  return { error: { message: error.message, type, param: error.param ?? null, code: error.code } };
+  return { error: { message: clientMessage(error), type, param: error.param ?? null, code: error.code } };
 }
 
 /** An error as the openai SDK reads it (it picks its error class from the status). */

@@ -115,7 +115,7 @@ describe('OpenaiStreamRenderer', () => {
       code: 'upstream_stream_interrupted',
     });
     expect(renderer.error(error)).toBe(
-      'data: {"error":{"message":"upstream went away","type":"server_error","param":null,"code":"upstream_stream_interrupted"}}\n\n',
+      'data: {"error":{"message":"the upstream stream broke off","type":"server_error","param":null,"code":"upstream_stream_interrupted"}}\n\n',
     );
   });
 });

@@ -11,6 +11,7 @@ const errorObjectSchema = z.object({
   message: z.string().nullish(),
   type: z.string().nullish(),
   code: z.union([z.string(), z.number()]).nullish(),
+  param: z.string().nullish(),
 });
 
 const errorBodySchema = z.union([
@@ -23,6 +24,8 @@ export interface OpenAIErrorInfo {
   readonly message: string;
   readonly type: string | undefined;
   readonly code: string | undefined;
+  /** The request parameter at fault, when the upstream names one. */
+  readonly param?: string | undefined;
 }
 
 function infoFrom(value: z.infer<typeof errorObjectSchema>, fallback: string): OpenAIErrorInfo {
@@ -30,6 +33,7 @@ function infoFrom(value: z.infer<typeof errorObjectSchema>, fallback: string): O
     message: value.message ?? fallback,
     type: value.type ?? undefined,
     code: value.code === null || value.code === undefined ? undefined : String(value.code),
+    param: value.param ?? undefined,
   };
 }
 
@@ -82,6 +86,7 @@ function classify(status: number, info: OpenAIErrorInfo, retryAfterMs: number | 
     message,
     upstreamCode,
     retryAfterMs,
+    param: info.param,
     contextWindowExceeded: status < 500 && isContextWindowExceeded(info),
   });
 }
