@@ -4,6 +4,7 @@ import type { ProviderConfig, SpillwayConfig } from './config/schema.ts';
 import type { ChatModel } from './core/chat-model.ts';
 import type { Clock } from './core/clock.ts';
 import { systemClock } from './core/clock.ts';
+import { listenFailure, StartupError, systemErrorCode } from './core/startup-error.ts';
 import type { DeploymentConfig } from './config/schema.ts';
 import { AuditLog } from './governance/audit-log.ts';
 import { BudgetTracker } from './governance/budget-tracker.ts';
@@ -11,6 +12,9 @@ import { KeyAdministration } from './governance/key-administration.ts';
 import { KeyRegistry } from './governance/key-registry.ts';
 import { SpendRecorder } from './governance/spend-recorder.ts';
 import { openRepositories } from './persistence/open-repositories.ts';
+import { PostgresDriver } from './persistence/postgres-driver.ts';
+import { createRedisClient, parseRedisUrl, redact } from './state/redis-connection.ts';
+import type { ConfigProblem } from './config/load-config.ts';
 import { createGateway, type SpillwayGateway } from './pipeline/create-gateway.ts';
 import type { createAnthropicChatModel } from './providers/anthropic/anthropic-chat-model.ts';
 import type { createBedrockChatModel } from './providers/bedrock/create-bedrock-chat-model.ts';
@@ -63,6 +67,8 @@ export interface RunningGateway {
   /** The scrape URL: /metrics on the API port or on `telemetry.metrics_port`; undefined when metrics are off. */
   readonly metricsUrl: string | undefined;
   readonly logger: Logger;
+  /** Whether requests need a key (tenants or keys exist, or `server.allow_anonymous: false`). */
+  requiresKeys(): boolean;
   /** Applies a new config; throws (and keeps the old one) if it cannot be applied. */
   reload(config: SpillwayConfig, actor?: string): Promise<void>;
   /** Graceful stop: in-flight requests finish (up to `server.shutdown_grace_ms`), records are flushed. */
@@ -132,6 +138,96 @@ function chatModelFactory(clock: Clock, loaded: ChatModelConstructors) {
         });
     }
   };
+}
+
+/**
+ * What `serve` would refuse in a config that validates (`config check` runs it too): no model
+ * groups (the gateway would serve nothing), a Redis URL its client cannot use.
+ */
+export function startProblems(config: SpillwayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (Object.keys(config.models).length === 0)
+    problems.push({ path: 'models', message: 'no model groups: the gateway would serve no models' });
+  const redisUrl = config.state?.redis_url;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (error) {
+      problems.push({
+        path: 'state.redis_url',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return problems;
+}
+
+/** `config check --connect`: connects to the configured PostgreSQL and Redis once; a problem per failure. */
+export async function probeBackends(config: SpillwayConfig, timeoutMs = 5000): Promise<ConfigProblem[]> {
+  const problems: ConfigProblem[] = [];
+  const databaseUrl = config.database?.url;
+  if (databaseUrl !== undefined && databaseUrl !== '') {
+    const driver = new PostgresDriver(databaseUrl, { maxConnections: 1, connectionTimeoutMs: timeoutMs });
+    try {
+      await driver.query('SELECT 1');
+    } catch (error) {
+      problems.push({ path: 'database.url', message: databaseFailure(config.database, error).message });
+    } finally {
+      await driver.close().catch(() => undefined);
+    }
+  }
+  const redisUrl = config.state?.redis_url;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    const client = createRedisClient(parseRedisUrl(redisUrl), {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: timeoutMs,
+    });
+    client.on('error', () => undefined);
+    try {
+      await Promise.race([
+        client.ping(),
+        new Promise((_resolve, reject) =>
+          setTimeout(() => {
+            reject(new Error(`no answer in ${timeoutMs} ms`));
+          }, timeoutMs).unref(),
+        ),
+      ]);
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)) || 'failed';
+      problems.push({
+        path: 'state.redis_url',
+        message: `cannot reach Redis at ${redact(redisUrl)}: ${reason}`,
+      });
+    } finally {
+      client.disconnect();
+    }
+  }
+  return problems;
+}
+
+/** A database that cannot be opened at start, named by its config path (never with its password). */
+function databaseFailure(database: SpillwayConfig['database'], error: unknown): StartupError {
+  // A refused connection to a name with two addresses is an AggregateError with an empty message.
+  const reason =
+    (error instanceof Error ? error.message : String(error)) || (systemErrorCode(error) ?? 'failed');
+  const url = database?.url;
+  if (url === undefined || url === '') {
+    const path = database?.path ?? './spillway.db';
+    return new StartupError('database.path', `cannot open the SQLite file ${path}: ${reason}`, {
+      cause: error,
+    });
+  }
+  let where = 'the configured server';
+  try {
+    const parsed = new URL(url);
+    where = `${parsed.hostname}:${parsed.port === '' ? '5432' : parsed.port}${parsed.pathname}`;
+  } catch {
+    // The schema checks the URL; keep the message without the address if it still does not parse.
+  }
+  return new StartupError('database.url', `cannot connect to PostgreSQL at ${where}: ${reason}`, {
+    cause: error,
+  });
 }
 
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
@@ -234,7 +330,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
 
   // Governance: repositories, keys, budgets, spend records, audit.
-  const repositories = await openRepositories(config.database);
+  const repositories = await openRepositories(config.database).catch((error: unknown) => {
+    throw databaseFailure(config.database, error);
+  });
   const audit = new AuditLog({ audit: repositories.audit, clock, onError: onError('audit log') });
   const registry = await KeyRegistry.start({
     tenants: config.tenants,
@@ -352,8 +450,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const metricsListener =
     metricsPort === undefined || metrics === undefined
       ? undefined
-      : await startMetricsListener(metricsEndpoint, metricsPort, host);
-  const address = await http.listen(options.port ?? config.server.port, host);
+      : await startMetricsListener(metricsEndpoint, metricsPort, host).catch((error: unknown) => {
+          throw new StartupError('telemetry.metrics_port', listenFailure(error, host, metricsPort), {
+            cause: error,
+          });
+        });
+  const port = options.port ?? config.server.port;
+  const address = await http.listen(port, host).catch((error: unknown) => {
+    throw new StartupError('server.port', listenFailure(error, host, port), { cause: error });
+  });
   const url = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   self.port = address.port;
   await replicas.heartbeat();
@@ -368,6 +473,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     port: address.port,
     metricsUrl,
     logger,
+    requiresKeys: () => registry.requiresKeys(),
     async reload(file: SpillwayConfig, actor = 'system') {
       // Throws (the running config keeps serving) for a file that would leave no models or drop keys.
       const plan = planReload(config, file, {

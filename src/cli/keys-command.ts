@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defaultAdminKey, localAdminKeyFile } from './local-admin-key.ts';
 import { z } from 'zod';
 import { AdminApiError, AdminClient, formatTable } from '../server/admin/admin-client.ts';
 
@@ -30,8 +31,8 @@ export function addConnectionOptions(command: Command): Command {
     )
     .option(
       '--admin-key <key>',
-      'server.admin_key (env SPILLWAY_ADMIN_KEY)',
-      process.env['SPILLWAY_ADMIN_KEY'],
+      `server.admin_key (env SPILLWAY_ADMIN_KEY, else ./${localAdminKeyFile} of npm start)`,
+      defaultAdminKey(),
     );
 }
 

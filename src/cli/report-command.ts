@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { defaultAdminKey, localAdminKeyFile } from './local-admin-key.ts';
 import { request } from 'undici';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
-import { badResponse, classifyUpstreamStatus, connectionFailed } from '../errors/upstream-errors.ts';
+import { badResponse, connectionFailed } from '../errors/upstream-errors.ts';
+import { AdminApiError } from '../server/admin/admin-client.ts';
 import { parseDuration } from '../governance/parse-duration.ts';
 import { computeReport } from '../telemetry/report.ts';
 import { reportRecordsFromSpendJson } from '../telemetry/report-record-from-spend.ts';
@@ -41,7 +43,24 @@ export function parseWhen(text: string, now: number, option: string): number {
   return parsed;
 }
 
-/** Fetches spend records from the admin API; failures are GatewayErrors of the upstream kinds. */
+/**
+ * A refusal by the gateway's admin API, in words that say what to do: it is the gateway answering
+ * this command, not an upstream provider (no `upstream_*` label).
+ */
+export function adminAnswerError(status: number, what: string, body: string): AdminApiError {
+  const why =
+    status === 404
+      ? "the gateway's admin API is off (the gateway has no server.admin_key) or --url is not a spillway gateway"
+      : status === 401 || status === 403
+        ? 'the gateway refused the admin key: pass --admin-key or set SPILLWAY_ADMIN_KEY to its server.admin_key'
+        : body.slice(0, 300);
+  return new AdminApiError(`${what} answered ${status}: ${why}`, status);
+}
+
+/**
+ * Fetches spend records from the admin API. An answer other than 2xx is an AdminApiError; a
+ * connection failure or a body of the wrong shape a GatewayError of the upstream kinds.
+ */
 export async function fetchReportRecords(options: ReportOptions): Promise<ReportRecord[]> {
   const url = new URL('/admin/spend/records', options.url);
   url.searchParams.set('since', String(options.since));
@@ -60,10 +79,7 @@ export async function fetchReportRecords(options: ReportOptions): Promise<Report
   }
   const text = await response.body.text();
   if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw classifyUpstreamStatus({
-      status: response.statusCode,
-      message: `GET ${url.pathname} answered ${response.statusCode}: ${text.slice(0, 300)}`,
-    });
+    throw adminAnswerError(response.statusCode, `GET ${url.pathname}`, text);
   }
   try {
     return reportRecordsFromSpendJson(JSON.parse(text));
@@ -108,7 +124,10 @@ export function registerReportCommand(program: Command): void {
     .option('--since <when>', 'start of the window: a duration back from now (1h, 30m, 7d) or a time', '1h')
     .option('--until <when>', 'end of the window (default: now)')
     .option('--url <url>', 'base URL of the gateway', process.env['SPILLWAY_URL'] ?? 'http://127.0.0.1:4000')
-    .option('--admin-key <key>', 'the gateway admin key (default: $SPILLWAY_ADMIN_KEY)')
+    .option(
+      '--admin-key <key>',
+      `the gateway admin key (default: $SPILLWAY_ADMIN_KEY, else ./${localAdminKeyFile} of npm start)`,
+    )
     .option('--limit <n>', `most records to fetch (at most ${maxReportRecords})`, String(maxReportRecords))
     .option('--json', 'print the report as JSON')
     .action(async (flags: ReportFlags) => {
@@ -125,7 +144,7 @@ export function registerReportCommand(program: Command): void {
         }
         const output = await runReport({
           url: flags.url,
-          adminKey: flags.adminKey ?? process.env['SPILLWAY_ADMIN_KEY'],
+          adminKey: flags.adminKey ?? defaultAdminKey(),
           since: parseWhen(flags.since, now, '--since'),
           until: flags.until === undefined ? undefined : parseWhen(flags.until, now, '--until'),
           limit,
@@ -133,7 +152,11 @@ export function registerReportCommand(program: Command): void {
         });
         process.stdout.write(output);
       } catch (error) {
-        const message = isGatewayError(error) ? `${error.code}: ${error.message}` : String(error);
+        const message = isGatewayError(error)
+          ? `${error.code}: ${error.message}`
+          : error instanceof AdminApiError
+            ? error.message
+            : String(error);
         process.stderr.write(`spillway report: ${message}\n`);
         process.exitCode = 1;
       }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../config/load-config.ts';
-import { startGateway } from '../main.ts';
+import { startGateway, startProblems } from '../main.ts';
+import { reportStartFailure } from './start-failure.ts';
 import { superviseGateway } from './run-gateway-process.ts';
 
 /** Where the config comes from: --config, then SPILLWAY_CONFIG, then ./spillway.yaml. */
@@ -35,6 +36,8 @@ export function registerServeCommand(program: Command): void {
       }
       try {
         const config = await loadConfigFile(configPath);
+        const problems = startProblems(config);
+        if (problems.length > 0) throw new ConfigError(configPath, problems);
         const gateway = await startGateway({
           config,
           port: options.port === undefined ? undefined : Number(options.port),
@@ -42,12 +45,9 @@ export function registerServeCommand(program: Command): void {
         });
         superviseGateway(gateway, configPath, process.env);
       } catch (error) {
-        if (error instanceof ConfigError) {
-          process.stderr.write(`${error.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw error;
+        reportStartFailure(error, { 'server.port': 'pass --port N or set server.port' });
+        // Whatever was opened before the failure (state, database) must not keep the process alive.
+        process.exit();
       }
     });
 }

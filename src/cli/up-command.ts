@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../config/load-config.ts';
-import { startGateway } from '../main.ts';
-import { startSimulator } from '../simulator/start-simulator.ts';
+import { listenFailure, StartupError } from '../core/startup-error.ts';
+import { startGateway, startProblems } from '../main.ts';
+import { startSimulator, type RunningSimulator } from '../simulator/start-simulator.ts';
+import { ensureLocalAdminKey, localAdminKeyFile } from './local-admin-key.ts';
 import { superviseGateway } from './run-gateway-process.ts';
+import { reportStartFailure } from './start-failure.ts';
 
 const exampleConfig = fileURLToPath(new URL('../../examples/simulated-world.yaml', import.meta.url));
 
@@ -30,24 +33,59 @@ export function registerUpCommand(program: Command): void {
     .option('--seed <n>', 'seed of the simulator', '1')
     .option('--latency-scale <x>', 'multiply simulated latencies (0: instant)')
     .action(async (options: UpOptions) => {
-      const simulator = await startSimulator({
-        port: Number(options.simPort),
-        seed: Number(options.seed),
-        ...(options.latencyScale === undefined ? {} : { latencyScale: Number(options.latencyScale) }),
-      });
-      const env = { ...process.env, SPILLWAY_SIM_URL: simulator.url, SPILLWAY_PORT: options.port };
-      const configPath = options.config ?? exampleConfig;
+      const simPort = Number(options.simPort);
+      let simulator: RunningSimulator | undefined;
       try {
+        simulator = await startSimulator({
+          port: simPort,
+          seed: Number(options.seed),
+          ...(options.latencyScale === undefined ? {} : { latencyScale: Number(options.latencyScale) }),
+        }).catch((error: unknown) => {
+          throw new StartupError(
+            'simulator.port',
+            `simulator: ${listenFailure(error, '127.0.0.1', simPort)}`,
+            {
+              cause: error,
+            },
+          );
+        });
+        const running = simulator;
+        // The local setup's admin key (made once, kept in ./spillway.admin-key, mode 0600) unless the
+        // operator set one: spend, report and the dashboard then work with no extra step.
+        const adminKeyFromFile = process.env['SPILLWAY_ADMIN_KEY'] === undefined;
+        const env = {
+          ...process.env,
+          SPILLWAY_SIM_URL: running.url,
+          SPILLWAY_PORT: options.port,
+          ...(adminKeyFromFile ? { SPILLWAY_ADMIN_KEY: ensureLocalAdminKey() } : {}),
+        };
+        const configPath = options.config ?? exampleConfig;
         const config = await loadConfigFile(configPath, env);
+        const problems = startProblems(config);
+        if (problems.length > 0) throw new ConfigError(configPath, problems);
         const gateway = await startGateway({ config, port: Number(options.port) });
-        superviseGateway(gateway, configPath, env, () => simulator.close());
+        superviseGateway(gateway, configPath, env, () => running.close());
         const groups = Object.keys(config.models).join(', ');
+        const adminKey = config.server.admin_key;
+        const keyLines =
+          adminKey === undefined || adminKey === ''
+            ? ['Admin key          none (admin API, dashboard data, spend and report are off)']
+            : [
+                `Admin key          ${adminKey}`,
+                `                   ${adminKeyFromFile ? `(kept in ./${localAdminKeyFile}; spillway spend, report and keys read it)` : '(from SPILLWAY_ADMIN_KEY)'}`,
+              ];
+        const requestKeys = gateway.requiresKeys()
+          ? 'API keys           required (create one: spillway keys create --tenant NAME)'
+          : 'API keys           not required: any key or none is accepted (require them: server.allow_anonymous: false)';
         process.stderr.write(
           [
             '',
             `Spillway gateway   ${gateway.url}   (config: ${configPath})`,
-            `Provider simulator ${simulator.url}   (invocation log: ${simulator.url}/_sim/invocations)`,
+            `Dashboard          ${gateway.url}/dashboard`,
             ...(gateway.metricsUrl === undefined ? [] : [`Metrics            ${gateway.metricsUrl}`]),
+            `Provider simulator ${running.url}   (invocation log: ${running.url}/_sim/invocations)`,
+            ...keyLines,
+            requestKeys,
             `Model groups: ${groups}`,
             '',
             'Try:',
@@ -57,13 +95,10 @@ export function registerUpCommand(program: Command): void {
           ].join('\n'),
         );
       } catch (error) {
-        await simulator.close();
-        if (error instanceof ConfigError) {
-          process.stderr.write(`${error.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw error;
+        await simulator?.close();
+        reportStartFailure(error, { 'server.port': 'pass --port N', 'simulator.port': 'pass --sim-port N' });
+        // Whatever was opened before the failure (state, database) must not keep the process alive.
+        process.exit();
       }
     });
 }

@@ -6,6 +6,17 @@ import { z } from 'zod';
  */
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * A URL with one of the given schemes, or empty (`${VAR:-}` with the variable unset: the feature is
+ * off). Checked here so that `config check` rejects what `serve` would otherwise die on at start.
+ */
+function urlWithScheme(schemes: readonly string[], what: string) {
+  const pattern = new RegExp(`^(${schemes.map((scheme) => scheme.replace('+', '\\+')).join('|')})://.`);
+  return z.string().refine((value) => value === '' || pattern.test(value.trim()), {
+    message: `must be a ${what} URL (${schemes.map((scheme) => `${scheme}://`).join(', ')}…)`,
+  });
+}
 const nonNegative = z.number().nonnegative();
 
 const credentialsSchema = z
@@ -280,7 +291,7 @@ export const configSchema = z
     }),
     state: z
       .object({
-        redis_url: z.string().optional(),
+        redis_url: urlWithScheme(['redis', 'rediss', 'redis+cluster', 'redis+sentinel'], 'Redis').optional(),
         /** How long a call waits for Redis; one without an answer by then is answered locally. */
         redis_timeout_ms: positiveInt.default(1000),
         /** Calls in a row without an answer in time after which Redis counts as away (local limits). */
@@ -288,7 +299,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    database: z.object({ url: z.string().optional(), path: z.string().optional() }).strict().optional(),
+    database: z
+      .object({
+        // SQLite is `database.path` (a file), never a URL: `sqlite://…` here is a mistake to name.
+        url: urlWithScheme(['postgres', 'postgresql'], 'PostgreSQL').optional(),
+        path: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     telemetry: telemetrySchema.optional(),
   })
   .strict()
