@@ -10,6 +10,8 @@ import type { Usage } from '../core/usage.ts';
 import { clientMessage } from '../errors/client-message.ts';
 import { errorCodes, errorTable } from '../errors/error-table.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import { breakAt, formatPath, isFreeForm, pathsOf } from './__fixtures__/broken-bodies.ts';
+import { canonicalAnswer, float32Vector, streamOf } from './__fixtures__/canonical-arbitraries.ts';
 import type { Dialect, ParsedChat } from './dialect.ts';
 
 /**
@@ -187,88 +189,6 @@ class DialectServer {
   }
 }
 
-const stopReasons: readonly StopReason[] = [
-  'end_turn',
-  'max_tokens',
-  'stop_sequence',
-  'tool_use',
-  'content_filter',
-  'context_window_exceeded',
-];
-
-const text = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('data: [DONE]\n\n', 'event: error\ndata: {}\n\n', '\r\n', '"}]}'),
-);
-
-const toolCall = fc.record({
-  type: fc.constant('tool_call' as const),
-  id: fc.stringMatching(/^call_[A-Za-z0-9]{1,12}$/),
-  name: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,20}$/),
-  arguments: fc
-    .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
-    .map((input) => JSON.stringify(input)),
-});
-
-const usage: fc.Arbitrary<Usage> = fc.record({
-  inputTokens: fc.nat({ max: 2_000_000 }),
-  outputTokens: fc.nat({ max: 200_000 }),
-  cacheReadInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
-  cacheWriteInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
-});
-
-/** Any canonical answer: up to four text and tool-call parts, any stop reason, any usage. */
-export const canonicalAnswer: fc.Arbitrary<ChatResponse> = fc
-  .record({
-    id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
-    content: fc.array(fc.oneof(fc.record({ type: fc.constant('text' as const), text }), toolCall), {
-      maxLength: 4,
-    }),
-    stopReason: fc.constantFrom(...stopReasons),
-    stopSequence: fc.string({ minLength: 1, maxLength: 8 }),
-    usage,
-  })
-  .map(({ stopSequence, ...answer }) => ({
-    ...answer,
-    model: 'upstream-model',
-    stopSequence: answer.stopReason === 'stop_sequence' ? stopSequence : undefined,
-  }));
-
-/** Splits a string in two at a code point boundary (as upstream deltas arrive), dropping empty halves. */
-function halves(value: string): string[] {
-  const points = Array.from(value);
-  const middle = Math.floor(points.length / 2);
-  return [points.slice(0, middle).join(''), points.slice(middle).join('')].filter((part) => part !== '');
-}
-
-/** The canonical stream of an answer, in the order chat-model adapters yield it. */
-export function streamOf(answer: ChatResponse): ChatStreamEvent[] {
-  const events: ChatStreamEvent[] = [
-    {
-      type: 'message_start',
-      id: answer.id,
-      model: answer.model,
-      usage: { inputTokens: answer.usage.inputTokens, outputTokens: 0 },
-    },
-  ];
-  answer.content.forEach((part, index) => {
-    if (part.type === 'text') {
-      const deltas = halves(part.text);
-      for (const delta of deltas.length > 0 ? deltas : [''])
-        events.push({ type: 'text_delta', index, text: delta });
-    } else {
-      events.push({ type: 'tool_call_start', index, id: part.id, name: part.name });
-      for (const delta of halves(part.arguments))
-        events.push({ type: 'tool_call_delta', index, argumentsDelta: delta });
-    }
-    events.push({ type: 'content_block_stop', index });
-  });
-  events.push({ type: 'message_stop', stopReason: answer.stopReason, stopSequence: answer.stopSequence });
-  events.push({ type: 'usage', usage: answer.usage });
-  return events;
-}
-
 function expectRead(
   subject: DialectContractSubject,
   read: SdkAnswer,
@@ -288,47 +208,6 @@ function expectRead(
   expect(read.stopReason).toBe(subject.stopReasons[answer.stopReason]);
   if (read.stopSequence !== undefined) expect(read.stopSequence).toBe(answer.stopSequence ?? null);
   expect(read.usage).toEqual(subject.expectedUsage(answer.usage));
-}
-
-type Path = readonly (string | number)[];
-
-function formatPath(path: Path): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? key : `.${key}`;
-  return out;
-}
-
-/** Every path to a value inside `value` (not the root), depth first. */
-function pathsOf(value: unknown, prefix: Path = []): Path[] {
-  const paths: Path[] = [];
-  if (Array.isArray(value)) {
-    value.forEach((item: unknown, index) => {
-      paths.push([...prefix, index], ...pathsOf(item, [...prefix, index]));
-    });
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value))
-      paths.push([...prefix, key], ...pathsOf(item, [...prefix, key]));
-  }
-  return paths;
-}
-
-/** A copy of `body` with the value at `path` replaced by one of the wrong type. */
-function breakAt(body: unknown, path: Path): unknown {
-  const copy = structuredClone(body) as Record<string | number, unknown>;
-  let parent: Record<string | number, unknown> = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path[path.length - 1] as string | number;
-  parent[last] = typeof parent[last] === 'number' ? 'not a number' : 12345;
-  return copy;
-}
-
-function isFreeForm(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => {
-    const expression = new RegExp(
-      `^${pattern.replace(/[.]/g, '\\.').replace(/\[\*\]/g, '\\[\\d+\\]')}(?:[.[]|$)`,
-    );
-    return expression.test(path);
-  });
 }
 
 /** Every field of every body given the wrong type must be a 400 whose param and message name it. */
@@ -358,12 +237,6 @@ function expectBrokenFieldsNamed(
   }
   return broken;
 }
-
-// Float32 values (what embeddings carry), without -0 (JSON writes it as 0).
-const vector = fc.array(
-  fc.float({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value)),
-  { minLength: 1, maxLength: 16 },
-);
 
 /** Runs the contract for one dialect. */
 export function runDialectContract(subject: DialectContractSubject): void {
@@ -428,7 +301,7 @@ export function runDialectContract(subject: DialectContractSubject): void {
       if (dialect.embeddings === undefined) return;
       await fc.assert(
         fc.asyncProperty(
-          fc.array(vector, { minLength: 2, maxLength: 2 }),
+          fc.array(float32Vector, { minLength: 2, maxLength: 2 }),
           fc.nat({ max: 100_000 }),
           async (vectors, tokens) => {
             server.script = {
