@@ -3,7 +3,7 @@ import type { CircuitBreaker } from '../../policies/circuit-breaker.ts';
 import type { Candidate } from '../../routing/plan-group.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import { attemptCandidate, type Execution } from '../execution.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
+import { PolicyAround, type ExecutionPolicy, type Outcome, type PolicyLayer } from './policy.ts';
 
 export interface BreakerProbeOptions {
   readonly breaker: CircuitBreaker;
@@ -16,15 +16,7 @@ export interface BreakerProbeOptions {
  * deployment at its limit) is given back untouched: the breaker learned nothing. A closed breaker
  * costs nothing here (no async step).
  */
-class BreakerProbe implements ExecutionPolicy {
-  private readonly options: BreakerProbeOptions;
-  private readonly inner: ExecutionPolicy;
-
-  constructor(options: BreakerProbeOptions, inner: ExecutionPolicy) {
-    this.options = options;
-    this.inner = inner;
-  }
-
+class BreakerProbe extends PolicyAround<BreakerProbeOptions> implements ExecutionPolicy {
   execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
     const candidate = attemptCandidate(execution);
     execution.probe = undefined;

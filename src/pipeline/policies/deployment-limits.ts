@@ -3,7 +3,7 @@ import type { EventSink } from '../../core/gateway-events.ts';
 import type { DeploymentLimiter, DeploymentReservation } from '../../limits/deployment-limiter.ts';
 import { leaseMarginMs } from '../execution-request.ts';
 import { attemptCandidate, type Execution } from '../execution.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
+import { PolicyAround, type ExecutionPolicy, type Outcome, type PolicyLayer } from './policy.ts';
 
 export interface DeploymentLimitsOptions {
   readonly limiter: DeploymentLimiter;
@@ -15,15 +15,7 @@ export interface DeploymentLimitsOptions {
  * Deployment limits: the attempt reserves the deployment's rpm, tpm and concurrency in one step, or
  * is skipped at once when the deployment is full (never queued): failover moves on.
  */
-class DeploymentLimits implements ExecutionPolicy {
-  private readonly options: DeploymentLimitsOptions;
-  private readonly inner: ExecutionPolicy;
-
-  constructor(options: DeploymentLimitsOptions, inner: ExecutionPolicy) {
-    this.options = options;
-    this.inner = inner;
-  }
-
+class DeploymentLimits extends PolicyAround<DeploymentLimitsOptions> implements ExecutionPolicy {
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
     const reserved = await this.reserve(execution);
     if (!reserved.granted) return this.skipped(execution, reserved);

@@ -5,7 +5,7 @@ import { cooldownFor } from '../../policies/cooldown.ts';
 import type { Candidate } from '../../routing/plan-group.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
+import { PolicyAround, type ExecutionPolicy, type Outcome, type PolicyLayer } from './policy.ts';
 
 export interface FailoverOptions {
   readonly clock: Clock;
@@ -18,15 +18,7 @@ export interface FailoverOptions {
  * A client abort, the request's own timeout and errors that may neither retry nor fail over end
  * the request at once.
  */
-class Failover implements ExecutionPolicy {
-  private readonly options: FailoverOptions;
-  private readonly inner: ExecutionPolicy;
-
-  constructor(options: FailoverOptions, inner: ExecutionPolicy) {
-    this.options = options;
-    this.inner = inner;
-  }
-
+class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy {
   // The async frame keeps only what crosses the await (its registers are allocated per request);
   // choosing and recording are synchronous helpers.
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {

@@ -5,7 +5,7 @@ import type { GroupRoute } from '../../routing/routing-table.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';
 import type { GroupPlanner } from './group-planner.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer, RootPolicy } from './policy.ts';
+import { PolicyAround, type Outcome, type PolicyLayer, type RootPolicy } from './policy.ts';
 
 /** Why a group could not serve. */
 type GroupFailure = 'fallback' | 'context';
@@ -44,15 +44,7 @@ function failureOf<T>(outcome: Outcome<T>): GroupFailure {
  * its context-window fallbacks), depth-first, each group once. Rejects with the last meaningful
  * error, or no_capacity (429 when deployments were full, 503 when unhealthy) when nothing could serve.
  */
-class FallbackChain implements RootPolicy {
-  private readonly options: FallbackChainOptions;
-  private readonly inner: ExecutionPolicy;
-
-  constructor(options: FallbackChainOptions, inner: ExecutionPolicy) {
-    this.options = options;
-    this.inner = inner;
-  }
-
+class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPolicy {
   async execute<T>(execution: Execution<T>): Promise<CommittedAttempt<T>> {
     const { planner } = this.options;
     const group = execution.request.group;

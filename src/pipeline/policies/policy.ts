@@ -28,6 +28,17 @@ export interface RootPolicy {
   execute<T>(execution: Execution<T>): Promise<CommittedAttempt<T>>;
 }
 
+/** What every policy around another one holds: its options (the services it uses) and the inner policy. */
+export abstract class PolicyAround<O> {
+  protected readonly options: O;
+  protected readonly inner: ExecutionPolicy;
+
+  constructor(options: O, inner: ExecutionPolicy) {
+    this.options = options;
+    this.inner = inner;
+  }
+}
+
 /** A policy that needs the one inside it (every policy but the innermost). */
 export type PolicyLayer<P = ExecutionPolicy> = (inner: ExecutionPolicy) => P;
 

@@ -5,7 +5,7 @@ import { retryDelayMs } from '../../policies/backoff.ts';
 import type { RetryBudget } from '../../policies/retry-budget.ts';
 import type { Candidate } from '../../routing/plan-group.ts';
 import type { AttemptRecord, Execution } from '../execution.ts';
-import type { ExecutionPolicy, Outcome, PolicyLayer } from './policy.ts';
+import { PolicyAround, type ExecutionPolicy, type Outcome, type PolicyLayer } from './policy.ts';
 
 export interface RetryOptions {
   readonly retryBudget: RetryBudget;
@@ -22,15 +22,7 @@ type Failure = NonNullable<AttemptRecord['failed']>;
  * deadline: on another candidate at once when the error allows failover, else on the same one after
  * a backoff (exponential with jitter, at least the upstream's Retry-After and the cooldown).
  */
-class Retry implements ExecutionPolicy {
-  private readonly options: RetryOptions;
-  private readonly inner: ExecutionPolicy;
-
-  constructor(options: RetryOptions, inner: ExecutionPolicy) {
-    this.options = options;
-    this.inner = inner;
-  }
-
+class Retry extends PolicyAround<RetryOptions> implements ExecutionPolicy {
   async execute<T>(execution: Execution<T>): Promise<Outcome<T>> {
     for (;;) {
       const outcome = await this.inner.execute(execution);
