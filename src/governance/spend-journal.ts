@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { close, fdatasync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpendRecord } from '../persistence/repositories.ts';
 
 const journalPattern = /^journal-(\d+)-([0-9a-f]+)-(\d+)\.jsonl$/;
+
+/** Owners (`pid-token`) of the journals open in this process: their segments are never orphans. */
+const liveOwners = new Set<string>();
 
 /** Whether a process with this pid is running (EPERM: running, as another user). */
 export function isProcessRunning(pid: number): boolean {
@@ -55,6 +58,7 @@ export class SpendJournal {
     this.directory = options.directory;
     this.onError = options.onError;
     this.isRunning = options.isProcessRunning ?? isProcessRunning;
+    liveOwners.add(this.owner);
   }
 
   /** Queues a record; it is written before the current task yields to the event loop. */
@@ -78,7 +82,7 @@ export class SpendJournal {
       this.fd = undefined;
       // Durable against power loss too, without blocking: the descriptor closes after the sync.
       fdatasync(fd, () => {
-        closeSync(fd);
+        close(fd, () => undefined);
       });
     }
     this.segment += 1;
@@ -93,13 +97,19 @@ export class SpendJournal {
     }
   }
 
-  /** Paths of segments left by processes that no longer run (to replay, then delete). */
+  /**
+   * Paths of segments left by processes that no longer run (to replay, then delete). A segment with
+   * this process's pid but no open journal of this process behind it is a previous incarnation's:
+   * in a container the gateway is pid 1 at every start.
+   */
   orphans(): string[] {
     return this.names()
       .filter((name) => {
         const match = journalPattern.exec(name);
-        if (match === null || `${match[1]}-${match[2]}` === this.owner) return false;
-        return !this.isRunning(Number(match[1]));
+        const owner = `${match?.[1]}-${match?.[2]}`;
+        if (match === null || owner === this.owner) return false;
+        const pid = Number(match[1]);
+        return (pid === process.pid && !liveOwners.has(owner)) || !this.isRunning(pid);
       })
       .sort()
       .map((name) => join(this.directory, name));
@@ -109,6 +119,7 @@ export class SpendJournal {
   close(removeAll: boolean): void {
     const boundary = this.rotate();
     this.closed = true;
+    liveOwners.delete(this.owner);
     if (removeAll) this.removeBefore(boundary);
   }
 
