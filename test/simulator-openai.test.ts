@@ -1,11 +1,16 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../src/core/clock.ts';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
 
 let sim: RunningSimulator;
 let openai: OpenAI;
+// Quota buckets refill with time: on a loaded machine a few milliseconds between the request and
+// the header would refill the one request taken. Time stands still here (sleeps still sleep).
+const frozenAt = Date.parse('2026-01-01T00:00:00Z');
+const stillClock: Clock = { now: () => frozenAt, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, latencyScale: 0 });
+  sim = await startSimulator({ seed: 3, latencyScale: 0, clock: stillClock });
   openai = new OpenAI({ apiKey: 'sk-sim-openai', baseURL: `${sim.url}/v1`, maxRetries: 0 });
 });
 afterAll(async () => {
