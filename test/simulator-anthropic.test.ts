@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
 import { startSimulator, type RunningSimulator } from '../src/simulator/start-simulator.ts';
 
 let sim: RunningSimulator;
@@ -15,9 +16,27 @@ beforeEach(() => {
   sim.reset();
 });
 
-const model = 'claude-sonnet-4-5-20250929';
+const model = 'claude-sonnet-4-6';
 
 describe('Anthropic Messages API fidelity (@anthropic-ai/sdk)', () => {
+  it('lists only models the SDK does not warn about (no end-of-life notice on the console)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const listed = defaultSimWorld.anthropic.models.map((entry) => entry.id);
+      expect(listed.length).toBeGreaterThan(0);
+      for (const id of listed) {
+        await anthropic.messages.create({
+          model: id,
+          max_tokens: 20,
+          messages: [{ role: 'user', content: 'Hi' }],
+        });
+      }
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('answers a message with usage and anthropic-ratelimit headers', async () => {
     const { data, response } = await anthropic.messages
       .create({ model, max_tokens: 200, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello' }] })

@@ -60,7 +60,7 @@ export const defaultSimWorld: SimWorld = parseSimWorld(
       account: 'anthropic-sim',
       api_keys: ['sk-ant-sim'],
       models: [
-        { id: 'claude-sonnet-4-5-20250929', context_window: 200000 },
+        { id: 'claude-sonnet-4-6', context_window: 200000 },
         { id: 'claude-haiku-4-5-20251001', context_window: 200000 },
       ],
       limits: { rpm: 4000, tpm: 2000000 },

@@ -23,7 +23,7 @@ export const simModels = {
   titanEmbed: 'amazon.titan-embed-text-v2:0',
   gpt: 'gpt-4o-mini',
   openaiEmbed: 'text-embedding-3-small',
-  claudeDirect: 'claude-sonnet-4-5-20250929',
+  claudeDirect: 'claude-sonnet-4-6',
 } as const;
 
 /** A Bedrock provider at the simulator, for one region and account of the default world. */
