@@ -1,0 +1,102 @@
+import { createDashboardRoutes } from '../dashboard/dashboard-routes.ts';
+import { createGateway, type SpillwayGateway } from '../pipeline/create-gateway.ts';
+import { createAdminHandler } from '../server/admin/create-admin-handler.ts';
+import { createReplicasRoute } from '../server/admin/replicas-route.ts';
+import { createHttpServer, type ExtraRoute, type HttpServer } from '../server/http-server.ts';
+import type { MetricsHandler } from '../server/metrics-endpoint.ts';
+import { sendJson } from '../server/respond.ts';
+import type { SpillwayConfig } from '../config/schema.ts';
+import { packageVersion } from '../version.ts';
+import type { ProcessParts } from './build-process.ts';
+
+/**
+ * What serves requests, built once per worker over the process's shared parts: the gateway (its
+ * routing table and chat models with their connection pools) and the HTTP edge with its mounted
+ * routes (/metrics unless it has its own port, admin API, dashboard, /version).
+ */
+export interface Worker {
+  readonly gateway: SpillwayGateway;
+  readonly http: HttpServer;
+  /** Applies a config the process has already loaded the adapters of; throws (keeping the old) if it cannot be routed. */
+  applyConfig(next: SpillwayConfig): void;
+}
+
+/**
+ * Builds one worker. `metricsEndpoint` serves /metrics on the API port when no metrics port is set.
+ * The caller listens (`http.listen`) and, to stop, shuts the edge down (`http.shutdown`) before
+ * closing the gateway (`gateway.close`) and then the process parts.
+ */
+export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler): Worker {
+  const { clock, logger, telemetry } = parts;
+  const config = parts.config;
+  const adminKey = () => config().server.admin_key;
+  const gateway = createGateway({
+    config: config(),
+    createChatModel: (target) => parts.providers.create(target),
+    state: parts.state,
+    clock,
+    events: parts.events,
+    authenticator: parts.registry,
+    budget: parts.budget,
+    logger,
+    traceparentFor: (requestId) => telemetry.traceparentFor(requestId),
+    storeChecks: () => parts.storeChecks(),
+  });
+  const admin = createAdminHandler({
+    adminKey,
+    administration: parts.administration,
+    repositories: parts.repositories,
+    clock,
+    bodyTimeoutMs: config().server.body_timeout_ms,
+  });
+  const routes: ExtraRoute[] = [
+    // /metrics: on the API port, or only on telemetry.metrics_port (its own listener, main.ts).
+    ...(config().telemetry?.metrics_port === undefined
+      ? [{ prefix: '/metrics', handle: metricsEndpoint }]
+      : []),
+    {
+      method: 'GET',
+      prefix: '/admin/replicas',
+      handle: createReplicasRoute(adminKey, parts.replicas),
+    },
+    // The operator's page at /dashboard and its GET /admin/dashboard/summary (admin key).
+    ...createDashboardRoutes({
+      adminKey,
+      registry: telemetry.metrics?.registry,
+      config,
+      clock,
+    }),
+    { prefix: '/admin', handle: (req, res, url) => admin(req, res, url) },
+    {
+      method: 'GET',
+      prefix: '/version',
+      handle: (_req, res) => {
+        sendJson(
+          res,
+          200,
+          {},
+          JSON.stringify({
+            version: packageVersion,
+            replica: parts.replicaId,
+            config_hash: parts.self.configHash,
+          }),
+        );
+      },
+    },
+  ];
+  const http = createHttpServer({
+    gateway,
+    logger,
+    maxBodyBytes: config().server.max_body_bytes,
+    bodyTimeoutMs: config().server.body_timeout_ms,
+    clock,
+    routes,
+  });
+  return {
+    gateway,
+    http,
+    applyConfig: (next) => {
+      gateway.applyConfig(next);
+    },
+  };
+}
