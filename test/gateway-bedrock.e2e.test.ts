@@ -1,20 +1,11 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
-import type { InvocationRecord } from '../src/simulator/invocation-log.ts';
 import { parseSimWorld } from '../src/simulator/sim-world.ts';
-import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { simAccounts, simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
-import {
-  anthropicClient,
-  openaiClient,
-  routeHeaders,
-  weatherToolAnthropic,
-  weatherToolOpenai,
-} from './support/sdk-clients.ts';
-import { startTestSimulator } from './support/simulator.ts';
+import { simAccounts, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
+import { routeHeaders, weatherToolAnthropic, weatherToolOpenai } from './support/sdk-clients.ts';
+import { useSimulatedGateway } from './support/simulated-gateway.ts';
 
 // Issue 3 acceptance: both SDKs through a real gateway process reach Bedrock deployments of the
 // simulator (Converse and ConverseStream), cross-region profiles are served in one of their regions,
@@ -46,47 +37,27 @@ const tinyQuotaWorld = parseSimWorld(
   'tiny-quota world',
 );
 
-let sim: RunningSimulator;
-let gateway: GatewayProcess;
-let openai: OpenAI;
-let anthropic: Anthropic;
-
-beforeAll(async () => {
-  sim = await startTestSimulator({ seed: 5, world: tinyQuotaWorld });
-  gateway = await startGatewayProcess({
-    config: simGatewayConfig(sim.url, {
-      models: {
-        nova: singleDeploymentGroup('nova', 'a2-us-west-2', simModels.novaPro),
-        sonnet: singleDeploymentGroup('sonnet', 'a2-us-east-1', simModels.sonnetUsProfile),
-        'sonnet-cris-tiny': singleDeploymentGroup(
-          'sonnet-cris-tiny',
-          'a1-us-east-1',
-          simModels.sonnetUsProfile,
-        ),
-        'nova-two-regions': {
-          strategy: 'round-robin',
-          deployments: [
-            { id: 'nova-east-tiny', provider: 'a1-us-east-1', model: simModels.novaPro },
-            { id: 'nova-west', provider: 'a1-us-west-2', model: simModels.novaPro },
-          ],
-        },
+const world = useSimulatedGateway({
+  simulator: { seed: 5, world: tinyQuotaWorld },
+  gateway: {
+    models: {
+      nova: singleDeploymentGroup('nova', 'a2-us-west-2', simModels.novaPro),
+      sonnet: singleDeploymentGroup('sonnet', 'a2-us-east-1', simModels.sonnetUsProfile),
+      'sonnet-cris-tiny': singleDeploymentGroup(
+        'sonnet-cris-tiny',
+        'a1-us-east-1',
+        simModels.sonnetUsProfile,
+      ),
+      'nova-two-regions': {
+        strategy: 'round-robin',
+        deployments: [
+          { id: 'nova-east-tiny', provider: 'a1-us-east-1', model: simModels.novaPro },
+          { id: 'nova-west', provider: 'a1-us-west-2', model: simModels.novaPro },
+        ],
       },
-    }),
-  });
-  openai = openaiClient(gateway.url);
-  anthropic = anthropicClient(gateway.url);
+    },
+  },
 });
-
-afterAll(async () => {
-  await gateway.stop();
-  await sim.close();
-});
-
-function lastInvocation(): InvocationRecord {
-  const record = sim.invocations().at(-1);
-  expect(record).toBeDefined();
-  return record as InvocationRecord;
-}
 
 describe.each([
   { group: 'nova', region: 'us-west-2' },
@@ -101,7 +72,7 @@ describe.each([
       let headers: Headers;
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Hello' }];
       if (stream) {
-        const { data, response } = await openai.chat.completions
+        const { data, response } = await world.openai.chat.completions
           .create({ model: group, messages, stream: true, stream_options: { include_usage: true } })
           .withResponse();
         headers = response.headers;
@@ -111,7 +82,7 @@ describe.each([
           usage = chunk.usage ?? usage;
         }
       } else {
-        const { data, response } = await openai.chat.completions
+        const { data, response } = await world.openai.chat.completions
           .create({ model: group, messages })
           .withResponse();
         headers = response.headers;
@@ -122,7 +93,7 @@ describe.each([
       expect(routeHeaders(headers)).toMatchObject({ deployment: group, region, attempts: 1 });
       expect(text).toMatch(/\w/);
       expect(finishReason).toBe('stop');
-      const upstreamCall = lastInvocation();
+      const upstreamCall = world.lastInvocation();
       expect(upstreamCall).toMatchObject({
         api: 'bedrock',
         operation: stream ? 'ConverseStream' : 'Converse',
@@ -146,11 +117,11 @@ describe.each([
         messages: [{ role: 'user' as const, content: 'Hello' }],
       };
       const message = stream
-        ? await anthropic.messages.stream(request).finalMessage()
-        : await anthropic.messages.create(request);
+        ? await world.anthropic.messages.stream(request).finalMessage()
+        : await world.anthropic.messages.create(request);
       expect(message.stop_reason).toBe('end_turn');
       expect(message.content[0]?.type).toBe('text');
-      const upstreamCall = lastInvocation();
+      const upstreamCall = world.lastInvocation();
       expect(upstreamCall.operation).toBe(stream ? 'ConverseStream' : 'Converse');
       expect(message.usage).toMatchObject({
         input_tokens: upstreamCall.inputTokens,
@@ -163,10 +134,10 @@ describe.each([
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Oslo?' }];
     const request = { model: group, messages, tools: [weatherToolOpenai] };
     const completion = stream
-      ? await openai.chat.completions
+      ? await world.openai.chat.completions
           .stream({ ...request, stream_options: { include_usage: true } })
           .finalChatCompletion()
-      : await openai.chat.completions.create(request);
+      : await world.openai.chat.completions.create(request);
     expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
     const toolCall = completion.choices[0]?.message.tool_calls?.[0];
     if (toolCall?.type !== 'function')
@@ -174,9 +145,9 @@ describe.each([
     expect(toolCall.id).not.toBe('');
     expect(toolCall.function.name).toBe('get_weather');
     expect(JSON.parse(toolCall.function.arguments)).toMatchObject({ city: expect.any(String) });
-    expect(completion.usage?.completion_tokens).toBe(lastInvocation().outputTokens);
+    expect(completion.usage?.completion_tokens).toBe(world.lastInvocation().outputTokens);
 
-    const answer = await openai.chat.completions.create({
+    const answer = await world.openai.chat.completions.create({
       ...request,
       messages: [
         ...messages,
@@ -192,15 +163,15 @@ describe.each([
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Oslo?' }];
     const request = { model: group, max_tokens: 200, messages, tools: [weatherToolAnthropic] };
     const message = stream
-      ? await anthropic.messages.stream(request).finalMessage()
-      : await anthropic.messages.create(request);
+      ? await world.anthropic.messages.stream(request).finalMessage()
+      : await world.anthropic.messages.create(request);
     expect(message.stop_reason).toBe('tool_use');
     const toolUse = message.content.find((block) => block.type === 'tool_use');
     if (toolUse?.type !== 'tool_use') throw new Error(`no tool_use block: ${JSON.stringify(message)}`);
     expect(toolUse.name).toBe('get_weather');
     expect(toolUse.input).toMatchObject({ city: expect.any(String) });
 
-    const answer = await anthropic.messages.create({
+    const answer = await world.anthropic.messages.create({
       ...request,
       messages: [
         ...messages,
@@ -215,14 +186,14 @@ describe.each([
 
 describe('cross-region inference profiles', () => {
   it('a us. profile is served in one of the profile regions; the invocation log names it', async () => {
-    const since = sim.invocations().length;
+    const since = world.sim.invocations().length;
     for (let turn = 0; turn < 4; turn += 1) {
-      const { response } = await openai.chat.completions
+      const { response } = await world.openai.chat.completions
         .create({ model: 'sonnet', messages: [{ role: 'user', content: 'Hello' }] })
         .withResponse();
       expect(routeHeaders(response.headers).region).toBe('us-east-1');
     }
-    const calls = sim.invocations().slice(since);
+    const calls = world.sim.invocations().slice(since);
     expect(calls).toHaveLength(4);
     for (const call of calls) {
       expect(call).toMatchObject({ modelId: simModels.sonnetUsProfile, region: 'us-east-1', status: 200 });
@@ -231,16 +202,16 @@ describe('cross-region inference profiles', () => {
   });
 
   it('with us-east-1 out of quota, the profile is served by the other US regions', async () => {
-    const since = sim.invocations().length;
+    const since = world.sim.invocations().length;
     for (let turn = 0; turn < 8; turn += 1) {
-      const message = await anthropic.messages.create({
+      const message = await world.anthropic.messages.create({
         model: 'sonnet-cris-tiny',
         max_tokens: 50,
         messages: [{ role: 'user', content: 'Hello' }],
       });
       expect(message.stop_reason).toBe('end_turn');
     }
-    const calls = sim.invocations().slice(since);
+    const calls = world.sim.invocations().slice(since);
     expect(calls.every((call) => call.status === 200)).toBe(true);
     const servedIn = calls.map((call) => call.inferenceRegion);
     expect(servedIn.filter((region) => region === 'us-east-1').length).toBeLessThanOrEqual(2);
@@ -251,11 +222,11 @@ describe('cross-region inference profiles', () => {
 
 describe('one region out of quota at the gateway level', () => {
   it('every request succeeds: us-east-1 throttles, us-west-2 serves, retries show in x-spillway-attempts', async () => {
-    const since = sim.invocations().length;
+    const since = world.sim.invocations().length;
     const attempts: number[] = [];
     const deployments: string[] = [];
     for (let turn = 0; turn < 8; turn += 1) {
-      const { data, response } = await openai.chat.completions
+      const { data, response } = await world.openai.chat.completions
         .create({ model: 'nova-two-regions', messages: [{ role: 'user', content: 'Hello' }] })
         .withResponse();
       expect(data.choices[0]?.finish_reason).toBe('stop');
@@ -263,7 +234,7 @@ describe('one region out of quota at the gateway level', () => {
       attempts.push(route.attempts);
       deployments.push(route.deployment);
     }
-    const calls = sim.invocations().slice(since);
+    const calls = world.sim.invocations().slice(since);
     const east = calls.filter((call) => call.region === 'us-east-1');
     // us-east-1 took its quota of 2, then answered ThrottlingException; us-west-2 served the rest.
     expect(east.filter((call) => call.status === 200)).toHaveLength(2);

@@ -1,53 +1,23 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvocationRecord } from '../src/simulator/invocation-log.ts';
-import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
-import {
-  anthropicClient,
-  openaiClient,
-  routeHeaders,
-  weatherToolAnthropic,
-  weatherToolOpenai,
-} from './support/sdk-clients.ts';
-import { startTestSimulator } from './support/simulator.ts';
+import { describe, expect, it } from 'vitest';
+import { simModels, singleDeploymentGroup } from './support/gateway-config.ts';
+import { routeHeaders, weatherToolAnthropic, weatherToolOpenai } from './support/sdk-clients.ts';
+import { useSimulatedGateway } from './support/simulated-gateway.ts';
 
 // Issue 2 acceptance: both SDKs through a real gateway process, same-dialect and cross-dialect,
 // against the simulator's OpenAI-style (`gpt`) and Anthropic-style (`claude`) upstreams.
 
-let sim: RunningSimulator;
-let gateway: GatewayProcess;
-let openai: OpenAI;
-let anthropic: Anthropic;
-
-beforeAll(async () => {
-  sim = await startTestSimulator({ seed: 2 });
-  gateway = await startGatewayProcess({
-    config: simGatewayConfig(sim.url, {
-      models: {
-        gpt: singleDeploymentGroup('gpt', 'openai', simModels.gpt),
-        claude: singleDeploymentGroup('claude', 'anthropic', simModels.claudeDirect),
-        embed: singleDeploymentGroup('embed', 'openai', simModels.openaiEmbed),
-      },
-    }),
-  });
-  openai = openaiClient(gateway.url);
-  anthropic = anthropicClient(gateway.url);
+const world = useSimulatedGateway({
+  simulator: { seed: 2 },
+  gateway: {
+    models: {
+      gpt: singleDeploymentGroup('gpt', 'openai', simModels.gpt),
+      claude: singleDeploymentGroup('claude', 'anthropic', simModels.claudeDirect),
+      embed: singleDeploymentGroup('embed', 'openai', simModels.openaiEmbed),
+    },
+  },
 });
-
-afterAll(async () => {
-  await gateway.stop();
-  await sim.close();
-});
-
-/** The simulator's record of the last upstream call (tests in this file run one at a time). */
-function lastInvocation(): InvocationRecord {
-  const record = sim.invocations().at(-1);
-  expect(record).toBeDefined();
-  return record as InvocationRecord;
-}
 
 function expectServedBy(headers: Headers, group: string): void {
   const route = routeHeaders(headers);
@@ -63,14 +33,14 @@ describe.each([
   { group: 'claude', upstream: 'anthropic' },
 ])('openai SDK → gateway → $upstream-style upstream', ({ group, upstream }) => {
   it('answers without streaming, with usage and finish_reason stop', async () => {
-    const { data, response } = await openai.chat.completions
+    const { data, response } = await world.openai.chat.completions
       .create({ model: group, messages: [...ask], max_completion_tokens: 100 })
       .withResponse();
     expectServedBy(response.headers, group);
     const choice = data.choices[0];
     expect(choice?.finish_reason).toBe('stop');
     expect(choice?.message.content).toMatch(/\w/);
-    const upstreamCall = lastInvocation();
+    const upstreamCall = world.lastInvocation();
     expect(upstreamCall.api).toBe(upstream);
     expect(data.usage).toMatchObject({
       prompt_tokens: upstreamCall.inputTokens,
@@ -80,7 +50,7 @@ describe.each([
   });
 
   it('streams with include_usage: content, finish_reason stop, then a usage chunk', async () => {
-    const { data: stream, response } = await openai.chat.completions
+    const { data: stream, response } = await world.openai.chat.completions
       .create({
         model: group,
         messages: [...ask],
@@ -105,7 +75,7 @@ describe.each([
     }
     expect(text).toMatch(/\w/);
     expect(finishReasons).toEqual(['stop']);
-    const upstreamCall = lastInvocation();
+    const upstreamCall = world.lastInvocation();
     expect(upstreamCall.stream).toBe(true);
     expect(usage).toMatchObject({
       prompt_tokens: upstreamCall.inputTokens,
@@ -121,7 +91,7 @@ describe.each([
     const request = { model: group, messages, tools: [weatherToolOpenai], max_completion_tokens: 200 };
     let call: { id: string; name: string; arguments: string };
     if (stream) {
-      const runner = openai.chat.completions.stream(request);
+      const runner = world.openai.chat.completions.stream(request);
       const completion = await runner.finalChatCompletion();
       expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
       const toolCall = completion.choices[0]?.message.tool_calls?.[0];
@@ -131,7 +101,7 @@ describe.each([
           ? { id: toolCall.id, ...toolCall.function }
           : { id: '', name: '', arguments: '' };
     } else {
-      const completion = await openai.chat.completions.create(request);
+      const completion = await world.openai.chat.completions.create(request);
       expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
       const toolCall = completion.choices[0]?.message.tool_calls?.[0];
       expect(toolCall?.type).toBe('function');
@@ -144,7 +114,7 @@ describe.each([
     expect(call.name).toBe('get_weather');
     expect(JSON.parse(call.arguments)).toMatchObject({ city: expect.any(String) });
 
-    const answer = await openai.chat.completions.create({
+    const answer = await world.openai.chat.completions.create({
       ...request,
       messages: [
         ...messages,
@@ -169,7 +139,7 @@ describe.each([
   { group: 'gpt', upstream: 'openai' },
 ])('anthropic SDK → gateway → $upstream-style upstream', ({ group, upstream }) => {
   it('answers without streaming, with usage and stop_reason end_turn', async () => {
-    const { data, response } = await anthropic.messages
+    const { data, response } = await world.anthropic.messages
       .create({ model: group, max_tokens: 100, messages: [...ask] })
       .withResponse();
     expectServedBy(response.headers, group);
@@ -177,7 +147,7 @@ describe.each([
     expect(data.stop_reason).toBe('end_turn');
     const block = data.content[0];
     expect(block?.type === 'text' ? block.text : '').toMatch(/\w/);
-    const upstreamCall = lastInvocation();
+    const upstreamCall = world.lastInvocation();
     expect(upstreamCall.api).toBe(upstream);
     expect(data.usage).toMatchObject({
       input_tokens: upstreamCall.inputTokens,
@@ -186,7 +156,7 @@ describe.each([
   });
 
   it('streams named events: message_start … message_delta(end_turn, usage) … message_stop', async () => {
-    const { data: stream, response } = await anthropic.messages
+    const { data: stream, response } = await world.anthropic.messages
       .create({ model: group, max_tokens: 100, messages: [...ask], stream: true })
       .withResponse();
     expectServedBy(response.headers, group);
@@ -211,7 +181,7 @@ describe.each([
     expect(types).toContain('content_block_stop');
     expect(text).toMatch(/\w/);
     expect(stopReason).toBe('end_turn');
-    const upstreamCall = lastInvocation();
+    const upstreamCall = world.lastInvocation();
     expect(upstreamCall.stream).toBe(true);
     expect({ inputTokens, outputTokens }).toEqual({
       inputTokens: upstreamCall.inputTokens,
@@ -223,8 +193,8 @@ describe.each([
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'What is the weather in Paris?' }];
     const request = { model: group, max_tokens: 200, messages, tools: [weatherToolAnthropic] };
     const message = stream
-      ? await anthropic.messages.stream(request).finalMessage()
-      : await anthropic.messages.create(request);
+      ? await world.anthropic.messages.stream(request).finalMessage()
+      : await world.anthropic.messages.create(request);
     expect(message.stop_reason).toBe('tool_use');
     const toolUse = message.content.find((block) => block.type === 'tool_use');
     expect(toolUse).toBeDefined();
@@ -232,13 +202,13 @@ describe.each([
     expect(toolUse.id).not.toBe('');
     expect(toolUse.name).toBe('get_weather');
     expect(toolUse.input).toMatchObject({ city: expect.any(String) });
-    const upstreamCall = lastInvocation();
+    const upstreamCall = world.lastInvocation();
     expect(message.usage).toMatchObject({
       input_tokens: upstreamCall.inputTokens,
       output_tokens: upstreamCall.outputTokens,
     });
 
-    const answer = await anthropic.messages.create({
+    const answer = await world.anthropic.messages.create({
       ...request,
       messages: [
         ...messages,
@@ -257,7 +227,7 @@ describe.each([
 
 describe('embeddings', () => {
   it("serves the openai SDK's default base64 encoding, decoded to floats by the SDK", async () => {
-    const { data, response } = await openai.embeddings
+    const { data, response } = await world.openai.embeddings
       .create({ model: 'embed', input: ['first text', 'second text'] })
       .withResponse();
     expectServedBy(response.headers, 'embed');
@@ -268,11 +238,11 @@ describe('embeddings', () => {
       expect(entry.embedding.every((value) => Number.isFinite(value))).toBe(true);
     }
     expect(data.data[0]?.embedding).not.toEqual(data.data[1]?.embedding);
-    expect(data.usage.prompt_tokens).toBe(lastInvocation().inputTokens);
+    expect(data.usage.prompt_tokens).toBe(world.lastInvocation().inputTokens);
   });
 
   it('serves encoding_format float as plain arrays', async () => {
-    const data = await openai.embeddings.create({
+    const data = await world.openai.embeddings.create({
       model: 'embed',
       input: 'first text',
       encoding_format: 'float',
