@@ -1,4 +1,4 @@
-// Lint with typescript-eslint's type-checked rules (design.md, conventions 2).
+// Lint with typescript-eslint's type-checked rules (docs/architecture.md, Conventions).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -10,8 +10,8 @@ import { burst, clientsFor, countBy, type Outcome } from './support/replicas/tra
 
 // Three `spillway serve` processes with one config, sharing the real Redis, in front of the
 // simulator. Traffic is spread round-robin over the three; the counts must be exactly those of one
-// replica (design.md: "ten concurrent requests against an rpm of 3 send exactly 3, on one replica or
-// on ten"). Names carry a per-run id so that state keys never collide with other runs on this Redis.
+// replica (docs/operations.md: "ten concurrent requests against an rpm of 3 send exactly 3, on one
+// replica or on ten"). Names carry a per-run id so that state keys never collide with other runs on this Redis.
 
 const sharedRedisUrl = process.env.SPILLWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const run = runId();

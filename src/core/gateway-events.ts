@@ -3,7 +3,7 @@ import type { DialectName } from './dialect-name.ts';
 /**
  * What the request pipeline reports as it works. Telemetry (metrics, traces, access log) and
  * governance (spend records, budgets, audit) subscribe; the pipeline never waits on them.
- * Names are noun-verb (design.md, conventions 3).
+ * Names are noun-verb (docs/architecture.md, Conventions).
  */
 
 /** Where a request (or attempt) was sent. */

@@ -1,7 +1,7 @@
 import { GatewayError, type ErrorCode } from './gateway-error.ts';
 
 /**
- * Shared classification helpers for provider adapters: the decisions of design.md's error section
+ * Shared classification helpers for provider adapters: the decisions of docs/architecture.md's error section
  * in one place, so every adapter classifies the same way.
  */
 

@@ -53,7 +53,7 @@ export interface ChatModelWire {
   error(failure: WireFailure, retryAfterSeconds?: number): FixtureReply;
 }
 
-/** What each failure must be classified as (design.md, Errors). */
+/** What each failure must be classified as (docs/architecture.md, Errors). */
 const classification: Readonly<
   Record<WireFailure, { code: string; retryable: boolean; fallbackEligible: boolean }>
 > = {
@@ -101,8 +101,8 @@ async function drain(
 }
 
 /**
- * The one contract every ChatModel passes (design.md: "Chat model ... Adapters translate and
- * classify errors; they never retry, sleep or fall back"), each adapter against a loopback server
+ * The one contract every ChatModel passes (docs/architecture.md, Seams: adapters translate and
+ * classify errors; they never retry, sleep or fall back), each adapter against a loopback server
  * speaking its protocol: answers, streams, tool calls and usage in canonical form; every failure
  * classified with the right flags; aborting or leaving a stream releases the upstream request.
  */

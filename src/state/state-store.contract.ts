@@ -3,8 +3,8 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import type { RateLimit, ReserveRequest, StateStore } from '../core/state-store.ts';
 
 /**
- * The one contract every StateStore passes (design.md: "Memory and Redis pass the same contract
- * suite"). `createStore` returns a fresh, empty store whose time is the given clock. Durations stay
+ * The one contract every StateStore passes (docs/architecture.md, Seams: memory and Redis pass the same
+ * contract suite). `createStore` returns a fresh, empty store whose time is the given clock. Durations stay
  * at seconds or more: a Redis store also gives keys a real expiry, which must not pass during a test.
  */
 export function describeStateStoreContract(
