@@ -50,9 +50,9 @@ function withoutComment(command: string): string {
 /** Commands this test cannot run as written: why, and what it runs or checks instead. */
 const notRunAsWritten: ReadonlyArray<{ command: string; reason: string }> = [
   {
-    command: 'npm ci && npm start',
+    command: 'npm run setup && npm start',
     reason:
-      '`npm ci` reinstalls node_modules from the registry (minutes, network, and it would replace the modules of the running test); `npm start` runs until stopped. The test runs `npm start` itself, in the background, as the gateway every other command talks to, and checks what it prints.',
+      '`npm run setup` is `npm ci`: it reinstalls node_modules from the registry (minutes, network, and it would replace the modules of the running test); `npm start` runs until stopped. The test runs `npm start` itself, in the background, as the gateway every other command talks to, and checks what it prints.',
   },
   {
     command: 'npm test',
@@ -201,17 +201,12 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-/**
- * The admin key the README's gateway runs with: the README's Dashboard section starts `npm start`
- * with `SPILLWAY_ADMIN_KEY` set to turn the admin API on, and `keys`, `spend` and `report` read the
- * same variable. A test value, not the README's placeholder, so that nothing real depends on it.
- */
-const adminKey = 'readme-test-admin-key';
-
 let gateway: ChildProcess | undefined;
 let startOutput = '';
-const databaseFiles = ['spillway.db', 'spillway.db-wal', 'spillway.db-shm'];
-const databaseExisted = existsSync(join(root, 'spillway.db'));
+/** What `npm start` writes in the working directory: its SQLite file and the local admin key. */
+const localFiles = ['spillway.db', 'spillway.db-wal', 'spillway.db-shm', 'spillway.admin-key'];
+const localFilesExisted =
+  existsSync(join(root, 'spillway.db')) || existsSync(join(root, 'spillway.admin-key'));
 
 beforeAll(async () => {
   await assertPortFree(4000);
@@ -219,7 +214,7 @@ beforeAll(async () => {
   // `npm start`, as the README runs it; its own process group so the whole tree stops at the end.
   const child = spawn('npm', ['start'], {
     cwd: root,
-    env: { ...gatewayEnv(), SPILLWAY_ADMIN_KEY: adminKey },
+    env: gatewayEnv(),
     detached: true,
   });
   gateway = child;
@@ -251,8 +246,8 @@ afterAll(async () => {
     await exited;
     clearTimeout(timer);
   }
-  // The gateway of `npm start` writes ./spillway.db: remove it when this test made it.
-  if (!databaseExisted) for (const file of databaseFiles) rmSync(join(root, file), { force: true });
+  // The gateway of `npm start` writes ./spillway.db and ./spillway.admin-key: removed when this test made them.
+  if (!localFilesExisted) for (const file of localFiles) rmSync(join(root, file), { force: true });
 }, 30_000);
 
 /** The README's command table: each row's command, as written (`npx spillway demo [cris\|...]`). */
@@ -316,7 +311,7 @@ const tableRuns: readonly TableRun[] = [
     synopsis: 'npx spillway keys create|list|revoke',
     run: [
       'set -euo pipefail',
-      `curl -fsS localhost:4000/admin/tenants -H "authorization: Bearer $SPILLWAY_ADMIN_KEY" -H 'content-type: application/json' -d '{"name":"readme-test"}' >/dev/null`,
+      `curl -fsS localhost:4000/admin/tenants -H "authorization: Bearer $(cat spillway.admin-key)" -H 'content-type: application/json' -d '{"name":"readme-test"}' >/dev/null`,
       'id=$(npx spillway keys create --tenant readme-test | sed -n "s/^id: \\([^ ]*\\).*/\\1/p")',
       'npx spillway keys list | grep -q "$id"',
       'npx spillway keys revoke "$id"',
@@ -333,7 +328,7 @@ const tableRuns: readonly TableRun[] = [
  * must then re-run itself under the project's Node 24), when the machine has one.
  */
 function olderNodeEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...gatewayEnv(), SPILLWAY_ADMIN_KEY: adminKey };
+  const env = gatewayEnv();
   const node = spawnSync('/usr/bin/node', ['-p', 'process.versions.node.split(".")[0]'], {
     encoding: 'utf8',
   });
@@ -382,13 +377,20 @@ async function runUntilServing(command: string, serves: RegExp): Promise<void> {
 
 describe('the README, run as written', () => {
   it('has its two first commands: start the gateway, run the tests', () => {
-    expect(commands.slice(0, 2).map(withoutComment)).toEqual(['npm ci && npm start', 'npm test']);
+    expect(commands.slice(0, 2).map(withoutComment)).toEqual(['npm run setup && npm start', 'npm test']);
   });
 
-  it('`npm start` starts what the README says: the gateway on 4000, the simulator on 9100', () => {
+  it('`npm start` starts and prints what the README says: gateway on 4000, simulator on 9100, the admin key', () => {
     expect(startOutput).toMatch(/gateway\s+http:\/\/127\.0\.0\.1:4000\b/);
     expect(startOutput).toMatch(/simulator\s+http:\/\/127\.0\.0\.1:9100\b/);
     expect(startOutput).toContain('examples/simulated-world.yaml');
+    // "It prints where everything is (gateway, dashboard, metrics, simulator), whether API keys are
+    // required, and the admin key of this local setup ... kept in ./spillway.admin-key".
+    expect(startOutput).toMatch(/Dashboard\s+http:\/\/127\.0\.0\.1:4000\/dashboard/);
+    expect(startOutput).toMatch(/Metrics\s+http:\/\/127\.0\.0\.1:4000\/metrics/);
+    expect(startOutput).toMatch(/API keys\s+not required/);
+    const adminKey = readFileSync(join(root, 'spillway.admin-key'), 'utf8').trim();
+    expect(startOutput).toContain(`Admin key          ${adminKey}`);
   });
 
   it('`npm test` is lint, typecheck and every test', () => {
