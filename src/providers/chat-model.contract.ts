@@ -5,11 +5,11 @@ import {
   type FixtureReply,
   type FixtureServer,
 } from '../../test/support/providers/fixture-server.ts';
+import { collect, failure } from '../../test/support/providers/adapter-outcomes.ts';
 import { settlesWithin } from '../../test/support/wait-for.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { CallContext, ChatModel } from '../core/chat-model.ts';
 import type { ChatRequest } from '../core/chat-request.ts';
-import type { ChatStreamEvent } from '../core/stream-event.ts';
 
 /** Token counts a wire answer reports. */
 export interface WireUsage {
@@ -76,30 +76,6 @@ const streamRequest: ChatRequest = { ...request, stream: true };
 const usage: WireUsage = { inputTokens: 21, outputTokens: 7 };
 const weather: WireToolCall = { id: 'call_contract_1', name: 'get_weather', arguments: '{"city":"Paris"}' };
 
-/** The GatewayError a call fails with (fails the test if it succeeds or fails otherwise). */
-async function failureOf(call: Promise<unknown>): Promise<GatewayError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
-  return error;
-}
-
-/** Drains a stream: the events before the GatewayError that ended it, if any. */
-async function drain(
-  events: AsyncIterable<ChatStreamEvent>,
-): Promise<{ events: ChatStreamEvent[]; error: GatewayError | undefined }> {
-  const seen: ChatStreamEvent[] = [];
-  try {
-    for await (const event of events) seen.push(event);
-  } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
-    return { events: seen, error };
-  }
-  return { events: seen, error: undefined };
-}
-
 /**
  * The one contract every ChatModel passes (docs/architecture.md, Seams: adapters translate and
  * classify errors; they never retry, sleep or fall back), each adapter against a loopback server
@@ -151,7 +127,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
     describe('stream', () => {
       it('streams text as deltas, then the stop reason, then usage', async () => {
         const { model } = await upstream(wire.textStream(['Sunny', ', 21', '°C.'], usage));
-        const { events, error } = await drain(model.stream(streamRequest, context()));
+        const { events, error } = await collect(model.stream(streamRequest, context()));
         expect(error).toBeUndefined();
         expect(events[0]?.type).toBe('message_start');
         expect(events.slice(1)).toEqual([
@@ -168,7 +144,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
         const { model } = await upstream(
           wire.toolCallStream({ id: weather.id, name: weather.name }, ['{"city":', '"Paris"}'], usage),
         );
-        const { events, error } = await drain(model.stream(streamRequest, context()));
+        const { events, error } = await collect(model.stream(streamRequest, context()));
         expect(error).toBeUndefined();
         expect(events[0]?.type).toBe('message_start');
         const rest = events.slice(1).filter((event) => event.type !== 'tool_call_delta');
@@ -186,7 +162,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
 
       it('throws upstream_stream_interrupted when the stream ends without its terminal events', async () => {
         const { model } = await upstream({ ...wire.streamOpening('Sun'), then: 'end' });
-        const { events, error } = await drain(model.stream(streamRequest, context()));
+        const { events, error } = await collect(model.stream(streamRequest, context()));
         expect(events.map((event) => event.type)).toEqual(['message_start', 'text_delta']);
         expect(error).toMatchObject({
           code: 'upstream_stream_interrupted',
@@ -199,10 +175,10 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
     describe('errors', () => {
       it.each(Object.entries(classification))(
         '%s is classified with its code and flags, in generate and before a stream starts',
-        async (failure, expected) => {
-          const { model } = await upstream(wire.error(failure as WireFailure));
-          expect(await failureOf(model.generate(request, context()))).toMatchObject(expected);
-          const streamed = await drain(model.stream(streamRequest, context()));
+        async (kind, expected) => {
+          const { model } = await upstream(wire.error(kind as WireFailure));
+          expect(await failure(model.generate(request, context()))).toMatchObject(expected);
+          const streamed = await collect(model.stream(streamRequest, context()));
           expect(streamed.events).toEqual([]);
           expect(streamed.error).toMatchObject(expected);
         },
@@ -210,7 +186,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
 
       it('a rate limit carries the upstream Retry-After', async () => {
         const { model } = await upstream(wire.error('rate_limited', 2));
-        expect(await failureOf(model.generate(request, context()))).toMatchObject({
+        expect(await failure(model.generate(request, context()))).toMatchObject({
           code: 'upstream_rate_limited',
           retryAfterMs: 2000,
         });
@@ -218,7 +194,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
 
       it('a refused connection is a retryable, fallback-eligible connection failure', async () => {
         model = wire.createModel(`http://127.0.0.1:${await unusedPort()}`);
-        expect(await failureOf(model.generate(request, context()))).toMatchObject({
+        expect(await failure(model.generate(request, context()))).toMatchObject({
           code: 'upstream_connection_failed',
           retryable: true,
           fallbackEligible: true,
@@ -230,7 +206,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
       it('aborting a call rejects with client_closed (neither retried nor fallen back) and drops the request', async () => {
         const { server, model } = await upstream({ chunks: [], then: 'hang' });
         const controller = new AbortController();
-        const pending = failureOf(model.generate(request, context(controller.signal)));
+        const pending = failure(model.generate(request, context(controller.signal)));
         while (server.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
         const abandoned = server.nextAbandonedResponse();
         controller.abort();
@@ -247,7 +223,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
         const timeout = new GatewayError('attempt timed out', { code: 'timeout' });
         const policy = new AbortController();
         policy.abort(timeout);
-        expect(await failureOf(model.generate(request, context(policy.signal)))).toBe(timeout);
+        expect(await failure(model.generate(request, context(policy.signal)))).toBe(timeout);
       });
 
       it('aborting mid-stream throws the reason and drops the request', async () => {
@@ -256,7 +232,7 @@ export function describeChatModelContract(name: string, wire: ChatModelWire): vo
         const timeout = new GatewayError('stream idle', { code: 'timeout' });
         const abandoned = server.nextAbandonedResponse();
         const seen: string[] = [];
-        const outcome = failureOf(
+        const outcome = failure(
           (async () => {
             for await (const event of model.stream(streamRequest, context(controller.signal))) {
               seen.push(event.type);

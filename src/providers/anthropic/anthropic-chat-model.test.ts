@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { failure } from '../../../test/support/providers/adapter-outcomes.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnthropicProviderConfig } from '../../config/schema.ts';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
 import {
   startFixtureServer,
   type FixtureReply,
@@ -57,16 +57,6 @@ async function setup(
     pools: new SharedPools(),
   });
   return { server, model };
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('Anthropic chat model: generate', () => {

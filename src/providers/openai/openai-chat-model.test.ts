@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { failure } from '../../../test/support/providers/adapter-outcomes.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
 import {
   startFixtureServer,
   type FixtureReply,
@@ -70,16 +70,6 @@ async function collect(events: AsyncIterable<ChatStreamEvent>): Promise<ChatStre
   const out: ChatStreamEvent[] = [];
   for await (const event of events) out.push(event);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    return error as GatewayError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('OpenAI chat model: generate', () => {

@@ -3,8 +3,6 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { BedrockProviderConfig } from '../../../src/config/schema.ts';
 import type { CallContext, ChatModel } from '../../../src/core/chat-model.ts';
 import type { ChatRequest } from '../../../src/core/chat-request.ts';
-import type { ChatStreamEvent } from '../../../src/core/stream-event.ts';
-import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { FakeClock } from '../fake-clock.ts';
 import { createBedrockChatModel } from '../../../src/providers/bedrock/create-bedrock-chat-model.ts';
 import { eventFrame, startBedrockFixtureServer, type FixtureServer } from './bedrock-fixture-server.ts';
@@ -83,26 +81,4 @@ export function useFixtureServer(): {
   };
 }
 
-/** Drains a stream, returning the events before the GatewayError that ended it, if any. */
-export async function collect(
-  events: AsyncIterable<ChatStreamEvent>,
-): Promise<{ events: ChatStreamEvent[]; error: GatewayError | undefined }> {
-  const seen: ChatStreamEvent[] = [];
-  try {
-    for await (const event of events) seen.push(event);
-  } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
-    return { events: seen, error };
-  }
-  return { events: seen, error: undefined };
-}
-
-/** The GatewayError a promise rejects with (fails the test if it resolves or rejects otherwise). */
-export async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
-  return error;
-}
+export { collect, failure } from './adapter-outcomes.ts';
