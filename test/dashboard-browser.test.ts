@@ -24,6 +24,7 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) await world.chat('sonnet');
   await world.chat('gpt');
   await world.chat('legacy');
+  await world.chat('no-such-model'); // recorded with no served group
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -88,6 +89,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await page
       .getByRole('region', { name: 'Spend by model group' })
       .getByRole('rowheader', { name: 'sonnet' })
+      .waitFor();
+    // The request no group served has a named row, not a blank one.
+    await page
+      .getByRole('region', { name: 'Spend by model group' })
+      .getByRole('rowheader', { name: '(not served)' })
       .waitFor();
     await page.getByRole('region', { name: 'Replicas' }).getByRole('rowheader').first().waitFor();
 

@@ -193,18 +193,27 @@ describe('spillway up (npm start)', () => {
       });
       expect(chat.status).toBe(200);
       await chat.text();
+      const unknown = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'Hello' }] }),
+      });
+      expect(unknown.status).toBe(404);
+      await unknown.text();
       let spend = await runSpillway(['spend', '--url', url, '--by', 'group'], { cwd: work });
       await waitFor(
         async () => {
           spend = await runSpillway(['spend', '--url', url, '--by', 'group'], { cwd: work });
-          return spend.stdout.includes('claude-sonnet');
+          return spend.stdout.includes('claude-sonnet') && spend.stdout.includes('(not served)');
         },
         { timeoutMs: 20_000 },
       );
       expect(spend.code).toBe(0);
+      // The request no group served is named, not a blank row.
+      expect(spend.stdout).toMatch(/^\(not served\) +1 +1 /m);
       const report = await runSpillway(['report', '--url', url], { cwd: work });
       expect(report.stderr).toBe('');
-      expect(report.stdout).toContain('Total Requests: 1');
+      expect(report.stdout).toContain('Total Requests: 2');
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('close', resolve));

@@ -152,6 +152,16 @@ describe('spillway report', () => {
     });
   });
 
+  it('says the admin API is off on a 404 instead of an upstream_not_found label', async () => {
+    const url = await adminApi(() => [404, '{"error":{"message":"not found"}}']);
+    const error: unknown = await fetchReportRecords({ url, since: 0, limit: 10 }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ status: 404 });
+    expect((error as Error).message).toContain("the gateway's admin API is off");
+    expect(error).not.toHaveProperty('code');
+  });
+
   it('parses windows as durations, times or epoch ms', () => {
     const now = 1_700_000_000_000;
     expect(parseWhen('1h', now, '--since')).toBe(now - 3_600_000);

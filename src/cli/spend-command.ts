@@ -59,7 +59,8 @@ export function registerSpendCommand(program: Command): void {
             ),
           );
           const rows = result.data.map((row) => [
-            row.key === '' ? '(none)' : row.key,
+            // '' is a request no deployment served (unknown model, refused body) or one without a key.
+            row.key === '' ? (options.by === 'key' ? '(no key)' : '(not served)') : row.key,
             String(row.requests),
             String(row.errors),
             String(row.input_tokens),

@@ -92,7 +92,8 @@ function spendTable(caption, label, today, week) {
   return table(
     caption,
     [
-      { label, value: (row) => row.key },
+      // A request no group served (an unknown model, a refused body) is recorded without a group.
+      { label, value: (row) => (row.key === '' ? '(not served)' : row.key) },
       { label: 'Req today', numeric: true, value: (row) => format.count(todayByKey.get(row.key)?.requests) },
       { label: 'Cost today', numeric: true, value: (row) => format.usd(todayByKey.get(row.key)?.cost_usd) },
       { label: 'Req 7 d', numeric: true, value: (row) => format.count(row.requests) },
