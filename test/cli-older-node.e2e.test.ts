@@ -1,21 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { packageVersion } from '../src/version.ts';
+import { olderNode } from './support/older-node.ts';
 
 /**
  * `npx spillway …` and the installed bin start under the machine's own Node, which may be older
  * than 24: the bin must then run under the project's Node 24 (installed by scripts/with-node24.sh)
  * or say exactly what to run.
  */
-function olderNode(): string | undefined {
-  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
-    if (!existsSync(candidate) || candidate === process.execPath) continue;
-    const major = Number(execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]']).toString());
-    if (major < 24) return candidate;
-  }
-  return undefined;
-}
 
 const node = olderNode();
 const node24Installed = existsSync('.spillway/node');

@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { olderNode } from './support/older-node.ts';
 
 /**
  * `npm run setup` (the README's first command) installs the dependencies under the project's Node 24
@@ -10,14 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
  * EBADENGINE warning (a plain `npm ci` under Node 20 warns for spillway, commander, undici and vitest).
  * Run as `npm ci --dry-run` in a copy of package.json, the lock file and the script: nothing is installed.
  */
-function olderNode(): string | undefined {
-  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
-    if (!existsSync(candidate) || candidate === process.execPath) continue;
-    const major = Number(execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]']).toString());
-    if (major < 24) return candidate;
-  }
-  return undefined;
-}
 
 const node = olderNode();
 const root = resolve(import.meta.dirname, '..');
