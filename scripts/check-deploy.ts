@@ -187,11 +187,30 @@ function checkImage(): void {
     );
     return;
   }
-  const build = run('docker', ['build', '-t', 'spillway:check', '.']);
+  // NODE_IMAGE: another Node 24 base image (e.g. one made locally when no registry is reachable);
+  // DOCKER_NETWORK: the build's network (e.g. host, for a daemon started with --bridge=none).
+  const options = [
+    ...(process.env['NODE_IMAGE'] === undefined
+      ? []
+      : ['--build-arg', `NODE_IMAGE=${process.env['NODE_IMAGE']}`]),
+    ...(process.env['DOCKER_NETWORK'] === undefined ? [] : ['--network', process.env['DOCKER_NETWORK']]),
+  ];
+  const build = run('docker', ['build', ...options, '-t', 'spillway:check', '.']);
   report(
     build.ok ? 'PASS' : 'FAIL',
     'docker build',
     build.ok ? '' : build.output.split('\n').slice(-5).join(' | '),
+  );
+  if (!build.ok) return;
+  const version = run('docker', ['run', '--rm', 'spillway:check', '--version']);
+  const expected = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+  const ok = version.ok && version.output === expected;
+  report(ok ? 'PASS' : 'FAIL', 'the image runs dist/cli/main.js --version', version.output);
+  const user = run('docker', ['run', '--rm', '--entrypoint', 'id', 'spillway:check', '-u']);
+  report(
+    user.ok && user.output !== '0' ? 'PASS' : 'FAIL',
+    'the image runs as a non-root user',
+    `uid ${user.output}`,
   );
 }
 
