@@ -38,9 +38,15 @@ export interface Dialect {
   readonly requestIdHeaders: readonly string[];
   /** Chat body → canonical request; throws a 400 GatewayError whose `param` names the field at fault. */
   parseChat(body: unknown): ParsedChat;
-  /** The JSON text of a complete answer; `model` is the group the client asked for, `created` epoch s. */
+  /**
+   * The JSON text of a complete answer; `model` is the group that served it (after a fallback, the
+   * fallback's: decision 0016), `created` epoch s.
+   */
   renderChat(response: ChatResponse, model: string, created: number): string;
-  /** A renderer for one stream; `requestId` names the stream when the upstream gives no id. */
+  /**
+   * A renderer for one stream; `requestId` names the stream when the upstream gives no id. The
+   * edge passes `parsed.request.model` as the group that served (decision 0016): chunks name it.
+   */
   createStreamRenderer(parsed: ParsedChat, requestId: string, created: number): StreamRenderer;
   /** An error as this dialect's clients read it: status, Retry-After headers and the JSON body text. */
   renderError(error: GatewayError): RenderedError;

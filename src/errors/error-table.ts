@@ -27,7 +27,11 @@ export interface ErrorEntry {
   readonly endsRequest: boolean;
   /** Can only a group with a larger context window help (the `context_window_fallbacks` policy)? */
   readonly contextFallback: boolean;
-  /** Did the attempt fail by running out of time (latency statistics count it as a slow answer)? */
+  /**
+   * Did the attempt fail by running out of time (latency statistics count it as a slow answer)?
+   * Failover then excludes the deployment for the rest of the request: waiting on it again rarely
+   * helps, so the next attempt goes to another deployment or the fallback at once.
+   */
   readonly slowFailure: boolean;
   /**
    * Was the request's body left unread (too large, too slow)? The edge answers with

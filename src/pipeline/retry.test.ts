@@ -169,6 +169,45 @@ describe('retries', () => {
     });
   });
 
+  it('a timed-out deployment is never tried again: the fallback answers after one timeout', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'hang' }]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
+    const config = configWith(
+      {
+        g: { deployments: [{ id: 'd1', provider: 'east', model: 'm1' }], fallbacks: ['f'] },
+        f: { deployments: [{ id: 'd2', provider: 'west', model: 'm2' }] },
+      },
+      { retries: 3, first_token_timeout_ms: 1000 },
+    );
+    const harness = createHarness(config, { d1, d2 }, { random: () => 0 });
+    const pending = harness.gateway.chat(chatRequest('g'), harness.context());
+    await until(() => d1.active === 1);
+    await harness.clock.advance(1000);
+    const result = await pending;
+    expect(result.route.target).toMatchObject({ group: 'f', deployment: 'd2' });
+    expect(d1.calls).toBe(1);
+    expect(harness.eventsOf('retry-scheduled')).toHaveLength(0);
+  });
+
+  it('after a timeout, retries go to the other deployment, never back to the silent one', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'hang' }]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'fail', status: 503 }, { kind: 'ok' }]);
+    const harness = createHarness(
+      twoDeployments({ retries: 3, first_token_timeout_ms: 1000 }),
+      { d1, d2 },
+      { random: () => 0 },
+    );
+    const pending = harness.gateway.chat(chatRequest('g'), harness.context());
+    await until(() => d1.active === 1);
+    await harness.clock.advance(1000);
+    // d2's 503 is retried after a zero backoff (random 0): on d2, the only one not excluded.
+    await until(() => d2.calls === 2 || harness.clock.pendingSleeps() === 1);
+    await harness.clock.advance(0);
+    const result = await pending;
+    expect(result.route.target?.deployment).toBe('d2');
+    expect([d1.calls, d2.calls]).toEqual([1, 2]);
+  });
+
   it('the total timeout ends the request', async () => {
     const d1 = new ScriptedChatModel('m1', [{ kind: 'hang' }]);
     const harness = createHarness(oneDeployment({ timeout_ms: 500, first_token_timeout_ms: 1000 }), { d1 });

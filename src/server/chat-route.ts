@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { logMessage } from '../errors/client-message.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
-import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
+import type { Gateway, RequestContext, RouteInfo } from '../pipeline/gateway.ts';
 import type { Dialect, ParsedChat } from '../dialects/dialect.ts';
 import { addRouteHeaders, baseHeaders, sendJson } from './respond.ts';
 import type { StreamRenderer } from '../dialects/stream-renderer.ts';
@@ -60,9 +60,23 @@ async function pumpStream(
 }
 
 /**
+ * The model group the answer names (decision 0016): the group that served it, after a fallback the
+ * fallback's; a stage's answer names the group it answered for; the client's name otherwise.
+ */
+function servedModel(route: RouteInfo, requested: string): string {
+  return route.target?.group ?? route.stage?.group ?? requested;
+}
+
+/** `parsed` with the served group as its model, for the stream renderer (no copy when unchanged). */
+function servedBy(parsed: ParsedChat, model: string): ParsedChat {
+  return model === parsed.request.model ? parsed : { ...parsed, request: { ...parsed.request, model } };
+}
+
+/**
  * The chat routes after parsing: a complete answer as JSON, or a stream as SSE. `streamChat`
  * resolves only once the first upstream event is in hand (failover happens before), so a rejection
- * still becomes a normal JSON error (thrown to the caller).
+ * still becomes a normal JSON error (thrown to the caller). The body's `model` names the group that
+ * served; `x-spillway-requested-model` the one the client asked for.
  */
 export async function respondChat(
   res: ServerResponse,
@@ -83,7 +97,9 @@ export async function respondChat(
       result.costUsd,
       result.headers,
     );
-    sendJson(res, 200, headers, dialect.renderChat(result.response, request.model, created));
+    headers['x-spillway-requested-model'] = request.model;
+    const model = servedModel(result.route, request.model);
+    sendJson(res, 200, headers, dialect.renderChat(result.response, model, created));
     return;
   }
   const result = await gateway.streamChat(request, context);
@@ -93,6 +109,7 @@ export async function respondChat(
     return;
   }
   const headers = addRouteHeaders(baseHeaders(context, dialect), result.route, undefined, result.headers);
+  headers['x-spillway-requested-model'] = request.model;
   headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   // Tells nginx-style proxies not to buffer the stream.
@@ -101,7 +118,11 @@ export async function respondChat(
   await pumpStream(
     res,
     result.events,
-    dialect.createStreamRenderer(parsed, context.requestId, created),
+    dialect.createStreamRenderer(
+      servedBy(parsed, servedModel(result.route, request.model)),
+      context.requestId,
+      created,
+    ),
     context,
     logger,
   );

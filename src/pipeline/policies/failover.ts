@@ -16,7 +16,8 @@ export interface FailoverOptions {
  * that may fail over. Records each failure for retry; returns `exhausted` when a failure is left
  * for retry to decide, `fallback` when nothing was tried, `context` after a context-window error.
  * A client abort, the request's own timeout and errors that may neither retry nor fail over end
- * the request at once.
+ * the request at once. A candidate that failed by running out of time (`slowFailure`) or
+ * non-retryably is excluded from the rest of the request, so retry never waits on it again.
  */
 class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy {
   // The async frame keeps only what crosses the await (its registers are allocated per request);
@@ -73,7 +74,9 @@ class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy 
     if (now >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
     if (error.contextFallback) return 'context';
     if (!error.retryable && !error.fallbackEligible) throw error;
-    if (!error.retryable) record.excluded.add(next);
+    // A deployment that ran out of time (no headers, no first token, an idle stream) is not waited on
+    // again in this request: the next attempt goes elsewhere at once (decision 0016).
+    if (!error.retryable || error.slowFailure) record.excluded.add(next);
     const cooldownMs = cooldownFor(error);
     if (cooldownMs !== undefined) record.coolingUntil.set(next, now + cooldownMs);
     record.failed = { candidate: next, error };

@@ -1,0 +1,120 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
+import {
+  behaviours,
+  hostileProviders,
+  startHostileUpstream,
+  type HostileUpstream,
+} from './support/hostile-upstream.ts';
+import { anthropicClient, openaiClient, routeHeaders } from './support/sdk-clients.ts';
+
+// Issue 15 (failover part): a real `spillway serve` process in front of a scripted upstream. A
+// deployment that timed out is not tried again in the request; answers name the group that served.
+
+const firstTokenTimeoutMs = 1000;
+let upstream: HostileUpstream;
+let gateway: GatewayProcess;
+let openai: OpenAI;
+let anthropic: Anthropic;
+
+function group(provider: string, scenario: string, extra: Record<string, unknown> = {}) {
+  return { deployments: [{ id: `${provider}-${scenario}`, provider, model: scenario }], ...extra };
+}
+
+/** Upstream exchanges of one scenario so far. */
+function exchangesOf(scenario: string): number {
+  return upstream.exchanges.filter((exchange) => exchange.scenario === scenario).length;
+}
+
+beforeAll(async () => {
+  upstream = await startHostileUpstream();
+  // One silent scenario per test, so each counts only its own attempts.
+  for (const name of ['silent-openai', 'silent-stream', 'silent-anthropic'])
+    upstream.define(name, behaviours.hang!);
+  gateway = await startGatewayProcess({
+    config: {
+      providers: hostileProviders(upstream.url),
+      models: {
+        healthy: group('openai', 'ok'),
+        'healthy-anthropic': group('anthropic', 'ok'),
+        'silent-openai': group('openai', 'silent-openai', { fallbacks: ['healthy'] }),
+        'silent-stream': group('openai', 'silent-stream', { fallbacks: ['healthy'] }),
+        'silent-anthropic': group('anthropic', 'silent-anthropic', { fallbacks: ['healthy-anthropic'] }),
+      },
+      router: { retries: 2, first_token_timeout_ms: firstTokenTimeoutMs, timeout_ms: 20_000 },
+    },
+  });
+  openai = openaiClient(gateway.url);
+  anthropic = anthropicClient(gateway.url);
+});
+
+afterAll(async () => {
+  await gateway.stop();
+  await upstream.close();
+});
+
+describe('timeouts fail over', () => {
+  it('a silent upstream is tried once, then the fallback answers (openai SDK)', async () => {
+    const started = performance.now();
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'silent-openai', messages: [{ role: 'user', content: 'Hello' }] })
+      .withResponse();
+    const elapsed = performance.now() - started;
+    expect(exchangesOf('silent-openai')).toBe(1);
+    expect(routeHeaders(response.headers)).toMatchObject({ modelGroup: 'healthy', attempts: 2 });
+    // Generous: less than two timeouts' worth (the old behaviour waited three).
+    expect(elapsed).toBeLessThan(2 * firstTokenTimeoutMs);
+    // The truthful model: the body names the group that served; the header keeps the one asked for.
+    expect(data.model).toBe('healthy');
+    expect(response.headers.get('x-spillway-requested-model')).toBe('silent-openai');
+  });
+
+  it('streamed: one try of the silent deployment, every chunk names the fallback group', async () => {
+    const { data, response } = await openai.chat.completions
+      .create({
+        model: 'silent-stream',
+        messages: [{ role: 'user', content: 'Hello' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      .withResponse();
+    const models = new Set<string>();
+    let text = '';
+    for await (const chunk of data) {
+      models.add(chunk.model);
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(text).toBe('w0 w1 w2 ');
+    expect([...models]).toEqual(['healthy']);
+    expect(exchangesOf('silent-stream')).toBe(1);
+    expect(response.headers.get('x-spillway-requested-model')).toBe('silent-stream');
+  });
+
+  it('anthropic SDK: the fallback answers after one try; the message names the fallback group', async () => {
+    const message = await anthropic.messages.create({
+      model: 'silent-anthropic',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    expect(message.model).toBe('healthy-anthropic');
+    expect(exchangesOf('silent-anthropic')).toBe(1);
+    const stream = anthropic.messages.stream({
+      model: 'silent-anthropic',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.model).toBe('healthy-anthropic');
+    expect(exchangesOf('silent-anthropic')).toBe(2);
+  });
+
+  it('without a fallback the answer names the requested group', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'healthy',
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    expect(completion.model).toBe('healthy');
+  });
+});
