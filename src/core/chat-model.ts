@@ -33,6 +33,12 @@ export interface ChatModel {
   stream(request: ChatRequest, context: CallContext): AsyncIterable<ChatStreamEvent>;
   /** Embeddings, where the provider and model support them. Rejects with a GatewayError otherwise. */
   embed(request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse>;
+  /**
+   * The input tokens `request` would bill, by the upstream's own counter (Anthropic count_tokens,
+   * Bedrock CountTokens). Absent where the upstream has none; the gateway then estimates.
+   * Rejects with a GatewayError.
+   */
+  countTokens?(request: ChatRequest, context: CallContext): Promise<number>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

@@ -8,6 +8,11 @@ import type { Usage } from './usage.ts';
  * adapters throw a classified error instead of ending quietly.
  *
  * `index` is the content block index within the message (0-based, in order of appearance).
+ *
+ * Reasoning blocks (they come before text and tool calls) start implicitly with their first
+ * `reasoning_delta` or `reasoning_signature` and end with `content_block_stop`; the signature, when
+ * the upstream signs reasoning, arrives after the text. A redacted reasoning block is one
+ * `redacted_reasoning` event followed by its `content_block_stop`.
  */
 export type ChatStreamEvent =
   | {
@@ -18,6 +23,9 @@ export type ChatStreamEvent =
       readonly usage?: Usage | undefined;
     }
   | { readonly type: 'text_delta'; readonly index: number; readonly text: string }
+  | { readonly type: 'reasoning_delta'; readonly index: number; readonly text: string }
+  | { readonly type: 'reasoning_signature'; readonly index: number; readonly signature: string }
+  | { readonly type: 'redacted_reasoning'; readonly index: number; readonly data: string }
   | { readonly type: 'tool_call_start'; readonly index: number; readonly id: string; readonly name: string }
   | { readonly type: 'tool_call_delta'; readonly index: number; readonly argumentsDelta: string }
   | { readonly type: 'content_block_stop'; readonly index: number }

@@ -2,7 +2,10 @@
 export interface Usage {
   /** Input tokens billed at the normal input price (cache reads and writes excluded). */
   readonly inputTokens: number;
+  /** Output tokens, reasoning tokens included (they are billed as output everywhere). */
   readonly outputTokens: number;
+  /** Of `outputTokens`, how many the model spent reasoning, where reported (or estimated from the text). */
+  readonly reasoningTokens?: number | undefined;
   /** Input tokens served from the provider's prompt cache, where reported. */
   readonly cacheReadInputTokens?: number | undefined;
   /** Input tokens written to the provider's prompt cache, where reported. */

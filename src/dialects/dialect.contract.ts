@@ -45,7 +45,16 @@ export interface SdkAnswer {
   readonly stopSequence: string | null | undefined;
   /** The usage fields the SDK read, by the dialect's names (undefined: no usage in the answer). */
   readonly usage: Readonly<Record<string, number | null | undefined>> | undefined;
+  /**
+   * The reasoning the SDK read: each reasoning part as `text` plus its signature, a redacted one as
+   * its data (undefined: the dialect carries no reasoning content, as in Chat Completions).
+   */
+  readonly reasoning?: readonly SdkReasoning[] | undefined;
 }
+
+/** One reasoning block as an SDK reads it. */
+export type SdkReasoning =
+  { readonly text: string; readonly signature: string | undefined } | { readonly redacted: string };
 
 /** What the SDK read from an embeddings answer. */
 export interface SdkEmbeddings {
@@ -189,6 +198,15 @@ class DialectServer {
   }
 }
 
+function reasoningOf(answer: ChatResponse): SdkReasoning[] {
+  const blocks: SdkReasoning[] = [];
+  for (const part of answer.content) {
+    if (part.type === 'reasoning') blocks.push({ text: part.text, signature: part.signature });
+    else if (part.type === 'redacted_reasoning') blocks.push({ redacted: part.data });
+  }
+  return blocks;
+}
+
 function expectRead(
   subject: DialectContractSubject,
   read: SdkAnswer,
@@ -201,10 +219,12 @@ function expectRead(
   const calls: { id: string; name: string; input: unknown }[] = [];
   for (const part of answer.content) {
     if (part.type === 'text') joined += part.text;
-    else calls.push({ id: part.id, name: part.name, input: JSON.parse(part.arguments) });
+    else if (part.type === 'tool_call')
+      calls.push({ id: part.id, name: part.name, input: JSON.parse(part.arguments) });
   }
   expect(read.text).toBe(joined);
   expect(read.toolCalls).toEqual(calls);
+  if (read.reasoning !== undefined) expect(read.reasoning).toEqual(reasoningOf(answer));
   expect(read.stopReason).toBe(subject.stopReasons[answer.stopReason]);
   if (read.stopSequence !== undefined) expect(read.stopSequence).toBe(answer.stopSequence ?? null);
   expect(read.usage).toEqual(subject.expectedUsage(answer.usage));

@@ -33,6 +33,12 @@ export function estimatePromptTokens(request: ChatRequest): number {
         case 'tool_result':
           characters += part.content.length;
           break;
+        case 'reasoning':
+          characters += part.text.length;
+          break;
+        case 'redacted_reasoning':
+          characters += part.data.length;
+          break;
       }
     }
   }

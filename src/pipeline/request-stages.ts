@@ -118,11 +118,22 @@ export async function* answerEvents(
   yield { type: 'message_start', id: response.id, model: response.model };
   let index = 0;
   for (const part of response.content) {
-    if (part.type === 'text') {
-      yield { type: 'text_delta', index, text: part.text };
-    } else {
-      yield { type: 'tool_call_start', index, id: part.id, name: part.name };
-      yield { type: 'tool_call_delta', index, argumentsDelta: part.arguments };
+    switch (part.type) {
+      case 'text':
+        yield { type: 'text_delta', index, text: part.text };
+        break;
+      case 'tool_call':
+        yield { type: 'tool_call_start', index, id: part.id, name: part.name };
+        yield { type: 'tool_call_delta', index, argumentsDelta: part.arguments };
+        break;
+      case 'reasoning':
+        yield { type: 'reasoning_delta', index, text: part.text };
+        if (part.signature !== undefined)
+          yield { type: 'reasoning_signature', index, signature: part.signature };
+        break;
+      case 'redacted_reasoning':
+        yield { type: 'redacted_reasoning', index, data: part.data };
+        break;
     }
     yield { type: 'content_block_stop', index };
     index += 1;

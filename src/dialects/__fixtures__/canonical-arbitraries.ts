@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { AssistantPart } from '../../core/chat-request.ts';
 import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import type { Usage } from '../../core/usage.ts';
@@ -29,20 +30,48 @@ const toolCall = fc.record({
     .map((input) => JSON.stringify(input)),
 });
 
-const usage: fc.Arbitrary<Usage> = fc.record({
-  inputTokens: fc.nat({ max: 2_000_000 }),
-  outputTokens: fc.nat({ max: 200_000 }),
-  cacheReadInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
-  cacheWriteInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
-});
+const usage: fc.Arbitrary<Usage> = fc
+  .record({
+    inputTokens: fc.nat({ max: 2_000_000 }),
+    outputTokens: fc.nat({ max: 200_000 }),
+    cacheReadInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
+    cacheWriteInputTokens: fc.option(fc.nat({ max: 2_000_000 }), { nil: undefined }),
+    reasoningShare: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+  })
+  .map(({ reasoningShare, ...counts }) =>
+    reasoningShare === undefined
+      ? counts
+      : { ...counts, reasoningTokens: Math.floor(counts.outputTokens * reasoningShare) },
+  );
 
-/** Any canonical answer: up to four text and tool-call parts, any stop reason, any usage. */
+/** Reasoning before the answer: signed or not, or redacted (the opaque data is base64-like). */
+const reasoning: fc.Arbitrary<AssistantPart> = fc.oneof(
+  fc.record({
+    type: fc.constant('reasoning' as const),
+    text,
+    signature: fc.option(fc.stringMatching(/^[A-Za-z0-9+/]{8,40}$/), { nil: undefined }),
+  }),
+  fc.record({
+    type: fc.constant('redacted_reasoning' as const),
+    data: fc.stringMatching(/^[A-Za-z0-9+/]{4,40}$/),
+  }),
+);
+
+/**
+ * Any canonical answer: up to two reasoning parts first, then up to four text and tool-call parts,
+ * any stop reason, any usage.
+ */
 export const canonicalAnswer: fc.Arbitrary<ChatResponse> = fc
   .record({
     id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
-    content: fc.array(fc.oneof(fc.record({ type: fc.constant('text' as const), text }), toolCall), {
-      maxLength: 4,
-    }),
+    content: fc
+      .tuple(
+        fc.array(reasoning, { maxLength: 2 }),
+        fc.array(fc.oneof(fc.record({ type: fc.constant('text' as const), text }), toolCall), {
+          maxLength: 4,
+        }),
+      )
+      .map(([thoughts, answer]) => [...thoughts, ...answer]),
     stopReason: fc.constantFrom(...stopReasons),
     stopSequence: fc.string({ minLength: 1, maxLength: 8 }),
     usage,
@@ -75,6 +104,12 @@ export function streamOf(answer: ChatResponse): ChatStreamEvent[] {
       const deltas = halves(part.text);
       for (const delta of deltas.length > 0 ? deltas : [''])
         events.push({ type: 'text_delta', index, text: delta });
+    } else if (part.type === 'reasoning') {
+      for (const delta of halves(part.text)) events.push({ type: 'reasoning_delta', index, text: delta });
+      if (part.signature !== undefined)
+        events.push({ type: 'reasoning_signature', index, signature: part.signature });
+    } else if (part.type === 'redacted_reasoning') {
+      events.push({ type: 'redacted_reasoning', index, data: part.data });
     } else {
       events.push({ type: 'tool_call_start', index, id: part.id, name: part.name });
       for (const delta of halves(part.arguments))

@@ -1,3 +1,4 @@
+import type { AssistantPart } from '../../core/chat-request.ts';
 import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
 import type { Usage } from '../../core/usage.ts';
 
@@ -19,7 +20,10 @@ export function anthropicStopReason(reason: StopReason): AnthropicStopReason {
   }
 }
 
-/** Anthropic usage: input_tokens excludes cache reads and writes, which have their own fields. */
+/**
+ * Anthropic usage: input_tokens excludes cache reads and writes, which have their own fields; output
+ * tokens include thinking (Anthropic reports no separate reasoning count).
+ */
 export function anthropicUsage(usage: Usage): {
   input_tokens: number;
   output_tokens: number;
@@ -45,6 +49,20 @@ export function toolInput(argumentsJson: string): unknown {
   }
 }
 
+/** A canonical answer part as a Messages API content block. */
+export function anthropicContentBlock(part: AssistantPart): Record<string, unknown> {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'tool_call':
+      return { type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.arguments) };
+    case 'reasoning':
+      return { type: 'thinking', thinking: part.text, signature: part.signature ?? '' };
+    case 'redacted_reasoning':
+      return { type: 'redacted_thinking', data: part.data };
+  }
+}
+
 /** The Messages API `message` JSON text for a canonical response; `model` is the requested group. */
 export function renderAnthropicMessage(response: ChatResponse, model: string): string {
   return JSON.stringify({
@@ -52,11 +70,7 @@ export function renderAnthropicMessage(response: ChatResponse, model: string): s
     type: 'message',
     role: 'assistant',
     model,
-    content: response.content.map((part) =>
-      part.type === 'text'
-        ? { type: 'text', text: part.text }
-        : { type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.arguments) },
-    ),
+    content: response.content.map(anthropicContentBlock),
     stop_reason: anthropicStopReason(response.stopReason),
     stop_sequence: response.stopSequence ?? null,
     usage: anthropicUsage(response.usage),

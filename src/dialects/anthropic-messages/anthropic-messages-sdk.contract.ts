@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { StopReason } from '../../core/chat-response.ts';
-import type { DialectContractSubject, SdkAnswer } from '../dialect.contract.ts';
+import type { DialectContractSubject, SdkAnswer, SdkReasoning } from '../dialect.contract.ts';
 import plainBody from './__fixtures__/messages-request-plain.json' with { type: 'json' };
 import toolsBody from './__fixtures__/messages-request-tools.json' with { type: 'json' };
 import { anthropicMessagesDialect } from './anthropic-messages-dialect.ts';
@@ -12,10 +12,17 @@ function client(origin: string): Anthropic {
 function read(message: Anthropic.Message): SdkAnswer {
   let text = '';
   const toolCalls: { id: string; name: string; input: unknown }[] = [];
+  const reasoning: SdkReasoning[] = [];
   for (const block of message.content) {
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use')
       toolCalls.push({ id: block.id, name: block.name, input: block.input });
+    else if (block.type === 'thinking')
+      reasoning.push({
+        text: block.thinking,
+        signature: block.signature === '' ? undefined : block.signature,
+      });
+    else if (block.type === 'redacted_thinking') reasoning.push({ redacted: block.data });
     else throw new Error(`unexpected content block ${block.type}`);
   }
   return {
@@ -23,6 +30,7 @@ function read(message: Anthropic.Message): SdkAnswer {
     model: message.model,
     text,
     toolCalls,
+    reasoning,
     stopReason: message.stop_reason,
     stopSequence: message.stop_sequence,
     usage: {

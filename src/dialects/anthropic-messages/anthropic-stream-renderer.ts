@@ -75,21 +75,32 @@ export class AnthropicStreamRenderer implements StreamRenderer {
       case 'message_start':
         if (this.started) return '';
         return this.start(event.id, event.usage?.inputTokens ?? 0);
-      case 'text_delta': {
-        let out = this.startIfNeeded();
-        if (!this.openBlocks.has(event.index)) {
-          this.openBlocks.add(event.index);
-          out += frame(
-            'content_block_start',
-            `{"type":"content_block_start","index":${event.index},"content_block":{"type":"text","text":""}}`,
-          );
-        }
-        const delta = JSON.stringify(event.text);
+      case 'text_delta':
+        return this.blockDelta(
+          event.index,
+          'text',
+          `{"type":"text_delta","text":${JSON.stringify(event.text)}}`,
+        );
+      case 'reasoning_delta':
+        return this.blockDelta(
+          event.index,
+          'thinking',
+          `{"type":"thinking_delta","thinking":${JSON.stringify(event.text)}}`,
+        );
+      case 'reasoning_signature':
+        return this.blockDelta(
+          event.index,
+          'thinking',
+          `{"type":"signature_delta","signature":${JSON.stringify(event.signature)}}`,
+        );
+      case 'redacted_reasoning': {
+        this.openBlocks.add(event.index);
+        const block = JSON.stringify({ type: 'redacted_thinking', data: event.data });
         return (
-          out +
+          this.startIfNeeded() +
           frame(
-            'content_block_delta',
-            `{"type":"content_block_delta","index":${event.index},"delta":{"type":"text_delta","text":${delta}}}`,
+            'content_block_start',
+            `{"type":"content_block_start","index":${event.index},"content_block":${block}}`,
           )
         );
       }
@@ -128,6 +139,24 @@ export class AnthropicStreamRenderer implements StreamRenderer {
         return '';
       }
     }
+  }
+
+  /** A delta of a text or thinking block, opening the block on its first delta. */
+  private blockDelta(index: number, kind: 'text' | 'thinking', deltaJson: string): string {
+    let out = this.startIfNeeded();
+    if (!this.openBlocks.has(index)) {
+      this.openBlocks.add(index);
+      const block =
+        kind === 'text' ? '{"type":"text","text":""}' : '{"type":"thinking","thinking":"","signature":""}';
+      out += frame(
+        'content_block_start',
+        `{"type":"content_block_start","index":${index},"content_block":${block}}`,
+      );
+    }
+    return (
+      out +
+      frame('content_block_delta', `{"type":"content_block_delta","index":${index},"delta":${deltaJson}}`)
+    );
   }
 
   /** Blocks the upstream never closed are closed before message_delta, as the SDK expects. */

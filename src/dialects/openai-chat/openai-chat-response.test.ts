@@ -30,6 +30,7 @@ describe('OpenAI chat.completion rendering', () => {
         completion_tokens: 6,
         total_tokens: 14,
         prompt_tokens_details: { cached_tokens: 1 },
+        completion_tokens_details: { reasoning_tokens: 0 },
       },
     });
   });

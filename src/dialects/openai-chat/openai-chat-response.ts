@@ -17,12 +17,16 @@ export function openaiFinishReason(reason: StopReason): 'stop' | 'length' | 'too
   }
 }
 
-/** OpenAI usage: prompt_tokens counts every input token, cached ones included. */
+/**
+ * OpenAI usage: prompt_tokens counts every input token, cached ones included; completion_tokens
+ * counts reasoning tokens too, which completion_tokens_details breaks out.
+ */
 export function openaiUsage(usage: Usage): {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number };
 } {
   const cached = usage.cacheReadInputTokens ?? 0;
   const prompt = usage.inputTokens + cached + (usage.cacheWriteInputTokens ?? 0);
@@ -31,6 +35,7 @@ export function openaiUsage(usage: Usage): {
     completion_tokens: usage.outputTokens,
     total_tokens: prompt + usage.outputTokens,
     prompt_tokens_details: { cached_tokens: cached },
+    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
   };
 }
 
@@ -42,7 +47,8 @@ interface OpenaiToolCall {
 
 /**
  * The `chat.completion` JSON text for a canonical response. `model` is the model group the client
- * asked for; `created` is in epoch seconds.
+ * asked for; `created` is in epoch seconds. Reasoning parts have no place in Chat Completions (OpenAI
+ * returns none there); their tokens show in `completion_tokens_details.reasoning_tokens`.
  */
 export function renderOpenaiChatResponse(response: ChatResponse, model: string, created: number): string {
   let text: string | null = null;
@@ -50,7 +56,7 @@ export function renderOpenaiChatResponse(response: ChatResponse, model: string, 
   for (const part of response.content) {
     if (part.type === 'text') {
       text = text === null ? part.text : text + part.text;
-    } else {
+    } else if (part.type === 'tool_call') {
       (toolCalls ??= []).push({
         id: part.id,
         type: 'function',

@@ -31,6 +31,7 @@ function read(completion: ChatCompletion): SdkAnswer {
             completion_tokens: completion.usage.completion_tokens,
             total_tokens: completion.usage.total_tokens,
             cached_tokens: completion.usage.prompt_tokens_details?.cached_tokens,
+            reasoning_tokens: completion.usage.completion_tokens_details?.reasoning_tokens,
           },
   };
 }
@@ -101,6 +102,7 @@ export const contractSubject: DialectContractSubject = {
       completion_tokens: usage.outputTokens,
       total_tokens: prompt + usage.outputTokens,
       cached_tokens: cached,
+      reasoning_tokens: usage.reasoningTokens ?? 0,
     };
   },
   chatBodies: [toolsBody, plainBody],

@@ -69,6 +69,9 @@ export class OpenaiStreamRenderer implements StreamRenderer {
           `{"index":0,"delta":{"tool_calls":[${JSON.stringify(call)}]},"finish_reason":null}`,
         );
       }
+      case 'reasoning_delta':
+      case 'reasoning_signature':
+      case 'redacted_reasoning': // Chat Completions has no reasoning content; usage counts it
       case 'content_block_stop':
         return '';
       case 'message_stop':

@@ -14,7 +14,10 @@ type WireUserBlock =
   | { type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean };
 
 type WireAssistantBlock =
-  { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
 
 /** A message of the Messages API, as sent. */
 export type AnthropicWireMessage =
@@ -97,6 +100,13 @@ function assistantBlocks(parts: readonly AssistantPart[], index: number): WireAs
   for (const part of parts) {
     if (part.type === 'text') {
       if (part.text.length > 0) blocks.push({ type: 'text', text: part.text });
+    } else if (part.type === 'reasoning') {
+      // Thinking goes back only with the signature Anthropic gave it; unsigned reasoning (from
+      // another provider) would be a 400, and the API ignores thinking of earlier turns anyway.
+      if (part.signature !== undefined && part.signature !== '')
+        blocks.push({ type: 'thinking', thinking: part.text, signature: part.signature });
+    } else if (part.type === 'redacted_reasoning') {
+      blocks.push({ type: 'redacted_thinking', data: part.data });
     } else {
       blocks.push({
         type: 'tool_use',

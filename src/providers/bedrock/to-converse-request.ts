@@ -28,6 +28,11 @@ export type ConverseContentBlock =
         readonly content: readonly { readonly text: string }[];
         readonly status?: 'error';
       };
+    }
+  | {
+      readonly reasoningContent:
+        | { readonly reasoningText: { readonly text: string; readonly signature?: string } }
+        | { readonly redactedContent: string };
     };
 
 export interface ConverseMessage {
@@ -121,6 +126,17 @@ function assistantBlock(part: AssistantPart): ConverseContentBlock {
       return { text: part.text };
     case 'tool_call':
       return { toolUse: { toolUseId: part.id, name: part.name, input: parseArguments(part) } };
+    case 'reasoning':
+      return {
+        reasoningContent: {
+          reasoningText:
+            part.signature === undefined
+              ? { text: part.text }
+              : { text: part.text, signature: part.signature },
+        },
+      };
+    case 'redacted_reasoning':
+      return { reasoningContent: { redactedContent: part.data } };
   }
 }
 

@@ -70,7 +70,8 @@ function assistantMessage(parts: readonly AssistantPart[]): OpenAIWireMessage {
   for (const part of parts) {
     if (part.type === 'text') {
       text = text === null ? part.text : text + part.text;
-    } else {
+    } else if (part.type === 'tool_call') {
+      // Reasoning parts are not sent: Chat Completions takes no reasoning input.
       (toolCalls ??= []).push({
         id: part.id,
         type: 'function',

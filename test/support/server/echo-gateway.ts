@@ -189,7 +189,7 @@ export class EchoGateway implements Gateway {
             });
           }
         }
-      } else {
+      } else if (part.type === 'tool_call') {
         yield { type: 'tool_call_start', index, id: part.id, name: part.name };
         const half = Math.floor(part.arguments.length / 2);
         yield { type: 'tool_call_delta', index, argumentsDelta: part.arguments.slice(0, half) };
