@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardSummary } from '../src/dashboard/dashboard-summary.ts';
+import type { DashboardHistory } from '../src/dashboard/history-view.ts';
 import {
   startDashboardTestGateway,
   type DashboardTestGateway,
@@ -178,5 +179,60 @@ describe('GET /admin/dashboard/summary', () => {
     expect(other.status).toBe(404);
     const keys = await get('/admin/keys', { authorization: `Bearer ${world.adminKey}` });
     expect(keys.status).toBe(200);
+  });
+});
+
+describe('GET /admin/dashboard/history', () => {
+  const history = async (range: string): Promise<DashboardHistory> => {
+    const response = await get(`/admin/dashboard/history?range=${range}`, {
+      authorization: `Bearer ${world.adminKey}`,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    return (await response.json()) as DashboardHistory;
+  };
+  const sum = (values: readonly number[] | undefined): number =>
+    (values ?? []).reduce((total, value) => total + value, 0);
+
+  it('needs the admin key and one of the ranges it offers', async () => {
+    expect((await get('/admin/dashboard/history')).status).toBe(401);
+    const tenantKey = await get('/admin/dashboard/history', { authorization: `Bearer ${world.tenant.key}` });
+    expect(tenantKey.status).toBe(401);
+    const bad = await get('/admin/dashboard/history?range=2d', { authorization: `Bearer ${world.adminKey}` });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: { param: 'range', code: 'invalid_request', message: expect.stringContaining('15m, 1h, 6h') },
+    });
+    const other = await get('/admin/dashboard/historyx', { authorization: `Bearer ${world.adminKey}` });
+    expect(other.status).toBe(404);
+  });
+
+  it('counts the requests sent, per group, deployment, region and account, with first-token times', async () => {
+    const before = await history('15m');
+    expect(before.interval_seconds).toBe(10);
+    expect(before.buckets).toHaveLength(90);
+    for (let i = 0; i < 3; i++) expect(await world.chat('sonnet')).toBe(200);
+    expect(await world.chat('gpt')).toBe(200);
+    // The earlier test opened legacy's breaker: its request is refused (503) without an attempt.
+    expect(await world.chat('legacy')).toBe(503);
+    const after = await history('15m');
+    expect(sum(after.requests.total) - sum(before.requests.total)).toBe(5);
+    expect(sum(after.requests.by_group.sonnet) - sum(before.requests.by_group.sonnet)).toBe(3);
+    expect(sum(after.errors.total) - sum(before.errors.total)).toBe(1);
+    expect(sum(after.errors.by_group.legacy) - sum(before.errors.by_group.legacy)).toBe(1);
+    expect(sum(after.attempts.failed_by_deployment['legacy-down'])).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(after.attempts.by_region)).toEqual(
+      expect.arrayContaining(['us-east-1', 'eu-west-1', 'us-west-2']),
+    );
+    expect(Object.keys(after.attempts.by_account)).toContain('111111111111');
+    expect(after.ttft_ms.by_group.sonnet?.p50.some((value) => value !== null)).toBe(true);
+    expect(sum(after.spend_usd.by_group.sonnet)).toBeGreaterThan(sum(before.spend_usd.by_group.sonnet));
+    const legacy = after.deployments.find((lane) => lane.id === 'legacy-down');
+    expect(legacy?.state_now).toBe('open');
+    expect(legacy?.states.at(-1)).toMatchObject({ state: 'open', to: null });
+    const sixHours = await history('6h');
+    expect(sixHours.interval_seconds).toBe(60);
+    expect(sixHours.buckets).toHaveLength(360);
+    expect(sum(sixHours.requests.total)).toBe(sum(after.requests.total));
   });
 });

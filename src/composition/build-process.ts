@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
 import type { StateStore } from '../core/state-store.ts';
+import { TrafficHistory } from '../dashboard/traffic-history.ts';
 import { AuditLog } from '../governance/audit-log.ts';
 import { BudgetTracker } from '../governance/budget-tracker.ts';
 import { KeyAdministration } from '../governance/key-administration.ts';
@@ -60,8 +61,10 @@ export interface ProcessParts {
   readonly budget: BudgetTracker;
   readonly audit: AuditLog;
   readonly administration: KeyAdministration;
-  /** Every pipeline event goes to telemetry and governance. */
+  /** Every pipeline event goes to telemetry, governance and the dashboard's history. */
   readonly events: EventSink;
+  /** The dashboard's time series of this process (requests, errors, latency, breakers, spend). */
+  readonly history: TrafficHistory;
   readonly providers: ProviderRegistry;
   /** Readiness of the stores (`state`, `database`) for /health/ready. */
   storeChecks(): Readonly<Record<string, ReadinessCheck>>;
@@ -238,9 +241,12 @@ export async function buildProcess(options: ProcessOptions): Promise<ProcessPart
     clock,
   });
 
-  // Every pipeline event goes to telemetry (metrics, traces, access log) and governance (budgets,
-  // spend records, audit); a sink that throws never reaches the request path.
-  const events = combineSinks([telemetry.sink, budget, spend, audit], (error) => {
+  // The dashboard's charts: bounded rings of buckets counted from the same events.
+  const history = new TrafficHistory({ clock, knownGroup: (name) => Object.hasOwn(config.models, name) });
+
+  // Every pipeline event goes to telemetry (metrics, traces, access log), governance (budgets,
+  // spend records, audit) and the dashboard's history; a sink that throws never reaches the request path.
+  const events = combineSinks([telemetry.sink, budget, spend, audit, history], (error) => {
     logger.error({ err: error }, 'event sink failed');
   });
 
@@ -263,6 +269,7 @@ export async function buildProcess(options: ProcessOptions): Promise<ProcessPart
     audit,
     administration,
     events,
+    history,
     providers,
     storeChecks: () => ({ state: state.check(), database: databaseCheck() }),
     async applyConfig(next) {

@@ -59,12 +59,13 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
       prefix: '/admin/replicas',
       handle: createReplicasRoute(adminKey, parts.replicas),
     },
-    // The operator's page at /dashboard and its GET /admin/dashboard/summary (admin key).
+    // The operator's page at /dashboard, its GET /admin/dashboard/summary and /history (admin key).
     ...createDashboardRoutes({
       adminKey,
       registry: telemetry.metrics?.registry,
       config,
       clock,
+      history: parts.history,
     }),
     { prefix: '/admin', handle: (req, res, url) => admin(req, res, url) },
     {

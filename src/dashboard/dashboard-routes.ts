@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { SpillwayConfig } from '../config/schema.ts';
@@ -5,7 +6,9 @@ import type { Clock } from '../core/clock.ts';
 import type { ExtraRoute } from '../server/http-server.ts';
 import { requireAdmin, sendAdminJson } from '../server/admin/admin-authorization.ts';
 import { DashboardSummaryBuilder } from './dashboard-summary.ts';
+import { historyRanges, historyView } from './history-view.ts';
 import { createStaticHandler, loadStaticFiles } from './static-files.ts';
+import type { TrafficHistory } from './traffic-history.ts';
 
 export interface DashboardRoutesOptions {
   /** The current `server.admin_key`; undefined: the summary answers 404 (the page still loads). */
@@ -15,15 +18,31 @@ export interface DashboardRoutesOptions {
   /** The current configuration (deployments, regions, group descriptions). */
   readonly config: () => SpillwayConfig;
   readonly clock: Clock;
+  /** The process's time series (fed by the pipeline's events) for `GET /admin/dashboard/history`. */
+  readonly history: TrafficHistory;
 }
 
 const sendJson = sendAdminJson;
+
+function notFound(res: ServerResponse, url: URL): void {
+  sendJson(res, 404, {
+    error: {
+      message: `no admin route GET ${url.pathname}`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'not_found',
+    },
+  });
+}
+
+const exact = (url: URL, path: string): boolean => url.pathname.replace(/\/+$/, '') === path;
 
 const staticDirectory = fileURLToPath(new URL('./static/', import.meta.url));
 
 /**
  * The operator's dashboard: `GET /admin/dashboard/summary` (bearer admin key; traffic and deployments
- * from the metrics registry) and the static page at `/dashboard`. Mount them before `/admin`.
+ * from the metrics registry), `GET /admin/dashboard/history?range=` (the same key; time series of this
+ * process) and the static page at `/dashboard`. Mount them before `/admin`.
  */
 export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRoute[] {
   const summary = new DashboardSummaryBuilder({
@@ -37,19 +56,36 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRou
       method: 'GET',
       prefix: '/admin/dashboard/summary',
       handle: async (req, res, url) => {
-        if (url.pathname.replace(/\/+$/, '') !== '/admin/dashboard/summary') {
-          sendJson(res, 404, {
-            error: {
-              message: `no admin route GET ${url.pathname}`,
-              type: 'invalid_request_error',
-              param: null,
-              code: 'not_found',
-            },
-          });
+        if (!exact(url, '/admin/dashboard/summary')) {
+          notFound(res, url);
           return;
         }
         if (!requireAdmin(req, res, options.adminKey())) return;
         sendJson(res, 200, await summary.read());
+      },
+    },
+    {
+      method: 'GET',
+      prefix: '/admin/dashboard/history',
+      handle: (req, res, url) => {
+        if (!exact(url, '/admin/dashboard/history')) {
+          notFound(res, url);
+          return;
+        }
+        if (!requireAdmin(req, res, options.adminKey())) return;
+        const range = url.searchParams.get('range') ?? '1h';
+        if (!Object.hasOwn(historyRanges, range)) {
+          sendJson(res, 400, {
+            error: {
+              message: `range must be one of ${Object.keys(historyRanges).join(', ')}; got ${JSON.stringify(range.slice(0, 40))}`,
+              type: 'invalid_request_error',
+              param: 'range',
+              code: 'invalid_request',
+            },
+          });
+          return;
+        }
+        sendJson(res, 200, historyView(options.history, range, options.config()));
       },
     },
     { prefix: '/dashboard', handle: serveStatic },
