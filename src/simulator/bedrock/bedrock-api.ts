@@ -63,7 +63,7 @@ export class BedrockApi {
       sendBedrockException(http, validation('The provided model identifier is invalid.'), requestId);
       return;
     }
-    const caller = await this.verifier.authenticate(request);
+    const caller = this.verifier.authenticate(request);
     const reject = (exception: BedrockException, accountId: string, region: string): void => {
       sendBedrockException(http, exception, requestId);
       this.sim.recordRejected({
