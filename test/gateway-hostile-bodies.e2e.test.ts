@@ -193,7 +193,9 @@ describe('an upstream answering with deeply nested JSON', () => {
     const body: unknown = await response.body.json();
     expect(response.statusCode, JSON.stringify(body).slice(0, 300)).not.toBe(500);
     if (response.statusCode !== 200) {
-      expect(expectOpenaiError(body).error.code).toBe('upstream_bad_response');
+      // A stream skips one malformed (too deep) event and goes on: then it ends without its end.
+      const expected = stream ? 'upstream_stream_interrupted' : 'upstream_bad_response';
+      expect(expectOpenaiError(body).error.code).toBe(expected);
     }
   });
 });

@@ -141,6 +141,8 @@ export const routerSettingsShape = {
   first_token_timeout_ms: positiveInt,
   /** Longest silence between two stream chunks. */
   stream_idle_timeout_ms: positiveInt,
+  /** Malformed stream events in a row that fail a stream; fewer are skipped (and counted). */
+  malformed_event_limit: positiveInt,
   circuit_breaker: circuitBreakerSchema,
   retry_budget: retryBudgetSchema,
 } as const;
@@ -152,6 +154,7 @@ export const routerSchema = z
     timeout_ms: routerSettingsShape.timeout_ms.default(120_000),
     first_token_timeout_ms: routerSettingsShape.first_token_timeout_ms.default(30_000),
     stream_idle_timeout_ms: routerSettingsShape.stream_idle_timeout_ms.default(30_000),
+    malformed_event_limit: routerSettingsShape.malformed_event_limit.default(3),
     circuit_breaker: circuitBreakerSchema.default({
       failure_ratio: 0.5,
       min_requests: 10,
@@ -174,6 +177,7 @@ export const modelGroupSchema = z
     timeout_ms: routerSettingsShape.timeout_ms.optional(),
     first_token_timeout_ms: routerSettingsShape.first_token_timeout_ms.optional(),
     stream_idle_timeout_ms: routerSettingsShape.stream_idle_timeout_ms.optional(),
+    malformed_event_limit: routerSettingsShape.malformed_event_limit.optional(),
     circuit_breaker: circuitBreakerSchema.optional(),
     retry_budget: retryBudgetSchema.optional(),
     /** Short description shown in /v1/models and the dashboard. */
@@ -286,6 +290,7 @@ export const configSchema = z
       timeout_ms: 120_000,
       first_token_timeout_ms: 30_000,
       stream_idle_timeout_ms: 30_000,
+      malformed_event_limit: 3,
       circuit_breaker: { failure_ratio: 0.5, min_requests: 10, window_s: 30, open_s: 15 },
       retry_budget: { ratio: 0.2, window_s: 10, min_retries: 10 },
     }),

@@ -11,6 +11,13 @@ export interface CallContext {
   readonly requestId: string;
   /** W3C traceparent to propagate upstream, if tracing is on. */
   readonly traceparent?: string | undefined;
+  /**
+   * Malformed stream events in a row (not JSON, the wrong shape, a bad frame) that fail a stream
+   * as `upstream_bad_response`; fewer are skipped and the stream goes on. Default 3; 1 fails on the first.
+   */
+  readonly malformedEventLimit?: number | undefined;
+  /** Told of each malformed stream event skipped (metrics); never throws. */
+  readonly onMalformedEvent?: ((reason: string) => void) | undefined;
 }
 
 /**

@@ -55,6 +55,33 @@ export interface FallbackTaken {
   readonly errorCode: string;
 }
 
+/** An upstream stream event that was malformed and skipped (the stream went on). */
+export interface StreamEventSkipped {
+  readonly type: 'stream-event-skipped';
+  readonly requestId: string;
+  readonly target: Target;
+}
+
+/** How an attempt to continue a stream cut after its first byte ended. */
+export type StreamRecoveryOutcome =
+  /** The answer was continued on another deployment and spliced into the client's stream. */
+  | 'continued'
+  /** No candidate could continue it (none left, or every continuation failed): the honest error. */
+  | 'failed'
+  /** Not attempted: the cut came inside a tool call's arguments. */
+  | 'refused';
+
+/** A stream cut after its first byte that the group's `stream_recovery` tried to continue. */
+export interface StreamRecovered {
+  readonly type: 'stream-recovered';
+  readonly requestId: string;
+  /** The requested group (whose `stream_recovery` setting applied). */
+  readonly group: string;
+  readonly outcome: StreamRecoveryOutcome;
+  /** The code of the error that cut the stream. */
+  readonly errorCode: string;
+}
+
 export interface RateLimited {
   readonly type: 'rate-limited';
   readonly requestId: string;
@@ -135,6 +162,8 @@ export type GatewayEvent =
   | RetryDenied
   | FallbackTaken
   | RateLimited
+  | StreamEventSkipped
+  | StreamRecovered
   | CircuitChanged
   | CooldownStarted
   | RequestFinished;

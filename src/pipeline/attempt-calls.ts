@@ -2,6 +2,7 @@ import type { CallContext } from '../core/chat-model.ts';
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../core/embedding.ts';
+import type { EventSink } from '../core/gateway-events.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { streamInterrupted } from '../errors/upstream-errors.ts';
 import type { AttemptScope } from '../policies/attempt-scope.ts';
@@ -72,18 +73,41 @@ export function abandon(iterator: AsyncIterator<ChatStreamEvent>): void {
   }
 }
 
+/** A stream's call context: the group's malformed-event limit, each skipped event reported. */
+function streamContext(
+  context: RequestContext,
+  scope: AttemptScope,
+  deployment: DeploymentRoute,
+  settings: GroupSettings,
+  events: EventSink,
+): CallContext {
+  const { requestId } = context;
+  return {
+    signal: scope.signal,
+    requestId,
+    traceparent: context.traceparent,
+    malformedEventLimit: settings.malformedEventLimit,
+    onMalformedEvent: () => {
+      events.emit({ type: 'stream-event-skipped', requestId, target: deployment.target });
+    },
+  };
+}
+
 /**
  * Opens a stream and reads until it commits, under the first-token timeout; then starts the idle
  * watch for the rest. Failures before the commit go through retry and failover like any other.
  */
 export function streamCall(
-  request: ChatRequest,
+  request: ChatRequest | ((deployment: DeploymentRoute) => ChatRequest),
   context: RequestContext,
   now: () => number,
+  events: EventSink,
 ): AttemptCall<OpenedStream> {
   return async (deployment, scope, settings) => {
     scope.startFirstToken(settings.firstTokenTimeoutMs);
-    const iterator = deployment.model.stream(request, callContext(context, scope))[Symbol.asyncIterator]();
+    const body = typeof request === 'function' ? request(deployment) : request;
+    const upstream = streamContext(context, scope, deployment, settings, events);
+    const iterator = deployment.model.stream(body, upstream)[Symbol.asyncIterator]();
     const buffered: ChatStreamEvent[] = [];
     try {
       for (;;) {

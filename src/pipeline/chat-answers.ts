@@ -1,6 +1,7 @@
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { Clock } from '../core/clock.ts';
+import type { EventSink } from '../core/gateway-events.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import { computeCostUsd } from '../core/cost.ts';
 import { totalTokens, type Usage } from '../core/usage.ts';
@@ -52,8 +53,8 @@ export function costOf(deployment: DeploymentRoute, usage: Usage): number | unde
 export interface ChatAnswer<T, R> {
   /** Whether the client asked for a stream. */
   readonly stream: boolean;
-  /** The upstream call of one attempt. */
-  call(request: ChatRequest, context: RequestContext, clock: Clock): AttemptCall<T>;
+  /** The upstream call of one attempt (`events`: where a stream reports malformed events it skipped). */
+  call(request: ChatRequest, context: RequestContext, clock: Clock, events: EventSink): AttemptCall<T>;
   /**
    * Accounts the committed attempt and hands the answer over, through the stages' way out. Owns
    * the generation and the request's end from here: releases the generation once the answer is
@@ -201,7 +202,7 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
 /** A stream, relayed from the committed attempt; accounted once it has ended, however it ended. */
 export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
   stream: true,
-  call: (request, context, clock) => streamCall(request, context, () => clock.now()),
+  call: (request, context, clock, events) => streamCall(request, context, () => clock.now(), events),
   deliver(served) {
     const { committed, admission, run, generation, tokens } = served;
     const opened = committed.value;

@@ -72,7 +72,7 @@ describe('Execution', () => {
         leaseId: context.requestId,
         stream: true,
       },
-      streamCall(request, context, () => clock.now()),
+      streamCall(request, context, () => clock.now(), { emit: () => undefined }),
       createTally(),
     );
 

@@ -257,7 +257,7 @@ export class RequestPipeline {
             generation,
             group,
             tokens,
-            answer.call(request, this.upstreamContext(context), this.parts.clock),
+            answer.call(request, this.upstreamContext(context), this.parts.clock, this.parts.events),
           );
           served = { run, generation, admission, committed, request, tokens, stages, depth };
         }

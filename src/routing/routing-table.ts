@@ -20,6 +20,8 @@ export interface GroupSettings {
   readonly timeoutMs: number;
   readonly firstTokenTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** Malformed stream events in a row that fail a stream (the adapter's default when absent). */
+  readonly malformedEventLimit?: number | undefined;
   readonly circuitBreaker: CircuitBreakerConfig;
   readonly retryBudget: RetryBudgetConfig;
 }
@@ -81,6 +83,7 @@ function settingsOf(config: SpillwayConfig, group: ModelGroupConfig): GroupSetti
     timeoutMs: group.timeout_ms ?? router.timeout_ms,
     firstTokenTimeoutMs: group.first_token_timeout_ms ?? router.first_token_timeout_ms,
     streamIdleTimeoutMs: group.stream_idle_timeout_ms ?? router.stream_idle_timeout_ms,
+    malformedEventLimit: group.malformed_event_limit ?? router.malformed_event_limit,
     circuitBreaker: group.circuit_breaker ?? router.circuit_breaker,
     retryBudget: group.retry_budget ?? router.retry_budget,
   };

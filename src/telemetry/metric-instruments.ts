@@ -30,6 +30,8 @@ export interface MetricInstruments {
   readonly circuitState: GaugeSeries<'deployment'>;
   readonly circuitTransitions: CounterSeries<'deployment' | 'from' | 'to'>;
   readonly cooldowns: CounterSeries<'deployment' | 'error_code'>;
+  readonly malformedEvents: CounterSeries<'deployment' | 'provider'>;
+  readonly streamRecoveries: CounterSeries<'group' | 'outcome'>;
   readonly inputTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly outputTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly cacheReadTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
@@ -145,6 +147,16 @@ export function createMetricInstruments(
       name: 'spillway_cooldowns_total',
       help: 'Cooldowns started per deployment, by the error code that caused them',
       labelNames: ['deployment', 'error_code'],
+    }),
+    malformedEvents: new CounterSeries(registry, {
+      name: 'spillway_stream_malformed_events_total',
+      help: 'Malformed upstream stream events skipped (the stream went on), per deployment',
+      labelNames: ['deployment', 'provider'],
+    }),
+    streamRecoveries: new CounterSeries(registry, {
+      name: 'spillway_stream_recoveries_total',
+      help: 'Streams cut after their first byte that stream_recovery tried to continue, by requested group and outcome (continued, failed, refused)',
+      labelNames: ['group', 'outcome'],
     }),
     inputTokens: new CounterSeries(registry, {
       name: 'spillway_input_tokens_total',

@@ -1,4 +1,4 @@
-import type { RateLimited, RetryDenied } from '../core/gateway-events.ts';
+import type { RateLimited, RetryDenied, StreamRecoveryOutcome } from '../core/gateway-events.ts';
 import { isErrorCode } from '../errors/error-table.ts';
 
 /**
@@ -56,4 +56,14 @@ export function limitLabel(limit: string): string {
 /** A retry denial reason label (budget-exhausted, deadline), else "unknown". */
 export function retryDenialLabel(reason: string): string {
   return Object.hasOwn(denialReasons, reason) ? reason : unknown;
+}
+
+const recoveryOutcomes = { continued: true, failed: true, refused: true } as const satisfies Record<
+  StreamRecoveryOutcome,
+  true
+>;
+
+/** A stream recovery outcome label (continued, failed, refused), else "unknown". */
+export function recoveryOutcomeLabel(outcome: string): string {
+  return Object.hasOwn(recoveryOutcomes, outcome) ? outcome : unknown;
 }

@@ -16,6 +16,7 @@ import {
   limitLabel,
   NO_ERROR,
   NOT_APPLICABLE,
+  recoveryOutcomeLabel,
   retryDenialLabel,
   scopeLabel,
   statusClassLabel,
@@ -143,6 +144,8 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
     circuitState,
     circuitTransitions,
     cooldowns,
+    malformedEvents,
+    streamRecoveries,
     inputTokens,
     outputTokens,
     cacheReadTokens,
@@ -325,6 +328,14 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
         return;
       case 'cooldown-started':
         cooldowns.get(labels.deployment(event.deployment), errorCodeLabel(event.errorCode)).inc();
+        return;
+      case 'stream-event-skipped':
+        malformedEvents
+          .get(labels.deployment(event.target.deployment), labels.provider(event.target.provider))
+          .inc();
+        return;
+      case 'stream-recovered':
+        streamRecoveries.get(labels.group(event.group), recoveryOutcomeLabel(event.outcome)).inc();
         return;
     }
   }

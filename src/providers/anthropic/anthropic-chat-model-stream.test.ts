@@ -113,8 +113,16 @@ describe('Anthropic chat model: stream', () => {
     ]);
   });
 
-  it('a stream ending without message_stop is interrupted and yields no usage', async () => {
+  it('a stream that ends cleanly after its stop reason without message_stop completes with its usage', async () => {
     const { model } = await setup(sseReply(cutBefore('message_stop')));
+    const events = await collect(model.stream(request, context()));
+    expect(events.map((event) => event.type).slice(-2)).toEqual(['message_stop', 'usage']);
+    const usage = events.at(-1);
+    expect(usage?.type === 'usage' && usage.usage.estimated).toBeFalsy();
+  });
+
+  it('a stream ending before its stop reason is interrupted and yields no usage', async () => {
+    const { model } = await setup(sseReply(cutBefore('message_delta')));
     const seen: ChatStreamEvent[] = [];
     expect(await streamFailure(model.stream(request, context()), seen)).toMatchObject({
       code: 'upstream_stream_interrupted',
@@ -142,10 +150,28 @@ describe('Anthropic chat model: stream', () => {
     expect(await streamFailure(model.stream(request, context()))).toMatchObject({ code, retryable });
   });
 
-  it('unparseable data is a bad response', async () => {
+  it('a malformed event is skipped and reported; the stream goes on', async () => {
+    const garbage = sse([{ event: 'content_block_delta', data: '{"type":"content_bl' }]);
     const body =
-      cutBefore('content_block_stop') + sse([{ event: 'content_block_delta', data: '{"type":"content_bl' }]);
+      cutBefore('content_block_stop') +
+      garbage +
+      fixture('stream-text.sse').slice(cutBefore('content_block_stop').length);
     const { model } = await setup(sseReply(body));
+    const skipped: string[] = [];
+    const events = await collect(
+      model.stream(request, { ...context(), onMalformedEvent: (reason) => skipped.push(reason) }),
+    );
+    expect(skipped).toHaveLength(1);
+    expect(events.map((event) => event.type).slice(-2)).toEqual(['message_stop', 'usage']);
+  });
+
+  it('three malformed events in a row are a bad response', async () => {
+    const garbage = sse([
+      { event: 'content_block_delta', data: '{"type":"content_bl' },
+      { event: 'content_block_delta', data: '{"type": 5}' },
+      { event: 'content_block_delta', data: 'nope' },
+    ]);
+    const { model } = await setup(sseReply(cutBefore('content_block_stop') + garbage));
     expect(await streamFailure(model.stream(request, context()))).toMatchObject({
       code: 'upstream_bad_response',
     });

@@ -8,6 +8,7 @@ import type { EmbeddingResponse } from '../../core/embedding.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
 import { parseUpstreamEndpoint } from '../shared/upstream-endpoint.ts';
 import type { SharedPools } from '../shared/upstream-pool.ts';
@@ -83,13 +84,13 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
       toAnthropicRequest(request, { modelId, stream: true, version: config.version }),
     );
     const response = await client.post(messagesPath, body, context);
-    const decoder = new AnthropicStreamDecoder(upstream);
+    const decoder = new AnthropicStreamDecoder(upstream, new MalformedEvents(context));
     for await (const message of readSseMessages(response.body, { signal: context.signal, upstream })) {
       // Reading on after message_stop lets the response end cleanly, so its socket goes back to the pool.
       if (decoder.done) continue;
       for (const event of decoder.decode(message.data)) yield event;
     }
-    decoder.finish();
+    for (const event of decoder.finish()) yield event;
   }
 
   function embed(): Promise<EmbeddingResponse> {

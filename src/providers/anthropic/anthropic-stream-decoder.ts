@@ -4,6 +4,7 @@ import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import type { Usage } from '../../core/usage.ts';
 import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { classifyAnthropicStreamError } from './anthropic-errors.ts';
 import {
   anthropicBlockSchema,
@@ -35,7 +36,10 @@ type StreamEvent = z.infer<typeof eventSchema>;
 /**
  * Turns Messages API SSE events (protocols.md §3.3) into canonical events. Only text and tool_use
  * blocks are forwarded (thinking and server-tool blocks are skipped), so wire block indexes are
- * renumbered into canonical ones. `message_stop` yields the canonical message_stop and usage.
+ * renumbered into canonical ones. `message_stop` yields the canonical message_stop and usage; so
+ * does a body that ended cleanly after the stop reason (`message_delta`) without `message_stop`,
+ * with the usage it sent (the output estimated, and marked so, when none came). A malformed event
+ * is skipped (`MalformedEvents`: a run of them fails the stream); a repeated `message_start` too.
  */
 export class AnthropicStreamDecoder {
   private readonly upstream: string;
@@ -47,9 +51,15 @@ export class AnthropicStreamDecoder {
   private stopSequence: string | undefined;
   private started = false;
   private finished = false;
+  /** Characters of streamed text and tool input, for the estimate when no output count came. */
+  private streamedCharacters = 0;
+  /** Whether a message_delta reported the output count (message_start's is a placeholder). */
+  private outputReported = false;
+  private readonly malformed: MalformedEvents;
 
-  constructor(upstream: string) {
+  constructor(upstream: string, malformed: MalformedEvents = new MalformedEvents({})) {
     this.upstream = upstream;
+    this.malformed = malformed;
   }
 
   /** True once message_stop arrived: the stream is complete. */
@@ -64,14 +74,22 @@ export class AnthropicStreamDecoder {
     try {
       value = JSON.parse(data);
     } catch (error) {
-      throw badResponse(`${this.upstream} sent a stream event that is not JSON`, error);
+      this.malformed.skip(`${this.upstream} sent a stream event that is not JSON`, error);
+      return [];
     }
     // A tool_use input is re-serialized with JSON.stringify, which overflows the stack on deep values.
     if (exceedsJsonDepth(value, maxJsonDepth)) {
-      throw badResponse(`${this.upstream} sent a stream event nested more than ${maxJsonDepth} levels deep`);
+      this.malformed.skip(
+        `${this.upstream} sent a stream event nested more than ${maxJsonDepth} levels deep`,
+      );
+      return [];
     }
     const parsed = eventSchema.safeParse(value);
-    if (!parsed.success) throw badResponse(`${this.upstream} sent a malformed stream event`, parsed.error);
+    if (!parsed.success || (parsed.data.type === 'message_start' && parsed.data.message === undefined)) {
+      this.malformed.skip(`${this.upstream} sent a malformed stream event`, parsed.error);
+      return [];
+    }
+    this.malformed.ok();
     const event = parsed.data;
     if (event.type === 'error') throw classifyAnthropicStreamError(value, this.upstream);
     if (!this.started && event.type !== 'message_start' && event.type !== 'ping') {
@@ -80,16 +98,22 @@ export class AnthropicStreamDecoder {
     return this.apply(event);
   }
 
-  /** The body ended; throws `upstream_stream_interrupted` unless message_stop arrived. */
-  finish(): void {
-    if (!this.finished) throw streamInterrupted(`${this.upstream} stream ended without message_stop`);
+  /**
+   * The body ended cleanly: the final events still owed (message_stop and usage, when the stop
+   * reason came but message_stop did not). Throws `upstream_stream_interrupted` without a stop reason.
+   */
+  finish(): ChatStreamEvent[] {
+    if (this.finished) return [];
+    if (this.stopReason === undefined)
+      throw streamInterrupted(`${this.upstream} stream ended without message_stop`);
+    return this.stop();
   }
 
   private apply(event: StreamEvent): ChatStreamEvent[] {
     switch (event.type) {
       case 'message_start': {
-        if (event.message === undefined)
-          throw badResponse(`${this.upstream} message_start without a message`);
+        // A repeated message_start would start a second message in the client's stream.
+        if (this.started || event.message === undefined) return [];
         this.started = true;
         this.mergeUsage(event.message.usage);
         return [{ type: 'message_start', id: event.message.id, model: event.message.model }];
@@ -101,6 +125,7 @@ export class AnthropicStreamDecoder {
         const delta = event.delta;
         if (index === undefined || delta === undefined) return [];
         if (delta.type === 'text_delta' && delta.text !== undefined && delta.text.length > 0) {
+          this.streamedCharacters += delta.text.length;
           return [{ type: 'text_delta', index, text: delta.text }];
         }
         if (
@@ -108,6 +133,7 @@ export class AnthropicStreamDecoder {
           delta.partial_json !== undefined &&
           delta.partial_json.length > 0
         ) {
+          this.streamedCharacters += delta.partial_json.length;
           return [{ type: 'tool_call_delta', index, argumentsDelta: delta.partial_json }];
         }
         return [];
@@ -125,6 +151,8 @@ export class AnthropicStreamDecoder {
         }
         // Counts in message_delta are cumulative: they replace, not add.
         this.mergeUsage(event.usage);
+        if (event.usage?.output_tokens !== null && event.usage?.output_tokens !== undefined)
+          this.outputReported = true;
         return [];
       case 'message_stop':
         return this.stop();
@@ -173,7 +201,11 @@ export class AnthropicStreamDecoder {
 
   private stop(): ChatStreamEvent[] {
     this.finished = true;
-    const usage: Usage = fromAnthropicUsage(this.usage);
+    const reported: Usage = fromAnthropicUsage(this.usage);
+    // No output count arrived (no message_delta usage): estimate it, about four characters a token.
+    const usage: Usage = !this.outputReported
+      ? { ...reported, outputTokens: Math.ceil(this.streamedCharacters / 4), estimated: true }
+      : reported;
     const stopReason = this.stopReason ?? 'end_turn';
     return [
       this.stopSequence === undefined

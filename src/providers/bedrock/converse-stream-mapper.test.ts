@@ -36,26 +36,42 @@ describe('ConverseStreamMapper', () => {
   });
 
   it('maps guardrail and context window stop reasons', () => {
+    expect(
+      new ConverseStreamMapper('id', 'm').map(frame('messageStop', { stopReason: 'guardrail_intervened' })),
+    ).toEqual([{ type: 'message_stop', stopReason: 'content_filter' }]);
     const mapper = new ConverseStreamMapper('id', 'm');
-    expect(mapper.map(frame('messageStop', { stopReason: 'guardrail_intervened' }))).toEqual([
-      { type: 'message_stop', stopReason: 'content_filter' },
-    ]);
     expect(mapper.map(frame('messageStop', { stopReason: 'model_context_window_exceeded' }))).toEqual([
       { type: 'message_stop', stopReason: 'context_window_exceeded' },
     ]);
   });
 
-  it('requires metadata after messageStop', () => {
-    const mapper = new ConverseStreamMapper('id', 'm');
+  it('estimates the usage when the body ended after messageStop without metadata', () => {
+    const mapper = new ConverseStreamMapper('id', 'm', undefined, () => 7);
+    mapper.map(frame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'abcdefgh' } }));
     mapper.map(frame('messageStop', { stopReason: 'end_turn' }));
-    expect(() => {
-      mapper.finish();
-    }).toThrow(
-      expect.objectContaining({
-        code: 'upstream_stream_interrupted',
-        message: 'bedrock: stream ended without metadata',
-      }),
-    );
+    expect(mapper.finish()).toEqual([
+      { type: 'usage', usage: { inputTokens: 7, outputTokens: 2, estimated: true } },
+    ]);
+  });
+
+  it('drops a repeated messageStart, messageStop and metadata', () => {
+    const mapper = new ConverseStreamMapper('id', 'm');
+    const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+    const frames = [
+      frame('messageStart', { role: 'assistant' }),
+      frame('messageStart', { role: 'assistant' }),
+      frame('messageStop', { stopReason: 'end_turn' }),
+      frame('messageStop', { stopReason: 'end_turn' }),
+      frame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'late' } }),
+      frame('metadata', { usage }),
+      frame('metadata', { usage }),
+    ];
+    expect(frames.flatMap((message) => mapper.map(message)).map((event) => event.type)).toEqual([
+      'message_start',
+      'message_stop',
+      'usage',
+    ]);
+    expect(mapper.finish()).toEqual([]);
   });
 
   it('classifies an unmodeled error frame by its error code', () => {
@@ -78,9 +94,11 @@ describe('ConverseStreamMapper', () => {
     );
   });
 
-  it('rejects an event whose payload lacks required fields as a bad response', () => {
-    expect(() =>
-      new ConverseStreamMapper('id', 'm').map(frame('contentBlockDelta', { delta: { text: 'x' } })),
-    ).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
+  it('skips an event whose payload lacks required fields; three in a row are a bad response', () => {
+    const mapper = new ConverseStreamMapper('id', 'm');
+    const bad = frame('contentBlockDelta', { delta: { text: 'x' } });
+    expect(mapper.map(bad)).toEqual([]);
+    expect(mapper.map(bad)).toEqual([]);
+    expect(() => mapper.map(bad)).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
   });
 });

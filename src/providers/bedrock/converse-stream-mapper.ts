@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { classifyBedrockError } from './classify-bedrock-error.ts';
 import { stopSequenceOf, tokenUsageSchema, toStopReason, toUsage } from './from-converse-response.ts';
 
@@ -10,7 +11,10 @@ import { stopSequenceOf, tokenUsageSchema, toStopReason, toUsage } from './from-
  * ConverseStream frames → canonical stream events (protocols.md 1.3). Stateful: it renumbers content
  * blocks (blocks with no canonical form, such as reasoning, are skipped and leave no gap) and knows
  * whether the terminal events (`messageStop`, `metadata`) have arrived. Unknown payload keys,
- * including the service's random `p` padding, are ignored.
+ * including the service's random `p` padding, are ignored. A malformed event (payload not JSON,
+ * the wrong shape) is skipped (`MalformedEvents`: a run of them fails the stream); repeated
+ * `messageStart`, `messageStop` and `metadata` events are dropped, so the client sees one of each.
+ * A body that ends cleanly after `messageStop` without `metadata` is complete, with estimated usage.
  */
 
 const messageStartSchema = z.object({ role: z.string().optional() });
@@ -37,14 +41,26 @@ const decoder = new TextDecoder();
 
 export class ConverseStreamMapper {
   private readonly blockIndexes = new Map<number, number>();
+  private messageStarted = false;
   private messageStopped = false;
   private metadataSeen = false;
   private readonly responseId: string;
   private readonly modelId: string;
+  private readonly malformed: MalformedEvents;
+  private readonly estimateInputTokens: () => number;
+  /** Characters of streamed text and tool input, for the estimate when `metadata` never comes. */
+  private streamedCharacters = 0;
 
-  constructor(responseId: string, modelId: string) {
+  constructor(
+    responseId: string,
+    modelId: string,
+    malformed: MalformedEvents = new MalformedEvents({}),
+    estimateInputTokens: () => number = () => 0,
+  ) {
     this.responseId = responseId;
     this.modelId = modelId;
+    this.malformed = malformed;
+    this.estimateInputTokens = estimateInputTokens;
   }
 
   /** Maps one decoded frame. Throws a classified GatewayError for exception and error frames. */
@@ -61,9 +77,29 @@ export class ConverseStreamMapper {
     }
     const eventType = stringHeader(message.headers, ':event-type');
     const payload = parsePayload(message.body);
+    if (payload === malformedPayload) {
+      this.malformed.skip('bedrock: event stream payload is not JSON');
+      return [];
+    }
+    try {
+      const events = this.event(eventType, payload);
+      this.malformed.ok();
+      return events;
+    } catch (error) {
+      if (!(error instanceof MalformedEvent)) throw error;
+      this.malformed.skip(error.message);
+      return [];
+    }
+  }
+
+  private event(eventType: string | undefined, payload: unknown): ChatStreamEvent[] {
+    // After messageStop only metadata belongs; a repeated start, stop or metadata is dropped.
+    if (this.messageStopped && eventType !== 'metadata') return [];
     switch (eventType) {
       case 'messageStart':
         parse(messageStartSchema, payload, eventType);
+        if (this.messageStarted) return [];
+        this.messageStarted = true;
         return [{ type: 'message_start', id: this.responseId, model: this.modelId }];
       case 'contentBlockStart': {
         const { contentBlockIndex, start } = parse(blockStartSchema, payload, eventType);
@@ -73,6 +109,7 @@ export class ConverseStreamMapper {
       }
       case 'contentBlockDelta': {
         const { contentBlockIndex, delta } = parse(blockDeltaSchema, payload, eventType);
+        this.streamedCharacters += delta.text?.length ?? delta.toolUse?.input.length ?? 0;
         if (delta.text !== undefined) {
           // Text blocks have no contentBlockStart: they start with their first delta.
           return [{ type: 'text_delta', index: this.openBlock(contentBlockIndex), text: delta.text }];
@@ -102,6 +139,7 @@ export class ConverseStreamMapper {
       }
       case 'metadata': {
         const { usage } = parse(metadataSchema, payload, eventType);
+        if (this.metadataSeen) return [];
         this.metadataSeen = true;
         return [{ type: 'usage', usage: toUsage(usage) }];
       }
@@ -112,8 +150,20 @@ export class ConverseStreamMapper {
     }
   }
 
-  /** Call when the body has ended cleanly: throws streamInterrupted unless both terminal events came. */
-  finish(): void {
+  /**
+   * Call when the body has ended cleanly: the final events still owed (estimated usage when
+   * `messageStop` came without `metadata`). Throws streamInterrupted without `messageStop`.
+   */
+  finish(): ChatStreamEvent[] {
+    if (this.messageStopped && !this.metadataSeen) {
+      this.metadataSeen = true;
+      const usage = {
+        inputTokens: this.estimateInputTokens(),
+        outputTokens: Math.ceil(this.streamedCharacters / 4),
+        estimated: true,
+      };
+      return [{ type: 'usage', usage }];
+    }
     if (!this.messageStopped || !this.metadataSeen) {
       const missing = [
         this.messageStopped ? undefined : 'messageStop',
@@ -123,6 +173,7 @@ export class ConverseStreamMapper {
         .join(' and ');
       throw streamInterrupted(`bedrock: stream ended without ${missing}`);
     }
+    return [];
   }
 
   private openBlock(upstreamIndex: number): number {
@@ -151,11 +202,16 @@ function stringHeader(headers: MessageHeaders, name: string): string | undefined
   return header?.type === 'string' ? header.value : undefined;
 }
 
+/** An event payload or frame the mapper skips (thrown inside, caught in `map`). */
+class MalformedEvent extends Error {}
+
+const malformedPayload: unique symbol = Symbol('malformed payload');
+
 function parsePayload(body: Uint8Array): unknown {
   try {
     return JSON.parse(decoder.decode(body)) as unknown;
-  } catch (error) {
-    throw badResponse('bedrock: event stream payload is not JSON', error);
+  } catch {
+    return malformedPayload;
   }
 }
 
@@ -170,7 +226,7 @@ function safePayload(body: Uint8Array): unknown {
 function parse<T>(schema: z.ZodType<T>, payload: unknown, eventType: string): T {
   const result = schema.safeParse(payload);
   if (!result.success) {
-    throw badResponse(`bedrock: unexpected ${eventType} event: ${z.prettifyError(result.error)}`);
+    throw new MalformedEvent(`bedrock: unexpected ${eventType} event: ${z.prettifyError(result.error)}`);
   }
   return result.data;
 }

@@ -66,16 +66,57 @@ describe('stream', () => {
     expect(error?.message).toContain('messageStop and metadata');
   });
 
-  it('fails a frame with a bad CRC as a bad response', async () => {
-    const corrupt = Buffer.from(
+  const corrupt = (): Uint8Array => {
+    const frame = Buffer.from(
       eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x' } }),
     );
-    corrupt[corrupt.byteLength - 1] = (corrupt[corrupt.byteLength - 1] ?? 0) ^ 0x01;
+    frame[frame.byteLength - 1] = (frame[frame.byteLength - 1] ?? 0) ^ 0x01;
+    return frame;
+  };
+  const tail = (): Uint8Array[] => [
+    eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'lo' } }),
+    eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+    eventFrame('messageStop', { stopReason: 'end_turn' }),
+  ];
+  const metadata = (): Uint8Array =>
+    eventFrame('metadata', {
+      usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+      metrics: { latencyMs: 1 },
+    });
+
+  it('skips a frame with a bad CRC and a payload of the wrong shape, and reports them', async () => {
     server().handle((_request, response) => {
-      sendFrames(response, [eventFrame('messageStart', { role: 'assistant' }), corrupt]);
+      const wrongShape = eventFrame('contentBlockDelta', { delta: 'nope' });
+      sendFrames(response, [...head(), corrupt(), wrongShape, ...tail(), metadata()]);
+    });
+    const skipped: string[] = [];
+    const { events, error } = await collect(
+      model().stream(request, { ...context(), onMalformedEvent: (reason) => skipped.push(reason) }),
+    );
+    expect(error).toBeUndefined();
+    expect(skipped).toHaveLength(2);
+    expect(events.flatMap((event) => (event.type === 'text_delta' ? [event.text] : [])).join('')).toBe(
+      'Hello',
+    );
+    expect(events.at(-1)).toEqual({ type: 'usage', usage: { inputTokens: 3, outputTokens: 2 } });
+  });
+
+  it('fails three malformed frames in a row as a bad response', async () => {
+    server().handle((_request, response) => {
+      sendFrames(response, [...head(), corrupt(), corrupt(), corrupt(), ...tail(), metadata()]);
     });
     const { error } = await collect(model().stream(request, context()));
     expect(error?.code).toBe('upstream_bad_response');
+  });
+
+  it('completes a stream that ends cleanly after messageStop without metadata, with estimated usage', async () => {
+    server().handle((_request, response) => {
+      sendFrames(response, [...head(), ...tail(), eventFrame('messageStop', { stopReason: 'end_turn' })]);
+    });
+    const { events, error } = await collect(model().stream(request, context()));
+    expect(error).toBeUndefined();
+    expect(events.filter((event) => event.type === 'message_stop')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'usage', usage: { outputTokens: 2, estimated: true } });
   });
 
   it('fails a socket reset mid-stream as interrupted', async () => {

@@ -15,6 +15,7 @@ import { fromConverseResponse } from './from-converse-response.ts';
 import { embedWithTitan } from './titan-embeddings.ts';
 import { toConverseRequest } from './to-converse-request.ts';
 import { readJsonBody } from '../shared/read-json-body.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { z } from 'zod';
 
 const anything = z.unknown();
@@ -55,8 +56,14 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
     const { signal } = context;
     const body = JSON.stringify(toConverseRequest(request));
     const response = await transport.post(modelId, 'converse-stream', body, signal, eventStreamType);
-    const framer = new EventStreamFramer();
-    const mapper = new ConverseStreamMapper(response.requestId ?? createId('bedrock-'), modelId);
+    const malformed = new MalformedEvents(context);
+    const framer = new EventStreamFramer(malformed);
+    const mapper = new ConverseStreamMapper(
+      response.requestId ?? createId('bedrock-'),
+      modelId,
+      malformed,
+      () => Math.ceil(body.length / 4),
+    );
     try {
       const contentType = response.headers['content-type'];
       if (typeof contentType !== 'string' || !contentType.startsWith(eventStreamType)) {
@@ -80,7 +87,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       if (!response.body.destroyed) response.body.on('error', ignoreError).destroy();
     }
     framer.end();
-    mapper.finish();
+    for (const event of mapper.finish()) yield event;
   }
 
   return {

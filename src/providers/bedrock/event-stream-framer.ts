@@ -2,6 +2,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import type { Message } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
+import type { MalformedEvents } from '../shared/malformed-events.ts';
 
 /**
  * Incremental `application/vnd.amazon.eventstream` decoder (protocols.md 1.4). Body chunks arrive
@@ -18,6 +19,11 @@ const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 export class EventStreamFramer {
   private pending: Uint8Array = new Uint8Array(0);
+  private readonly malformed: MalformedEvents | undefined;
+
+  constructor(malformed?: MalformedEvents) {
+    this.malformed = malformed;
+  }
 
   /** Feeds one body chunk; returns the frames it completed, in order. Throws badResponse on a bad frame. */
   push(chunk: Uint8Array): Message[] {
@@ -30,8 +36,16 @@ export class EventStreamFramer {
         throw badResponse(`bedrock: event stream frame with impossible length ${totalLength}`);
       }
       if (data.byteLength < totalLength) break;
-      messages.push(decodeFrame(data.subarray(0, totalLength)));
+      const frame = data.subarray(0, totalLength);
       data = data.subarray(totalLength);
+      if (this.malformed === undefined) messages.push(decodeFrame(frame));
+      else {
+        try {
+          messages.push(codec.decode(frame));
+        } catch (error) {
+          this.malformed.skip('bedrock: bad event stream frame', error);
+        }
+      }
     }
     this.pending = data;
     return messages;

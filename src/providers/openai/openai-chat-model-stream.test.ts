@@ -129,13 +129,20 @@ describe('OpenAI chat model: stream', () => {
     expect(seen.map((event) => event.type)).toEqual(['message_start', 'text_delta', 'text_delta']);
   });
 
-  it('a stream ending without [DONE] fails before yielding usage', async () => {
+  it('a stream that ends cleanly after its finish reason without [DONE] completes with the usage it sent', async () => {
     const { model } = await setup(sseReply(cutBefore('data: [DONE]')));
-    const seen: ChatStreamEvent[] = [];
-    expect(await streamFailure(model.stream(request, context()), seen)).toMatchObject({
-      code: 'upstream_stream_interrupted',
-    });
-    expect(seen.some((event) => event.type === 'usage')).toBe(false);
+    const events = await collect(model.stream(request, context()));
+    expect(events.filter((event) => event.type === 'message_stop')).toHaveLength(1);
+    expect(events.at(-1)).toEqual({ type: 'usage', usage: { inputTokens: 9, outputTokens: 2 } });
+  });
+
+  it('a stream that ends cleanly after its finish reason without usage or [DONE] completes with estimated usage', async () => {
+    const body = cutBefore(
+      'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1726012700,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_560af6e559","choices":[],',
+    );
+    const { model } = await setup(sseReply(body));
+    const events = await collect(model.stream(request, context()));
+    expect(events.at(-1)).toMatchObject({ type: 'usage', usage: { estimated: true } });
   });
 
   it('[DONE] without a usage chunk completes with estimated usage (servers that ignore include_usage)', async () => {
@@ -179,12 +186,37 @@ describe('OpenAI chat model: stream', () => {
     });
   });
 
-  it('unparseable data is a bad response', async () => {
-    const { model } = await setup(sseReply(sse(['{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"'])));
+  it('a malformed chunk is skipped and reported; the stream goes on', async () => {
+    const text = fixture('stream-text.sse');
+    const cut = text.indexOf(
+      'data: {"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1726012700,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_560af6e559","choices":[{"index":0,"delta":{"content":" world"}',
+    );
+    const body = `${text.slice(0, cut)}${sse(['{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"', '{"choices":"no"}'])}${text.slice(cut)}`;
+    const { model } = await setup(sseReply(body));
+    const skipped: string[] = [];
+    const events = await collect(
+      model.stream(request, { ...context(), onMalformedEvent: (reason) => skipped.push(reason) }),
+    );
+    const text2 = events.flatMap((event) => (event.type === 'text_delta' ? [event.text] : [])).join('');
+    expect(text2).toBe('Hello world');
+    expect(skipped).toHaveLength(2);
+    expect(events.at(-1)).toEqual({ type: 'usage', usage: { inputTokens: 9, outputTokens: 2 } });
+  });
+
+  it('malformed chunks up to the limit in a row are a bad response', async () => {
+    const first = `${fixture('stream-text.sse').split('\n\n')[0] ?? ''}\n\n`;
+    const garbage = sse(['{"id":"c"', 'not json', '[1,2']);
+    const { model } = await setup(sseReply(`${first}${garbage}${fixture('stream-text.sse')}`));
     expect(await streamFailure(model.stream(request, context()))).toMatchObject({
       code: 'upstream_bad_response',
       retryable: true,
     });
+  });
+
+  it('with a limit of 1 the first malformed chunk is a bad response', async () => {
+    const { model } = await setup(sseReply(sse(['{"id":"c"'])));
+    const failure = await streamFailure(model.stream(request, { ...context(), malformedEventLimit: 1 }));
+    expect(failure).toMatchObject({ code: 'upstream_bad_response' });
   });
 
   it('a socket reset mid-stream is interrupted', async () => {

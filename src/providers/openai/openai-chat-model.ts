@@ -7,6 +7,7 @@ import { systemClock } from '../../core/clock.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../core/embedding.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
 import type { SharedPools } from '../shared/upstream-pool.ts';
 import { classifyOpenAIErrorResponse } from './openai-errors.ts';
@@ -93,13 +94,18 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
   ): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const body = JSON.stringify(toOpenAIRequest(request, { modelId, stream: true, maxTokensField }));
     const response = await client.post('/chat/completions', body, context);
-    const decoder = new OpenAIStreamDecoder(modelId, upstream, () => Math.ceil(body.length / 4));
+    const decoder = new OpenAIStreamDecoder(
+      modelId,
+      upstream,
+      () => Math.ceil(body.length / 4),
+      new MalformedEvents(context),
+    );
     for await (const message of readSseMessages(response.body, { signal: context.signal, upstream })) {
       // Reading on after [DONE] lets the response end cleanly, so its socket goes back to the pool.
       if (decoder.done) continue;
       for (const event of decoder.decode(message.data)) yield event;
     }
-    decoder.finish();
+    for (const event of decoder.finish()) yield event;
   }
 
   async function embed(request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> {

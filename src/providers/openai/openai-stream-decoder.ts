@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { createId } from '../../core/ids.ts';
-import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts';
+import { streamInterrupted } from '../../errors/upstream-errors.ts';
+import { MalformedEvents } from '../shared/malformed-events.ts';
 import { classifyOpenAIStreamError } from './openai-errors.ts';
 import { fromOpenAIFinishReason, fromOpenAIUsage, openAIUsageSchema } from './openai-response.ts';
 
@@ -49,7 +50,9 @@ type ChunkChoice = NonNullable<Chunk['choices']>[number];
  * Some OpenAI-compatible servers ignore `stream_options.include_usage`. A stream that ends properly
  * (a finish reason, then `[DONE]`) without usage is complete all the same: its usage is estimated at
  * about four characters per token (input from the request, output from what was streamed) and marked
- * `estimated`, so limits and spend still count it.
+ * `estimated`, so limits and spend still count it. So is a stream whose body ended cleanly after
+ * its finish reason without `[DONE]` (with the usage it sent, else the estimate): every peer
+ * finalises it. A malformed chunk is skipped (`MalformedEvents`: a run of them fails the stream).
  */
 export class OpenAIStreamDecoder {
   private readonly modelId: string;
@@ -67,11 +70,18 @@ export class OpenAIStreamDecoder {
   /** Characters of streamed text and tool arguments, for the estimate when usage never comes. */
   private streamedCharacters = 0;
   private readonly estimateInputTokens: () => number;
+  private readonly malformed: MalformedEvents;
 
-  constructor(modelId: string, upstream: string, estimateInputTokens: () => number = () => 0) {
+  constructor(
+    modelId: string,
+    upstream: string,
+    estimateInputTokens: () => number = () => 0,
+    malformed: MalformedEvents = new MalformedEvents({}),
+  ) {
     this.modelId = modelId;
     this.upstream = upstream;
     this.estimateInputTokens = estimateInputTokens;
+    this.malformed = malformed;
   }
 
   /** True once `[DONE]` arrived after the finish reason and usage: the stream is complete. */
@@ -79,7 +89,10 @@ export class OpenAIStreamDecoder {
     return this.finished;
   }
 
-  /** Decodes one SSE `data` payload; throws a classified GatewayError for errors and garbage. */
+  /**
+   * Decodes one SSE `data` payload; throws a classified GatewayError for error events and for a run
+   * of malformed chunks (a single one is skipped).
+   */
   decode(data: string): ChatStreamEvent[] {
     if (this.finished) return [];
     if (data === '[DONE]') return this.end();
@@ -87,13 +100,18 @@ export class OpenAIStreamDecoder {
     try {
       value = JSON.parse(data);
     } catch (error) {
-      throw badResponse(`${this.upstream} sent a stream chunk that is not JSON`, error);
+      this.malformed.skip(`${this.upstream} sent a stream chunk that is not JSON`, error);
+      return [];
     }
     if (typeof value === 'object' && value !== null && 'error' in value) {
       throw classifyOpenAIStreamError(value, this.upstream);
     }
     const parsed = chunkSchema.safeParse(value);
-    if (!parsed.success) throw badResponse(`${this.upstream} sent a malformed stream chunk`, parsed.error);
+    if (!parsed.success) {
+      this.malformed.skip(`${this.upstream} sent a malformed stream chunk`, parsed.error);
+      return [];
+    }
+    this.malformed.ok();
     const chunk = parsed.data;
     const events: ChatStreamEvent[] = [];
     if (!this.started) {
@@ -114,11 +132,15 @@ export class OpenAIStreamDecoder {
     return events;
   }
 
-  /** The body ended. Throws `upstream_stream_interrupted` unless `[DONE]` arrived after a finish reason. */
-  finish(): void {
-    if (this.finished) return;
-    const missing = this.stopReason === undefined ? 'a finish_reason' : '[DONE]';
-    throw streamInterrupted(`${this.upstream} stream ended without ${missing}`);
+  /**
+   * The body ended cleanly: the final events still owed (the usage, when `[DONE]` never came after
+   * the finish reason). Throws `upstream_stream_interrupted` when no finish reason arrived.
+   */
+  finish(): ChatStreamEvent[] {
+    if (this.finished) return [];
+    if (this.stopReason === undefined)
+      throw streamInterrupted(`${this.upstream} stream ended without a finish_reason`);
+    return this.end();
   }
 
   private end(): ChatStreamEvent[] {
