@@ -292,6 +292,11 @@ const tableRuns: readonly TableRun[] = [
     prints: /Total Requests: 10 +Successful: 10 +Failed: 0 +Primary Model Used: 3 +Fallback Triggered: 7/,
   },
   {
+    synopsis: 'npx spillway drill [FILE]',
+    run: 'npx spillway drill --check examples/drills/bad-day.yaml',
+    prints: /examples\/drills\/bad-day\.yaml: valid drill "bad-day"/,
+  },
+  {
     synopsis: 'npx spillway config check FILE',
     run: 'npx spillway config check examples/simulated-world.yaml',
     prints: /examples\/simulated-world\.yaml: ok/,

@@ -11,6 +11,7 @@ const registrations: Readonly<Record<string, () => Promise<(program: Command) =>
   serve: async () => (await import('./serve-command.ts')).registerServeCommand,
   sim: async () => (await import('./sim-command.ts')).registerSimCommand,
   demo: async () => (await import('./demo-command.ts')).registerDemoCommand,
+  drill: async () => (await import('./drill-command.ts')).registerDrillCommand,
   config: async () => (await import('./config-command.ts')).registerConfigCommand,
   keys: async () => (await import('./keys-command.ts')).registerKeysCommand,
   spend: async () => (await import('./spend-command.ts')).registerSpendCommand,
