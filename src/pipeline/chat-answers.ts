@@ -212,6 +212,7 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
       opened,
       committed.scope,
       context.principal.logBodies,
+      tokens.prompt,
       (end) => {
         // A stream cut before the upstream's usage report (client abort, shutdown, failure) still
         // cost its prompt and the output delivered: account the estimate (marked estimated).

@@ -84,13 +84,17 @@ describe('Execution', () => {
     let failure: unknown;
     const received: ChatStreamEvent[] = [];
     try {
-      for await (const event of relayStream(committed.value, committed.scope, false, () => undefined)) {
+      for await (const event of relayStream(committed.value, committed.scope, false, 7, () => undefined)) {
         received.push(event);
       }
     } catch (error) {
       failure = error;
     }
-    expect(received).toEqual([start, delta]);
+    // A start without usage carries the prompt estimate, marked estimated.
+    expect(received).toEqual([
+      { ...start, usage: { inputTokens: 7, outputTokens: 0, estimated: true } },
+      delta,
+    ]);
     expect(failure).toMatchObject({ code: 'upstream_unavailable' });
 
     const afterError = failure as Parameters<typeof execution.resume>[0];

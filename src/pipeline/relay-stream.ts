@@ -23,14 +23,18 @@ export interface StreamEnd {
  * The events of a committed stream: the buffered ones, then the rest pulled from the upstream
  * under the attempt's idle watch and deadline. Failures are thrown as GatewayErrors. When the
  * consumer stops early the upstream is aborted. `onEnd` runs exactly once, however it ends.
+ * A `message_start` without usage (every upstream but Anthropic) gets `promptEstimate` as its input
+ * count, marked estimated, so a client reading input tokens at the start (Anthropic's SDK, LangChain)
+ * reads a count, not 0; the final `usage` event corrects it.
  */
 export function relayStream(
   opened: OpenedStream,
   scope: AttemptScope,
   collectText: boolean,
+  promptEstimate: number,
   onEnd: (end: StreamEnd) => void,
 ): AsyncIterableIterator<ChatStreamEvent> {
-  const inner = relayEvents(opened, scope, collectText, onEnd);
+  const inner = relayEvents(opened, scope, collectText, promptEstimate, onEnd);
   let started = false;
   const iterator: AsyncIterableIterator<ChatStreamEvent> = {
     next: () => {
@@ -58,22 +62,24 @@ async function* relayEvents(
   opened: OpenedStream,
   scope: AttemptScope,
   collectText: boolean,
+  promptEstimate: number,
   onEnd: (end: StreamEnd) => void,
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
   const seen: { stopped: boolean; text: string } = { stopped: false, text: '' };
   const delivered = new StreamUsageCounter();
   let error: GatewayError | undefined;
   let completed = false;
-  const observe = (event: ChatStreamEvent): void => {
+  const observe = (event: ChatStreamEvent): ChatStreamEvent => {
+    if (event.type === 'message_start' && event.usage === undefined) {
+      event = { ...event, usage: { inputTokens: promptEstimate, outputTokens: 0, estimated: true } };
+    }
     delivered.observe(event);
     if (event.type === 'message_stop') seen.stopped = true;
     else if (collectText && event.type === 'text_delta') seen.text += event.text;
+    return event;
   };
   try {
-    for (const event of opened.buffered) {
-      observe(event);
-      yield event;
-    }
+    for (const event of opened.buffered) yield observe(event);
     for (;;) {
       // Waiting starts now: time the consumer took to ask is not upstream silence.
       scope.touch();
@@ -85,8 +91,7 @@ async function* relayEvents(
         throw error;
       }
       if (step.done) break;
-      observe(step.value);
-      yield step.value;
+      yield observe(step.value);
     }
     if (!seen.stopped || delivered.reportedUsage === undefined) {
       error = streamInterrupted('the upstream stream ended before its final events');

@@ -26,6 +26,11 @@ const config = (router: Record<string, unknown> = {}) =>
   );
 
 const start: ChatStreamEvent = { type: 'message_start', id: 'm', model: 'm1' };
+/** What the client reads for `start`: the upstream gave no usage, so the prompt estimate stands in. */
+const startWithEstimate: ChatStreamEvent = {
+  ...start,
+  usage: { inputTokens: 6, outputTokens: 0, estimated: true },
+};
 const delta: ChatStreamEvent = { type: 'text_delta', index: 0, text: 'partial' };
 const streamRequest = chatRequest('g', { stream: true });
 
@@ -69,7 +74,7 @@ describe('streamChat', () => {
         return thrown as GatewayError;
       }
     })();
-    expect(received).toEqual([start, delta]);
+    expect(received).toEqual([startWithEstimate, delta]);
     expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(d2.calls).toBe(0);
     expect(harness.eventsOf('request-finished')[0]).toMatchObject({
@@ -103,7 +108,7 @@ describe('streamChat', () => {
     });
     const result = await harness.gateway.streamChat(streamRequest, harness.context());
     const iterator = result.events[Symbol.asyncIterator]();
-    expect((await iterator.next()).value).toEqual(start);
+    expect((await iterator.next()).value).toEqual(startWithEstimate);
     expect((await iterator.next()).value).toEqual(delta);
     const next = iterator.next().catch((error: unknown) => error);
     await harness.clock.advance(499);

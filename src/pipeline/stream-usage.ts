@@ -24,7 +24,11 @@ export class StreamUsageCounter {
         this.startUsage = event.usage;
         break;
       case 'text_delta':
+      case 'reasoning_delta':
         this.outputCharacters += event.text.length;
+        break;
+      case 'redacted_reasoning':
+        this.outputCharacters += event.data.length;
         break;
       case 'tool_call_start':
         this.outputCharacters += event.name.length;
@@ -32,6 +36,7 @@ export class StreamUsageCounter {
       case 'tool_call_delta':
         this.outputCharacters += event.argumentsDelta.length;
         break;
+      case 'reasoning_signature':
       case 'content_block_stop':
       case 'message_stop':
         break;
@@ -52,7 +57,7 @@ export class StreamUsageCounter {
     if (this.reported !== undefined) return this.reported;
     const start = this.startUsage;
     return {
-      inputTokens: start?.inputTokens ?? promptEstimate,
+      inputTokens: start === undefined || start.estimated === true ? promptEstimate : start.inputTokens,
       outputTokens: Math.max(start?.outputTokens ?? 0, Math.ceil(this.outputCharacters / charactersPerToken)),
       cacheReadInputTokens: start?.cacheReadInputTokens,
       cacheWriteInputTokens: start?.cacheWriteInputTokens,

@@ -60,6 +60,8 @@ describe('parseAnthropicMessages', () => {
     expect(request).toEqual({
       model: 'group',
       system: 'be brief',
+      // the breakpoint on a system block marks the end of the (joined) system prompt
+      systemCacheControl: { type: 'ephemeral' },
       maxTokens: 100,
       temperature: 0.2,
       topP: 0.8,
@@ -127,5 +129,69 @@ describe('parseAnthropicMessages', () => {
         messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x' } }] }],
       }).message,
     ).toBe('messages[0].content[0].source.type: only base64 image sources are supported');
+  });
+
+  it('maps thinking, output_config, cache breakpoints and thinking blocks sent back', () => {
+    const base = { model: 'm', max_tokens: 5000, messages: [{ role: 'user', content: 'x' }] };
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    const request = parseAnthropicMessages({
+      ...base,
+      thinking: { type: 'enabled', budget_tokens: 2000 },
+      output_config: { format: { type: 'json_schema', schema } },
+      tools: [
+        { name: 'f', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral', ttl: '1h' } },
+      ],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'doc', cache_control: { type: 'ephemeral' } }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+            { type: 'redacted_thinking', data: 'opaque' },
+            { type: 'text', text: 'ok' },
+          ],
+        },
+        { role: 'user', content: 'go on' },
+      ],
+    });
+    expect(request.reasoning).toEqual({ budgetTokens: 2000 });
+    expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'response', schema, strict: true });
+    expect(request.tools?.[0]?.cacheControl).toEqual({ type: 'ephemeral', ttl: '1h' });
+    expect(request.messages[0]?.content).toEqual([
+      { type: 'text', text: 'doc', cacheControl: { type: 'ephemeral' } },
+    ]);
+    expect(request.messages[1]?.content).toEqual([
+      { type: 'reasoning', text: 'hmm', signature: 'sig' },
+      { type: 'redacted_reasoning', data: 'opaque' },
+      { type: 'text', text: 'ok' },
+    ]);
+    expect(parseAnthropicMessages({ ...base, thinking: { type: 'disabled' } }).reasoning).toEqual({
+      effort: 'none',
+    });
+    expect(
+      parseAnthropicMessages({ ...base, thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })
+        .reasoning,
+    ).toEqual({
+      effort: 'xhigh',
+    });
+  });
+
+  it('refuses what it cannot honour by name instead of dropping it', () => {
+    const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] };
+    expect(parseError({ ...base, output_format: { type: 'json_schema', schema: {} } }).param).toBe(
+      'output_format',
+    );
+    expect(parseError({ ...base, mcp_servers: [{ url: 'x' }] }).param).toBe('mcp_servers');
+    expect(parseError({ ...base, thinking: { type: 'enabled', budget_tokens: 0 } }).param).toBe(
+      'thinking.budget_tokens',
+    );
+    expect(
+      parseError({ ...base, system: [{ type: 'text', text: 's', cache_control: { type: 'forever' } }] })
+        .param,
+    ).toBe('system[0].cache_control.type');
+    expect(
+      parseError({ ...base, tools: [{ type: 'web_search_20250305', name: 'web_search', input_schema: {} }] })
+        .param,
+    ).toBe('tools[0].type');
   });
 });

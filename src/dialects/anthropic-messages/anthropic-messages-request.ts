@@ -1,15 +1,23 @@
 import { z } from 'zod';
 import type {
   AssistantPart,
+  CacheControl,
   ChatMessage,
   ChatRequest,
+  ReasoningRequest,
+  ResponseFormat,
   ToolChoice,
   UserPart,
 } from '../../core/chat-request.ts';
+import { invalidRequest } from '../../errors/gateway-error.ts';
 import { checkArrayBound, checkChatBodyBounds, requestBounds } from '../request-bounds.ts';
 import { validationError } from '../validation-error.ts';
 
-const cacheControl = { cache_control: z.unknown().optional() };
+const cacheControlSchema = z.object({
+  type: z.literal('ephemeral'),
+  ttl: z.enum(['5m', '1h']).optional(),
+});
+const cacheControl = { cache_control: cacheControlSchema.nullish() };
 const textBlock = z.object({ type: z.literal('text'), text: z.string(), ...cacheControl });
 const imageBlock = z.object({
   type: z.literal('image'),
@@ -35,6 +43,9 @@ const toolResultBlock = z.object({
   ...cacheControl,
 });
 
+const thinkingBlock = z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() });
+const redactedThinkingBlock = z.object({ type: z.literal('redacted_thinking'), data: z.string() });
+
 const message = z.discriminatedUnion('role', [
   z.object({
     role: z.literal('user'),
@@ -45,7 +56,10 @@ const message = z.discriminatedUnion('role', [
   }),
   z.object({
     role: z.literal('assistant'),
-    content: z.union([z.string(), z.array(z.discriminatedUnion('type', [textBlock, toolUseBlock]))]),
+    content: z.union([
+      z.string(),
+      z.array(z.discriminatedUnion('type', [textBlock, toolUseBlock, thinkingBlock, redactedThinkingBlock])),
+    ]),
   }),
 ]);
 
@@ -53,6 +67,19 @@ const tool = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
   input_schema: z.record(z.string(), z.unknown()),
+  type: z.literal('custom', { error: 'only custom tools are supported (server tools are not)' }).optional(),
+  ...cacheControl,
+});
+
+const thinking = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('enabled'), budget_tokens: z.number().int().min(1) }),
+  z.object({ type: z.literal('disabled') }),
+  z.object({ type: z.literal('adaptive') }),
+]);
+
+const outputConfig = z.object({
+  effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+  format: z.object({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).nullish(),
 });
 
 const toolChoice = z.discriminatedUnion('type', [
@@ -66,6 +93,8 @@ const toolChoice = z.discriminatedUnion('type', [
 const messagesBody = z.object({
   model: z.string().min(1),
   max_tokens: z.number().int().positive(),
+  thinking: thinking.optional(),
+  output_config: outputConfig.optional(),
   system: z.union([z.string(), z.array(textBlock)]).optional(),
   messages: z.array(message).min(1),
   tools: z.array(tool).optional(),
@@ -77,7 +106,26 @@ const messagesBody = z.object({
   stream: z.boolean().optional(),
 });
 
+/** The body of POST /v1/messages/count_tokens: a messages body without max_tokens and stream. */
+const countTokensBody = messagesBody.extend({ max_tokens: z.number().int().positive().optional() });
+
 type Message = z.infer<typeof message>;
+type CacheControlInput = z.infer<typeof cacheControlSchema> | null | undefined;
+
+/** Fields of the Messages API the gateway cannot honour: refused by name rather than dropped. */
+const unsupportedFields: readonly (readonly [string, string])[] = [
+  ['output_format', 'output_format is the retired beta name: send output_config.format'],
+  ['container', 'containers (code execution, skills) are not supported by the gateway'],
+  ['mcp_servers', 'MCP servers are not supported by the gateway'],
+  ['context_management', 'context management is not supported by the gateway'],
+];
+
+function cacheOf(input: CacheControlInput): { cacheControl?: CacheControl } {
+  if (input === undefined || input === null) return {};
+  return {
+    cacheControl: input.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: input.ttl },
+  };
+}
 
 function joinText(content: string | readonly { text: string }[] | undefined): string {
   if (content === undefined) return '';
@@ -93,15 +141,21 @@ function toTurn(entry: Message): ChatMessage {
       content: entry.content.map((block): UserPart => {
         switch (block.type) {
           case 'text':
-            return { type: 'text', text: block.text };
+            return { type: 'text', text: block.text, ...cacheOf(block.cache_control) };
           case 'image':
-            return { type: 'image', mediaType: block.source.media_type, data: block.source.data };
+            return {
+              type: 'image',
+              mediaType: block.source.media_type,
+              data: block.source.data,
+              ...cacheOf(block.cache_control),
+            };
           case 'tool_result':
             return {
               type: 'tool_result',
               toolCallId: block.tool_use_id,
               content: joinText(block.content),
               isError: block.is_error,
+              ...cacheOf(block.cache_control),
             };
         }
       }),
@@ -112,12 +166,48 @@ function toTurn(entry: Message): ChatMessage {
   }
   return {
     role: 'assistant',
-    content: entry.content.map((block): AssistantPart =>
-      block.type === 'text'
-        ? { type: 'text', text: block.text }
-        : { type: 'tool_call', id: block.id, name: block.name, arguments: JSON.stringify(block.input) },
-    ),
+    content: entry.content.map((block): AssistantPart => {
+      switch (block.type) {
+        case 'text':
+          return { type: 'text', text: block.text, ...cacheOf(block.cache_control) };
+        case 'tool_use':
+          return {
+            type: 'tool_call',
+            id: block.id,
+            name: block.name,
+            arguments: JSON.stringify(block.input),
+            ...cacheOf(block.cache_control),
+          };
+        case 'thinking':
+          return { type: 'reasoning', text: block.thinking, signature: block.signature };
+        case 'redacted_thinking':
+          return { type: 'redacted_reasoning', data: block.data };
+      }
+    }),
   };
+}
+
+function toReasoning(
+  input: z.infer<typeof thinking> | undefined,
+  effort: z.infer<typeof outputConfig>['effort'],
+): ReasoningRequest | undefined {
+  const asked = effort === undefined || effort === null ? undefined : effort === 'max' ? 'xhigh' : effort;
+  if (input === undefined) return asked === undefined ? undefined : { effort: asked };
+  switch (input.type) {
+    case 'enabled':
+      return { budgetTokens: input.budget_tokens, ...(asked === undefined ? {} : { effort: asked }) };
+    case 'disabled':
+      return { effort: 'none' };
+    case 'adaptive':
+      return { effort: asked ?? 'medium' };
+  }
+}
+
+function toResponseFormat(config: z.infer<typeof outputConfig> | undefined): ResponseFormat | undefined {
+  const format = config?.format;
+  if (format === undefined || format === null) return undefined;
+  // Anthropic's structured output is always schema-exact; its format has no name.
+  return { type: 'json_schema', name: 'response', schema: format.schema, strict: true };
 }
 
 function toToolChoice(choice: z.infer<typeof toolChoice>): ToolChoice {
@@ -154,16 +244,46 @@ function checkMessagesBodyBounds(body: unknown): void {
   });
 }
 
+function refuseUnsupported(body: unknown): void {
+  if (!isObject(body)) return;
+  for (const [field, message] of unsupportedFields) {
+    if (body[field] !== undefined && body[field] !== null)
+      throw invalidRequest(`${field}: ${message}`, field);
+  }
+}
+
 /** Parses an Anthropic Messages body into the canonical request; throws 400 GatewayErrors. */
 export function parseAnthropicMessages(body: unknown): ChatRequest {
   checkMessagesBodyBounds(body);
+  refuseUnsupported(body);
   const parsed = messagesBody.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error);
-  const input = parsed.data;
+  return toChatRequest(parsed.data);
+}
+
+/** Parses a count_tokens body (max_tokens optional) into the canonical request it would count. */
+export function parseAnthropicCountTokens(body: unknown): ChatRequest {
+  checkMessagesBodyBounds(body);
+  refuseUnsupported(body);
+  const parsed = countTokensBody.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error);
+  return toChatRequest({ ...parsed.data, stream: false });
+}
+
+function toChatRequest(input: z.infer<typeof countTokensBody>): ChatRequest {
   const system = input.system === undefined ? undefined : joinText(input.system);
+  const systemCache =
+    typeof input.system === 'string'
+      ? {}
+      : cacheOf(input.system?.findLast((block) => block.cache_control)?.cache_control);
+  const reasoning = toReasoning(input.thinking, input.output_config?.effort);
+  const responseFormat = toResponseFormat(input.output_config);
   return {
     model: input.model,
     system: system === '' ? undefined : system,
+    ...(systemCache.cacheControl === undefined ? {} : { systemCacheControl: systemCache.cacheControl }),
+    ...(reasoning === undefined ? {} : { reasoning }),
+    ...(responseFormat === undefined ? {} : { responseFormat }),
     messages: input.messages.map(toTurn),
     maxTokens: input.max_tokens,
     temperature: input.temperature,
@@ -179,6 +299,7 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
             name: entry.name,
             description: entry.description,
             parameters: entry.input_schema,
+            ...cacheOf(entry.cache_control),
           })),
     toolChoice: input.tool_choice === undefined ? undefined : toToolChoice(input.tool_choice),
     stream: input.stream === true,

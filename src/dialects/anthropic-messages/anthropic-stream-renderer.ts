@@ -1,5 +1,6 @@
 import type { StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
+import type { Usage } from '../../core/usage.ts';
 import { anthropicErrorBody } from './anthropic-error.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import { streamInterrupted } from '../../errors/upstream-errors.ts';
@@ -37,7 +38,8 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     this.fallbackId = options.fallbackId;
   }
 
-  private start(id: string, inputTokens: number): string {
+  /** message_start, with the input counts as the upstream (or the gateway's estimate) gave them. */
+  private start(id: string, usage: Usage | undefined): string {
     this.started = true;
     const message = {
       id,
@@ -47,13 +49,13 @@ export class AnthropicStreamRenderer implements StreamRenderer {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: inputTokens, output_tokens: 0 },
+      usage: anthropicUsage(usage ?? { inputTokens: 0, outputTokens: 0 }),
     };
     return frame('message_start', `{"type":"message_start","message":${JSON.stringify(message)}}`) + ping;
   }
 
   private startIfNeeded(): string {
-    return this.started ? '' : this.start(this.fallbackId, 0);
+    return this.started ? '' : this.start(this.fallbackId, undefined);
   }
 
   private finish(usageJson: string): string {
@@ -74,7 +76,7 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     switch (event.type) {
       case 'message_start':
         if (this.started) return '';
-        return this.start(event.id, event.usage?.inputTokens ?? 0);
+        return this.start(event.id, event.usage);
       case 'text_delta':
         return this.blockDelta(
           event.index,

@@ -159,4 +159,27 @@ describe('parseOpenaiChat', () => {
     expect(error.param).toBe('messages[0].content[0].image_url.url');
     expect(error.message).toContain('only data URLs are supported');
   });
+
+  it('maps reasoning_effort and refuses options it cannot honour by name', () => {
+    const base = { model: 'g', messages: [{ role: 'user', content: 'hi' }] };
+    expect(parseOpenaiChat({ ...base, reasoning_effort: 'high' }).request.reasoning).toEqual({
+      effort: 'high',
+    });
+    expect(parseOpenaiChat(base).request.reasoning).toBeUndefined();
+    expect(parseError({ ...base, reasoning_effort: 'extreme' }).param).toBe('reasoning_effort');
+    for (const [field, value] of [
+      ['logprobs', true],
+      ['audio', { voice: 'alloy', format: 'mp3' }],
+      ['modalities', ['text', 'audio']],
+      ['prediction', { type: 'content', content: 'x' }],
+    ] as const) {
+      expect(parseError({ ...base, [field]: value })).toMatchObject({
+        param: field,
+        status: 400,
+        code: 'unsupported',
+      });
+    }
+    // asking for nothing is fine
+    expect(parseOpenaiChat({ ...base, logprobs: false, modalities: ['text'] }).request.model).toBe('g');
+  });
 });

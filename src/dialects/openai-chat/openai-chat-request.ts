@@ -84,6 +84,7 @@ const chatBody = z.object({
   tools: z.array(tool).nullish(),
   tool_choice: toolChoice.nullish(),
   response_format: responseFormat.nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   user: z.string().nullish(),
@@ -164,7 +165,12 @@ export function isPlainOpenaiChatBody(body: unknown): boolean {
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) return false;
   for (const entry of messages) if (!isPlainMessage(entry)) return false;
-  if (!isNullish(body.tools) || !isNullish(body.tool_choice) || !isNullish(body.response_format))
+  if (
+    !isNullish(body.tools) ||
+    !isNullish(body.tool_choice) ||
+    !isNullish(body.response_format) ||
+    !isNullish(body.reasoning_effort)
+  )
     return false;
   const stop = body.stop;
   if (Array.isArray(stop)) {
@@ -264,9 +270,39 @@ function toResponseFormat(format: z.infer<typeof responseFormat>): ResponseForma
   return { type: 'json_schema', name, schema: schema ?? {}, strict: strict ?? undefined };
 }
 
+/**
+ * Fields whose request the gateway cannot honour (an answer of another kind, or extra data it
+ * cannot produce): refused by name rather than dropped. `false`/null values ask for nothing.
+ */
+const unsupportedFields: readonly (readonly [string, string])[] = [
+  ['audio', 'audio output is not supported by the gateway'],
+  ['prediction', 'predicted outputs are not supported by the gateway'],
+  ['web_search_options', 'web search is not supported by the gateway'],
+  ['logprobs', 'log probabilities are not supported by the gateway'],
+  ['top_logprobs', 'log probabilities are not supported by the gateway'],
+];
+
+function refuseUnsupported(body: unknown): void {
+  if (!isObject(body)) return;
+  for (const [field, message] of unsupportedFields) {
+    const value = body[field];
+    if (value !== undefined && value !== null && value !== false) {
+      throw new GatewayError(`${field}: ${message}`, { code: 'unsupported', param: field });
+    }
+  }
+  const modalities = body.modalities;
+  if (Array.isArray(modalities) && modalities.some((entry) => entry !== 'text')) {
+    throw new GatewayError('modalities: only text output is supported by the gateway', {
+      code: 'unsupported',
+      param: 'modalities',
+    });
+  }
+}
+
 /** Parses an OpenAI Chat Completions body into the canonical request; throws 400 GatewayErrors. */
 export function parseOpenaiChat(body: unknown): ParsedChat {
   checkChatBodyBounds(body, ['tool_calls']);
+  refuseUnsupported(body);
   let input: ChatBody;
   if (isPlainOpenaiChatBody(body)) {
     input = body as ChatBody;
@@ -321,6 +357,7 @@ export function parseOpenaiChat(body: unknown): ParsedChat {
           })),
     toolChoice: input.tool_choice == null ? undefined : toToolChoice(input.tool_choice),
     responseFormat: input.response_format == null ? undefined : toResponseFormat(input.response_format),
+    ...(input.reasoning_effort == null ? {} : { reasoning: { effort: input.reasoning_effort } }),
     stream: input.stream === true,
     user: input.user ?? undefined,
   };

@@ -86,6 +86,8 @@ describe('Anthropic chat model: stream', () => {
         type: 'message_start',
         id: 'msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY',
         model: 'claude-sonnet-4-5-20250929',
+        // message_start's usage: the real input count, reported before the first token
+        usage: { inputTokens: 25, outputTokens: 1, cacheReadInputTokens: 1500 },
       },
       { type: 'text_delta', index: 0, text: 'Hello' },
       { type: 'text_delta', index: 0, text: '!' },
@@ -95,19 +97,27 @@ describe('Anthropic chat model: stream', () => {
     ]);
   });
 
-  it('skips thinking blocks and renumbers text and parallel tool calls', async () => {
+  it('forwards thinking with its signature and keeps text and parallel tool calls in order', async () => {
     const { model } = await setup(sseReply(fixture('stream-tool-use.sse')));
     expect(await collect(model.stream(request, context()))).toEqual([
-      { type: 'message_start', id: 'msg_014p7gG3wDgGV9EUtLvnow3U', model: 'claude-sonnet-4-5-20250929' },
-      { type: 'text_delta', index: 0, text: 'Checking both.' },
+      {
+        type: 'message_start',
+        id: 'msg_014p7gG3wDgGV9EUtLvnow3U',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { inputTokens: 472, outputTokens: 2 },
+      },
+      { type: 'reasoning_delta', index: 0, text: 'Two cities, two calls.' },
+      { type: 'reasoning_signature', index: 0, signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
       { type: 'content_block_stop', index: 0 },
-      { type: 'tool_call_start', index: 1, id: 'toolu_paris', name: 'get_weather' },
-      { type: 'tool_call_delta', index: 1, argumentsDelta: '{"city": "Pa' },
-      { type: 'tool_call_delta', index: 1, argumentsDelta: 'ris"}' },
+      { type: 'text_delta', index: 1, text: 'Checking both.' },
       { type: 'content_block_stop', index: 1 },
-      { type: 'tool_call_start', index: 2, id: 'toolu_tokyo', name: 'get_weather' },
-      { type: 'tool_call_delta', index: 2, argumentsDelta: '{"city": "Tokyo"}' },
+      { type: 'tool_call_start', index: 2, id: 'toolu_paris', name: 'get_weather' },
+      { type: 'tool_call_delta', index: 2, argumentsDelta: '{"city": "Pa' },
+      { type: 'tool_call_delta', index: 2, argumentsDelta: 'ris"}' },
       { type: 'content_block_stop', index: 2 },
+      { type: 'tool_call_start', index: 3, id: 'toolu_tokyo', name: 'get_weather' },
+      { type: 'tool_call_delta', index: 3, argumentsDelta: '{"city": "Tokyo"}' },
+      { type: 'content_block_stop', index: 3 },
       { type: 'message_stop', stopReason: 'tool_use' },
       { type: 'usage', usage: { inputTokens: 472, outputTokens: 89 } },
     ]);

@@ -98,7 +98,7 @@ describe('Anthropic chat model: generate', () => {
     expect(server.requests[0]!.url).toBe('/v1/messages');
   });
 
-  it('maps tool_use blocks (skipping thinking) and every stop reason', async () => {
+  it('maps thinking (with its signature) and tool_use blocks and every stop reason', async () => {
     const replies = [
       'message-tool-use.json',
       'message-stop-sequence.json',
@@ -110,6 +110,11 @@ describe('Anthropic chat model: generate', () => {
     const tools = await model.generate(hello, context());
     expect(tools.stopReason).toBe('tool_use');
     expect(tools.content).toEqual([
+      {
+        type: 'reasoning',
+        text: 'The user wants two cities.',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+      },
       { type: 'text', text: "I'll check both cities." },
       {
         type: 'tool_call',

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
@@ -13,9 +14,11 @@ import { readSseMessages } from '../shared/read-sse-messages.ts';
 import { parseUpstreamEndpoint } from '../shared/upstream-endpoint.ts';
 import type { SharedPools } from '../shared/upstream-pool.ts';
 import { classifyAnthropicErrorResponse } from './anthropic-errors.ts';
-import { toAnthropicRequest } from './anthropic-request.ts';
+import { toAnthropicCountTokensRequest, toAnthropicRequest } from './anthropic-request.ts';
 import { anthropicMessageSchema, fromAnthropicResponse } from './anthropic-response.ts';
 import { AnthropicStreamDecoder } from './anthropic-stream-decoder.ts';
+
+const tokenCountSchema = z.object({ input_tokens: z.number().int().nonnegative() });
 
 /** How to reach one Anthropic provider (its config entry's fields, as plain values). */
 export interface AnthropicProviderSettings {
@@ -93,6 +96,13 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     for (const event of decoder.finish()) yield event;
   }
 
+  const countPath = `${messagesPath}/count_tokens`;
+  async function countTokens(request: ChatRequest, context: CallContext): Promise<number> {
+    const body = JSON.stringify(toAnthropicCountTokensRequest(request, modelId));
+    const counted = await client.postJson(countPath, body, tokenCountSchema, context);
+    return counted.input_tokens;
+  }
+
   function embed(): Promise<EmbeddingResponse> {
     return Promise.reject(
       new GatewayError(`${upstream}: the Anthropic API has no embeddings`, {
@@ -106,6 +116,7 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     modelId,
     generate,
     stream,
+    countTokens,
     embed,
     close: () => client.close(),
   };

@@ -112,16 +112,77 @@ describe('toAnthropicRequest', () => {
     ).toEqual({ type: 'none' });
   });
 
-  it('emulates JSON mode with a system instruction carrying the schema', () => {
+  it('asks for a JSON schema natively (output_config) and for JSON mode with a system instruction', () => {
+    const schema = { type: 'object', required: ['c'] };
+    const wire = toAnthropicRequest(
+      { ...conversation, responseFormat: { type: 'json_schema', name: 'weather', schema } },
+      { modelId: 'c', stream: false, version: '2023-06-01' },
+    );
+    expect(wire.output_config).toEqual({ format: { type: 'json_schema', schema } });
+    expect(wire.system).toBe('You are a weather bot.');
+    const json = toAnthropicRequest(
+      { ...conversation, responseFormat: { type: 'json_object' } },
+      { modelId: 'c', stream: false, version: '2023-06-01' },
+    );
+    expect(json.output_config).toBeUndefined();
+    expect(json.system).toMatch(/^You are a weather bot\.\n\nRespond with a single valid JSON object/);
+  });
+
+  it("sends thinking with the budget given, or the effort's budget with room left for the answer", () => {
+    const base: ChatRequest = {
+      model: 'g',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      maxTokens: 1000,
+      stream: false,
+    };
+    const options = { modelId: 'c', stream: false, version: '2023-06-01' };
+    const given = toAnthropicRequest(
+      { ...base, maxTokens: 4000, reasoning: { budgetTokens: 2000 } },
+      options,
+    );
+    expect([given.thinking, given.max_tokens]).toEqual([{ type: 'enabled', budget_tokens: 2000 }, 4000]);
+    const effort = toAnthropicRequest({ ...base, reasoning: { effort: 'low' } }, options);
+    expect([effort.thinking, effort.max_tokens]).toEqual([{ type: 'enabled', budget_tokens: 2048 }, 3048]);
+    expect(toAnthropicRequest({ ...base, reasoning: { effort: 'none' } }, options).thinking).toEqual({
+      type: 'disabled',
+    });
+    expect(toAnthropicRequest(base, options).thinking).toBeUndefined();
+  });
+
+  it('forwards cache breakpoints on system, tools and blocks, and signed thinking back in assistant turns', () => {
+    const ephemeral = { type: 'ephemeral' } as const;
     const wire = toAnthropicRequest(
       {
-        ...conversation,
-        responseFormat: { type: 'json_schema', name: 'weather', schema: { type: 'object', required: ['c'] } },
+        model: 'g',
+        system: 'long rules',
+        systemCacheControl: ephemeral,
+        tools: [
+          { name: 'f', parameters: { type: 'object' }, cacheControl: { type: 'ephemeral', ttl: '1h' } },
+        ],
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: ephemeral }] },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'reasoning', text: 'signed', signature: 'sig' },
+              { type: 'reasoning', text: 'from elsewhere' },
+              { type: 'redacted_reasoning', data: 'opaque' },
+              { type: 'tool_call', id: 't1', name: 'f', arguments: '{}' },
+            ],
+          },
+        ],
+        stream: false,
       },
       { modelId: 'c', stream: false, version: '2023-06-01' },
     );
-    expect(wire.system).toMatch(/^You are a weather bot\.\n\nRespond with a single valid JSON object/);
-    expect(wire.system).toContain('{"type":"object","required":["c"]}');
+    expect(wire.system).toEqual([{ type: 'text', text: 'long rules', cache_control: ephemeral }]);
+    expect(wire.tools?.[0]?.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    expect(wire.messages[0]?.content).toEqual([{ type: 'text', text: 'doc', cache_control: ephemeral }]);
+    expect(wire.messages[1]?.content).toEqual([
+      { type: 'thinking', thinking: 'signed', signature: 'sig' },
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'tool_use', id: 't1', name: 'f', input: {} },
+    ]);
   });
 
   it('rejects tool call arguments that are not JSON as a client error', () => {

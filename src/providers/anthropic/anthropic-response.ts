@@ -10,6 +10,7 @@ export const anthropicUsageSchema = z.object({
   output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
+  output_tokens_details: z.object({ thinking_tokens: z.number().nullish() }).nullish(),
 });
 
 /** A content block; one flat shape for all types, checked per type where it is read. */
@@ -19,6 +20,9 @@ export const anthropicBlockSchema = z.object({
   id: z.string().optional(),
   name: z.string().optional(),
   input: z.unknown().optional(),
+  thinking: z.string().optional(),
+  signature: z.string().optional(),
+  data: z.string().optional(),
 });
 
 export const anthropicMessageSchema = z.object({
@@ -48,15 +52,20 @@ export function fromAnthropicStopReason(reason: string | null | undefined): Stop
 export function fromAnthropicUsage(usage: AnthropicUsage): Usage {
   const cacheRead = usage.cache_read_input_tokens ?? 0;
   const cacheWrite = usage.cache_creation_input_tokens ?? 0;
+  const thinking = usage.output_tokens_details?.thinking_tokens ?? 0;
   return {
     inputTokens: usage.input_tokens ?? 0,
     outputTokens: usage.output_tokens ?? 0,
     ...(cacheRead > 0 ? { cacheReadInputTokens: cacheRead } : {}),
     ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
+    ...(thinking > 0 ? { reasoningTokens: thinking } : {}),
   };
 }
 
-/** A text or tool_use block → its canonical part; other block types (thinking, ...) → undefined. */
+/**
+ * A text, tool_use, thinking or redacted_thinking block → its canonical part; other block types
+ * (server tools, ...) → undefined.
+ */
 export function fromAnthropicBlock(block: AnthropicBlock): AssistantPart | undefined {
   if (block.type === 'text') {
     if (block.text === undefined) throw badResponse('text block without text');
@@ -71,6 +80,17 @@ export function fromAnthropicBlock(block: AnthropicBlock): AssistantPart | undef
       name: block.name,
       arguments: JSON.stringify(block.input ?? {}),
     };
+  }
+  if (block.type === 'thinking') {
+    if (block.thinking === undefined) throw badResponse('thinking block without thinking');
+    const signature = block.signature ?? '';
+    return signature === ''
+      ? { type: 'reasoning', text: block.thinking }
+      : { type: 'reasoning', text: block.thinking, signature };
+  }
+  if (block.type === 'redacted_thinking') {
+    if (block.data === undefined) throw badResponse('redacted_thinking block without data');
+    return { type: 'redacted_reasoning', data: block.data };
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import {
   anthropicUsageSchema,
   fromAnthropicStopReason,
   fromAnthropicUsage,
+  type AnthropicBlock,
   type AnthropicUsage,
 } from './anthropic-response.ts';
 
@@ -24,6 +25,8 @@ const eventSchema = z.object({
       type: z.string().optional(),
       text: z.string().optional(),
       partial_json: z.string().optional(),
+      thinking: z.string().optional(),
+      signature: z.string().optional(),
       stop_reason: z.string().nullish(),
       stop_sequence: z.string().nullish(),
     })
@@ -34,9 +37,10 @@ const eventSchema = z.object({
 type StreamEvent = z.infer<typeof eventSchema>;
 
 /**
- * Turns Messages API SSE events (protocols.md §3.3) into canonical events. Only text and tool_use
- * blocks are forwarded (thinking and server-tool blocks are skipped), so wire block indexes are
- * renumbered into canonical ones. `message_stop` yields the canonical message_stop and usage; so
+ * Turns Messages API SSE events (protocols.md §3.3) into canonical events. Text, tool_use, thinking
+ * and redacted_thinking blocks are forwarded (server-tool blocks are skipped), so wire block indexes
+ * are renumbered into canonical ones. `message_start` carries the input usage Anthropic reports
+ * there. `message_stop` yields the canonical message_stop and usage; so
  * does a body that ended cleanly after the stop reason (`message_delta`) without `message_stop`,
  * with the usage it sent (the output estimated, and marked so, when none came). A malformed event
  * is skipped (`MalformedEvents`: a run of them fails the stream); a repeated `message_start` too.
@@ -116,7 +120,10 @@ export class AnthropicStreamDecoder {
         if (this.started || event.message === undefined) return [];
         this.started = true;
         this.mergeUsage(event.message.usage);
-        return [{ type: 'message_start', id: event.message.id, model: event.message.model }];
+        const { id, model } = event.message;
+        return event.message.usage === null || event.message.usage === undefined
+          ? [{ type: 'message_start', id, model }]
+          : [{ type: 'message_start', id, model, usage: fromAnthropicUsage(this.usage) }];
       }
       case 'content_block_start':
         return this.blockStart(event);
@@ -135,6 +142,13 @@ export class AnthropicStreamDecoder {
         ) {
           this.streamedCharacters += delta.partial_json.length;
           return [{ type: 'tool_call_delta', index, argumentsDelta: delta.partial_json }];
+        }
+        if (delta.type === 'thinking_delta' && delta.thinking !== undefined && delta.thinking.length > 0) {
+          this.streamedCharacters += delta.thinking.length;
+          return [{ type: 'reasoning_delta', index, text: delta.thinking }];
+        }
+        if (delta.type === 'signature_delta' && delta.signature !== undefined && delta.signature.length > 0) {
+          return [{ type: 'reasoning_signature', index, signature: delta.signature }];
         }
         return [];
       }
@@ -173,6 +187,8 @@ export class AnthropicStreamDecoder {
       const text = block.text ?? '';
       return text.length > 0 ? [{ type: 'text_delta', index, text }] : [];
     }
+    if (block.type === 'thinking' || block.type === 'redacted_thinking')
+      return this.reasoningStart(event.index, block);
     if (block.type !== 'tool_use') return [];
     if (block.id === undefined || block.name === undefined) {
       throw badResponse(`${this.upstream} tool_use block without id or name`);
@@ -188,6 +204,22 @@ export class AnthropicStreamDecoder {
     return events;
   }
 
+  private reasoningStart(wireIndex: number, block: AnthropicBlock): ChatStreamEvent[] {
+    const index = this.nextIndex++;
+    this.indexes.set(wireIndex, index);
+    if (block.type === 'redacted_thinking') {
+      if (block.data === undefined)
+        throw badResponse(`${this.upstream} redacted_thinking block without data`);
+      return [{ type: 'redacted_reasoning', index, data: block.data }];
+    }
+    const events: ChatStreamEvent[] = [];
+    if (block.thinking !== undefined && block.thinking.length > 0)
+      events.push({ type: 'reasoning_delta', index, text: block.thinking });
+    if (block.signature !== undefined && block.signature.length > 0)
+      events.push({ type: 'reasoning_signature', index, signature: block.signature });
+    return events;
+  }
+
   private mergeUsage(usage: AnthropicUsage | null | undefined): void {
     if (usage === null || usage === undefined) return;
     this.usage = {
@@ -196,6 +228,7 @@ export class AnthropicStreamDecoder {
       cache_creation_input_tokens:
         usage.cache_creation_input_tokens ?? this.usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens ?? this.usage.cache_read_input_tokens,
+      output_tokens_details: usage.output_tokens_details ?? this.usage.output_tokens_details,
     };
   }
 
