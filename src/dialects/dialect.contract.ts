@@ -187,7 +187,7 @@ class DialectServer {
     const parsed = this.dialect.parseChat(JSON.parse(text));
     this.parsed.push(parsed);
     if (script.kind === 'answer') {
-      const body = this.dialect.renderChat(script.response, parsed.request.model, created);
+      const body = this.dialect.renderChat(script.response, parsed.request.model, created, parsed);
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

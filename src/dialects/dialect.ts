@@ -40,9 +40,10 @@ export interface Dialect {
   parseChat(body: unknown): ParsedChat;
   /**
    * The JSON text of a complete answer; `model` is the group that served it (after a fallback, the
-   * fallback's: decision 0016), `created` epoch s.
+   * fallback's: decision 0016), `created` epoch s, `parsed` the request as this dialect parsed it
+   * (for a dialect echoing request fields back).
    */
-  renderChat(response: ChatResponse, model: string, created: number): string;
+  renderChat(response: ChatResponse, model: string, created: number, parsed: ParsedChat): string;
   /**
    * A renderer for one stream; `requestId` names the stream when the upstream gives no id. The
    * edge passes `parsed.request.model` as the group that served (decision 0016): chunks name it.
@@ -81,6 +82,11 @@ export interface ParsedChat {
   readonly request: ChatRequest;
   /** The client asked for a usage report at the end of a stream (OpenAI stream_options.include_usage). */
   readonly includeUsage: boolean;
+  /**
+   * Request fields the dialect's answer echoes back (the Responses API's `instructions`, `tools`,
+   * `metadata`, ...), opaque to everything but the dialect that parsed them; absent for the others.
+   */
+  readonly echo?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** An error rendered for one dialect's clients. */

@@ -99,7 +99,7 @@ export async function respondChat(
     );
     headers['x-spillway-requested-model'] = request.model;
     const model = servedModel(result.route, request.model);
-    sendJson(res, 200, headers, dialect.renderChat(result.response, model, created));
+    sendJson(res, 200, headers, dialect.renderChat(result.response, model, created, parsed));
     return;
   }
   const result = await gateway.streamChat(request, context);
