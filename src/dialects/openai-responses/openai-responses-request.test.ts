@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { parseOpenaiResponses } from './openai-responses-request.ts';
+import { reasoningItem } from './openai-responses-response.ts';
 
 function refusal(body: unknown): {
   message: string;
@@ -139,6 +140,34 @@ describe('parseOpenaiResponses', () => {
     expect(plain.request.responseFormat).toEqual({ type: 'json_object' });
     // LangChain sends an empty `text` object.
     expect(parseOpenaiResponses({ ...base, text: {} }).request.responseFormat).toBeUndefined();
+  });
+
+  it('maps reasoning effort, and a reasoning item sent back (signed, redacted) onto canonical parts', () => {
+    const rendered = reasoningItem('rs_1', 'completed', { type: 'reasoning', text: 'hmm', signature: 'sig' });
+    const redacted = reasoningItem('rs_2', 'completed', { type: 'redacted_reasoning', data: 'opaque' });
+    const { request } = parseOpenaiResponses({
+      ...base,
+      reasoning: { effort: 'low', summary: 'auto' },
+      text: { format: { type: 'json_schema', name: 's', description: 'a city', schema: {} } },
+      input: [
+        { role: 'user', content: 'q' },
+        rendered,
+        redacted,
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'theirs' }], encrypted_content: 'gAAA' },
+        { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
+      ],
+    });
+    expect(request.reasoning).toEqual({ effort: 'low' });
+    expect(request.responseFormat).toMatchObject({ description: 'a city' });
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'reasoning', text: 'hmm', signature: 'sig' },
+        { type: 'redacted_reasoning', data: 'opaque' },
+        { type: 'reasoning', text: 'theirs', signature: undefined },
+        { type: 'tool_call', id: 'c', name: 'f', arguments: '{}' },
+      ],
+    });
   });
 
   it('refuses built-in tools and tool choices, naming the field', () => {

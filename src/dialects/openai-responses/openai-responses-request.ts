@@ -10,7 +10,7 @@ import { GatewayError, invalidRequest } from '../../errors/gateway-error.ts';
 import type { ParsedChat } from '../dialect.ts';
 import { checkArrayBound, requestBounds } from '../request-bounds.ts';
 import { validationError } from '../validation-error.ts';
-import type { ResponseEcho } from './openai-responses-response.ts';
+import { type ResponseEcho, reasoningPartOf } from './openai-responses-response.ts';
 import {
   type ContentPart,
   type InputItem,
@@ -110,10 +110,6 @@ function refuseUnsupportedValues(input: ResponsesBody): void {
   const verbosity = input.text?.verbosity;
   if (verbosity != null && verbosity !== 'medium')
     throw unsupported('text.verbosity', `"${verbosity}" is not supported (only the default, medium)`);
-  const effort = input.reasoning?.effort;
-  if (effort != null) throw unsupported('reasoning.effort', 'reasoning effort is not supported yet');
-  if (input.reasoning?.summary != null)
-    throw unsupported('reasoning.summary', 'reasoning summaries are not supported');
 }
 
 const dataUrl = /^data:([\w.+-]+\/[\w.+-]+);base64,(.*)$/s;
@@ -220,8 +216,13 @@ function addItem(item: InputItem, index: number, turns: OpenTurn[], system: stri
         content: joinText(item.output, `${param}.output`),
       });
       return;
-    case 'reasoning':
-      throw unsupported(`${param}.type`, 'reasoning items are not supported yet');
+    case 'reasoning': {
+      const texts = item.content ?? item.summary;
+      let text = '';
+      for (const part of texts) text += part.text;
+      assistantTurn(turns).push(reasoningPartOf(text, item.encrypted_content));
+      return;
+    }
     case 'item_reference':
       throw notStored(param, 'item_reference');
   }
@@ -245,6 +246,7 @@ function toResponseFormat(format: TextFormat): ResponseFormat {
   return {
     type: 'json_schema',
     name: format.name,
+    description: format.description ?? undefined,
     schema: format.schema,
     strict: format.strict ?? undefined,
   };
@@ -305,6 +307,7 @@ export function parseOpenaiResponses(body: unknown): ParsedChat {
     tools: toTools(input.tools),
     toolChoice: input.tool_choice == null ? undefined : toToolChoice(input.tool_choice),
     responseFormat: input.text?.format == null ? undefined : toResponseFormat(input.text.format),
+    reasoning: input.reasoning?.effort == null ? undefined : { effort: input.reasoning.effort },
     stream: input.stream === true,
     user: input.user ?? input.safety_identifier ?? undefined,
   };

@@ -1,3 +1,4 @@
+import type { ReasoningPart, RedactedReasoningPart } from '../../core/chat-request.ts';
 import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
 import type { Usage } from '../../core/usage.ts';
 import type { ParsedChat } from '../dialect.ts';
@@ -68,13 +69,13 @@ export function responsesUsage(usage: Usage): {
     input_tokens: input,
     input_tokens_details: { cached_tokens: cached, cache_write_tokens: written },
     output_tokens: usage.outputTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
     total_tokens: input + usage.outputTokens,
   };
 }
 
-/** The id of the output item at `outputIndex` of response `responseId` (`msg_…`, `fc_…`). */
-export function itemId(kind: 'msg' | 'fc', responseId: string, outputIndex: number): string {
+/** The id of the output item at `outputIndex` of response `responseId` (`msg_…`, `fc_…`, `rs_…`). */
+export function itemId(kind: 'msg' | 'fc' | 'rs', responseId: string, outputIndex: number): string {
   return `${kind}_${outputIndex}_${responseId}`;
 }
 
@@ -96,6 +97,49 @@ export function functionCallItem(
   call: { readonly id: string; readonly name: string; readonly arguments: string },
 ): unknown {
   return { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+}
+
+// A reasoning item's `encrypted_content` is opaque to clients, which send the item back unchanged in
+// the next turn's input: it carries the upstream's signature of the reasoning text (Anthropic, Bedrock)
+// or the whole of a redacted reasoning block, so the round trip reaches the upstream intact.
+const signaturePrefix = 'spillway.signature:';
+const redactedPrefix = 'spillway.redacted:';
+
+/** A reasoning output item: the text as its one summary part, the signature or redacted data encoded. */
+export function reasoningItem(
+  id: string,
+  status: string,
+  part: ReasoningPart | RedactedReasoningPart,
+): Record<string, unknown> {
+  if (part.type === 'redacted_reasoning')
+    return { id, type: 'reasoning', status, summary: [], encrypted_content: redactedPrefix + part.data };
+  return {
+    id,
+    type: 'reasoning',
+    status,
+    summary: [summaryPart(part.text)],
+    encrypted_content: part.signature === undefined ? null : signaturePrefix + part.signature,
+  };
+}
+
+/** A reasoning summary part. */
+export function summaryPart(text: string): { type: 'summary_text'; text: string } {
+  return { type: 'summary_text', text };
+}
+
+/**
+ * The canonical part of a reasoning item a client sent back. `encrypted_content` this gateway did not
+ * write (another service's) means nothing to any upstream: the text is kept, unsigned.
+ */
+export function reasoningPartOf(
+  text: string,
+  encrypted: string | null | undefined,
+): ReasoningPart | RedactedReasoningPart {
+  if (encrypted?.startsWith(redactedPrefix) === true)
+    return { type: 'redacted_reasoning', data: encrypted.slice(redactedPrefix.length) };
+  const signature =
+    encrypted?.startsWith(signaturePrefix) === true ? encrypted.slice(signaturePrefix.length) : undefined;
+  return { type: 'reasoning', text, signature };
 }
 
 /** What the response object carries beyond the echo. */
@@ -145,7 +189,7 @@ export function responseObject(state: ResponseState, echo: ResponseEcho): Record
 
 /**
  * The JSON text of a complete answer: each text part a message item, each tool call a function_call
- * item, in the canonical order; `incomplete` with its reason when the output was cut short.
+ * item, each reasoning part a reasoning item, in the canonical order; `incomplete` with its reason when the output was cut short.
  */
 export function renderOpenaiResponse(
   response: ChatResponse,
@@ -161,6 +205,8 @@ export function renderOpenaiResponse(
     const itemStatus = incomplete && output.length === last ? 'incomplete' : 'completed';
     if (part.type === 'text') {
       output.push(messageItem(itemId('msg', response.id, output.length), itemStatus, part.text));
+    } else if (part.type === 'reasoning' || part.type === 'redacted_reasoning') {
+      output.push(reasoningItem(itemId('rs', response.id, output.length), itemStatus, part));
     } else {
       output.push(functionCallItem(itemId('fc', response.id, output.length), itemStatus, part));
     }

@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import type { Response } from 'openai/resources/responses/responses';
 import type { StopReason } from '../../core/chat-response.ts';
-import type { DialectContractSubject, SdkAnswer } from '../dialect.contract.ts';
+import type { DialectContractSubject, SdkAnswer, SdkReasoning } from '../dialect.contract.ts';
+import { reasoningPartOf } from './openai-responses-response.ts';
 import aiSdkObjectBody from './__fixtures__/responses-request-ai-sdk-object.json' with { type: 'json' };
 import aiSdkToolsBody from './__fixtures__/responses-request-ai-sdk-tools.json' with { type: 'json' };
 import langchainBody from './__fixtures__/responses-request-langchain.json' with { type: 'json' };
@@ -17,9 +18,20 @@ function client(origin: string): OpenAI {
 
 function read(response: Response): SdkAnswer {
   const toolCalls: { id: string; name: string; input: unknown }[] = [];
+  const reasoning: SdkReasoning[] = [];
   for (const item of response.output) {
     if (item.type === 'function_call')
       toolCalls.push({ id: item.call_id, name: item.name, input: JSON.parse(item.arguments) as unknown });
+    if (item.type === 'reasoning') {
+      // What a client sends back in its next input: the dialect reads the item the way it parses it.
+      const part = reasoningPartOf(
+        item.summary.map((summary) => summary.text).join(''),
+        item.encrypted_content,
+      );
+      reasoning.push(
+        part.type === 'reasoning' ? { text: part.text, signature: part.signature } : { redacted: part.data },
+      );
+    }
   }
   const usage = response.usage;
   return {
@@ -28,6 +40,7 @@ function read(response: Response): SdkAnswer {
     // output_text is the SDK's own: it joins every output_text part of every message item.
     text: response.output_text,
     toolCalls,
+    reasoning,
     stopReason: response.incomplete_details?.reason ?? response.status ?? null,
     stopSequence: undefined,
     usage:
@@ -98,7 +111,7 @@ export const contractSubject: DialectContractSubject = {
       total_tokens: input + usage.outputTokens,
       cached_tokens: cached,
       cache_write_tokens: written,
-      reasoning_tokens: 0,
+      reasoning_tokens: usage.reasoningTokens ?? 0,
     };
   },
   chatBodies: [toolsBody, aiSdkObjectBody, aiSdkToolsBody, langchainBody],

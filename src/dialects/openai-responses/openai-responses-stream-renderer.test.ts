@@ -101,6 +101,43 @@ describe('OpenaiResponsesStreamRenderer', () => {
     });
   });
 
+  it('renders reasoning blocks as reasoning items with a summary part, and a redacted one without', () => {
+    const out = renderer();
+    const events: ChatStreamEvent[] = [
+      { type: 'message_start', id: 'up-4', model: 'm' },
+      { type: 'reasoning_delta', index: 0, text: 'Think' },
+      { type: 'reasoning_delta', index: 0, text: 'ing' },
+      { type: 'reasoning_signature', index: 0, signature: 'sig' },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'redacted_reasoning', index: 1, data: 'opaque' },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'text_delta', index: 2, text: 'Done.' },
+      { type: 'content_block_stop', index: 2 },
+      { type: 'message_stop', stopReason: 'end_turn' },
+      { type: 'usage', usage: { inputTokens: 1, outputTokens: 9, reasoningTokens: 5 } },
+    ];
+    const all = frames(events.map((event) => out.event(event)).join('') + out.end());
+    expect(all.map((frame) => frame.data.type).slice(2, 11)).toEqual([
+      'response.output_item.added',
+      'response.reasoning_summary_part.added',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.output_item.done',
+    ]);
+    expect(all.at(-1)?.data.response).toMatchObject({
+      output: [
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking' }] },
+        { type: 'reasoning', summary: [] },
+        { type: 'message', content: [{ text: 'Done.' }] },
+      ],
+      usage: { output_tokens: 9, output_tokens_details: { reasoning_tokens: 5 } },
+    });
+  });
+
   it('ends with response.incomplete when the output cap was hit', () => {
     const out = renderer();
     const events: ChatStreamEvent[] = [

@@ -12,7 +12,9 @@ import {
   itemId,
   messageItem,
   outputTextPart,
+  reasoningItem,
   responseObject,
+  summaryPart,
 } from './openai-responses-response.ts';
 
 /** An output item the stream has opened and not closed yet. */
@@ -25,6 +27,15 @@ type OpenItem =
       readonly callId: string;
       readonly name: string;
       arguments: string;
+    }
+  | {
+      readonly kind: 'reasoning';
+      readonly id: string;
+      readonly outputIndex: number;
+      text: string;
+      signature: string | undefined;
+      /** Set for a redacted block (which has no summary part). */
+      redacted: string | undefined;
     };
 
 /**
@@ -32,7 +43,10 @@ type OpenItem =
  * `sequence_number`: response.created, response.in_progress; per text block a message item
  * (output_item.added, content_part.added, output_text.delta…, output_text.done, content_part.done,
  * output_item.done); per tool call a function_call item (output_item.added,
- * function_call_arguments.delta…, .done, output_item.done); then response.completed, or
+ * function_call_arguments.delta…, .done, output_item.done); per reasoning block a reasoning item
+ * whose text is its one summary part (output_item.added, reasoning_summary_part.added,
+ * reasoning_summary_text.delta…, .done, reasoning_summary_part.done, output_item.done; a redacted
+ * block has no summary part); then response.completed, or
  * response.incomplete when the output was cut short. No `[DONE]`: the API sends none.
  */
 export class OpenaiResponsesStreamRenderer implements StreamRenderer {
@@ -117,6 +131,7 @@ export class OpenaiResponsesStreamRenderer implements StreamRenderer {
         this.frame('response.output_item.done', { output_index: item.outputIndex, item: done })
       );
     }
+    if (item.kind === 'reasoning') return this.closeReasoning(item);
     const call = { id: item.callId, name: item.name, arguments: item.arguments };
     const done = functionCallItem(item.id, 'completed', call);
     this.output[item.outputIndex] = done;
@@ -127,6 +142,51 @@ export class OpenaiResponsesStreamRenderer implements StreamRenderer {
         arguments: item.arguments,
       }) + this.frame('response.output_item.done', { output_index: item.outputIndex, item: done })
     );
+  }
+
+  /** Opens a reasoning item (with its summary part unless it is a redacted block). */
+  private openReasoning(index: number, redacted: string | undefined): string {
+    const outputIndex = this.nextOutputIndex++;
+    const id = itemId('rs', this.id, outputIndex);
+    this.open.set(index, { kind: 'reasoning', id, outputIndex, text: '', signature: undefined, redacted });
+    const added = this.frame('response.output_item.added', {
+      output_index: outputIndex,
+      item: { id, type: 'reasoning', status: 'in_progress', summary: [], encrypted_content: null },
+    });
+    if (redacted !== undefined) return added;
+    return (
+      added +
+      this.frame('response.reasoning_summary_part.added', {
+        item_id: id,
+        output_index: outputIndex,
+        summary_index: 0,
+        part: summaryPart(''),
+      })
+    );
+  }
+
+  private closeReasoning(item: Extract<OpenItem, { kind: 'reasoning' }>): string {
+    const part =
+      item.redacted === undefined
+        ? { type: 'reasoning' as const, text: item.text, signature: item.signature }
+        : { type: 'redacted_reasoning' as const, data: item.redacted };
+    const done = reasoningItem(item.id, 'completed', part);
+    this.output[item.outputIndex] = done;
+    const at = { item_id: item.id, output_index: item.outputIndex, summary_index: 0 };
+    const summary =
+      item.redacted === undefined
+        ? this.frame('response.reasoning_summary_text.done', { ...at, text: item.text }) +
+          this.frame('response.reasoning_summary_part.done', { ...at, part: summaryPart(item.text) })
+        : '';
+    return summary + this.frame('response.output_item.done', { output_index: item.outputIndex, item: done });
+  }
+
+  /** The open reasoning item of a block, opening it (with no frames lost) on the block's first event. */
+  private reasoningAt(index: number): { item: OpenItem; frames: string } {
+    const open = this.open.get(index);
+    if (open !== undefined) return { item: open, frames: '' };
+    const frames = this.openReasoning(index, undefined);
+    return { item: this.open.get(index) as OpenItem, frames };
   }
 
   event(event: ChatStreamEvent): string {
@@ -181,7 +241,32 @@ export class OpenaiResponsesStreamRenderer implements StreamRenderer {
           delta: event.argumentsDelta,
         });
       }
+      case 'reasoning_delta': {
+        const { item, frames } = this.reasoningAt(event.index);
+        if (item.kind !== 'reasoning') return frames;
+        item.text += event.text;
+        return (
+          frames +
+          this.frame('response.reasoning_summary_text.delta', {
+            item_id: item.id,
+            output_index: item.outputIndex,
+            summary_index: 0,
+            delta: event.text,
+          })
+        );
+      }
+      case 'reasoning_signature': {
+        const { item, frames } = this.reasoningAt(event.index);
+        if (item.kind === 'reasoning') item.signature = event.signature;
+        return frames;
+      }
+      case 'redacted_reasoning':
+        return this.openReasoning(event.index, event.data);
       case 'content_block_stop':
+        // A block never opened is an empty, unsigned reasoning block (text and tool-call blocks
+        // always open with their first event): it still is an item.
+        if (!this.open.has(event.index))
+          return this.reasoningAt(event.index).frames + this.close(event.index);
         return this.close(event.index);
       case 'message_stop': {
         this.stopReason = event.stopReason;
@@ -191,8 +276,6 @@ export class OpenaiResponsesStreamRenderer implements StreamRenderer {
       }
       case 'usage':
         this.usage = event.usage;
-        return '';
-      default:
         return '';
     }
   }
