@@ -8,4 +8,8 @@ import { openaiResponsesDialect } from './openai-responses/openai-responses-dial
  * default, answering requests no dialect claims (errors on unknown paths, a shared GET /v1/models).
  * A new client API is a new folder under src/dialects/ and one line here.
  */
-export const dialects: readonly Dialect[] = [openaiChatDialect, anthropicMessagesDialect, openaiResponsesDialect];
+export const dialects: readonly Dialect[] = [
+  openaiChatDialect,
+  anthropicMessagesDialect,
+  openaiResponsesDialect,
+];
