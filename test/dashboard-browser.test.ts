@@ -1,6 +1,11 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collectErrors,
+  haveChromium,
+  launchChromium,
+  warnIfNoChromium,
+} from './support/dashboard/chromium.ts';
 import {
   startDashboardTestGateway,
   type DashboardTestGateway,
@@ -9,11 +14,7 @@ import {
 // The dashboard driven in headless Chromium against a real gateway: sign in with the admin key, see
 // traffic, deployments and spend, create a key (shown once), revoke it. Screenshots go to /tmp.
 
-const chromiumPath = '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium) {
-  console.warn(`dashboard-browser: skipped, ${chromiumPath} is missing (apt-get install -y chromium)`);
-}
+warnIfNoChromium('dashboard-browser');
 
 let world: DashboardTestGateway;
 let browser: Browser;
@@ -25,18 +26,7 @@ beforeAll(async () => {
   await world.chat('gpt');
   await world.chat('legacy');
   await world.chat('no-such-model'); // recorded with no served group
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -56,11 +46,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('refuses a wrong key, then shows traffic, deployments and spend', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(8000);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const errors = collectErrors(page);
     await page.goto(`${world.gateway.url}/dashboard`);
     await page.getByLabel('Admin key').fill('not-the-admin-key');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -50,6 +50,9 @@ describe('static page', () => {
       '/dashboard/dashboard.js': 'text/javascript; charset=utf-8',
       '/dashboard/render.js': 'text/javascript; charset=utf-8',
       '/dashboard/dashboard.css': 'text/css; charset=utf-8',
+      '/dashboard/charts.js': 'text/javascript; charset=utf-8',
+      '/dashboard/history-panels.js': 'text/javascript; charset=utf-8',
+      '/dashboard/charts.css': 'text/css; charset=utf-8',
       '/dashboard/favicon.svg': 'image/svg+xml',
     };
     for (const [path, type] of Object.entries(expected)) {

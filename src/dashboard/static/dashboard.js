@@ -1,6 +1,7 @@
 /* global document, window, setTimeout, clearTimeout */
 // The dashboard: sign in with the admin key, then refresh every panel every few seconds.
 import { admin, AdminError, session } from './admin-api.js';
+import { loadHistory } from './history-panels.js';
 import { setUpKeys } from './keys.js';
 import { loadReplicas, loadSpend, renderDeployments, renderTraffic } from './panels.js';
 
@@ -35,8 +36,13 @@ function onError(caught) {
 
 const reloadKeys = setUpKeys(admin, onError);
 
+/** The range the "Over time" charts show (the checked radio button). */
+function historyRange() {
+  return document.querySelector('#history-range input:checked')?.value ?? '15m';
+}
+
 async function refresh() {
-  const summary = await admin('/dashboard/summary');
+  const [summary] = await Promise.all([admin('/dashboard/summary'), loadHistory(admin, historyRange())]);
   renderTraffic(summary);
   renderDeployments(summary);
   // Spend and replicas move slowly, keys change mostly from this page: refresh them less often.
@@ -90,6 +96,10 @@ byId('sign-in-form').addEventListener('submit', (event) => {
 });
 
 byId('sign-out').addEventListener('click', () => showSignIn());
+
+byId('history-range').addEventListener('change', () => {
+  loadHistory(admin, historyRange()).catch(onError);
+});
 
 window.addEventListener('DOMContentLoaded', () => {
   if (session.key() === null) showSignIn();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { configSchema } from '../../../src/config/schema.ts';
+import type { Clock } from '../../../src/core/clock.ts';
 import { startGateway, type RunningGateway } from '../../../src/main.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/start-simulator.ts';
 
@@ -22,13 +23,15 @@ const adminKey = 'dashboard-test-admin-key';
 const tenant = { name: 'acme', key: 'sk-acme-dashboard-test-key' } as const;
 
 /**
- * Starts the simulator (no latency) and a gateway on OS-chosen ports with SQLite in a temp dir:
+ * Starts the simulator (no latency unless `latencyScale`) and a gateway (on `clock` if given) on OS-chosen ports with SQLite in a temp dir:
  * groups `sonnet` (Bedrock us-east-1 and eu-west-1), `gpt` (OpenAI-style) and `legacy` (a deployment
  * nobody listens at, so its requests fail fast and its first failure opens its breaker).
  */
-export async function startDashboardTestGateway(): Promise<DashboardTestGateway> {
+export async function startDashboardTestGateway(
+  options: { readonly clock?: Clock; readonly latencyScale?: number } = {},
+): Promise<DashboardTestGateway> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-dashboard-'));
-  const simulator = await startSimulator({ port: 0, latencyScale: 0 });
+  const simulator = await startSimulator({ port: 0, latencyScale: options.latencyScale ?? 0 });
   const bedrock = (region: string) => ({
     type: 'bedrock' as const,
     region,
@@ -83,6 +86,7 @@ export async function startDashboardTestGateway(): Promise<DashboardTestGateway>
     port: 0,
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     accessLog: false,
     spoolDirectory: join(directory, 'spool'),
   });
