@@ -8,12 +8,16 @@ import {
   startHostileUpstream,
   type HostileUpstream,
 } from './support/hostile-upstream.ts';
+import { metricValue, scrapeMetrics } from './support/metrics.ts';
 import { anthropicClient, openaiClient, routeHeaders } from './support/sdk-clients.ts';
+import { waitFor } from './support/wait-for.ts';
 
 // Issue 15 (failover part): a real `spillway serve` process in front of a scripted upstream. A
 // deployment that timed out is not tried again in the request; answers name the group that served.
 
 const firstTokenTimeoutMs = 1000;
+const slowFirstTokenMs = 3000;
+const hedgeAfterMs = 200;
 let upstream: HostileUpstream;
 let gateway: GatewayProcess;
 let openai: OpenAI;
@@ -33,6 +37,14 @@ beforeAll(async () => {
   // One silent scenario per test, so each counts only its own attempts.
   for (const name of ['silent-openai', 'silent-stream', 'silent-anthropic'])
     upstream.define(name, behaviours.hang!);
+  // A first token after 3 s (then a normal answer), for the hedging tests.
+  for (const name of ['slow-first-openai', 'slow-first-anthropic'])
+    upstream.define(name, (context) => {
+      const timer = setTimeout(() => void behaviours.ok!(context), slowFirstTokenMs);
+      context.response.on('close', () => {
+        clearTimeout(timer);
+      });
+    });
   gateway = await startGatewayProcess({
     config: {
       providers: hostileProviders(upstream.url),
@@ -42,6 +54,21 @@ beforeAll(async () => {
         'silent-openai': group('openai', 'silent-openai', { fallbacks: ['healthy'] }),
         'silent-stream': group('openai', 'silent-stream', { fallbacks: ['healthy'] }),
         'silent-anthropic': group('anthropic', 'silent-anthropic', { fallbacks: ['healthy-anthropic'] }),
+        ...Object.fromEntries(
+          (['openai', 'anthropic'] as const).map((provider) => [
+            `hedged-${provider}`,
+            {
+              strategy: 'ordered',
+              hedge_after_ms: hedgeAfterMs,
+              hedge_budget: 1,
+              first_token_timeout_ms: 10_000,
+              deployments: [
+                { id: `slow-${provider}`, provider, model: `slow-first-${provider}` },
+                { id: `fast-${provider}`, provider, model: 'ok' },
+              ],
+            },
+          ]),
+        ),
       },
       router: { retries: 2, first_token_timeout_ms: firstTokenTimeoutMs, timeout_ms: 20_000 },
     },
@@ -116,5 +143,47 @@ describe('timeouts fail over', () => {
       messages: [{ role: 'user', content: 'Hello' }],
     });
     expect(completion.model).toBe('healthy');
+  });
+});
+
+describe('hedged first tokens', () => {
+  it('openai SDK, streamed: the healthy deployment answers, the slow one is aborted', async () => {
+    const before = upstream.exchanges.length;
+    const started = performance.now();
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'hedged-openai', messages: [{ role: 'user', content: 'Hello' }], stream: true })
+      .withResponse();
+    let text = '';
+    for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('w0 w1 w2 ');
+    expect(performance.now() - started).toBeLessThan(slowFirstTokenMs);
+    expect(routeHeaders(response.headers)).toMatchObject({ deployment: 'fast-openai', attempts: 2 });
+    expect(response.headers.get('x-spillway-hedged')).toBe('true');
+    const slow = upstream.exchanges
+      .slice(before)
+      .filter((exchange) => exchange.scenario === 'slow-first-openai');
+    expect(slow).toHaveLength(1);
+    // The upstream sees the abort (the gateway closed the slow request before it answered).
+    await waitFor(() => slow[0]?.abortedByClient === true, {
+      what: 'the slow upstream request to be aborted',
+    });
+    const metrics = await scrapeMetrics(gateway.url);
+    expect(metricValue(metrics, 'spillway_hedges_total', { group: 'hedged-openai', outcome: 'won' })).toBe(1);
+  });
+
+  it('anthropic SDK, complete answer: served by the healthy deployment, x-spillway-hedged', async () => {
+    const before = upstream.exchanges.length;
+    const { data, response } = await anthropic.messages
+      .create({ model: 'hedged-anthropic', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] })
+      .withResponse();
+    expect(data.content[0]).toMatchObject({ type: 'text', text: 'hello' });
+    expect(response.headers.get('x-spillway-deployment')).toBe('fast-anthropic');
+    expect(response.headers.get('x-spillway-hedged')).toBe('true');
+    const slow = upstream.exchanges
+      .slice(before)
+      .filter((exchange) => exchange.scenario === 'slow-first-anthropic');
+    await waitFor(() => slow[0]?.abortedByClient === true, {
+      what: 'the slow upstream request to be aborted',
+    });
   });
 });

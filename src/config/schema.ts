@@ -180,6 +180,13 @@ export const modelGroupSchema = z
     malformed_event_limit: routerSettingsShape.malformed_event_limit.optional(),
     circuit_breaker: circuitBreakerSchema.optional(),
     retry_budget: retryBudgetSchema.optional(),
+    /**
+     * Hedged first tokens (decision 0016): one more attempt on another deployment when no first
+     * token came by this many ms, or by the primary deployment's observed p95. Off when absent.
+     */
+    hedge_after_ms: z.union([positiveInt, z.literal('p95')]).optional(),
+    /** Hedges may be at most this share of the group's requests (10 s window); default 0.1. */
+    hedge_budget: z.number().gte(0).lte(1).optional(),
     /** Short description shown in /v1/models and the dashboard. */
     description: z.string().optional(),
   })

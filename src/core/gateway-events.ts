@@ -47,6 +47,23 @@ export interface RetryDenied {
   readonly reason: 'budget-exhausted' | 'deadline';
 }
 
+/**
+ * How a hedge ended (decision 0016): `won` the hedge served, `lost` the first attempt served and
+ * the hedge was aborted, `failed` neither served, `denied` the hedge budget allowed none.
+ */
+export type HedgeOutcome = 'won' | 'lost' | 'failed' | 'denied';
+
+export interface HedgeFinished {
+  readonly type: 'hedge-finished';
+  readonly requestId: string;
+  readonly group: string;
+  readonly outcome: HedgeOutcome;
+  /** The deployment the hedge went to (undefined when denied). */
+  readonly deployment?: string | undefined;
+  /** What the aborted attempt cost (its input tokens), where its deployment has prices. */
+  readonly loserCostUsd?: number | undefined;
+}
+
 export interface FallbackTaken {
   readonly type: 'fallback-taken';
   readonly requestId: string;
@@ -160,6 +177,7 @@ export type GatewayEvent =
   | AttemptFinished
   | RetryScheduled
   | RetryDenied
+  | HedgeFinished
   | FallbackTaken
   | RateLimited
   | StreamEventSkipped

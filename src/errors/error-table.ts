@@ -119,6 +119,11 @@ export const errorTable = {
   /** The request's own deadline passed. */
   timeout: { ...client(504), endsRequest: true },
   client_closed: { ...client(499), endsRequest: true },
+  /**
+   * A hedged request's other attempt produced its first token first: this one was aborted (decision
+   * 0016). Never sent to a client; says nothing about the deployment's health.
+   */
+  hedge_cancelled: client(499),
   shutting_down: client(503),
   /** The shared state store (Redis) did not answer; callers fall back to local state. */
   state_unavailable: { ...client(503), retryable: true },

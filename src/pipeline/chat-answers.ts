@@ -129,7 +129,7 @@ function completeResult(
   });
   return {
     response,
-    route: { target: deployment.target, attempts: run.tally.attempts },
+    route: { target: deployment.target, attempts: run.tally.attempts, hedged: run.tally.hedged || undefined },
     costUsd,
     headers: served.admission.headers,
   };
@@ -250,7 +250,11 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
       }
     }
     return {
-      route: { target: deployment.target, attempts: run.tally.attempts },
+      route: {
+        target: deployment.target,
+        attempts: run.tally.attempts,
+        hedged: run.tally.hedged || undefined,
+      },
       headers: admission.headers,
       events,
     };

@@ -38,6 +38,10 @@ export interface ExecutionTally {
   waitedMs: number;
   /** The deployment of the latest attempt. */
   lastTarget: Target | undefined;
+  /** A hedge attempt served the answer (`x-spillway-hedged: true`). */
+  hedged: boolean;
+  /** What attempts that did not serve still cost (a hedge's loser: its input tokens), in USD. */
+  extraCostUsd: number;
 }
 
 /** Leases outlive the longest request a little: a crashed replica's slots come back after this. */
@@ -51,5 +55,7 @@ export function createTally(): ExecutionTally {
     upstreamMs: 0,
     waitedMs: 0,
     lastTarget: undefined,
+    hedged: false,
+    extraCostUsd: 0,
   };
 }

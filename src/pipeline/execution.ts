@@ -69,6 +69,21 @@ export class Execution<T> {
     this.visited = undefined;
   }
 
+  /**
+   * A second cursor over the same request, plan, record and tally, for an attempt that runs beside
+   * this one (a hedge, decision 0016): its own candidate, probe and reservation, and its own signal
+   * (the client's and one that ends only this attempt), so each attempt can be aborted alone.
+   */
+  fork(candidate: Candidate, signal: AbortSignal): Execution<T> {
+    const fork = new Execution({ ...this.request, signal }, this.call, this.tally);
+    fork.group = this.group;
+    fork.plan = this.plan;
+    fork.record = this.attempts();
+    fork.visited = this.visited;
+    fork.candidate = candidate;
+    return fork;
+  }
+
   /** Records the latest obstacle (undefined: capacity or health, no upstream error). */
   note(error: GatewayError | undefined): void {
     this.last = error;

@@ -44,6 +44,8 @@ export interface RouteInfo {
   readonly attempts: number;
   /** The request stage that answered (e.g. a cache hit); undefined when a deployment did. */
   readonly stage?: StageRoute | undefined;
+  /** A hedge attempt served the answer (decision 0016). */
+  readonly hedged?: boolean | undefined;
 }
 
 /** An answer a request stage gave without calling a deployment. */

@@ -89,7 +89,8 @@ export class RequestRun {
       cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
       cacheWriteInputTokens: usage?.cacheWriteInputTokens ?? 0,
       usageEstimated: usage?.estimated === true ? true : undefined,
-      costUsd: outcome.costUsd,
+      // A hedge's loser cost its input tokens too: the request's cost includes it.
+      costUsd: tally.extraCostUsd > 0 ? (outcome.costUsd ?? 0) + tally.extraCostUsd : outcome.costUsd,
       startedAt: context.receivedAt,
       latencyMs,
       firstTokenMs:

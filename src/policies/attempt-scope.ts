@@ -13,6 +13,14 @@ function noop(): void {
   // The abort promise is also observed by `race`'s callers; this only marks it handled.
 }
 
+/**
+ * Why the request's signal aborted the attempt: the signal's own GatewayError (a hedge cancelling
+ * its loser says `hedge_cancelled`), else the client went away.
+ */
+function abortReason(signal: AbortSignal): GatewayError {
+  return signal.reason instanceof GatewayError ? signal.reason : clientClosed();
+}
+
 /** Listener options of the client-signal link, built once. */
 const once = { once: true } as const;
 
@@ -41,7 +49,7 @@ export class AttemptScope {
   private aborted: Promise<never> | undefined;
   private rejectAborted: ((reason: Error) => void) | undefined;
   private readonly onClientAbort = (): void => {
-    this.abort(clientClosed());
+    this.abort(abortReason(this.clientSignal));
   };
   private readonly onDeadline = (): void => {
     this.abort(requestTimedOut(this.timeoutMs));
@@ -55,7 +63,7 @@ export class AttemptScope {
     this.clock = clock;
     this.clientSignal = clientSignal;
     this.timeoutMs = timeoutMs;
-    if (clientSignal.aborted) this.abort(clientClosed());
+    if (clientSignal.aborted) this.abort(abortReason(clientSignal));
     else clientSignal.addEventListener('abort', this.onClientAbort, once);
     this.deadline = startTimer(clock, deadlineAt - clock.now(), this.onDeadline);
   }

@@ -24,18 +24,21 @@ const retryRefund: WindowCounts = Object.freeze({ retries: -1 });
 export class RetryBudget {
   private readonly state: StateStore;
   private readonly logger: Logger;
+  /** Prefix of the state keys: `rb:` for retries, another for another budget of the same kind (hedges). */
+  private readonly prefix: string;
   /** State key per group, built once (groups are few and long-lived). */
   private readonly keys = new Map<string, string>();
 
-  constructor(state: StateStore, logger: Logger) {
+  constructor(state: StateStore, logger: Logger, prefix = 'rb:') {
     this.state = state;
     this.logger = logger;
+    this.prefix = prefix;
   }
 
   private keyOf(group: string): string {
     let key = this.keys.get(group);
     if (key === undefined) {
-      key = `rb:${group}`;
+      key = `${this.prefix}${group}`;
       this.keys.set(group, key);
     }
     return key;

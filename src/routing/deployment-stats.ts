@@ -1,6 +1,19 @@
 /** Weight of a new sample in the decaying averages (higher: faster to react). */
 const sampleWeight = 0.3;
 
+/** First-token samples kept per deployment for its quantiles (the most recent ones). */
+const quantileSamples = 64;
+
+/** Fewer samples than this give no quantile (too few to say what is slow). */
+export const minQuantileSamples = 16;
+
+/** The most recent first-token times of one deployment, in a ring. */
+interface FirstTokenRing {
+  readonly samples: Float64Array;
+  /** Samples written so far (the ring holds the last `quantileSamples` of them). */
+  count: number;
+}
+
 interface Latency {
   firstTokenMs: number;
   perTokenMs: number;
@@ -16,6 +29,7 @@ interface Latency {
 export class DeploymentStats {
   private readonly inFlight = new Map<string, number>();
   private readonly latency = new Map<string, Latency>();
+  private readonly firstTokens = new Map<string, FirstTokenRing>();
 
   /** Requests this replica has in flight on the deployment. */
   inFlightOf(deploymentId: string): number {
@@ -56,6 +70,7 @@ export class DeploymentStats {
   }
 
   private record(deploymentId: string, firstTokenMs: number, perTokenMs: number | undefined): void {
+    this.sample(deploymentId, firstTokenMs);
     const current = this.latency.get(deploymentId);
     if (current === undefined) {
       this.latency.set(deploymentId, {
@@ -72,6 +87,28 @@ export class DeploymentStats {
         : perTokenMs;
       current.hasPerToken = true;
     }
+  }
+
+  private sample(deploymentId: string, firstTokenMs: number): void {
+    let ring = this.firstTokens.get(deploymentId);
+    if (ring === undefined) {
+      ring = { samples: new Float64Array(quantileSamples), count: 0 };
+      this.firstTokens.set(deploymentId, ring);
+    }
+    ring.samples[ring.count % quantileSamples] = firstTokenMs;
+    ring.count += 1;
+  }
+
+  /**
+   * The `q` quantile (0..1) of the deployment's recent first-token times (slow failures count at
+   * their duration); undefined with fewer than {@link minQuantileSamples} samples. Constant work:
+   * at most {@link quantileSamples} samples are sorted.
+   */
+  firstTokenQuantileMs(deploymentId: string, q: number): number | undefined {
+    const ring = this.firstTokens.get(deploymentId);
+    if (ring === undefined || ring.count < minQuantileSamples) return undefined;
+    const sorted = ring.samples.slice(0, Math.min(ring.count, quantileSamples)).sort();
+    return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
   }
 
   /**

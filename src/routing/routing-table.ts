@@ -24,6 +24,16 @@ export interface GroupSettings {
   readonly malformedEventLimit?: number | undefined;
   readonly circuitBreaker: CircuitBreakerConfig;
   readonly retryBudget: RetryBudgetConfig;
+  /** Hedged first tokens; undefined when the group does not hedge (decision 0016). */
+  readonly hedge: HedgeSettings | undefined;
+}
+
+/** A group's hedging: when to start the one extra attempt, and how many requests may have one. */
+export interface HedgeSettings {
+  /** Fixed ms without a first token, or `p95`: the primary deployment's observed first-token p95. */
+  readonly afterMs: number | 'p95';
+  /** The hedge budget: at most `ratio` × the group's requests per window (at least `min_retries`). */
+  readonly budget: RetryBudgetConfig;
 }
 
 /** One deployment, ready to route to: everything a request needs, computed at config time. */
@@ -86,6 +96,14 @@ function settingsOf(config: SpillwayConfig, group: ModelGroupConfig): GroupSetti
     malformedEventLimit: group.malformed_event_limit ?? router.malformed_event_limit,
     circuitBreaker: group.circuit_breaker ?? router.circuit_breaker,
     retryBudget: group.retry_budget ?? router.retry_budget,
+    hedge:
+      group.hedge_after_ms === undefined
+        ? undefined
+        : {
+            afterMs: group.hedge_after_ms,
+            // A quiet group may still hedge once per window.
+            budget: { ratio: group.hedge_budget ?? 0.1, window_s: 10, min_retries: 1 },
+          },
   };
 }
 

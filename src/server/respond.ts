@@ -48,6 +48,7 @@ export function addRouteHeaders(
     headers['x-spillway-model-group'] = route.stage.group;
   }
   headers['x-spillway-attempts'] = route.attempts;
+  if (route.hedged === true) headers['x-spillway-hedged'] = 'true';
   if (costUsd !== undefined && Number.isFinite(costUsd)) headers['x-spillway-cost-usd'] = formatCost(costUsd);
   for (const name in extra) headers[name] = extra[name] as string;
   return headers;

@@ -26,6 +26,8 @@ export interface MetricInstruments {
   readonly fallbacks: CounterSeries<'from_group' | 'to_group' | 'error_code'>;
   readonly retries: CounterSeries<'group' | 'deployment' | 'error_code'>;
   readonly retryDenials: CounterSeries<'group' | 'reason'>;
+  readonly hedges: CounterSeries<'group' | 'outcome'>;
+  readonly hedgeLoserCostUsd: CounterSeries<'group'>;
   readonly rateLimited: CounterSeries<'scope' | 'limit' | 'tenant' | 'deployment'>;
   readonly circuitState: GaugeSeries<'deployment'>;
   readonly circuitTransitions: CounterSeries<'deployment' | 'from' | 'to'>;
@@ -126,6 +128,16 @@ export function createMetricInstruments(
       name: 'spillway_retry_denials_total',
       help: 'Retries not taken, by model group and reason (budget-exhausted, deadline)',
       labelNames: ['group', 'reason'],
+    }),
+    hedges: new CounterSeries(registry, {
+      name: 'spillway_hedges_total',
+      help: 'Hedged first tokens, by model group and outcome (won: the hedge served, lost: the first attempt served, failed: neither, denied: no hedge budget)',
+      labelNames: ['group', 'outcome'],
+    }),
+    hedgeLoserCostUsd: new CounterSeries(registry, {
+      name: 'spillway_hedge_loser_cost_usd_total',
+      help: 'What the aborted attempts of hedged requests cost (their input tokens), in USD, by model group',
+      labelNames: ['group'],
     }),
     rateLimited: new CounterSeries(registry, {
       name: 'spillway_rate_limited_total',

@@ -1,4 +1,9 @@
-import type { RateLimited, RetryDenied, StreamRecoveryOutcome } from '../core/gateway-events.ts';
+import type {
+  HedgeOutcome,
+  RateLimited,
+  RetryDenied,
+  StreamRecoveryOutcome,
+} from '../core/gateway-events.ts';
 import { isErrorCode } from '../errors/error-table.ts';
 
 /**
@@ -51,6 +56,16 @@ export function scopeLabel(scope: string): string {
 /** A rate-limit kind label (rpm, tpm, concurrency, budget), else "unknown". */
 export function limitLabel(limit: string): string {
   return Object.hasOwn(limits, limit) ? limit : unknown;
+}
+
+const hedgeOutcomes = { won: true, lost: true, failed: true, denied: true } as const satisfies Record<
+  HedgeOutcome,
+  true
+>;
+
+/** A hedge outcome label (won, lost, failed, denied), else "unknown". */
+export function hedgeOutcomeLabel(outcome: string): string {
+  return Object.hasOwn(hedgeOutcomes, outcome) ? outcome : unknown;
 }
 
 /** A retry denial reason label (budget-exhausted, deadline), else "unknown". */

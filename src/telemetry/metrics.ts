@@ -18,6 +18,7 @@ import {
   NOT_APPLICABLE,
   recoveryOutcomeLabel,
   retryDenialLabel,
+  hedgeOutcomeLabel,
   scopeLabel,
   statusClassLabel,
 } from './metric-labels.ts';
@@ -140,6 +141,8 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
     fallbacks,
     retries,
     retryDenials,
+    hedges,
+    hedgeLoserCostUsd,
     rateLimited,
     circuitState,
     circuitTransitions,
@@ -300,6 +303,11 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
         return;
       case 'retry-denied':
         retryDenials.get(labels.group(event.group), retryDenialLabel(event.reason)).inc();
+        return;
+      case 'hedge-finished':
+        hedges.get(labels.group(event.group), hedgeOutcomeLabel(event.outcome)).inc();
+        if (event.loserCostUsd !== undefined && event.loserCostUsd > 0)
+          hedgeLoserCostUsd.get(labels.group(event.group)).inc(event.loserCostUsd);
         return;
       case 'fallback-taken':
         fallbacks

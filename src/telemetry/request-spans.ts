@@ -117,6 +117,12 @@ export class RequestSpans implements EventSink {
           .get(event.requestId)
           ?.span.addEvent('spillway.retry_denied', { 'spillway.reason': event.reason });
         return;
+      case 'hedge-finished':
+        this.open.get(event.requestId)?.span.addEvent('spillway.hedge_finished', {
+          'spillway.outcome': event.outcome,
+          'spillway.deployment': event.deployment ?? '',
+        });
+        return;
       case 'fallback-taken':
         this.open.get(event.requestId)?.span.addEvent('spillway.fallback_taken', {
           'spillway.from_group': event.fromGroup,

@@ -14,6 +14,7 @@ import { deploymentLimits } from './deployment-limits.ts';
 import { failover } from './failover.ts';
 import { fallbackChain } from './fallback-chain.ts';
 import { GroupPlanner } from './group-planner.ts';
+import { hedge } from './hedge.ts';
 import { wrap, type RootPolicy } from './policy.ts';
 import { retry } from './retry.ts';
 
@@ -39,6 +40,7 @@ export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPoli
   const breaker = new CircuitBreaker(state, clock, events, logger);
   const limiter = new DeploymentLimiter(state, logger);
   const retryBudget = new RetryBudget(state, logger);
+  const hedgeBudget = new RetryBudget(state, logger, 'hb:');
   const rotations = new Map<string, number>();
   const cooldowns = new Cooldowns(state, clock, events, logger);
   const accounting: AttemptAccounting = { clock, stats, breaker, cooldowns, events, logger };
@@ -48,12 +50,14 @@ export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPoli
     fallbackChain({
       events,
       clock,
-      planner: new GroupPlanner({ state, clock, random, stats, rotations, retryBudget }),
+      planner: new GroupPlanner({ state, clock, random, stats, rotations, retryBudget, hedgeBudget }),
     }),
     // a failure failover cannot place: again after backoff / Retry-After, within retries, budget, deadline
     retry({ retryBudget, clock, random, events }),
     // the next untried candidate after a skip or a failure that may fail over
     failover({ clock }),
+    // no first token after the group's hedge delay: one more attempt elsewhere, the first to commit wins
+    hedge({ clock, stats, hedgeBudget, events }),
     // a half-open deployment: one probe at a time
     breakerProbe({ breaker, clock }),
     // the deployment's rpm / tpm / concurrency: skip when full, never queue

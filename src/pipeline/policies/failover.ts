@@ -4,7 +4,8 @@ import { requestTimedOut } from '../../policies/attempt-scope.ts';
 import { cooldownFor } from '../../policies/cooldown.ts';
 import type { Candidate } from '../../routing/plan-group.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
-import type { Execution } from '../execution.ts';
+import type { GatewayError } from '../../errors/gateway-error.ts';
+import type { AttemptRecord, Execution } from '../execution.ts';
 import { PolicyAround, type ExecutionPolicy, type Outcome, type PolicyLayer } from './policy.ts';
 
 export interface FailoverOptions {
@@ -74,14 +75,27 @@ class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy 
     if (now >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
     if (error.contextFallback) return 'context';
     if (!error.retryable && !error.fallbackEligible) throw error;
-    // A deployment that ran out of time (no headers, no first token, an idle stream) is not waited on
-    // again in this request: the next attempt goes elsewhere at once (decision 0016).
-    if (!error.retryable || error.slowFailure) record.excluded.add(next);
-    const cooldownMs = cooldownFor(error);
-    if (cooldownMs !== undefined) record.coolingUntil.set(next, now + cooldownMs);
+    excludeAfterFailure(record, next, error, now);
     record.failed = { candidate: next, error };
     return undefined;
   }
+}
+
+/**
+ * What a failed attempt rules out for the rest of the group: a deployment that failed
+ * non-retryably, or ran out of time (no headers, no first token, an idle stream: it is not waited
+ * on again in this request, decision 0016), is excluded; one that started a cooldown cools.
+ */
+export function excludeAfterFailure(
+  record: AttemptRecord,
+  candidate: Candidate,
+  error: GatewayError,
+  now: number,
+): void {
+  record.tried.add(candidate);
+  if (!error.retryable || error.slowFailure) record.excluded.add(candidate);
+  const cooldownMs = cooldownFor(error);
+  if (cooldownMs !== undefined) record.coolingUntil.set(candidate, now + cooldownMs);
 }
 
 /** Failover across the group's candidates. */

@@ -17,6 +17,8 @@ export interface GroupPlannerOptions {
   readonly rotations: Map<string, number>;
   /** Every request a group serves counts toward the group's retry budget. */
   readonly retryBudget: RetryBudget;
+  /** ... and toward its hedge budget when it hedges. */
+  readonly hedgeBudget: RetryBudget;
 }
 
 /**
@@ -32,7 +34,10 @@ export class GroupPlanner {
 
   /** Counts the request toward the group's retry budget and reads its deployments' health. */
   health(group: GroupRoute): Promise<readonly (string | undefined)[]> {
-    this.options.retryBudget.countRequest(group.name, group.settings.retryBudget);
+    const { settings } = group;
+    this.options.retryBudget.countRequest(group.name, settings.retryBudget);
+    if (settings.hedge !== undefined)
+      this.options.hedgeBudget.countRequest(group.name, settings.hedge.budget);
     return this.options.state.getMany(group.healthKeys);
   }
 
