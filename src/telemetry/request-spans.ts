@@ -140,6 +140,14 @@ export class RequestSpans implements EventSink {
       case 'request-finished':
         this.finish(event);
         return;
+      case 'stream-recovered':
+        this.open.get(event.requestId)?.span.addEvent('spillway.stream_recovered', {
+          'spillway.outcome': event.outcome,
+          'error.type': event.errorCode,
+        });
+        return;
+      case 'stream-event-skipped':
+        return; // counted in metrics; one span event per skipped event would be noise
       case 'circuit-changed':
       case 'cooldown-started':
         return; // not about one request: metrics carry these
