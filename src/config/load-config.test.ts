@@ -187,3 +187,39 @@ describe('telemetry keys', () => {
     ]);
   });
 });
+
+describe('Azure OpenAI keys of an openai provider', () => {
+  const env = { TEAM_A_KEY: 'sk-team-a-12345', AZURE_OPENAI_AD_TOKEN: 'entra-token' };
+  const withAzure = (azure: string): string =>
+    valid.replace(
+      'providers:\n',
+      `providers:\n  azure: { type: openai, base_url: https://res.openai.azure.com/openai, ${azure} }\n`,
+    );
+
+  it('accepts api_version, deployment_paths and auth_header (an Entra token from the environment)', () => {
+    const config = parseConfig(
+      withAzure('api_version: "2024-10-21", deployment_paths: true, api_key: ${AZURE_OPENAI_AD_TOKEN}'),
+      'test.yaml',
+      env,
+    );
+    expect(config.providers['azure']).toMatchObject({
+      api_version: '2024-10-21',
+      deployment_paths: true,
+      api_key: 'entra-token',
+    });
+    const keyed = parseConfig(withAzure('auth_header: api-key, api_key: k'), 'test.yaml', env);
+    expect(keyed.providers['azure']).toMatchObject({ auth_header: 'api-key' });
+  });
+
+  it('names bad values by path', () => {
+    expect(problemsOf(withAzure('auth_header: x-api-key'), env)).toEqual([
+      'providers.azure.auth_header: Invalid option: expected one of "authorization"|"api-key"',
+    ]);
+    expect(problemsOf(withAzure('api_version: ""'), env)).toEqual([
+      'providers.azure.api_version: Too small: expected string to have >=1 characters',
+    ]);
+    expect(problemsOf(withAzure('deployment_paths: "yes"'), env)).toEqual([
+      'providers.azure.deployment_paths: Invalid input: expected boolean, received string',
+    ]);
+  });
+});

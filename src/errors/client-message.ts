@@ -20,6 +20,7 @@ const upstreamWording: Partial<Record<ErrorCode, string>> = {
   upstream_bad_response: 'the upstream sent an answer the gateway could not read',
   upstream_stream_interrupted: 'the upstream stream broke off',
   context_window_exceeded: 'the request does not fit the model’s context window',
+  upstream_content_filtered: 'the upstream’s content filter refused the request',
 };
 
 /** An upstream's error code or type, kept only when it is a plain identifier (never free text). */

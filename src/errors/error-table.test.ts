@@ -19,6 +19,7 @@ describe('the error table', () => {
         'coolsDeployment',
         'endsRequest',
         'contextFallback',
+        'contentPolicyFallback',
         'slowFailure',
         'closesConnection',
       ] as const) {
@@ -41,6 +42,7 @@ describe('the error table', () => {
         coolsDeployment: entry.coolsDeployment,
         endsRequest: entry.endsRequest,
         contextFallback: entry.contextFallback,
+        contentPolicyFallback: entry.contentPolicyFallback,
         slowFailure: entry.slowFailure,
         closesConnection: entry.closesConnection,
       });
@@ -55,10 +57,10 @@ describe('the error table', () => {
     expect(handChosen.code).toBe('invalid_request');
   });
 
-  it('has consistent flags: an ended request or a context miss is neither retried nor failed over', () => {
+  it('has consistent flags: an ended request, a context miss or a content refusal is neither retried nor failed over', () => {
     for (const code of errorCodes) {
       const entry = errorTable[code];
-      if (entry.endsRequest || entry.contextFallback) {
+      if (entry.endsRequest || entry.contextFallback || entry.contentPolicyFallback) {
         expect([entry.retryable, entry.fallbackEligible], code).toEqual([false, false]);
       }
       if (entry.slowFailure) expect(entry.countsAgainstHealth, code).toBe(true);

@@ -28,6 +28,11 @@ export interface ErrorEntry {
   /** Can only a group with a larger context window help (the `context_window_fallbacks` policy)? */
   readonly contextFallback: boolean;
   /**
+   * Did a content filter refuse the request (Azure's `content_filter`, a provider's policy)? Another
+   * group, with another provider's policy, may take it: the content-policy fallback reads this flag.
+   */
+  readonly contentPolicyFallback: boolean;
+  /**
    * Did the attempt fail by running out of time (latency statistics count it as a slow answer)?
    * Failover then excludes the deployment for the rest of the request: waiting on it again rarely
    * helps, so the next attempt goes to another deployment or the fallback at once.
@@ -47,6 +52,7 @@ const flags = {
   coolsDeployment: false,
   endsRequest: false,
   contextFallback: false,
+  contentPolicyFallback: false,
   slowFailure: false,
   closesConnection: false,
 } as const;
@@ -108,6 +114,11 @@ export const errorTable = {
   upstream_bad_response: unwell(502),
   upstream_stream_interrupted: unwell(502),
   context_window_exceeded: { ...client(400), contextFallback: true },
+  /**
+   * The upstream's content filter refused the request (Azure OpenAI `content_filter` /
+   * ResponsibleAIPolicyViolation): not retried; only a group under another policy can help.
+   */
+  upstream_content_filtered: { ...client(400), contentPolicyFallback: true },
   /** Something this deployment (or the gateway) does not support; another deployment may. */
   unsupported: elsewhere(400, false),
   // the gateway's own outcomes

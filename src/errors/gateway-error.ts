@@ -42,6 +42,7 @@ export class GatewayError extends Error {
   readonly coolsDeployment: boolean;
   readonly endsRequest: boolean;
   readonly contextFallback: boolean;
+  readonly contentPolicyFallback: boolean;
   readonly slowFailure: boolean;
   readonly closesConnection: boolean;
   readonly retryAfterMs: number | undefined;
@@ -62,6 +63,7 @@ export class GatewayError extends Error {
     this.coolsDeployment = entry.coolsDeployment;
     this.endsRequest = entry.endsRequest;
     this.contextFallback = entry.contextFallback;
+    this.contentPolicyFallback = entry.contentPolicyFallback;
     this.slowFailure = entry.slowFailure;
     this.closesConnection = entry.closesConnection;
     this.retryAfterMs = options.retryAfterMs;

@@ -10,6 +10,7 @@ import { listenDualProtocol, type DualRequestHandler } from './dual-protocol-ser
 import type { ActiveFault } from './fault-registry.ts';
 import type { FaultSpecInput } from './fault-spec.ts';
 import type { InvocationFilter, InvocationRecord } from './invocation-log.ts';
+import { AzureOpenaiApi } from './openai/azure-api.ts';
 import { OpenaiApi } from './openai/openai-api.ts';
 import {
   BodyTooLargeError,
@@ -78,6 +79,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   });
   const bedrock = new BedrockApi(sim);
   const openai = new OpenaiApi(sim);
+  const azure = new AzureOpenaiApi(sim, openai);
   const anthropic = new AnthropicApi(sim);
   const admin = new AdminApi(sim);
   const logger = options.logger;
@@ -91,6 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (path.startsWith('/model/')) return bedrock.handle(request, http);
     if (path === '/v1/messages' || path.startsWith('/v1/messages/')) return anthropic.handle(request, http);
     if (path.startsWith('/v1/')) return openai.handle(request, http);
+    if (path.startsWith('/openai/')) return azure.handle(request, http);
     if (path.startsWith('/_sim/')) {
       admin.handle(request, http);
       return;

@@ -10,6 +10,7 @@ import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
 import type { SharedPools } from '../shared/upstream-pool.ts';
+import { openAIEndpoint, type OpenAIEndpointSettings } from './openai-endpoint.ts';
 import { classifyOpenAIErrorResponse } from './openai-errors.ts';
 import {
   fromOpenAIEmbeddingResponse,
@@ -21,13 +22,7 @@ import { fromOpenAIResponse, isOpenAIChatResponse, openAIChatResponseSchema } fr
 import { OpenAIStreamDecoder } from './openai-stream-decoder.ts';
 
 /** How to reach one OpenAI-compatible provider (its config entry's fields, as plain values). */
-export interface OpenAIProviderSettings {
-  /** The API root (`.../v1`); `/chat/completions` and `/embeddings` are appended. */
-  readonly base_url: string;
-  /** Sent as `Authorization: Bearer` when set and not empty. */
-  readonly api_key?: string | undefined;
-  /** Extra headers sent with every request (names lower-cased). */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
+export interface OpenAIProviderSettings extends OpenAIEndpointSettings {
   /** Field of the output token limit sent upstream (default max_tokens). */
   readonly max_tokens_field?: MaxTokensField | undefined;
 }
@@ -58,14 +53,9 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
   const clock = options.clock ?? systemClock;
   const upstream = `openai provider "${options.providerName}"`;
   const maxTokensField = options.maxTokensField ?? config.max_tokens_field ?? 'max_tokens';
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (config.api_key !== undefined && config.api_key.length > 0)
-    headers['authorization'] = `Bearer ${config.api_key}`;
-  // Configured headers last: an OpenAI-compatible server may want its own auth header instead.
-  if (config.headers !== undefined)
-    for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
+  const { baseUrl, headers } = openAIEndpoint(config, modelId);
   const client = new JsonUpstreamClient({
-    baseUrl: config.base_url,
+    baseUrl,
     upstream,
     headers,
     // OpenAI's documented header for a caller-supplied request id; other servers ignore it.

@@ -12,6 +12,8 @@ const errorObjectSchema = z.object({
   type: z.string().nullish(),
   code: z.union([z.string(), z.number()]).nullish(),
   param: z.string().nullish(),
+  /** Azure OpenAI's details, e.g. `{code: "ResponsibleAIPolicyViolation", content_filter_result}`. */
+  innererror: z.object({ code: z.string().nullish() }).nullish(),
 });
 
 const errorBodySchema = z.union([
@@ -26,6 +28,8 @@ export interface OpenAIErrorInfo {
   readonly code: string | undefined;
   /** The request parameter at fault, when the upstream names one. */
   readonly param?: string | undefined;
+  /** Azure's `innererror.code` (ResponsibleAIPolicyViolation for a content-filter refusal). */
+  readonly innerCode?: string | undefined;
 }
 
 function infoFrom(value: z.infer<typeof errorObjectSchema>, fallback: string): OpenAIErrorInfo {
@@ -34,6 +38,7 @@ function infoFrom(value: z.infer<typeof errorObjectSchema>, fallback: string): O
     type: value.type ?? undefined,
     code: value.code === null || value.code === undefined ? undefined : String(value.code),
     param: value.param ?? undefined,
+    innerCode: value.innererror?.code ?? undefined,
   };
 }
 
@@ -69,9 +74,22 @@ function isQuotaExhausted(info: OpenAIErrorInfo): boolean {
   return info.code === 'insufficient_quota' || info.type === 'insufficient_quota';
 }
 
+/** Azure OpenAI's content filter refused the prompt (400 `content_filter`, innererror ResponsibleAIPolicyViolation). */
+function isContentFiltered(info: OpenAIErrorInfo): boolean {
+  return info.code === 'content_filter' || info.innerCode === 'ResponsibleAIPolicyViolation';
+}
+
 function classify(status: number, info: OpenAIErrorInfo, retryAfterMs: number | undefined, upstream: string) {
   const message = `${upstream}: ${info.message}`;
   const upstreamCode = info.code ?? info.type;
+  if (status < 500 && isContentFiltered(info)) {
+    // A policy refusal: the same prompt is refused again here; another provider's policy may differ.
+    return new GatewayError(message, {
+      code: 'upstream_content_filtered',
+      upstreamStatus: status,
+      upstreamCode: info.innerCode ?? upstreamCode,
+    });
+  }
   if (isQuotaExhausted(info)) {
     // The account is out of credit: waiting does not help, another account or provider may.
     return new GatewayError(message, {
@@ -113,7 +131,7 @@ function statusOfStreamError(info: OpenAIErrorInfo): number {
   if (/timeout/.test(words)) return 504;
   if (/authentication|invalid_api_key/.test(words)) return 401;
   if (/permission/.test(words)) return 403;
-  if (/invalid_request|context_length_exceeded/.test(words)) return 400;
+  if (/invalid_request|context_length_exceeded|content_filter/.test(words)) return 400;
   return 500;
 }
 

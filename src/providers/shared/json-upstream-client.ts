@@ -14,7 +14,7 @@ import { parseUpstreamEndpoint } from './upstream-endpoint.ts';
 import { abortedError } from './transport-errors.ts';
 
 export interface JsonUpstreamClientOptions {
-  /** The provider's base URL; its origin picks the pool, its path prefixes every request. */
+  /** The provider's base URL; its origin picks the pool, its path prefixes every request, its query ends each. */
   readonly baseUrl: string;
   /** Name for error messages, e.g. `openai provider "east"`. */
   readonly upstream: string;
@@ -38,6 +38,8 @@ export class JsonUpstreamClient {
   private readonly dispatcher: Dispatcher;
   private readonly lease: PoolLease | undefined;
   private readonly basePath: string;
+  /** The base URL's query (with its `?`), kept on every request. */
+  private readonly query: string;
   private readonly options: JsonUpstreamClientOptions;
   /** `options.headers` as undici's flat [name, value, ...] list, less the two set per request. */
   private readonly fixedHeaders: readonly string[];
@@ -48,6 +50,7 @@ export class JsonUpstreamClient {
     this.options = options;
     const endpoint = parseUpstreamEndpoint(options.baseUrl);
     this.basePath = endpoint.basePath;
+    this.query = endpoint.query;
     const fixed: string[] = [];
     for (const name in options.headers) {
       if (name === options.requestIdHeader || name === 'traceparent') continue;
@@ -79,7 +82,7 @@ export class JsonUpstreamClient {
     const traceparent = context.traceparent ?? this.configuredTraceparent;
     if (traceparent !== undefined) headers.push('traceparent', traceparent);
     return {
-      path: this.basePath + path,
+      path: this.basePath + path + this.query,
       headers,
       body,
       signal: context.signal,
@@ -88,7 +91,7 @@ export class JsonUpstreamClient {
   }
 
   /**
-   * POSTs `body` to `basePath + path` and resolves with a 2xx response (its body still to read).
+   * POSTs `body` to `basePath + path + query` and resolves with a 2xx response (its body still to read).
    * Rejects with a classified GatewayError for transport failures and non-2xx statuses (whose
    * body is read and released first).
    */
