@@ -31,7 +31,12 @@ export async function startDashboardTestGateway(
   options: { readonly clock?: Clock; readonly latencyScale?: number } = {},
 ): Promise<DashboardTestGateway> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-dashboard-'));
-  const simulator = await startSimulator({ port: 0, latencyScale: options.latencyScale ?? 0 });
+  // On the gateway's clock too: Bedrock request signatures are dated and checked against it.
+  const simulator = await startSimulator({
+    port: 0,
+    latencyScale: options.latencyScale ?? 0,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const bedrock = (region: string) => ({
     type: 'bedrock' as const,
     region,
