@@ -143,4 +143,24 @@ describe('toOpenAIRequest', () => {
     expect(wire.response_format).toEqual({ type: 'json_object' });
     expect(wire.messages[0]).toMatchObject({ role: 'assistant', content: null });
   });
+
+  it('sends reasoning as reasoning_effort (a budget as the nearest effort) and no cache breakpoints', () => {
+    const base: ChatRequest = {
+      model: 'g',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'hi', cacheControl: { type: 'ephemeral' } }] },
+      ],
+      stream: false,
+    };
+    const options = { modelId: 'o', stream: false, maxTokensField: 'max_completion_tokens' } as const;
+    expect(toOpenAIRequest({ ...base, reasoning: { effort: 'minimal' } }, options).reasoning_effort).toBe(
+      'minimal',
+    );
+    expect(toOpenAIRequest({ ...base, reasoning: { budgetTokens: 20_000 } }, options).reasoning_effort).toBe(
+      'high',
+    );
+    const plain = toOpenAIRequest(base, options);
+    expect(plain.reasoning_effort).toBeUndefined();
+    expect(plain.messages).toEqual([{ role: 'user', content: 'hi' }]);
+  });
 });

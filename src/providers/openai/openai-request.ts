@@ -1,9 +1,11 @@
-import type {
-  AssistantPart,
-  ChatRequest,
-  ResponseFormat,
-  ToolChoice,
-  UserPart,
+import {
+  reasoningEffortOf,
+  type AssistantPart,
+  type ChatRequest,
+  type ReasoningEffort,
+  type ResponseFormat,
+  type ToolChoice,
+  type UserPart,
 } from '../../core/chat-request.ts';
 
 /** Which field carries the output token limit: OpenAI's current name or the one every compatible server knows. */
@@ -38,6 +40,7 @@ export interface OpenAIWireRequest {
   response_format?:
     | { type: 'text' | 'json_object' }
     | { type: 'json_schema'; json_schema: { name: string; schema: unknown; strict?: boolean } };
+  reasoning_effort?: ReasoningEffort;
   user?: string;
   stream: boolean;
   stream_options?: { include_usage: true };
@@ -139,6 +142,9 @@ export function toOpenAIRequest(request: ChatRequest, options: OpenAIRequestOpti
   }
   if (request.toolChoice !== undefined) wire.tool_choice = toolChoice(request.toolChoice);
   if (request.responseFormat !== undefined) wire.response_format = responseFormat(request.responseFormat);
+  // Anthropic-style budgets become the nearest effort. Cache breakpoints are not sent: OpenAI caches
+  // prompt prefixes by itself, and reports the hits as cached_tokens.
+  if (request.reasoning !== undefined) wire.reasoning_effort = reasoningEffortOf(request.reasoning);
   if (request.user !== undefined) wire.user = request.user;
   // Usage arrives only when asked for; a stream without it cannot be accounted, so always ask.
   if (stream) wire.stream_options = { include_usage: true };

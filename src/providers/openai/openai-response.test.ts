@@ -24,7 +24,12 @@ const withTools = {
       finish_reason: 'tool_calls',
     },
   ],
-  usage: { prompt_tokens: 30, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 10 } },
+  usage: {
+    prompt_tokens: 30,
+    completion_tokens: 5,
+    prompt_tokens_details: { cached_tokens: 10 },
+    completion_tokens_details: { reasoning_tokens: 3 },
+  },
 };
 
 const replacements: unknown[] = [undefined, null, 0, -1, 1.5, '', 'x', true, [], [{}], {}, { a: 1 }];
@@ -97,5 +102,16 @@ describe('isOpenAIChatResponse', () => {
       expect(isOpenAIChatResponse(value)).toBe(false);
       expect(openAIChatResponseSchema.safeParse(value).success).toBe(false);
     }
+  });
+});
+
+describe('fromOpenAIResponse usage', () => {
+  it('splits cached tokens out of the prompt and keeps reasoning tokens within the output', () => {
+    expect(fromOpenAIResponse(openAIChatResponseSchema.parse(withTools), 'm').usage).toEqual({
+      inputTokens: 20,
+      outputTokens: 5,
+      cacheReadInputTokens: 10,
+      reasoningTokens: 3,
+    });
   });
 });

@@ -9,6 +9,7 @@ export const openAIUsageSchema = z.object({
   prompt_tokens: z.number(),
   completion_tokens: z.number(),
   prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: z.number().nullish() }).nullish(),
 });
 
 const toolCallSchema = z.object({
@@ -74,8 +75,14 @@ function isUsage(value: unknown): boolean {
   if (typeof value.prompt_tokens !== 'number' || !Number.isFinite(value.prompt_tokens)) return false;
   if (typeof value.completion_tokens !== 'number' || !Number.isFinite(value.completion_tokens)) return false;
   const details = value.prompt_tokens_details;
+  const completion = value.completion_tokens_details;
   return (
-    details === undefined || details === null || (isObject(details) && isNullishNumber(details.cached_tokens))
+    (details === undefined ||
+      details === null ||
+      (isObject(details) && isNullishNumber(details.cached_tokens))) &&
+    (completion === undefined ||
+      completion === null ||
+      (isObject(completion) && isNullishNumber(completion.reasoning_tokens)))
   );
 }
 
@@ -104,16 +111,23 @@ export function fromOpenAIFinishReason(reason: string | null | undefined): StopR
   return 'end_turn';
 }
 
-/** OpenAI usage → canonical usage; prompt_tokens includes cached tokens, canonical inputTokens does not. */
+/**
+ * OpenAI usage → canonical usage; prompt_tokens includes cached tokens, canonical inputTokens does
+ * not. completion_tokens includes reasoning tokens, as canonical outputTokens does.
+ */
 export function fromOpenAIUsage(usage: OpenAIUsage | null | undefined): Usage {
   if (usage === null || usage === undefined) return { inputTokens: 0, outputTokens: 0 };
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  if (cached <= 0) return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
-  return {
-    inputTokens: Math.max(0, usage.prompt_tokens - cached),
-    outputTokens: usage.completion_tokens,
-    cacheReadInputTokens: cached,
-  };
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+  const base: Usage =
+    cached <= 0
+      ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens }
+      : {
+          inputTokens: Math.max(0, usage.prompt_tokens - cached),
+          outputTokens: usage.completion_tokens,
+          cacheReadInputTokens: cached,
+        };
+  return reasoning > 0 ? { ...base, reasoningTokens: reasoning } : base;
 }
 
 /** A Chat Completions response → the canonical answer (first choice; Spillway never asks for n > 1). */
