@@ -7,32 +7,70 @@ const frame = (eventType: string, payload: Record<string, unknown>) =>
   decodeFrame(eventFrame(eventType, payload));
 
 describe('ConverseStreamMapper', () => {
-  it('skips reasoning blocks and numbers the remaining blocks without gaps', () => {
+  it('maps reasoning (text, signature, redacted), estimates its tokens and numbers blocks without gaps', () => {
     const mapper = new ConverseStreamMapper('id', 'm');
     const events = [
       frame('messageStart', { role: 'assistant' }),
       frame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'thinking' } } }),
+      frame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig' } } }),
       frame('contentBlockStop', { contentBlockIndex: 0 }),
-      frame('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'Answer' } }),
-      frame('contentBlockStop', { contentBlockIndex: 1 }),
+      frame('contentBlockDelta', {
+        contentBlockIndex: 2,
+        delta: { reasoningContent: { redactedContent: 'AAE=' } },
+      }),
+      frame('contentBlockStop', { contentBlockIndex: 2 }),
+      frame('contentBlockStart', { contentBlockIndex: 3, start: {} }),
+      frame('contentBlockStop', { contentBlockIndex: 3 }),
+      frame('contentBlockDelta', { contentBlockIndex: 4, delta: { text: 'Answer' } }),
+      frame('contentBlockStop', { contentBlockIndex: 4 }),
       frame('messageStop', {
         stopReason: 'stop_sequence',
         additionalModelResponseFields: { stop_sequence: 'END' },
       }),
       frame('metadata', {
-        usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4, cacheReadInputTokens: 9 },
+        usage: { inputTokens: 3, outputTokens: 10, totalTokens: 13, cacheReadInputTokens: 9 },
       }),
     ].flatMap((message) => mapper.map(message));
     expect(events).toEqual([
       { type: 'message_start', id: 'id', model: 'm' },
-      { type: 'text_delta', index: 0, text: 'Answer' },
+      { type: 'reasoning_delta', index: 0, text: 'thinking' },
+      { type: 'reasoning_signature', index: 0, signature: 'sig' },
       { type: 'content_block_stop', index: 0 },
+      { type: 'redacted_reasoning', index: 1, data: 'AAE=' },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'text_delta', index: 2, text: 'Answer' },
+      { type: 'content_block_stop', index: 2 },
       { type: 'message_stop', stopReason: 'stop_sequence', stopSequence: 'END' },
-      { type: 'usage', usage: { inputTokens: 3, outputTokens: 1, cacheReadInputTokens: 9 } },
+      {
+        type: 'usage',
+        usage: { inputTokens: 3, outputTokens: 10, cacheReadInputTokens: 9, reasoningTokens: 2 },
+      },
     ]);
     expect(() => {
       mapper.finish();
     }).not.toThrow();
+  });
+
+  it('streams the answer tool of a structured answer as text, ending the turn', () => {
+    const mapper = new ConverseStreamMapper('id', 'm', undefined, undefined, 'answer');
+    const events = [
+      frame('messageStart', { role: 'assistant' }),
+      frame('contentBlockStart', {
+        contentBlockIndex: 0,
+        start: { toolUse: { toolUseId: 't', name: 'answer' } },
+      }),
+      frame('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{"a":' } } }),
+      frame('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '1}' } } }),
+      frame('contentBlockStop', { contentBlockIndex: 0 }),
+      frame('messageStop', { stopReason: 'tool_use' }),
+    ].flatMap((message) => mapper.map(message));
+    expect(events).toEqual([
+      { type: 'message_start', id: 'id', model: 'm' },
+      { type: 'text_delta', index: 0, text: '{"a":' },
+      { type: 'text_delta', index: 0, text: '1}' },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_stop', stopReason: 'end_turn' },
+    ]);
   });
 
   it('maps guardrail and context window stop reasons', () => {

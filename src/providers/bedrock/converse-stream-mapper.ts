@@ -5,11 +5,19 @@ import { badResponse, streamInterrupted } from '../../errors/upstream-errors.ts'
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { classifyBedrockError } from './classify-bedrock-error.ts';
-import { stopSequenceOf, tokenUsageSchema, toStopReason, toUsage } from './from-converse-response.ts';
+import {
+  answeredStop,
+  stopSequenceOf,
+  tokenUsageSchema,
+  toStopReason,
+  toUsage,
+  withReasoning,
+} from './from-converse-response.ts';
 
 /**
  * ConverseStream frames → canonical stream events (protocols.md 1.3). Stateful: it renumbers content
- * blocks (blocks with no canonical form, such as reasoning, are skipped and leave no gap) and knows
+ * blocks (blocks with no canonical form are skipped and leave no gap), turns the answer tool's
+ * input (a structured answer, converse-features.ts) into text deltas, and knows
  * whether the terminal events (`messageStop`, `metadata`) have arrived. Unknown payload keys,
  * including the service's random `p` padding, are ignored. A malformed event (payload not JSON,
  * the wrong shape) is skipped (`MalformedEvents`: a run of them fails the stream); repeated
@@ -27,6 +35,13 @@ const blockDeltaSchema = z.object({
   delta: z.object({
     text: z.string().optional(),
     toolUse: z.object({ input: z.string() }).optional(),
+    reasoningContent: z
+      .object({
+        text: z.string().optional(),
+        signature: z.string().optional(),
+        redactedContent: z.string().optional(),
+      })
+      .optional(),
   }),
 });
 const blockStopSchema = z.object({ contentBlockIndex: z.number().int().nonnegative() });
@@ -50,17 +65,25 @@ export class ConverseStreamMapper {
   private readonly estimateInputTokens: () => number;
   /** Characters of streamed text and tool input, for the estimate when `metadata` never comes. */
   private streamedCharacters = 0;
+  /** Characters of reasoning text, for the reasoning count Bedrock does not report. */
+  private reasoningCharacters = 0;
+  private readonly answerTool: string | undefined;
+  /** Upstream block indexes of the answer tool's calls: their input is text. */
+  private readonly answerBlocks = new Set<number>();
+  private toolCalls = 0;
 
   constructor(
     responseId: string,
     modelId: string,
     malformed: MalformedEvents = new MalformedEvents({}),
     estimateInputTokens: () => number = () => 0,
+    answerTool?: string,
   ) {
     this.responseId = responseId;
     this.modelId = modelId;
     this.malformed = malformed;
     this.estimateInputTokens = estimateInputTokens;
+    this.answerTool = answerTool;
   }
 
   /** Maps one decoded frame. Throws a classified GatewayError for exception and error frames. */
@@ -105,6 +128,11 @@ export class ConverseStreamMapper {
         const { contentBlockIndex, start } = parse(blockStartSchema, payload, eventType);
         if (start?.toolUse === undefined) return [];
         const index = this.openBlock(contentBlockIndex);
+        if (start.toolUse.name === this.answerTool) {
+          this.answerBlocks.add(contentBlockIndex);
+          return [];
+        }
+        this.toolCalls += 1;
         return [{ type: 'tool_call_start', index, id: start.toolUse.toolUseId, name: start.toolUse.name }];
       }
       case 'contentBlockDelta': {
@@ -116,8 +144,14 @@ export class ConverseStreamMapper {
         }
         if (delta.toolUse !== undefined) {
           const index = this.openBlock(contentBlockIndex);
+          if (this.answerBlocks.has(contentBlockIndex))
+            return delta.toolUse.input === ''
+              ? []
+              : [{ type: 'text_delta', index, text: delta.toolUse.input }];
           return [{ type: 'tool_call_delta', index, argumentsDelta: delta.toolUse.input }];
         }
+        if (delta.reasoningContent !== undefined)
+          return this.reasoningDelta(contentBlockIndex, delta.reasoningContent);
         return [];
       }
       case 'contentBlockStop': {
@@ -129,10 +163,11 @@ export class ConverseStreamMapper {
         const { stopReason, additionalModelResponseFields } = parse(messageStopSchema, payload, eventType);
         this.messageStopped = true;
         const stopSequence = stopSequenceOf(additionalModelResponseFields ?? undefined);
+        const reason = answeredStop(toStopReason(stopReason), this.answerBlocks.size > 0, this.toolCalls);
         return [
           {
             type: 'message_stop',
-            stopReason: toStopReason(stopReason),
+            stopReason: reason,
             ...(stopSequence === undefined ? {} : { stopSequence }),
           },
         ];
@@ -141,7 +176,7 @@ export class ConverseStreamMapper {
         const { usage } = parse(metadataSchema, payload, eventType);
         if (this.metadataSeen) return [];
         this.metadataSeen = true;
-        return [{ type: 'usage', usage: toUsage(usage) }];
+        return [{ type: 'usage', usage: withReasoning(toUsage(usage), this.reasoningCharacters) }];
       }
       case undefined:
       default:
@@ -173,6 +208,27 @@ export class ConverseStreamMapper {
         .join(' and ');
       throw streamInterrupted(`bedrock: stream ended without ${missing}`);
     }
+    return [];
+  }
+
+  private reasoningDelta(
+    upstreamIndex: number,
+    delta: {
+      text?: string | undefined;
+      signature?: string | undefined;
+      redactedContent?: string | undefined;
+    },
+  ): ChatStreamEvent[] {
+    const index = this.openBlock(upstreamIndex);
+    if (delta.text !== undefined && delta.text !== '') {
+      this.reasoningCharacters += delta.text.length;
+      this.streamedCharacters += delta.text.length;
+      return [{ type: 'reasoning_delta', index, text: delta.text }];
+    }
+    if (delta.signature !== undefined && delta.signature !== '')
+      return [{ type: 'reasoning_signature', index, signature: delta.signature }];
+    if (delta.redactedContent !== undefined)
+      return [{ type: 'redacted_reasoning', index, data: delta.redactedContent }];
     return [];
   }
 

@@ -14,11 +14,13 @@ import { EventStreamFramer } from './event-stream-framer.ts';
 import { fromConverseResponse } from './from-converse-response.ts';
 import { embedWithTitan } from './titan-embeddings.ts';
 import { toConverseRequest } from './to-converse-request.ts';
+import { answerToolOf } from './converse-features.ts';
 import { readJsonBody } from '../shared/read-json-body.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { z } from 'zod';
 
 const anything = z.unknown();
+const countTokensSchema = z.object({ inputTokens: z.number().int().nonnegative() });
 
 export interface BedrockChatModelOptions {
   /** The provider's name in the config (identifies the adapter in diagnostics). */
@@ -45,16 +47,17 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
   });
 
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
-    const body = JSON.stringify(toConverseRequest(request));
+    const body = JSON.stringify(toConverseRequest(request, modelId));
     const response = await transport.post(modelId, 'converse', body, context.signal, 'application/json');
     // Bounded read (maxUpstreamBodyBytes); the shape is checked by fromConverseResponse.
     const json = await readJsonBody(response.body, anything, { signal: context.signal, upstream: 'bedrock' });
-    return fromConverseResponse(json, response.requestId ?? createId('bedrock-'), modelId);
+    const answerTool = answerToolOf(request.responseFormat)?.name;
+    return fromConverseResponse(json, response.requestId ?? createId('bedrock-'), modelId, answerTool);
   }
 
   async function* stream(request: ChatRequest, context: CallContext): AsyncGenerator<ChatStreamEvent> {
     const { signal } = context;
-    const body = JSON.stringify(toConverseRequest(request));
+    const body = JSON.stringify(toConverseRequest(request, modelId));
     const response = await transport.post(modelId, 'converse-stream', body, signal, eventStreamType);
     const malformed = new MalformedEvents(context);
     const framer = new EventStreamFramer(malformed);
@@ -63,6 +66,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
       modelId,
       malformed,
       () => Math.ceil(body.length / 4),
+      answerToolOf(request.responseFormat)?.name,
     );
     try {
       const contentType = response.headers['content-type'];
@@ -90,11 +94,32 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
     for (const event of mapper.finish()) yield event;
   }
 
+  /** Bedrock CountTokens over the Converse form of the request: what the model would bill as input. */
+  async function countTokens(request: ChatRequest, context: CallContext): Promise<number> {
+    const converse = toConverseRequest({ ...request, stream: false }, modelId);
+    const input = {
+      messages: converse.messages,
+      ...(converse.system === undefined ? {} : { system: converse.system }),
+      ...(converse.toolConfig === undefined ? {} : { toolConfig: converse.toolConfig }),
+      ...(converse.additionalModelRequestFields === undefined
+        ? {}
+        : { additionalModelRequestFields: converse.additionalModelRequestFields }),
+    };
+    const body = JSON.stringify({ input: { converse: input } });
+    const response = await transport.post(modelId, 'count-tokens', body, context.signal, 'application/json');
+    const counted = await readJsonBody(response.body, countTokensSchema, {
+      signal: context.signal,
+      upstream: 'bedrock',
+    });
+    return counted.inputTokens;
+  }
+
   return {
     providerType: 'bedrock',
     modelId,
     generate,
     stream,
+    countTokens,
     embed: (request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> =>
       embedWithTitan(transport, modelId, request, context),
     close: () => transport.close(),

@@ -16,6 +16,12 @@ export const tokenUsageSchema = z.object({
 const contentBlockSchema = z.object({
   text: z.string().optional(),
   toolUse: z.object({ toolUseId: z.string(), name: z.string(), input: z.unknown() }).optional(),
+  reasoningContent: z
+    .object({
+      reasoningText: z.object({ text: z.string(), signature: z.string().optional() }).optional(),
+      redactedContent: z.string().optional(),
+    })
+    .optional(),
 });
 
 const converseResponseSchema = z.object({
@@ -27,35 +33,75 @@ const converseResponseSchema = z.object({
   additionalModelResponseFields: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** Converts a parsed Converse JSON body. Throws badResponse when it does not have the documented shape. */
-export function fromConverseResponse(body: unknown, id: string, modelId: string): ChatResponse {
+/**
+ * Converts a parsed Converse JSON body. Throws badResponse when it does not have the documented
+ * shape. A call of `answerTool` (the forced tool of a structured answer) is the answer text.
+ */
+export function fromConverseResponse(
+  body: unknown,
+  id: string,
+  modelId: string,
+  answerTool?: string,
+): ChatResponse {
   const parsed = converseResponseSchema.safeParse(body);
   if (!parsed.success) {
     throw badResponse(`bedrock: unexpected Converse response: ${z.prettifyError(parsed.error)}`);
   }
   const { output, stopReason, usage, additionalModelResponseFields } = parsed.data;
   const content: AssistantPart[] = [];
+  let reasoningCharacters = 0;
+  let answered = false;
+  let toolCalls = 0;
   for (const block of output.message.content) {
     if (block.text !== undefined) content.push({ type: 'text', text: block.text });
     else if (block.toolUse !== undefined) {
-      content.push({
-        type: 'tool_call',
-        id: block.toolUse.toolUseId,
-        name: block.toolUse.name,
-        arguments: JSON.stringify(block.toolUse.input ?? {}),
-      });
+      const input = JSON.stringify(block.toolUse.input ?? {});
+      if (block.toolUse.name === answerTool) {
+        answered = true;
+        content.push({ type: 'text', text: input });
+      } else {
+        toolCalls += 1;
+        content.push({
+          type: 'tool_call',
+          id: block.toolUse.toolUseId,
+          name: block.toolUse.name,
+          arguments: input,
+        });
+      }
+    } else if (block.reasoningContent?.reasoningText !== undefined) {
+      const { text, signature } = block.reasoningContent.reasoningText;
+      reasoningCharacters += text.length;
+      content.push(
+        signature === undefined ? { type: 'reasoning', text } : { type: 'reasoning', text, signature },
+      );
+    } else if (block.reasoningContent?.redactedContent !== undefined) {
+      content.push({ type: 'redacted_reasoning', data: block.reasoningContent.redactedContent });
     }
-    // reasoningContent, citations and other blocks have no canonical form yet: skipped.
+    // citations and other blocks have no canonical form yet: skipped.
   }
   const stopSequence = stopSequenceOf(additionalModelResponseFields);
   return {
     id,
     model: modelId,
     content,
-    stopReason: toStopReason(stopReason),
+    stopReason: answeredStop(toStopReason(stopReason), answered, toolCalls),
     ...(stopSequence === undefined ? {} : { stopSequence }),
-    usage: toUsage(usage),
+    usage: withReasoning(toUsage(usage), reasoningCharacters),
   };
+}
+
+/** A stop for the answer tool's call is the end of the turn: the client asked for an answer, not a tool. */
+export function answeredStop(reason: StopReason, answered: boolean, toolCalls: number): StopReason {
+  return reason === 'tool_use' && answered && toolCalls === 0 ? 'end_turn' : reason;
+}
+
+/**
+ * Bedrock reports no reasoning count: estimated from the reasoning text (about four characters a
+ * token), never more than the output.
+ */
+export function withReasoning(usage: Usage, reasoningCharacters: number): Usage {
+  if (reasoningCharacters === 0) return usage;
+  return { ...usage, reasoningTokens: Math.min(usage.outputTokens, Math.ceil(reasoningCharacters / 4)) };
 }
 
 /**

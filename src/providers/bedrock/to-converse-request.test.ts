@@ -103,17 +103,99 @@ describe('toConverseRequest', () => {
     });
   });
 
-  it('emulates JSON mode with a system instruction', () => {
+  it('asks for a JSON schema with a forced answer tool, and for JSON mode with a system instruction', () => {
+    const schema = { type: 'object' };
     const body = toConverseRequest({
       ...base,
       system: 'Be brief.',
-      responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' } },
+      responseFormat: { type: 'json_schema', name: 'my answer', schema },
     });
-    expect(body.system?.[0]).toEqual({ text: 'Be brief.' });
-    expect(body.system?.[1]?.text).toContain('{"type":"object"}');
-    expect(toConverseRequest({ ...base, responseFormat: { type: 'json_object' } }).system?.[0]?.text).toMatch(
-      /JSON/,
+    expect(body.system).toEqual([{ text: 'Be brief.' }]);
+    expect(body.toolConfig).toEqual({
+      tools: [{ toolSpec: { name: 'my_answer', inputSchema: { json: schema } } }],
+      toolChoice: { tool: { name: 'my_answer' } },
+    });
+    // beside the client's tools, some tool must be called
+    const tools = [{ name: 't', parameters: {} }];
+    expect(
+      toConverseRequest({ ...base, tools, responseFormat: { type: 'json_schema', name: 'a', schema } })
+        .toolConfig?.toolChoice,
+    ).toEqual({ any: {} });
+    // Claude cannot be forced while it thinks: offered, and asked for in the system prompt
+    const thinking = toConverseRequest(
+      { ...base, reasoning: { effort: 'low' }, responseFormat: { type: 'json_schema', name: 'a', schema } },
+      'anthropic.claude-sonnet-4-5-20250929-v1:0',
     );
+    expect(thinking.toolConfig?.toolChoice).toEqual({ auto: {} });
+    expect(thinking.system).toEqual([{ text: 'Give your final answer by calling the a tool.' }]);
+    expect(toConverseRequest({ ...base, responseFormat: { type: 'json_object' } }).system).toEqual([
+      { text: expect.stringMatching(/JSON/) },
+    ]);
+  });
+
+  it('asks each model family for reasoning its own way, and refuses it where there is none', () => {
+    const claude = toConverseRequest(
+      { ...base, reasoning: { effort: 'low' } },
+      'us.anthropic.claude-haiku-4-5',
+    );
+    expect(claude.additionalModelRequestFields).toEqual({
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+    });
+    expect(claude.inferenceConfig?.maxTokens).toBe(4096);
+    const given = toConverseRequest(
+      { ...base, maxTokens: 100, reasoning: { budgetTokens: 1500 } },
+      'anthropic.claude-sonnet-4-5',
+    );
+    expect([given.additionalModelRequestFields, given.inferenceConfig?.maxTokens]).toEqual([
+      { thinking: { type: 'enabled', budget_tokens: 1500 } },
+      100,
+    ]);
+    expect(
+      toConverseRequest({ ...base, reasoning: { budgetTokens: 20_000 } }, 'amazon.nova-pro-v1:0')
+        .additionalModelRequestFields,
+    ).toEqual({ reasoningConfig: { type: 'enabled', maxReasoningEffort: 'high' } });
+    expect(
+      toConverseRequest({ ...base, reasoning: { effort: 'none' } }, 'amazon.nova-pro-v1:0'),
+    ).not.toHaveProperty('additionalModelRequestFields');
+    expect(() => toConverseRequest({ ...base, reasoning: { effort: 'high' } }, 'meta.llama3-70b')).toThrow(
+      expect.objectContaining({ code: 'unsupported', param: 'reasoning' }),
+    );
+  });
+
+  it('turns cache breakpoints into cachePoint blocks and sends only signed reasoning back', () => {
+    const ephemeral = { type: 'ephemeral' } as const;
+    const point = { cachePoint: { type: 'default' } };
+    const body = toConverseRequest({
+      ...base,
+      system: 'rules',
+      systemCacheControl: ephemeral,
+      tools: [{ name: 't', parameters: {}, cacheControl: ephemeral }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: ephemeral }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'reasoning', text: 'signed', signature: 'sig' },
+            { type: 'reasoning', text: 'unsigned' },
+            { type: 'redacted_reasoning', data: 'b64' },
+            { type: 'text', text: 'ok' },
+          ],
+        },
+      ],
+    });
+    expect(body.system).toEqual([{ text: 'rules' }, point]);
+    expect(body.toolConfig?.tools).toEqual([{ toolSpec: { name: 't', inputSchema: { json: {} } } }, point]);
+    expect(body.messages).toEqual([
+      { role: 'user', content: [{ text: 'doc' }, point] },
+      {
+        role: 'assistant',
+        content: [
+          { reasoningContent: { reasoningText: { text: 'signed', signature: 'sig' } } },
+          { reasoningContent: { redactedContent: 'b64' } },
+          { text: 'ok' },
+        ],
+      },
+    ]);
   });
 
   it('rejects what Bedrock cannot express as invalid requests', () => {

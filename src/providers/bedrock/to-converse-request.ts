@@ -9,6 +9,7 @@ import type {
 } from '../../core/chat-request.ts';
 import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import { invalidRequest } from '../../errors/gateway-error.ts';
+import { answerToolOf, reasoningFields, wantsReasoning, type AnswerTool } from './converse-features.ts';
 
 /**
  * Canonical request → Bedrock Converse / ConverseStream body (protocols.md 1.2; AWS API reference
@@ -29,6 +30,7 @@ export type ConverseContentBlock =
         readonly status?: 'error';
       };
     }
+  | { readonly cachePoint: { readonly type: 'default' } }
   | {
       readonly reasoningContent:
         | { readonly reasoningText: { readonly text: string; readonly signature?: string } }
@@ -40,9 +42,15 @@ export interface ConverseMessage {
   readonly content: ConverseContentBlock[];
 }
 
+/** Converse's prompt-cache breakpoint: everything before it may be cached. */
+const cachePoint = { cachePoint: { type: 'default' } } as const;
+
+type SystemBlock = { readonly text: string } | typeof cachePoint;
+type ToolEntry = { readonly toolSpec: ConverseToolSpec } | typeof cachePoint;
+
 export interface ConverseRequestBody {
   readonly messages: ConverseMessage[];
-  readonly system?: { readonly text: string }[];
+  readonly system?: SystemBlock[];
   readonly inferenceConfig?: {
     maxTokens?: number;
     temperature?: number;
@@ -50,9 +58,10 @@ export interface ConverseRequestBody {
     stopSequences?: string[];
   };
   readonly toolConfig?: {
-    readonly tools: { readonly toolSpec: ConverseToolSpec }[];
+    readonly tools: ToolEntry[];
     readonly toolChoice?: { auto: object } | { any: object } | { tool: { name: string } };
   };
+  readonly additionalModelRequestFields?: Record<string, unknown>;
 }
 
 interface ConverseToolSpec {
@@ -69,24 +78,39 @@ const imageFormats: Readonly<Record<string, string>> = {
   'image/webp': 'webp',
 };
 
-/** Builds the Converse body. Throws an invalid_request GatewayError for what Bedrock cannot express. */
-export function toConverseRequest(request: ChatRequest): ConverseRequestBody {
-  const system = systemBlocks(request.system, request.responseFormat);
-  const inferenceConfig = inferenceConfigOf(request);
-  const toolConfig = toolConfigOf(request.tools, request.toolChoice);
+/**
+ * Builds the Converse body for `modelId` (its family decides how reasoning is asked for). Throws an
+ * invalid_request GatewayError for what Bedrock cannot express. Cache breakpoints become
+ * `cachePoint` blocks after the part, tool or system prompt that carries them; a json_schema
+ * format becomes a forced answer tool (converse-features.ts).
+ */
+export function toConverseRequest(request: ChatRequest, modelId = ''): ConverseRequestBody {
+  const answerTool = answerToolOf(request.responseFormat);
+  const thinking = wantsReasoning(request);
+  const system = systemBlocks(request, answerTool !== undefined && thinking ? answerTool : undefined);
+  const reasoning = reasoningFields(request, modelId);
+  const inferenceConfig = inferenceConfigOf(request, reasoning.maxTokens);
+  const toolConfig = toolConfigOf(request.tools, request.toolChoice, answerTool, thinking);
   return {
     messages: toConverseMessages(request.messages),
     ...(system.length > 0 ? { system } : {}),
     ...(inferenceConfig === undefined ? {} : { inferenceConfig }),
     ...(toolConfig === undefined ? {} : { toolConfig }),
+    ...(reasoning.fields === undefined ? {} : { additionalModelRequestFields: reasoning.fields }),
   };
 }
 
 function toConverseMessages(messages: readonly ChatMessage[]): ConverseMessage[] {
   const result: ConverseMessage[] = [];
   for (const message of messages) {
-    const content =
-      message.role === 'user' ? message.content.map(userBlock) : message.content.map(assistantBlock);
+    const content: ConverseContentBlock[] = [];
+    for (const part of message.content) {
+      const block =
+        message.role === 'user' ? userBlock(part as UserPart) : assistantBlock(part as AssistantPart);
+      if (block === undefined) continue;
+      content.push(block);
+      if ('cacheControl' in part && part.cacheControl !== undefined) content.push(cachePoint);
+    }
     const previous = result.at(-1);
     // Converse requires alternating roles; the OpenAI dialect yields tool results and the next user
     // text as two user turns, so consecutive turns of one role are merged.
@@ -120,21 +144,16 @@ function userBlock(part: UserPart): ConverseContentBlock {
   }
 }
 
-function assistantBlock(part: AssistantPart): ConverseContentBlock {
+function assistantBlock(part: AssistantPart): ConverseContentBlock | undefined {
   switch (part.type) {
     case 'text':
       return { text: part.text };
     case 'tool_call':
       return { toolUse: { toolUseId: part.id, name: part.name, input: parseArguments(part) } };
     case 'reasoning':
-      return {
-        reasoningContent: {
-          reasoningText:
-            part.signature === undefined
-              ? { text: part.text }
-              : { text: part.text, signature: part.signature },
-        },
-      };
+      // Reasoning goes back only with a signature (from this family); another provider's would be refused.
+      if (part.signature === undefined || part.signature === '') return undefined;
+      return { reasoningContent: { reasoningText: { text: part.text, signature: part.signature } } };
     case 'redacted_reasoning':
       return { reasoningContent: { redactedContent: part.data } };
   }
@@ -158,36 +177,37 @@ function parseArguments(part: { readonly name: string; readonly arguments: strin
   return input;
 }
 
-function systemBlocks(system: string | undefined, format: ResponseFormat | undefined): { text: string }[] {
-  const blocks: { text: string }[] = [];
-  if (system !== undefined && system !== '') blocks.push({ text: system });
-  const instruction = jsonInstruction(format);
+/** The system prompt, its cache breakpoint, and the instruction a JSON answer needs. */
+function systemBlocks(request: ChatRequest, unforcedTool: AnswerTool | undefined): SystemBlock[] {
+  const blocks: SystemBlock[] = [];
+  if (request.system !== undefined && request.system !== '') blocks.push({ text: request.system });
+  const instruction = jsonInstruction(request.responseFormat, unforcedTool);
   if (instruction !== undefined) blocks.push({ text: instruction });
+  if (request.systemCacheControl !== undefined && blocks.length > 0) blocks.push(cachePoint);
   return blocks;
 }
 
 /**
- * Converse has no JSON mode, so a JSON response format is emulated with a system instruction. The
- * model usually complies; nothing here validates the output.
+ * Converse has no JSON mode: `json_object` is asked for with a system instruction (the model
+ * usually complies; nothing validates it). A schema is a forced tool; only when the tool cannot
+ * be forced (Claude thinking) does the instruction ask for the tool.
  */
-function jsonInstruction(format: ResponseFormat | undefined): string | undefined {
-  if (format === undefined) return undefined;
-  switch (format.type) {
-    case 'text':
-      return undefined;
-    case 'json_object':
-      return 'Respond with one valid JSON object and nothing else: no prose, no code fences.';
-    case 'json_schema':
-      return (
-        `Respond with one valid JSON object named "${format.name}" that conforms to this JSON Schema, ` +
-        `and nothing else: no prose, no code fences.\n${JSON.stringify(format.schema)}`
-      );
-  }
+function jsonInstruction(
+  format: ResponseFormat | undefined,
+  unforcedTool: AnswerTool | undefined,
+): string | undefined {
+  if (unforcedTool !== undefined) return `Give your final answer by calling the ${unforcedTool.name} tool.`;
+  if (format?.type === 'json_object')
+    return 'Respond with one valid JSON object and nothing else: no prose, no code fences.';
+  return undefined;
 }
 
-function inferenceConfigOf(request: ChatRequest): ConverseRequestBody['inferenceConfig'] {
+function inferenceConfigOf(
+  request: ChatRequest,
+  maxTokens: number | undefined,
+): ConverseRequestBody['inferenceConfig'] {
   const config: NonNullable<ConverseRequestBody['inferenceConfig']> = {};
-  if (request.maxTokens !== undefined) config.maxTokens = request.maxTokens;
+  if (maxTokens !== undefined) config.maxTokens = maxTokens;
   if (request.temperature !== undefined) config.temperature = request.temperature;
   if (request.topP !== undefined) config.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) config.stopSequences = [...request.stop];
@@ -197,16 +217,20 @@ function inferenceConfigOf(request: ChatRequest): ConverseRequestBody['inference
 function toolConfigOf(
   tools: readonly ToolDefinition[] | undefined,
   choice: ToolChoice | undefined,
+  answerTool: AnswerTool | undefined,
+  thinking: boolean,
 ): ConverseRequestBody['toolConfig'] {
   // `none` has no Converse equivalent: the tools are left out so the model cannot call them.
-  if (tools === undefined || tools.length === 0 || choice?.type === 'none') return undefined;
-  const specs = tools.map((tool) => ({
-    toolSpec: {
-      name: tool.name,
-      ...(tool.description === undefined ? {} : { description: tool.description }),
-      inputSchema: { json: tool.parameters },
-    },
-  }));
+  const offered = tools === undefined || choice?.type === 'none' ? [] : tools;
+  if (answerTool !== undefined) {
+    const specs = toolEntries(offered);
+    specs.push({ toolSpec: toolSpec(answerTool.name, answerTool.description, answerTool.schema) });
+    // The answer tool is forced when it is the only tool; beside the client's tools, some tool must be called.
+    const forced = offered.length === 0 ? { tool: { name: answerTool.name } } : { any: {} };
+    return { tools: specs, toolChoice: thinking ? { auto: {} } : forced };
+  }
+  if (offered.length === 0) return undefined;
+  const specs = toolEntries(offered);
   if (choice === undefined) return { tools: specs };
   switch (choice.type) {
     case 'auto':
@@ -215,5 +239,25 @@ function toolConfigOf(
       return { tools: specs, toolChoice: { any: {} } };
     case 'tool':
       return { tools: specs, toolChoice: { tool: { name: choice.name } } };
+    case 'none':
+      return undefined;
   }
+}
+
+function toolSpec(
+  name: string,
+  description: string | undefined,
+  schema: Readonly<Record<string, unknown>>,
+): ConverseToolSpec {
+  return { name, ...(description === undefined ? {} : { description }), inputSchema: { json: schema } };
+}
+
+/** The client's tools, each followed by a cache point when it carries a breakpoint. */
+function toolEntries(tools: readonly ToolDefinition[]): ToolEntry[] {
+  const entries: ToolEntry[] = [];
+  for (const tool of tools) {
+    entries.push({ toolSpec: toolSpec(tool.name, tool.description, tool.parameters) });
+    if (tool.cacheControl !== undefined) entries.push(cachePoint);
+  }
+  return entries;
 }
