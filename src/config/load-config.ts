@@ -29,7 +29,8 @@ function formatPath(path: readonly PropertyKey[]): string {
   return result === '' ? '(root)' : result;
 }
 
-function zodProblems(error: z.ZodError): ConfigProblem[] {
+/** One problem per zod issue, each with its path (`models.a.deployments[0].id`). */
+export function zodProblems(error: z.ZodError): ConfigProblem[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return {

@@ -92,20 +92,22 @@ export interface PriceMix {
   readonly output: number;
   /** The routes filled, cheapest first. */
   readonly routes: readonly string[];
+  /** Requests put on each route. */
+  readonly taken: ReadonlyMap<string, number>;
 }
 
 /**
  * The cheapest way the routing could have served the phase's `requests`: the requested group's
- * feasible routes filled cheapest first (per request of `inputTokens`/`outputTokens`) up to their rpm
- * over `seconds`, then its fallbacks' the same way; the price of that mix. Undefined when no route
- * is feasible.
+ * feasible routes filled cheapest first (per request of `inputTokens`/`outputTokens`) up to
+ * `available(route)` requests, then its fallbacks' the same way; the price of that mix. Undefined
+ * when no route is feasible.
  */
 export function cheapestMix(
   feasible: readonly RouteInfo[],
   requests: number,
-  seconds: number,
   inputTokens: number,
   outputTokens: number,
+  available: (route: RouteInfo) => number,
 ): PriceMix | undefined {
   if (feasible.length === 0) return undefined;
   const perRequest = (route: RouteInfo) => route.input * inputTokens + route.output * outputTokens;
@@ -113,15 +115,15 @@ export function cheapestMix(
   let left = Math.max(requests, 1);
   let input = 0;
   let output = 0;
-  const used: string[] = [];
+  const taken = new Map<string, number>();
   for (const route of sorted) {
     if (left <= 0) break;
-    const take = Math.min(left, (route.rpm * seconds) / 60);
+    const take = Math.min(left, available(route));
     if (take <= 0) continue;
     input += route.input * take;
     output += route.output * take;
     left -= take;
-    used.push(route.id);
+    taken.set(route.id, take);
   }
   // More load than the feasible routes' limits: the rest at the last route's price.
   const last = sorted[sorted.length - 1] as RouteInfo;
@@ -130,7 +132,29 @@ export function cheapestMix(
     output += last.output * left;
   }
   const total = Math.max(requests, 1);
-  return { input: input / total, output: output / total, routes: used };
+  return { input: input / total, output: output / total, routes: [...taken.keys()], taken };
+}
+
+/**
+ * What each route's rpm limit admits, phase after phase, as the gateway's limiter does (GCRA,
+ * decision 0002): a bucket of `rpm` requests, full at the start, refilled at rpm per minute.
+ */
+export class RouteCapacity {
+  private readonly left = new Map<string, number>();
+
+  /** Requests `route` can take in a phase of `seconds` (before `use`). */
+  available(route: RouteInfo, seconds: number): number {
+    const bucket = this.left.get(route.id) ?? route.rpm;
+    return Math.min(route.rpm, bucket) + (route.rpm * seconds) / 60;
+  }
+
+  /** Ends a phase of `seconds`: what each route has left after `taken`. */
+  use(routes: readonly RouteInfo[], seconds: number, taken: ReadonlyMap<string, number>): void {
+    for (const route of routes) {
+      const left = this.available(route, seconds) - (taken.get(route.id) ?? 0);
+      this.left.set(route.id, Math.min(route.rpm, Math.max(0, left)));
+    }
+  }
 }
 
 /** USD of `input`/`output` tokens at a per-million price. */

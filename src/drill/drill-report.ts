@@ -1,5 +1,13 @@
 import type { SpillwayConfig } from '../config/schema.ts';
-import { accountOf, cheapestMix, costOf, feasibleRoutes, routesOf, type RouteInfo } from './drill-cost.ts';
+import {
+  accountOf,
+  cheapestMix,
+  costOf,
+  feasibleRoutes,
+  RouteCapacity,
+  routesOf,
+  type RouteInfo,
+} from './drill-cost.ts';
 import type { DrillSample } from './drill-sample.ts';
 import type { Drill, DrillPhase } from './drill-spec.ts';
 import { clientStats, type ClientStats, type CostedSample } from './drill-stats.ts';
@@ -73,6 +81,7 @@ export function buildReport(
   const naiveRoute = naivePrice(config, drill);
   const costed: CostedSample[] = [];
   const phases: PhaseReport[] = [];
+  const capacity = new RouteCapacity();
   drill.phases.forEach((phase, index) => {
     const seconds = phase.end_s - phase.start_s;
     const inPhase = samples.filter((sample) => sample.phase === index);
@@ -81,10 +90,11 @@ export function buildReport(
     const mix = cheapestMix(
       feasible,
       inPhase.filter((sample) => sample.client === 'gateway').length,
-      seconds,
       average(gatewayOk.map((sample) => sample.input_tokens)),
       average(gatewayOk.map((sample) => sample.output_tokens)),
+      (route) => capacity.available(route, seconds),
     );
+    capacity.use(routes, seconds, mix?.taken ?? new Map<string, number>());
     const phaseCosted = inPhase.map((sample): CostedSample => {
       const route = sample.client === 'gateway' ? prices.get(sample.deployment ?? '') : naiveRoute;
       const account =

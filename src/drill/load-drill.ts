@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument, stringify } from 'yaml';
-import type { z } from 'zod';
-import { ConfigError, parseConfig, type ConfigProblem } from '../config/load-config.ts';
+import { ConfigError, parseConfig, zodProblems, type ConfigProblem } from '../config/load-config.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { simProviders, simUrlReference, type ConfigDocument } from '../demo/demo-config.ts';
 import { drillSchema, type Drill } from './drill-spec.ts';
@@ -15,25 +14,6 @@ export function drillProviders(): NonNullable<ConfigDocument['providers']> {
     ...simProviders(),
     [anthropicProvider]: { type: 'anthropic', base_url: simUrlReference, api_key: 'sk-ant-sim' },
   };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let result = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') result += `[${segment}]`;
-    else result += result === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return result === '' ? '(root)' : result;
-}
-
-function zodProblems(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => ({
-    path: formatPath(issue.path),
-    message:
-      issue.code === 'unrecognized_keys'
-        ? `unknown key(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}`
-        : issue.message,
-  }));
 }
 
 /** The gateway config document of a drill: defaults filled in, the strategy override applied. */

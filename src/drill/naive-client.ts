@@ -1,6 +1,7 @@
-import OpenAI, { APIError } from 'openai';
+import { APIError } from 'openai';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { failure, type DrillClient, type DrillRequest, type SendOutcome } from './drill-sample.ts';
+import { openaiClient } from './openai-client.ts';
 
 type BedrockSdk = typeof import('@aws-sdk/client-bedrock-runtime');
 
@@ -125,76 +126,20 @@ async function bedrockClient(
 }
 
 /** The openai package with its defaults (2 retries, 10-minute timeout) against one deployment. */
-function openaiClient(config: SpillwayConfig, target: NaiveTarget, providerName: string): DrillClient {
+function naiveOpenai(config: SpillwayConfig, target: NaiveTarget, providerName: string): DrillClient {
   const provider = config.providers[providerName];
   if (provider?.type !== 'openai') throw new NaiveClientError(`provider ${providerName} is not openai`);
-  const client = new OpenAI({ baseURL: provider.base_url, apiKey: provider.api_key ?? 'none' });
-  const where = { deployment: `${providerName}/${target.model}`, region: provider.region };
-  return {
-    async send(request: DrillRequest): Promise<SendOutcome> {
-      const started = performance.now();
-      const messages = [{ role: 'user' as const, content: request.prompt }];
-      try {
-        if (!request.stream) {
-          const answer = await client.chat.completions.create(
-            { model: target.model, messages, max_completion_tokens: request.maxTokens },
-            { signal: request.signal },
-          );
-          const elapsed = performance.now() - started;
-          return {
-            stream: false,
-            ok: true,
-            status: 200,
-            ttft_ms: elapsed,
-            ttlt_ms: elapsed,
-            ...where,
-            input_tokens: answer.usage?.prompt_tokens ?? 0,
-            output_tokens: answer.usage?.completion_tokens ?? 0,
-          };
-        }
-        const stream = await client.chat.completions.create(
-          {
-            model: target.model,
-            messages,
-            max_completion_tokens: request.maxTokens,
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal: request.signal },
-        );
-        let ttft: number | undefined;
-        let tokens = { input: 0, output: 0 };
-        let finished = false;
-        for await (const chunk of stream) {
-          if (chunk.choices[0]?.finish_reason) finished = true;
-          if (ttft === undefined && (chunk.choices[0]?.delta.content ?? '') !== '') {
-            ttft = performance.now() - started;
-          }
-          if (chunk.usage)
-            tokens = { input: chunk.usage.prompt_tokens, output: chunk.usage.completion_tokens };
-        }
-        if (!finished) throw new Error('the stream ended without a finish_reason');
-        const elapsed = performance.now() - started;
-        return {
-          stream: true,
-          ok: true,
-          status: 200,
-          ttft_ms: ttft ?? elapsed,
-          ttlt_ms: elapsed,
-          ...where,
-          input_tokens: tokens.input,
-          output_tokens: tokens.output,
-        };
-      } catch (error) {
-        return failure(error, statusOf(error), performance.now() - started, request.stream);
-      }
-    },
-  };
+  return openaiClient({
+    baseURL: provider.base_url,
+    keys: [provider.api_key ?? 'none'],
+    model: target.model,
+    where: { deployment: `${providerName}/${target.model}`, region: provider.region },
+  });
 }
 
 /** The naive baseline client for `target` (its provider taken from `config`). */
 export async function naiveClient(config: SpillwayConfig, target: NaiveTarget): Promise<DrillClient> {
   return target.sdk === 'bedrock'
     ? bedrockClient(config, target, target.provider)
-    : openaiClient(config, target, target.provider);
+    : naiveOpenai(config, target, target.provider);
 }

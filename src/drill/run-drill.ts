@@ -10,7 +10,7 @@ import { startSimulator } from '../simulator/start-simulator.ts';
 import { buildReport, type DrillReport } from './drill-report.ts';
 import type { DrillClient, DrillClientName, DrillSample } from './drill-sample.ts';
 import type { Drill } from './drill-spec.ts';
-import { gatewayClient } from './gateway-client.ts';
+import { gatewayClient } from './openai-client.ts';
 import { gatewayDocument, loadKeys, resolveDrillConfig } from './load-drill.ts';
 import { naiveClient } from './naive-client.ts';
 import { progressLine } from './drill-table.ts';
