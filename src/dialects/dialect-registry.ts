@@ -2,6 +2,7 @@ import { anthropicMessagesDialect } from './anthropic-messages/anthropic-message
 import type { Dialect } from './dialect.ts';
 import { openaiChatDialect } from './openai-chat/openai-chat-dialect.ts';
 import { openaiResponsesDialect } from './openai-responses/openai-responses-dialect.ts';
+import { bedrockConverseDialect } from './bedrock-converse/bedrock-converse-dialect.ts';
 
 /**
  * Every client API the gateway speaks, in the order the edge tries their claims: the first is the
@@ -12,4 +13,5 @@ export const dialects: readonly Dialect[] = [
   openaiChatDialect,
   anthropicMessagesDialect,
   openaiResponsesDialect,
+  bedrockConverseDialect,
 ];

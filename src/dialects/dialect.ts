@@ -36,8 +36,11 @@ export interface Dialect {
    * the edge sets each to the client's `x-request-id`, else the gateway's own id.
    */
   readonly requestIdHeaders: readonly string[];
-  /** Chat body → canonical request; throws a 400 GatewayError whose `param` names the field at fault. */
-  parseChat(body: unknown): ParsedChat;
+  /**
+   * Chat body → canonical request; throws a 400 GatewayError whose `param` names the field at fault.
+   * `route` says what the path fixed (a dialect whose routes do not use them may ignore it).
+   */
+  parseChat(body: unknown, route: ChatRouteParams): ParsedChat;
   /**
    * The JSON text of a complete answer; `model` is the group that served it (after a fallback, the
    * fallback's: decision 0016), `created` epoch s, `parsed` the request as this dialect parsed it
@@ -51,6 +54,11 @@ export interface Dialect {
   createStreamRenderer(parsed: ParsedChat, requestId: string, created: number): StreamRenderer;
   /** An error as this dialect's clients read it: status, Retry-After headers and the JSON body text. */
   renderError(error: GatewayError): RenderedError;
+  /**
+   * The content type of a streamed answer; undefined: `text/event-stream` (SSE). A dialect with a
+   * binary stream (Bedrock's `application/vnd.amazon.eventstream`) names its own.
+   */
+  readonly streamContentType?: string | undefined;
   /** Model listing in this dialect, or undefined when the dialect serves no `list-models` route. */
   readonly models: ModelsRenderer | undefined;
   /** Embeddings in this dialect, or undefined when the dialect serves no `embeddings` route. */
@@ -70,10 +78,27 @@ export type DialectOperation = 'chat' | 'embeddings' | 'list-models' | 'get-mode
 export interface DialectRoute {
   /** The one method the route accepts (others get a 405 naming it in Allow). */
   readonly method: 'GET' | 'POST';
-  /** The exact path; for `get-model`, the prefix the model id follows (ends with `/`). */
+  /**
+   * The exact path; for `get-model`, the prefix the model id follows (ends with `/`). A chat path may
+   * hold one `{model}` segment (Bedrock: `/model/{model}/converse`): any one percent-encoded path
+   * segment matches it, and its decoded value reaches `parseChat` as `route.model`.
+   */
   readonly path: string;
   /** The edge operation serving it (needs `models` for the model operations, `embeddings` for embeddings). */
   readonly operation: DialectOperation;
+  /**
+   * Chat routes only: the path, not the body, says whether the answer streams (Bedrock's
+   * `converse` vs `converse-stream`); undefined: the body decides.
+   */
+  readonly stream?: boolean | undefined;
+}
+
+/** What a chat route's path fixed, handed to `parseChat`. */
+export interface ChatRouteParams {
+  /** The decoded `{model}` segment of the path; undefined when the path has none. */
+  readonly model?: string | undefined;
+  /** The route's `stream` (see DialectRoute); undefined: the body decides. */
+  readonly stream?: boolean | undefined;
 }
 
 /** A chat body parsed from one dialect. */

@@ -27,7 +27,8 @@ export function checkArrayBound(value: unknown, max: number, param: string, what
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null): what the bounds checks look into. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -22,7 +22,7 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 /**
- * Writes the events as SSE. The upstream is committed: a failure from here on ends the stream with
+ * Writes the events as the dialect frames them (SSE, or Bedrock's binary event stream). The upstream is committed: a failure from here on ends the stream with
  * an in-band error in the client's dialect, never a fake finish. Stops reading (which aborts the
  * upstream) when the client goes away.
  */
@@ -36,7 +36,7 @@ async function pumpStream(
   try {
     for await (const event of events) {
       const frame = renderer.event(event);
-      if (frame !== '' && !res.write(frame)) await drained(res);
+      if (frame.length > 0 && !res.write(frame)) await drained(res);
       if (res.destroyed) return;
     }
     if (!res.destroyed) res.end(renderer.end());
@@ -110,7 +110,7 @@ export async function respondChat(
   }
   const headers = addRouteHeaders(baseHeaders(context, dialect), result.route, undefined, result.headers);
   headers['x-spillway-requested-model'] = request.model;
-  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['content-type'] = dialect.streamContentType ?? 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   // Tells nginx-style proxies not to buffer the stream.
   headers['x-accel-buffering'] = 'no';

@@ -9,7 +9,7 @@ import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import { dialects as registeredDialects } from '../dialects/dialect-registry.ts';
 import { respondChat } from './chat-route.ts';
-import { createRouteTable, type EdgeRoute } from './match-route.ts';
+import { chatRouteParams, createRouteTable, type EdgeRoute } from './match-route.ts';
 import { readJsonBody } from './read-json-body.ts';
 import { requestCredential } from './request-credential.ts';
 import { clientRequestIdOf } from './request-id.ts';
@@ -255,7 +255,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return;
       }
       // 8. parse, then 9. call and 10. respond in respondChat
-      await respondChat(res, gateway, dialect, dialect.parseChat(body), context, logger);
+      const parsed = dialect.parseChat(body, chatRouteParams(route, path));
+      await respondChat(res, gateway, dialect, parsed, context, logger);
     } catch (thrown) {
       // 11. fail
       fail(req, res, thrown, ids, route?.dialect ?? routeTable.dialectFor(req.headers));

@@ -3,7 +3,8 @@ import { anthropicMessagesDialect } from '../dialects/anthropic-messages/anthrop
 import type { Dialect } from '../dialects/dialect.ts';
 import { dialects } from '../dialects/dialect-registry.ts';
 import { openaiChatDialect } from '../dialects/openai-chat/openai-chat-dialect.ts';
-import { createRouteTable } from './match-route.ts';
+import { bedrockConverseDialect } from '../dialects/bedrock-converse/bedrock-converse-dialect.ts';
+import { chatRouteParams, createRouteTable } from './match-route.ts';
 
 const table = createRouteTable(dialects);
 const anthropicClient = { 'anthropic-version': '2023-06-01' };
@@ -36,6 +37,23 @@ describe('the route table built from the dialect registry', () => {
     expect(table.match('/v1/models/', {})).toBeUndefined();
     expect(table.dialectFor(anthropicClient)).toBe(anthropicMessagesDialect);
     expect(table.dialectFor({})).toBe(openaiChatDialect);
+  });
+
+  it('matches a {model} path segment, decoded, and hands it and the route stream to parseChat', () => {
+    const arn = 'arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.x-v2:0';
+    const path = `/model/${encodeURIComponent(arn)}/converse-stream`;
+    const matched = table.match(path, {});
+    expect(matched?.dialect).toBe(bedrockConverseDialect);
+    expect(matched && chatRouteParams(matched, path)).toEqual({ model: arn, stream: true });
+    const plain = '/model/fast/converse';
+    const converse = table.match(plain, {});
+    expect(converse && chatRouteParams(converse, plain)).toEqual({ model: 'fast', stream: false });
+    // One whole segment: nothing when it is empty or holds a raw slash.
+    expect(table.match('/model//converse', {})).toBeUndefined();
+    expect(table.match('/model/a/b/converse', {})).toBeUndefined();
+    expect(table.match('/model/fast/converse/more', {})).toBeUndefined();
+    const openai = table.match('/v1/chat/completions', {});
+    expect(openai && chatRouteParams(openai, '/v1/chat/completions')).toEqual({});
   });
 
   it('serves the health checks in no dialect', () => {

@@ -1,14 +1,21 @@
 import type {
+  ChatRouteParams,
   Dialect,
   DialectRoute,
   EmbeddingsCodec,
   ModelsRenderer,
   RequestHeaders,
 } from '../dialects/dialect.ts';
+import { matchPattern, pathPattern, type PathPattern } from '../dialects/dialect-path.ts';
 
 /** A route of the edge: a dialect's route with what its operation needs, or a health check. */
 export type EdgeRoute =
-  | DialectEdgeRoute<'chat'>
+  | (DialectEdgeRoute<'chat'> & {
+      /** The path's `{model}` segment, when it has one. */
+      readonly pattern: PathPattern | undefined;
+      /** The route's `stream` (DialectRoute.stream). */
+      readonly stream: boolean | undefined;
+    })
   | (DialectEdgeRoute<'embeddings'> & { readonly embeddings: EmbeddingsCodec })
   | (DialectEdgeRoute<'list-models' | 'get-model'> & { readonly models: ModelsRenderer })
   | {
@@ -50,7 +57,7 @@ function toEdgeRoute(dialect: Dialect, route: DialectRoute): EdgeRoute {
   const base = { method: route.method, path: route.path, dialect };
   switch (route.operation) {
     case 'chat':
-      return { ...base, operation: 'chat' };
+      return { ...base, operation: 'chat', pattern: pathPattern(route.path), stream: route.stream };
     case 'embeddings':
       if (dialect.embeddings === undefined)
         throw new Error(`dialect ${dialect.name} serves ${route.path} but has no embeddings codec`);
@@ -85,14 +92,27 @@ export function createRouteTable(dialects: readonly Dialect[]): RouteTable {
   const names = new Set<string>();
   const exact = new Map<string, EdgeRoute[]>();
   const prefixed = new Map<string, EdgeRoute[]>();
+  const patterned = new Map<string, EdgeRoute[]>();
   for (const route of healthRoutes) addTo(exact, route);
   for (const dialect of dialects) {
     if (names.has(dialect.name)) throw new Error(`two dialects are named ${dialect.name}`);
     names.add(dialect.name);
-    for (const route of dialect.routes)
-      addTo(route.operation === 'get-model' ? prefixed : exact, toEdgeRoute(dialect, route));
+    for (const route of dialect.routes) {
+      const edgeRoute = toEdgeRoute(dialect, route);
+      const table =
+        route.operation === 'get-model'
+          ? prefixed
+          : edgeRoute.operation === 'chat' && edgeRoute.pattern !== undefined
+            ? patterned
+            : exact;
+      addTo(table, edgeRoute);
+    }
   }
   const prefixes = [...prefixed.entries()];
+  const patterns = [...patterned.values()].map((routes) => {
+    const first = routes[0] as EdgeRoute & { pattern: PathPattern };
+    return { pattern: first.pattern, routes };
+  });
 
   const defaultDialect: Dialect = fallback;
 
@@ -107,8 +127,23 @@ export function createRouteTable(dialects: readonly Dialect[]): RouteTable {
     for (const [prefix, routes] of prefixes) {
       if (path.length > prefix.length && path.startsWith(prefix)) return choose(routes, headers);
     }
+    for (const { pattern, routes } of patterns) {
+      if (matchPattern(pattern, path) !== undefined) return choose(routes, headers);
+    }
     return undefined;
   }
 
   return { match, dialectFor };
+}
+
+const noParams: ChatRouteParams = {};
+
+/** What a chat route's path fixed for `parseChat`: the `{model}` segment and the route's `stream`. */
+export function chatRouteParams(route: EdgeRoute, path: string): ChatRouteParams {
+  if (route.operation !== 'chat' || (route.pattern === undefined && route.stream === undefined))
+    return noParams;
+  return {
+    model: route.pattern === undefined ? undefined : matchPattern(route.pattern, path),
+    stream: route.stream,
+  };
 }

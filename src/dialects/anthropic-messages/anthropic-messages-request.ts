@@ -10,7 +10,7 @@ import type {
   UserPart,
 } from '../../core/chat-request.ts';
 import { invalidRequest } from '../../errors/gateway-error.ts';
-import { checkArrayBound, checkChatBodyBounds, requestBounds } from '../request-bounds.ts';
+import { checkArrayBound, checkChatBodyBounds, isObject, requestBounds } from '../request-bounds.ts';
 import { validationError } from '../validation-error.ts';
 
 const cacheControlSchema = z.object({
@@ -220,10 +220,6 @@ function toToolChoice(choice: z.infer<typeof toolChoice>): ToolChoice {
     case 'tool':
       return { type: 'tool', name: choice.name };
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The shared count bounds, plus `system` blocks and the content of each tool_result block. */

@@ -1,0 +1,283 @@
+import {
+  AccessDeniedException,
+  type BedrockRuntimeClient,
+  ConverseCommand,
+  type ConverseCommandOutput,
+  ConverseStreamCommand,
+  type ContentBlock,
+  type ConverseStreamOutput,
+  type Message,
+  ResourceNotFoundException,
+  ThrottlingException,
+  type Tool,
+  ValidationException,
+} from '@aws-sdk/client-bedrock-runtime';
+import { describe, expect, it } from 'vitest';
+import { bedrockClient } from '../src/dialects/bedrock-converse/__fixtures__/bedrock-sdk.ts';
+import { simModels, singleDeploymentGroup } from './support/gateway-config.ts';
+import { useSimulatedGateway } from './support/simulated-gateway.ts';
+
+// Issue 14 acceptance (Bedrock-compatible ingress): the AWS JS SDK, with a virtual key as its
+// Bedrock API key (bearer token), against a real gateway process with the simulator behind it,
+// served by a Bedrock deployment and by an OpenAI-style one.
+
+const run = Date.now().toString(36);
+const key = `sk-bedrock-in-${run}`;
+const throttledKey = `sk-bedrock-throttled-${run}`;
+/** The throttled tenant's rpm: GCRA admits a burst of this many, then one every 60 s / rpm. */
+const throttledRpm = 12;
+const profileId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+const world = useSimulatedGateway({
+  simulator: { seed: 14 },
+  gateway: {
+    models: {
+      nova: singleDeploymentGroup('nova', 'a1-us-east-1', simModels.novaPro),
+      gpt: singleDeploymentGroup('gpt', 'openai', simModels.gpt),
+      [profileId]: singleDeploymentGroup('sonnet-us', 'a1-us-east-1', simModels.sonnetUsProfile),
+    },
+    tenants: {
+      builders: { keys: [key], rpm: 1000 },
+      throttled: { keys: [throttledKey], rpm: throttledRpm },
+    },
+  },
+});
+
+/** A client whose responses' headers are kept (the SDK's output has no headers of its own). */
+function client(
+  apiKey = key,
+  maxAttempts = 1,
+): { bedrock: BedrockRuntimeClient; headers: Record<string, string>[] } {
+  const bedrock = bedrockClient(world.gateway.url, apiKey, maxAttempts);
+  const headers: Record<string, string>[] = [];
+  bedrock.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { headers?: Record<string, string> };
+      headers.push(response.headers ?? {});
+      return result;
+    },
+    { step: 'deserialize', name: 'keepHeaders' },
+  );
+  return { bedrock, headers };
+}
+
+const weatherTool: Tool = {
+  toolSpec: {
+    name: 'get_weather',
+    description: 'Current weather in a city',
+    inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  },
+};
+
+const ask: Message[] = [{ role: 'user', content: [{ text: 'Say hello' }] }];
+
+/** Every event of a ConverseStream answer, read to its end. */
+async function collect(
+  stream: AsyncIterable<ConverseStreamOutput> | undefined,
+): Promise<ConverseStreamOutput[]> {
+  if (stream === undefined) throw new Error('the answer has no stream');
+  const events: ConverseStreamOutput[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+/** The tool call of a complete answer. */
+function toolUseOf(output: ConverseCommandOutput): NonNullable<ContentBlock['toolUse']> {
+  const block = output.output?.message?.content?.find((entry) => entry.toolUse !== undefined);
+  expect(block?.toolUse, 'a toolUse block').toBeDefined();
+  return block?.toolUse as NonNullable<ContentBlock['toolUse']>;
+}
+
+describe.each([
+  { group: 'nova', upstream: 'bedrock' },
+  { group: 'gpt', upstream: 'openai' },
+])('AWS SDK → gateway (Bedrock Converse) → $upstream-style upstream', ({ group, upstream }) => {
+  it('ConverseCommand answers with text, stop reason and the upstream usage; route headers set', async () => {
+    const { bedrock, headers } = client();
+    const output = await bedrock.send(
+      new ConverseCommand({ modelId: group, messages: ask, inferenceConfig: { maxTokens: 100 } }),
+    );
+    expect(output.stopReason).toBe('end_turn');
+    expect(output.output?.message?.role).toBe('assistant');
+    expect(output.output?.message?.content?.[0]?.text).toMatch(/\w/);
+    const upstreamCall = world.lastInvocation();
+    expect(upstreamCall.api).toBe(upstream);
+    expect(output.usage).toMatchObject({
+      inputTokens: upstreamCall.inputTokens,
+      outputTokens: upstreamCall.outputTokens,
+      totalTokens: upstreamCall.inputTokens + upstreamCall.outputTokens,
+    });
+    expect(output.$metadata.httpStatusCode).toBe(200);
+    const sent = headers.at(-1) ?? {};
+    expect(output.$metadata.requestId).toBe(sent['x-request-id']);
+    expect(sent['x-spillway-deployment']).toBe(group);
+    expect(sent['x-spillway-model-group']).toBe(group);
+    expect(sent['x-spillway-attempts']).toBe('1');
+  });
+
+  it('ConverseStreamCommand streams event-stream frames the SDK decodes: text, stop, usage', async () => {
+    const { bedrock, headers } = client();
+    const output = await bedrock.send(
+      new ConverseStreamCommand({ modelId: group, messages: ask, inferenceConfig: { maxTokens: 100 } }),
+    );
+    const events = await collect(output.stream);
+    expect(headers.at(-1)?.['content-type']).toBe('application/vnd.amazon.eventstream');
+    expect(headers.at(-1)?.['x-spillway-deployment']).toBe(group);
+    expect(events[0]?.messageStart?.role).toBe('assistant');
+    const text = events.map((event) => event.contentBlockDelta?.delta?.text ?? '').join('');
+    expect(text).toMatch(/\w/);
+    const stops = events.flatMap((event) => (event.messageStop === undefined ? [] : [event.messageStop]));
+    expect(stops.map((stop) => stop.stopReason)).toEqual(['end_turn']);
+    const upstreamCall = world.lastInvocation();
+    expect(upstreamCall.stream).toBe(true);
+    expect(events.at(-1)?.metadata?.usage).toMatchObject({
+      inputTokens: upstreamCall.inputTokens,
+      outputTokens: upstreamCall.outputTokens,
+    });
+  });
+
+  it.each([false, true])(
+    'round-trips a tool call through toolUse and toolResult (stream: %s)',
+    async (stream) => {
+      const { bedrock } = client();
+      const messages: Message[] = [{ role: 'user', content: [{ text: 'What is the weather in Paris?' }] }];
+      const request = {
+        modelId: group,
+        messages,
+        toolConfig: { tools: [weatherTool] },
+        inferenceConfig: { maxTokens: 200 },
+      };
+      let call: { toolUseId: string; name: string; input: unknown };
+      if (stream) {
+        const events = await collect((await bedrock.send(new ConverseStreamCommand(request))).stream);
+        const start = events.find((event) => event.contentBlockStart?.start?.toolUse !== undefined);
+        const index = start?.contentBlockStart?.contentBlockIndex;
+        const input = events
+          .filter((event) => event.contentBlockDelta?.contentBlockIndex === index)
+          .map((event) => event.contentBlockDelta?.delta?.toolUse?.input ?? '')
+          .join('');
+        expect(events.find((event) => event.messageStop)?.messageStop?.stopReason).toBe('tool_use');
+        call = {
+          toolUseId: start?.contentBlockStart?.start?.toolUse?.toolUseId ?? '',
+          name: start?.contentBlockStart?.start?.toolUse?.name ?? '',
+          input: JSON.parse(input) as unknown,
+        };
+      } else {
+        const output = await bedrock.send(new ConverseCommand(request));
+        expect(output.stopReason).toBe('tool_use');
+        const toolUse = toolUseOf(output);
+        call = { toolUseId: toolUse.toolUseId ?? '', name: toolUse.name ?? '', input: toolUse.input };
+      }
+      expect(call.toolUseId).not.toBe('');
+      expect(call.name).toBe('get_weather');
+      expect(call.input).toMatchObject({ city: expect.any(String) });
+
+      const answer = await bedrock.send(
+        new ConverseCommand({
+          ...request,
+          messages: [
+            ...messages,
+            {
+              role: 'assistant',
+              content: [
+                { toolUse: { toolUseId: call.toolUseId, name: call.name, input: call.input as never } },
+              ],
+            },
+            {
+              role: 'user',
+              content: [{ toolResult: { toolUseId: call.toolUseId, content: [{ text: 'sunny, 21 C' }] } }],
+            },
+          ],
+        }),
+      );
+      expect(answer.stopReason).toBe('end_turn');
+      expect(answer.output?.message?.content?.[0]?.text).toMatch(/\w/);
+      // Tools are still offered: the simulated model answers in text only when the last turn reached
+      // it as a tool result (otherwise it calls the tool again).
+      expect(answer.output?.message?.content?.some((block) => block.toolUse !== undefined)).toBe(false);
+    },
+  );
+});
+
+describe('AWS SDK → gateway: model ids, keys and limits', () => {
+  it('an inference profile id, and its ARN, name the group (served by a Bedrock profile)', async () => {
+    const { bedrock, headers } = client();
+    const arn = `arn:aws:bedrock:us-east-1:111111111111:inference-profile/${profileId}`;
+    for (const modelId of [profileId, arn]) {
+      const output = await bedrock.send(new ConverseCommand({ modelId, messages: ask }));
+      expect(output.stopReason).toBe('end_turn');
+      expect(headers.at(-1)?.['x-spillway-model-group']).toBe(profileId);
+      expect(headers.at(-1)?.['x-spillway-deployment']).toBe('sonnet-us');
+    }
+  });
+
+  it('an unknown model is a ResourceNotFoundException; a field the gateway cannot carry a ValidationException naming it', async () => {
+    const { bedrock } = client();
+    const unknown = await bedrock
+      .send(new ConverseCommand({ modelId: 'no-such-group', messages: ask }))
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(ResourceNotFoundException);
+    const refused = await bedrock
+      .send(
+        new ConverseCommand({
+          modelId: 'nova',
+          messages: ask,
+          additionalModelRequestFields: { top_k: 20 },
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationException);
+    expect((refused as Error).message).toMatch(/^additionalModelRequestFields\.top_k: not supported/);
+  });
+
+  it('a bad key is the AccessDeniedException the SDK maps, never retried', async () => {
+    const { bedrock } = client(`sk-not-a-key-${run}`, 3);
+    const thrown = await bedrock
+      .send(new ConverseCommand({ modelId: 'nova', messages: ask }))
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(AccessDeniedException);
+    expect((thrown as AccessDeniedException).$metadata.attempts).toBe(1);
+    const streamed = await bedrock
+      .send(new ConverseStreamCommand({ modelId: 'nova', messages: ask }))
+      .catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(AccessDeniedException);
+  });
+
+  it("a tenant over its rpm gets ThrottlingException, and the SDK's retry waits for the gateway's retry headers", async () => {
+    // The burst: rpm requests at once (GCRA admits them all), then the limit holds for 60 s / rpm.
+    const burst = await Promise.all(
+      Array.from({ length: throttledRpm }, () =>
+        fetch(`${world.gateway.url}/model/nova/converse`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${throttledKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: ask }),
+        }).then(async (response) => {
+          await response.arrayBuffer();
+          return response.status;
+        }),
+      ),
+    );
+    expect(burst).toEqual(Array.from({ length: throttledRpm }, () => 200));
+
+    const once = client(throttledKey, 1);
+    const thrown = await once.bedrock
+      .send(new ConverseCommand({ modelId: 'nova', messages: ask }))
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(ThrottlingException);
+    const refusedHeaders = once.headers.at(-1) ?? {};
+    expect(Number(refusedHeaders['x-amz-retry-after'])).toBeGreaterThan(0);
+    expect(Number(refusedHeaders['x-amz-retry-after'])).toBeLessThanOrEqual(60_000 / throttledRpm);
+    expect(refusedHeaders['retry-after']).toMatch(/^\d+$/);
+
+    // With its default retries, the SDK waits what x-amz-retry-after says and the retry is admitted.
+    const retrying = client(throttledKey, 3);
+    const output = await retrying.bedrock.send(new ConverseCommand({ modelId: 'nova', messages: ask }));
+    expect(output.stopReason).toBe('end_turn');
+    expect(output.$metadata.attempts).toBe(2);
+    expect(retrying.headers.map((sent) => sent['x-amzn-errortype'] ?? 'ok')).toEqual([
+      'ThrottlingException',
+      'ok',
+    ]);
+  });
+});
