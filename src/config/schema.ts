@@ -111,6 +111,11 @@ export const deploymentSchema = z
     context_window: positiveInt.optional(),
     /** Priority for the `ordered` strategy (lower first; default: position in the list). */
     order: z.number().int().optional(),
+    /**
+     * Whether the model continues from a trailing assistant turn (prefill), used by stream recovery.
+     * Default: true for anthropic and bedrock providers, false for openai ones (they ignore it).
+     */
+    supports_prefill: z.boolean().optional(),
   })
   .strict();
 
@@ -193,6 +198,8 @@ export const modelGroupSchema = z
     hedge_after_ms: z.union([positiveInt, z.literal('p95')]).optional(),
     /** Hedges may be at most this share of the group's requests (10 s window); default 0.1. */
     hedge_budget: z.number().gte(0).lte(1).optional(),
+    /** `continue`: a stream cut after its first byte is continued on the next candidate (default off). */
+    stream_recovery: z.enum(['off', 'continue']).default('off'),
     /** Short description shown in /v1/models and the dashboard. */
     description: z.string().optional(),
   })

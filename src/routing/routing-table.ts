@@ -22,6 +22,8 @@ export interface GroupSettings {
   readonly streamIdleTimeoutMs: number;
   /** Malformed stream events in a row that fail a stream (the adapter's default when absent). */
   readonly malformedEventLimit?: number | undefined;
+  /** `continue`: a stream cut after its first byte is continued on the next candidate (stream-recovery.ts). */
+  readonly streamRecovery?: 'off' | 'continue' | undefined;
   readonly circuitBreaker: CircuitBreakerConfig;
   readonly retryBudget: RetryBudgetConfig;
   /** Hedged first tokens; undefined when the group does not hedge (decision 0016). */
@@ -94,6 +96,7 @@ function settingsOf(config: SpillwayConfig, group: ModelGroupConfig): GroupSetti
     firstTokenTimeoutMs: group.first_token_timeout_ms ?? router.first_token_timeout_ms,
     streamIdleTimeoutMs: group.stream_idle_timeout_ms ?? router.stream_idle_timeout_ms,
     malformedEventLimit: group.malformed_event_limit ?? router.malformed_event_limit,
+    streamRecovery: group.stream_recovery,
     circuitBreaker: group.circuit_breaker ?? router.circuit_breaker,
     retryBudget: group.retry_budget ?? router.retry_budget,
     hedge:
