@@ -44,6 +44,77 @@ function group(provider: Wire, scenario: string) {
   return { deployments: [{ id: `${provider}-${scenario}`, provider, model: scenario }] };
 }
 
+/** The answer every continuation completes: twelve words. */
+const fullAnswer = words(12);
+
+/** Each message of a request body (any wire) as its role and text. */
+function turnsOf(body: Buffer): { role: string; text: string }[] {
+  const parsed = JSON.parse(body.toString('utf8')) as { messages?: { role: string; content: unknown }[] };
+  return (parsed.messages ?? []).map(({ role, content }) => ({
+    role,
+    text:
+      typeof content === 'string'
+        ? content
+        : Array.isArray(content)
+          ? content
+              .map((part) => {
+                const text = (part as { text?: unknown }).text;
+                return typeof text === 'string' ? text : '';
+              })
+              .join('')
+          : '',
+  }));
+}
+
+/**
+ * What a well-behaved model answers to a continuation of `fullAnswer`: after a prefill (a trailing
+ * assistant turn), the rest of it; after a "continue" user turn, the rest with the last two words
+ * written again (the overlap the gateway trims); otherwise the whole answer.
+ */
+function continuationOf(turns: readonly { role: string; text: string }[]): string {
+  const last = turns.at(-1);
+  const previous = turns.at(-2);
+  if (last?.role === 'assistant') return fullAnswer.slice(last.text.length);
+  if (previous?.role === 'assistant') {
+    const words = previous.text.match(/\S+\s*/g) ?? [];
+    const repeated = words.slice(-2).join('').length;
+    return fullAnswer.slice(Math.max(0, previous.text.length - repeated));
+  }
+  return fullAnswer;
+}
+
+/** A continuer (`rejectPrefill`: a 400 to a trailing assistant turn, as some models give). */
+function defineContinuer(name: string, rejectPrefill: boolean): void {
+  upstream.define(name, ({ wire, response, body }) => {
+    const turns = turnsOf(body);
+    if (rejectPrefill && turns.at(-1)?.role === 'assistant') {
+      response.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          type: 'error',
+          error: {
+            type: 'invalid_request_error',
+            message: 'This model does not support assistant message prefill.',
+          },
+        }),
+      );
+      return;
+    }
+    const texts = continuationOf(turns).match(/\s*\S+\s*/g) ?? [];
+    response.writeHead(200, { 'content-type': streamContentType(wire) });
+    for (const chunk of streamChunks(wire, 0, { texts })) response.write(chunk);
+    response.end();
+  });
+}
+
+/** A recovering group: its one deployment cuts the stream; the fallback group continues it. */
+function recovering(name: string, provider: Wire, scenario: string, fallback: string) {
+  return {
+    deployments: [{ id: `${name}-cut`, provider, model: scenario }],
+    stream_recovery: 'continue' as const,
+    fallbacks: [fallback],
+  };
+}
+
 beforeAll(async () => {
   upstream = await startHostileUpstream();
   // Four words with one malformed event after the second.
@@ -59,14 +130,58 @@ beforeAll(async () => {
   });
   // Complete but for the last event: [DONE], message_stop, metadata.
   defineStream('no-sentinel', (wire) => streamChunks(wire, 4).slice(0, -1));
-  const models = Object.fromEntries(
-    wires.flatMap((wire) =>
-      ['one-malformed', 'three-malformed', 'no-sentinel'].map((scenario) => [
-        `${wire}-${scenario}`,
-        group(wire, scenario),
+  defineContinuer('continuer', false);
+  defineContinuer('no-prefill', true);
+  // A tool call whose arguments are cut half way.
+  upstream.define('cut-in-tool-call', ({ response }) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta: unknown): string =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+    response.write(chunk({ role: 'assistant', content: '' }));
+    response.write(
+      chunk({
+        tool_calls: [
+          { index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"ci' } },
+        ],
+      }),
+    );
+    setTimeout(() => response.socket?.destroy(), 50);
+  });
+  const models = {
+    ...Object.fromEntries(
+      wires.flatMap((wire) =>
+        ['one-malformed', 'three-malformed', 'no-sentinel'].map((scenario) => [
+          `${wire}-${scenario}`,
+          group(wire, scenario),
+        ]),
+      ),
+    ),
+    ...Object.fromEntries(
+      wires.flatMap((wire) => [
+        [`${wire}-continuer`, group(wire, 'continuer')],
+        [
+          `recover-${wire}`,
+          recovering(`recover-${wire}`, wire, 'stream-reset-after-chunks', `${wire}-continuer`),
+        ],
       ]),
     ),
-  );
+    'anthropic-no-prefill': group('anthropic', 'no-prefill'),
+    'recover-via-no-prefill': recovering(
+      'recover-via-no-prefill',
+      'openai',
+      'stream-reset-after-chunks',
+      'anthropic-no-prefill',
+    ),
+    'recover-idle': {
+      ...recovering('recover-idle', 'openai', 'stream-idle-after-chunks', 'openai-continuer'),
+      stream_idle_timeout_ms: 1000,
+    },
+    'recover-tool-call': recovering('recover-tool-call', 'openai', 'cut-in-tool-call', 'openai-continuer'),
+    'no-recovery': {
+      deployments: [{ id: 'no-recovery-cut', provider: 'openai', model: 'stream-reset-after-chunks' }],
+      fallbacks: ['openai-continuer'],
+    },
+  };
   gateway = await startGatewayProcess({
     config: {
       providers: hostileProviders(upstream.url),
@@ -151,5 +266,123 @@ describe('a finished stream without its sentinel', () => {
     // OpenAI and Anthropic sent their usage before the missing sentinel; Bedrock's was in metadata.
     if (wire === 'bedrock') expect(usage?.output).toBeGreaterThan(0);
     else expect(usage).toEqual({ input: 3, output: 4 });
+  });
+});
+
+/** An OpenAI-SDK stream's text, its finish reasons and usage chunks (each must come once). */
+async function openaiStream(model: string): Promise<{
+  text: string;
+  finishReasons: string[];
+  usages: { prompt_tokens: number; completion_tokens: number }[];
+}> {
+  const stream = await openaiClient(gateway.url, key).chat.completions.create({
+    model,
+    stream: true,
+    stream_options: { include_usage: true },
+    max_completion_tokens: 100,
+    messages: [{ role: 'user', content: 'Count to twelve.' }],
+  });
+  let text = '';
+  const finishReasons: string[] = [];
+  const usages: { prompt_tokens: number; completion_tokens: number }[] = [];
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0];
+    text += choice?.delta.content ?? '';
+    if (choice?.finish_reason) finishReasons.push(choice.finish_reason);
+    if (chunk.usage) usages.push(chunk.usage);
+  }
+  return { text, finishReasons, usages };
+}
+
+describe('stream recovery after the first byte (stream_recovery: continue)', () => {
+  it.each(wires)(
+    '%s: a stream cut after 3 words is completed from the fallback; one answer, one end, one usage (the sum)',
+    async (wire) => {
+      const before = upstream.exchanges.length;
+      if (wire === 'anthropic') {
+        const stream = anthropicClient(gateway.url, key).messages.stream({
+          model: `recover-${wire}`,
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'Count to twelve.' }],
+        });
+        const stops: string[] = [];
+        stream.on('streamEvent', (event) => {
+          if (event.type === 'message_delta' && event.delta.stop_reason) stops.push(event.delta.stop_reason);
+        });
+        const message = await stream.finalMessage();
+        expect(message.content.map((block) => (block.type === 'text' ? block.text : '')).join('')).toBe(
+          fullAnswer,
+        );
+        expect(message.content).toHaveLength(1);
+        expect(stops).toEqual(['end_turn']);
+        // 3 words cut (estimated) + 9 words reported by the continuation.
+        expect(message.usage.output_tokens).toBeGreaterThanOrEqual(10);
+      } else {
+        const { text, finishReasons, usages } = await openaiStream(`recover-${wire}`);
+        expect(text).toBe(fullAnswer);
+        expect(finishReasons).toEqual(['stop']);
+        expect(usages).toHaveLength(1);
+        expect(usages[0]?.completion_tokens).toBeGreaterThanOrEqual(10);
+      }
+      const exchanges = upstream.exchanges.slice(before).map((exchange) => exchange.scenario);
+      expect(exchanges).toEqual(['stream-reset-after-chunks', 'continuer']);
+    },
+  );
+
+  it('a target that rejects prefill gets the plain continuation; the client never sees its 400', async () => {
+    const before = upstream.exchanges.length;
+    const { text, finishReasons } = await openaiStream('recover-via-no-prefill');
+    expect(text).toBe(fullAnswer);
+    expect(finishReasons).toEqual(['stop']);
+    // The prefill was refused once, then the same deployment continued without it ...
+    const scenarios = upstream.exchanges.slice(before).map((exchange) => exchange.scenario);
+    expect(scenarios).toEqual(['stream-reset-after-chunks', 'no-prefill', 'no-prefill']);
+    // ... and the next recovery does not try a prefill there again (learned).
+    const again = upstream.exchanges.length;
+    expect((await openaiStream('recover-via-no-prefill')).text).toBe(fullAnswer);
+    expect(upstream.exchanges.slice(again).map((exchange) => exchange.scenario)).toEqual([
+      'stream-reset-after-chunks',
+      'no-prefill',
+    ]);
+  });
+
+  it('a stream gone silent (idle timeout) is continued too', async () => {
+    const { text, finishReasons } = await openaiStream('recover-idle');
+    expect(text).toBe(fullAnswer);
+    expect(finishReasons).toEqual(['stop']);
+  });
+
+  it('a cut inside a tool call is not spliced: an honest in-band error', async () => {
+    const before = upstream.exchanges.length;
+    const failure = await openaiStream('recover-tool-call').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(failure)).toMatch(/interrupt|ended|upstream/i);
+    expect(upstream.exchanges.slice(before).map((exchange) => exchange.scenario)).toEqual([
+      'cut-in-tool-call',
+    ]);
+  });
+
+  it('without stream_recovery a cut stream still ends in the honest in-band error', async () => {
+    const failure = await openaiStream('no-recovery').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeDefined();
+  });
+
+  it('counts recoveries by group and outcome, and both attempts', async () => {
+    const metrics = await scrapeMetrics(gateway.url);
+    const recoveries = (group: string, outcome: string): number | undefined =>
+      metricValue(metrics, 'spillway_stream_recoveries_total', { group, outcome });
+    for (const wire of wires) expect(recoveries(`recover-${wire}`, 'continued')).toBe(1);
+    expect(recoveries('recover-via-no-prefill', 'continued')).toBe(2);
+    expect(recoveries('recover-tool-call', 'refused')).toBe(1);
+    expect(recoveries('no-recovery', 'continued')).toBeUndefined();
+    const attempts = (deployment: string, outcome: string): number | undefined =>
+      metricValue(metrics, 'spillway_upstream_attempts_total', { deployment, outcome });
+    expect(attempts('openai-continuer', 'success')).toBeGreaterThanOrEqual(2);
+    expect(attempts('recover-openai-cut', 'error')).toBe(1);
   });
 });

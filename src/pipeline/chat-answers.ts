@@ -39,6 +39,14 @@ export interface Served<T> {
   /** The request's stages and how many of them see the answer on the way out. */
   readonly stages: readonly RequestStage[];
   readonly depth: number;
+  /** Continues a stream cut after its first byte, where the group asks for it (stream-recovery.ts). */
+  readonly recovery?: StreamRelay | undefined;
+}
+
+/** Relays a committed stream to the client and accounts it (stream-recovery.ts `StreamRecovery`). */
+export interface StreamRelay {
+  /** The events for the client; accounts every attempt and the request, however it ends. */
+  relay(served: Served<OpenedStream>): AsyncIterable<ChatStreamEvent>;
 }
 
 /** The cost of `usage` on a deployment with prices. */
@@ -199,44 +207,49 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
   },
 };
 
+/** A committed stream relayed as it is (no recovery); accounted once it has ended, however it ended. */
+export function relayAttempt(served: Served<OpenedStream>): AsyncIterable<ChatStreamEvent> {
+  const { committed, admission, run, generation, tokens } = served;
+  const opened = committed.value;
+  const deployment = committed.candidate.deployment;
+  return relayStream(opened, committed.scope, run.context.principal.logBodies, tokens.prompt, (end) => {
+    // A stream cut before the upstream's usage report (client abort, shutdown, failure) still
+    // cost its prompt and the output delivered: account the estimate (marked estimated).
+    const usage = end.delivered.usage(tokens.prompt);
+    const used = totalTokens(usage);
+    committed.finish({
+      error: end.error,
+      tokens: used,
+      outputTokens: usage.outputTokens,
+      firstTokenMs: opened.committedAt - committed.startedAt,
+    });
+    admission.reservation.settle(used);
+    run.finish({
+      status: 200,
+      error: end.error,
+      usage,
+      costUsd: costOf(deployment, usage),
+      target: deployment.target,
+      firstTokenAt: opened.committedAt,
+      responseBody: { text: end.text, usage: end.usage ?? null },
+    });
+    generation.release();
+  });
+}
+
 /** A stream, relayed from the committed attempt; accounted once it has ended, however it ended. */
 export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
   stream: true,
   call: (request, context, clock, events) => streamCall(request, context, () => clock.now(), events),
   deliver(served) {
-    const { committed, admission, run, generation, tokens } = served;
-    const opened = committed.value;
+    const { committed, admission, run } = served;
     const deployment = committed.candidate.deployment;
     const context = run.context;
-    let events: AsyncIterable<ChatStreamEvent> = relayStream(
-      opened,
-      committed.scope,
-      context.principal.logBodies,
-      tokens.prompt,
-      (end) => {
-        // A stream cut before the upstream's usage report (client abort, shutdown, failure) still
-        // cost its prompt and the output delivered: account the estimate (marked estimated).
-        const usage = end.delivered.usage(tokens.prompt);
-        const used = totalTokens(usage);
-        committed.finish({
-          error: end.error,
-          tokens: used,
-          outputTokens: usage.outputTokens,
-          firstTokenMs: opened.committedAt - committed.startedAt,
-        });
-        admission.reservation.settle(used);
-        run.finish({
-          status: 200,
-          error: end.error,
-          usage,
-          costUsd: costOf(deployment, usage),
-          target: deployment.target,
-          firstTokenAt: opened.committedAt,
-          responseBody: { text: end.text, usage: end.usage ?? null },
-        });
-        generation.release();
-      },
-    );
+    const recovery = served.recovery;
+    let events: AsyncIterable<ChatStreamEvent> =
+      recovery !== undefined && committed.execution.request.group.settings.streamRecovery === 'continue'
+        ? recovery.relay(served)
+        : relayAttempt(served);
     if (served.depth > 0) {
       const relayed = events;
       try {

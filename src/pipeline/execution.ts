@@ -28,8 +28,11 @@ export interface AttemptRecord {
  */
 export class Execution<T> {
   readonly request: ExecutionRequest;
-  /** The upstream call of one attempt. */
-  readonly call: AttemptCall<T>;
+  /**
+   * The upstream call of one attempt. Stream recovery replaces it after a cut with the call that
+   * continues the answer (stream-recovery.ts), before `RootPolicy.resume`.
+   */
+  call: AttemptCall<T>;
   readonly tally: ExecutionTally;
   /** The group being served (the requested one, then fallbacks). */
   group: GroupRoute;

@@ -34,7 +34,22 @@ export function relayStream(
   promptEstimate: number,
   onEnd: (end: StreamEnd) => void,
 ): AsyncIterableIterator<ChatStreamEvent> {
-  const inner = relayEvents(opened, scope, collectText, promptEstimate, onEnd);
+  return closedUnstarted(relayEvents(opened, scope, collectText, promptEstimate, onEnd), () => {
+    const error = clientClosed();
+    scope.abort(error);
+    abandon(opened.iterator);
+    onEnd({ usage: undefined, delivered: new StreamUsageCounter(), error, text: '' });
+  });
+}
+
+/**
+ * `inner`, with `onUnstarted` run when it is closed before its first `next`: a generator closed
+ * then never runs its body (nor its `finally`), so whatever the body would account is done there.
+ */
+export function closedUnstarted(
+  inner: AsyncGenerator<ChatStreamEvent, void, undefined>,
+  onUnstarted: () => void | Promise<void>,
+): AsyncIterableIterator<ChatStreamEvent> {
   let started = false;
   const iterator: AsyncIterableIterator<ChatStreamEvent> = {
     next: () => {
@@ -43,12 +58,8 @@ export function relayStream(
     },
     return: async () => {
       if (!started) {
-        // A generator closed before its first `next` never runs its body: account it here.
         started = true;
-        const error = clientClosed();
-        scope.abort(error);
-        abandon(opened.iterator);
-        onEnd({ usage: undefined, delivered: new StreamUsageCounter(), error, text: '' });
+        await onUnstarted();
       }
       await inner.return(undefined);
       return { done: true, value: undefined };

@@ -33,6 +33,7 @@ import type { ChatResult, EmbedResult, RequestContext, StreamResult } from './ga
 import type { StageResolver } from './request-stage.ts';
 import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
+import { StreamRecovery } from './stream-recovery.ts';
 
 /**
  * The request pipeline. A complete answer and a stream take one path (`serveChat`); they differ
@@ -76,9 +77,12 @@ function chatTokens(request: ChatRequest): TokenEstimate {
 
 export class RequestPipeline {
   private readonly parts: PipelineParts;
+  /** Continues streams cut after their first byte, in groups with `stream_recovery: continue`. */
+  private readonly recovery: StreamRecovery;
 
   constructor(parts: PipelineParts) {
     this.parts = parts;
+    this.recovery = new StreamRecovery({ policy: parts.policy, events: parts.events, clock: parts.clock });
   }
 
   private startRun(
@@ -259,7 +263,8 @@ export class RequestPipeline {
             tokens,
             answer.call(request, this.upstreamContext(context), this.parts.clock, this.parts.events),
           );
-          served = { run, generation, admission, committed, request, tokens, stages, depth };
+          const recovery = this.recovery;
+          served = { run, generation, admission, committed, request, tokens, stages, depth, recovery };
         }
       } catch (error) {
         admission.reservation.settle(0);

@@ -51,6 +51,8 @@ export interface ScenarioContext {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
   readonly exchange: HostileExchange;
+  /** The request body as received. */
+  readonly body: Buffer;
 }
 
 export type Behaviour = (context: ScenarioContext) => void | Promise<void>;
@@ -87,14 +89,20 @@ export function okJson(wire: Wire, text = 'hello'): unknown {
   }
 }
 
-/** The stream of `wire` as byte chunks: a start, `count` text deltas, then the end (unless `end` is false). */
+/**
+ * The stream of `wire` as byte chunks: a start, `count` text deltas (`w0 `, `w1 `, ..., or the
+ * given `texts`), then the end (unless `end` is false).
+ */
 export function streamChunks(
   wire: Wire,
   count: number,
-  options: { end?: boolean; start?: boolean } = {},
+  options: { end?: boolean; start?: boolean; texts?: readonly string[] } = {},
 ): Buffer[] {
   const end = options.end ?? true;
   const start = options.start ?? true;
+  const texts = options.texts;
+  if (texts !== undefined) count = texts.length;
+  const word = (index: number): string => texts?.[index] ?? `w${index} `;
   const chunks: Buffer[] = [];
   const sse = (data: unknown, event?: string): Buffer =>
     Buffer.from(`${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`);
@@ -108,7 +116,7 @@ export function streamChunks(
         choices: [{ index: 0, delta, finish_reason: finish }],
       });
       if (start) chunks.push(sse(chunk({ role: 'assistant', content: '' })));
-      for (let index = 0; index < count; index += 1) chunks.push(sse(chunk({ content: `w${index} ` })));
+      for (let index = 0; index < count; index += 1) chunks.push(sse(chunk({ content: word(index) })));
       if (end) {
         chunks.push(sse(chunk({}, 'stop')));
         chunks.push(
@@ -155,7 +163,7 @@ export function streamChunks(
       for (let index = 0; index < count; index += 1)
         chunks.push(
           sse(
-            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `w${index} ` } },
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word(index) } },
             'content_block_delta',
           ),
         );
@@ -179,7 +187,7 @@ export function streamChunks(
       if (start) chunks.push(bedrockEvent('messageStart', { role: 'assistant' }));
       for (let index = 0; index < count; index += 1)
         chunks.push(
-          bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: `w${index} ` } }),
+          bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: word(index) } }),
         );
       if (end) {
         chunks.push(bedrockEvent('contentBlockStop', { contentBlockIndex: 0 }));
@@ -408,17 +416,18 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const body = Buffer.concat(chunks);
       const route = wireOf(request.url ?? '');
       let model = route.model;
       let stream = route.stream ?? false;
       if (route.wire !== 'bedrock') {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          const parsed = JSON.parse(body.toString('utf8')) as {
             model?: string;
             stream?: boolean;
           };
-          model = body.model;
-          stream = body.stream === true;
+          model = parsed.model;
+          stream = parsed.stream === true;
         } catch {
           model = undefined;
         }
@@ -430,9 +439,9 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
         if (!response.writableFinished) exchange.abortedByClient = true;
       });
       const behaviour = scenarios[scenario] ?? scenarios['ok'];
-      void Promise.resolve(behaviour?.({ wire: route.wire, stream, request, response, exchange })).catch(() =>
-        response.destroy(),
-      );
+      void Promise.resolve(
+        behaviour?.({ wire: route.wire, stream, request, response, exchange, body }),
+      ).catch(() => response.destroy());
     });
   });
   server.on('connection', (socket: Socket) => {

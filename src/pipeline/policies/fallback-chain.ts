@@ -60,6 +60,19 @@ class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPo
     throw execution.last ?? noCapacity(execution, this.options.clock.now());
   }
 
+  async resume<T>(execution: Execution<T>, afterError: GatewayError): Promise<CommittedAttempt<T>> {
+    execution.resume(afterError);
+    execution.pinned = undefined;
+    const group = execution.group;
+    const outcome = execution.plan === undefined ? 'fallback' : await this.inner.execute(execution);
+    const result =
+      outcome instanceof CommittedAttempt
+        ? outcome
+        : await this.fallBack(execution, group, failureOf(outcome));
+    if (typeof result !== 'string') return result;
+    throw execution.last ?? afterError;
+  }
+
   /** After `group` failed: its fallbacks (or context-window fallbacks), depth-first, each once. */
   private async fallBack<T>(
     execution: Execution<T>,

@@ -26,6 +26,13 @@ export interface ExecutionPolicy {
 export interface RootPolicy {
   /** Serves the execution's request. */
   execute<T>(execution: Execution<T>): Promise<CommittedAttempt<T>>;
+  /**
+   * Continues an execution whose committed attempt failed after its first byte (`afterError`):
+   * `execution.resume` records the failure and moves the cursor, then the next candidate of the
+   * group, else the group's fallbacks, are served through every policy (limits, breaker, timeouts)
+   * with the execution's (replaced) call. Rejects with the last error when none can serve.
+   */
+  resume<T>(execution: Execution<T>, afterError: GatewayError): Promise<CommittedAttempt<T>>;
 }
 
 /** What every policy around another one holds: its options (the services it uses) and the inner policy. */
