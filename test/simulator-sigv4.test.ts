@@ -3,6 +3,8 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { generateText, streamText } from 'ai';
 import { AwsClient } from 'aws4fetch';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { startTestSimulator } from './support/simulator.ts';
@@ -12,6 +14,44 @@ import { startTestSimulator } from './support/simulator.ts';
 
 const account1 = { accessKeyId: 'AKIASIMACCOUNT1EXAMPLE', secretAccessKey: 'sim-secret-account-1' };
 const sonnetUs = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** boto3, where this machine has it (Python's AWS SDK signs without x-amz-content-sha256). */
+const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
+const boto3Script = `
+import json, sys
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+url, key, secret, model = sys.argv[1:5]
+client = boto3.client('bedrock-runtime', endpoint_url=url, region_name='us-east-1', aws_access_key_id=key,
+                      aws_secret_access_key=secret, config=Config(retries={'max_attempts': 1}))
+messages = [{'role': 'user', 'content': [{'text': 'Hello from boto3'}]}]
+out = {}
+try:
+    out['stopReason'] = client.converse(modelId=model, messages=messages)['stopReason']
+    text = ''
+    for event in client.converse_stream(modelId=model, messages=messages)['stream']:
+        text += event.get('contentBlockDelta', {}).get('delta', {}).get('text', '')
+    out['streamText'] = text
+except ClientError as error:
+    out['error'] = error.response['Error']['Code']
+    out['status'] = error.response['ResponseMetadata']['HTTPStatusCode']
+print(json.dumps(out))
+`;
+
+/** Runs Converse and ConverseStream with boto3 against the simulator (asynchronously: it is in this process). */
+async function boto3Converse(secret: string): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(
+    'python3',
+    ['-c', boto3Script, sim.url, account1.accessKeyId, secret, sonnetUs],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', AWS_CONFIG_FILE: '/dev/null' },
+    },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 const converseBody = JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Hello there' }] }] });
 
 let sim: RunningSimulator;
@@ -98,6 +138,16 @@ describe('SigV4 signers the simulator accepts', () => {
     expect(response.status).toBe(200);
     expect(sim.invocations()[0]).toMatchObject({ accountId: '111111111111', region: 'us-east-1' });
   });
+
+  it.skipIf(!hasBoto3)(
+    'boto3 (Converse and ConverseStream), and with a wrong secret InvalidSignatureException',
+    async () => {
+      const answer = await boto3Converse(account1.secretAccessKey);
+      expect(answer['stopReason']).toBe('end_turn');
+      expect(answer['streamText']).toMatch(/\w+/);
+      expect(await boto3Converse('wrong')).toEqual({ error: 'InvalidSignatureException', status: 403 });
+    },
+  );
 
   it('the AWS JS SDK, over HTTP/2 and HTTP/1.1', async () => {
     for (const requestHandler of [undefined, new NodeHttpHandler()]) {
