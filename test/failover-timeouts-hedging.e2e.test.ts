@@ -45,6 +45,23 @@ beforeAll(async () => {
         clearTimeout(timer);
       });
     });
+  // An answer that says the upstream has no requests left for 30 s (OpenAI and Anthropic headers).
+  upstream.define('exhausted', (context) => {
+    if (context.wire === 'anthropic') {
+      context.response.setHeader('anthropic-ratelimit-requests-limit', '50');
+      context.response.setHeader('anthropic-ratelimit-requests-remaining', '0');
+      context.response.setHeader(
+        'anthropic-ratelimit-requests-reset',
+        new Date(Date.now() + 30_000).toISOString(),
+      );
+    } else {
+      context.response.setHeader('x-ratelimit-limit-requests', '50');
+      context.response.setHeader('x-ratelimit-remaining-requests', '0');
+      context.response.setHeader('x-ratelimit-reset-requests', '30s');
+    }
+    void behaviours.ok!(context);
+  });
+  upstream.define('spare', behaviours.ok!);
   gateway = await startGatewayProcess({
     config: {
       providers: hostileProviders(upstream.url),
@@ -54,6 +71,18 @@ beforeAll(async () => {
         'silent-openai': group('openai', 'silent-openai', { fallbacks: ['healthy'] }),
         'silent-stream': group('openai', 'silent-stream', { fallbacks: ['healthy'] }),
         'silent-anthropic': group('anthropic', 'silent-anthropic', { fallbacks: ['healthy-anthropic'] }),
+        ...Object.fromEntries(
+          (['openai', 'anthropic'] as const).map((provider) => [
+            `limited-${provider}`,
+            {
+              strategy: 'ordered',
+              deployments: [
+                { id: `exhausted-${provider}`, provider, model: 'exhausted' },
+                { id: `spare-${provider}`, provider, model: 'spare' },
+              ],
+            },
+          ]),
+        ),
         ...Object.fromEntries(
           (['openai', 'anthropic'] as const).map((provider) => [
             `hedged-${provider}`,
@@ -185,5 +214,34 @@ describe('hedged first tokens', () => {
     await waitFor(() => slow[0]?.abortedByClient === true, {
       what: 'the slow upstream request to be aborted',
     });
+  });
+});
+
+describe('limits learned from the upstream', () => {
+  it('openai: a deployment that answered with 0 requests remaining is avoided for the next request', async () => {
+    const first = await openai.chat.completions
+      .create({ model: 'limited-openai', messages: [{ role: 'user', content: 'Hello' }] })
+      .withResponse();
+    expect(first.response.headers.get('x-spillway-deployment')).toBe('exhausted-openai');
+    for (const stream of [false, true]) {
+      const next = await openai.chat.completions
+        .create({ model: 'limited-openai', messages: [{ role: 'user', content: 'Hello' }], stream })
+        .withResponse();
+      expect(next.response.headers.get('x-spillway-deployment')).toBe('spare-openai');
+      expect(next.response.headers.get('x-spillway-attempts')).toBe('1');
+    }
+  });
+
+  it('anthropic: the same from anthropic-ratelimit-* headers', async () => {
+    const create = () =>
+      anthropic.messages
+        .create({
+          model: 'limited-anthropic',
+          max_tokens: 50,
+          messages: [{ role: 'user', content: 'Hello' }],
+        })
+        .withResponse();
+    expect((await create()).response.headers.get('x-spillway-deployment')).toBe('exhausted-anthropic');
+    expect((await create()).response.headers.get('x-spillway-deployment')).toBe('spare-anthropic');
   });
 });

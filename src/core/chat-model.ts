@@ -2,6 +2,7 @@ import type { ChatRequest } from './chat-request.ts';
 import type { ChatResponse } from './chat-response.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from './embedding.ts';
 import type { ChatStreamEvent } from './stream-event.ts';
+import type { UpstreamLimitHint } from './upstream-limits.ts';
 
 /** What an adapter needs from the request it serves. */
 export interface CallContext {
@@ -18,6 +19,11 @@ export interface CallContext {
   readonly malformedEventLimit?: number | undefined;
   /** Told of each malformed stream event skipped (metrics); never throws. */
   readonly onMalformedEvent?: ((reason: string) => void) | undefined;
+  /**
+   * Told what the upstream's rate-limit headers say, on any response that has them (a 429
+   * included), before the answer or error is returned; never throws.
+   */
+  readonly onUpstreamLimits?: ((hint: UpstreamLimitHint) => void) | undefined;
 }
 
 /**

@@ -21,7 +21,12 @@ export type AttemptCall<T> = (
 ) => Promise<T>;
 
 function callContext(context: RequestContext, scope: AttemptScope): CallContext {
-  return { signal: scope.signal, requestId: context.requestId, traceparent: context.traceparent };
+  return {
+    signal: scope.signal,
+    requestId: context.requestId,
+    traceparent: context.traceparent,
+    onUpstreamLimits: scope.onUpstreamLimits,
+  };
 }
 
 /**
@@ -87,6 +92,7 @@ function streamContext(
     requestId,
     traceparent: context.traceparent,
     malformedEventLimit: settings.malformedEventLimit,
+    onUpstreamLimits: scope.onUpstreamLimits,
     onMalformedEvent: () => {
       events.emit({ type: 'stream-event-skipped', requestId, target: deployment.target });
     },

@@ -8,6 +8,7 @@ import type { CircuitBreaker } from '../policies/circuit-breaker.ts';
 import { cooldownFor, type Cooldowns } from '../policies/cooldown.ts';
 import { deploymentVerdict } from '../policies/deployment-verdict.ts';
 import type { DeploymentStats } from '../routing/deployment-stats.ts';
+import type { LearnedLimits } from '../routing/learned-limits.ts';
 import type { Candidate } from '../routing/plan-group.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
 import { attemptCandidate, type Execution } from './execution.ts';
@@ -27,6 +28,8 @@ export interface AttemptEnd {
 export interface AttemptAccounting {
   readonly clock: Clock;
   readonly stats: DeploymentStats;
+  /** What upstreams say about their limits (headers, 429s): steers routing (decision 0016). */
+  readonly learned: LearnedLimits;
   readonly breaker: CircuitBreaker;
   readonly cooldowns: Cooldowns;
   readonly events: EventSink;
@@ -87,6 +90,9 @@ export class CommittedAttempt<T> {
     this.reservation?.settle(end.tokens);
     services.stats.finish(deployment.id);
     const error = end.error;
+    if (error === undefined) services.learned.succeeded(deployment.id);
+    else if (error.coolsDeployment && error.retryable)
+      services.learned.throttled(deployment.id, services.clock.now(), deployment.config.rpm !== undefined);
     if (error === undefined) {
       if (end.firstTokenMs !== undefined)
         services.stats.recordStream(deployment.id, end.firstTokenMs, durationMs, end.outputTokens);

@@ -1,6 +1,7 @@
 import { startTimer, type Clock, type ClockTimer } from '../core/clock.ts';
 import { clientClosed, GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import { upstreamTimeout } from '../errors/upstream-errors.ts';
+import type { UpstreamLimitHint } from '../core/upstream-limits.ts';
 
 /** The error of a request that ran out of its total time: the request ends. */
 export function requestTimedOut(timeoutMs: number): GatewayError {
@@ -45,6 +46,8 @@ export class AttemptScope {
   private onIdleCheck: (() => void) | undefined;
   private lastActivity = 0;
   private disposed = false;
+  /** Where the adapter tells what the upstream's rate-limit headers said (set by the attempt's policy). */
+  onUpstreamLimits: ((hint: UpstreamLimitHint) => void) | undefined = undefined;
   /** Rejects with the abort reason: what `race` races against (made on its first use). */
   private aborted: Promise<never> | undefined;
   private rejectAborted: ((reason: Error) => void) | undefined;

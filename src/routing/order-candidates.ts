@@ -1,6 +1,7 @@
 import { computeCostUsd } from '../core/cost.ts';
 import type { Strategy } from '../config/schema.ts';
 import type { DeploymentStats } from './deployment-stats.ts';
+import type { LearnedLimits } from './learned-limits.ts';
 import { compareOrder, type DeploymentRoute } from './routing-table.ts';
 
 /** What the strategies look at besides the candidates. */
@@ -8,6 +9,8 @@ export interface OrderingInputs {
   /** Uniform in [0, 1). */
   readonly random: () => number;
   readonly stats: DeploymentStats;
+  /** What upstreams said about their limits: avoided deployments go last (absent: none is). */
+  readonly learned?: LearnedLimits | undefined;
   /** Round-robin position per group, kept by the caller across requests (and reloads). */
   readonly rotations: Map<string, number>;
   readonly group: string;

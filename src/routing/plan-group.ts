@@ -1,4 +1,5 @@
 import { availabilityOf, parseHealth, type HealthSnapshot } from '../policies/deployment-health.ts';
+import type { LearnedLimits } from './learned-limits.ts';
 import { orderItems, type OrderingInputs } from './order-candidates.ts';
 import type { DeploymentRoute, GroupRoute } from './routing-table.ts';
 
@@ -40,6 +41,23 @@ function deploymentOf(candidate: Candidate): DeploymentRoute {
 }
 
 /**
+ * `candidates` with those the upstream said are out of requests or tokens (or at a learned rpm)
+ * moved to the end, each part in its order; the same array when none is (the usual case).
+ */
+function avoidedLast(candidates: Candidate[], learned: LearnedLimits, now: number): Candidate[] {
+  let avoided: Candidate[] | undefined;
+  let kept: Candidate[] | undefined;
+  for (let index = 0; index < candidates.length; index += 1) {
+    const candidate = candidates[index] as Candidate;
+    if (learned.avoid(candidate.deployment.id, now)) {
+      kept ??= candidates.slice(0, index);
+      (avoided ??= []).push(candidate);
+    } else kept?.push(candidate);
+  }
+  return avoided === undefined || kept === undefined ? candidates : kept.concat(avoided);
+}
+
+/**
  * The candidates of a group for one request: filtered by region (principal and request), health
  * (breaker not open, not cooling down) and context window, then ordered by the group's strategy.
  * `healthValues` are the stored values of `group.healthKeys` (one getMany).
@@ -76,8 +94,9 @@ export function planGroup(
     }
     usable.push({ deployment, health, probe: availability.probe });
   }
-  const candidates =
+  const ordered =
     inOrder || usable.length <= 1 ? usable : orderItems(group.strategy, usable, deploymentOf, ordering);
+  const candidates = ordering.learned === undefined ? ordered : avoidedLast(ordered, ordering.learned, now);
   return {
     candidates,
     freeAt,

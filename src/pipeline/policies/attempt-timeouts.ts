@@ -38,13 +38,18 @@ class AttemptTimeouts implements ExecutionPolicy {
 
   /** Counts the attempt and opens its scope. */
   private start<T>(execution: Execution<T>): AttemptScope {
-    const { clock, stats } = this.accounting;
+    const { clock, stats, learned } = this.accounting;
     const { request, tally } = execution;
     const deployment = attemptCandidate(execution).deployment;
     tally.attempts += 1;
     tally.lastTarget = deployment.target;
     const scope = new AttemptScope(clock, request.signal, request.deadlineAt, request.timeoutMs);
     stats.start(deployment.id);
+    learned.started(deployment.id, clock.now());
+    const configuredRpm = deployment.config.rpm !== undefined;
+    scope.onUpstreamLimits = (hint) => {
+      learned.observe(deployment.id, hint, clock.now(), configuredRpm);
+    };
     return scope;
   }
 

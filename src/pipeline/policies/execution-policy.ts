@@ -6,6 +6,7 @@ import { CircuitBreaker } from '../../policies/circuit-breaker.ts';
 import { Cooldowns } from '../../policies/cooldown.ts';
 import { RetryBudget } from '../../policies/retry-budget.ts';
 import { DeploymentStats } from '../../routing/deployment-stats.ts';
+import { LearnedLimits } from '../../routing/learned-limits.ts';
 import type { StateStore } from '../../core/state-store.ts';
 import type { AttemptAccounting } from '../committed-attempt.ts';
 import { attemptTimeouts } from './attempt-timeouts.ts';
@@ -43,14 +44,24 @@ export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPoli
   const hedgeBudget = new RetryBudget(state, logger, 'hb:');
   const rotations = new Map<string, number>();
   const cooldowns = new Cooldowns(state, clock, events, logger);
-  const accounting: AttemptAccounting = { clock, stats, breaker, cooldowns, events, logger };
+  const learned = new LearnedLimits();
+  const accounting: AttemptAccounting = { clock, stats, learned, breaker, cooldowns, events, logger };
   return wrap(
     // groups: the requested one, then its fallbacks depth-first (context-window fallbacks for context
     // errors), each planned: candidates filtered by region, health and context window, in strategy order
     fallbackChain({
       events,
       clock,
-      planner: new GroupPlanner({ state, clock, random, stats, rotations, retryBudget, hedgeBudget }),
+      planner: new GroupPlanner({
+        state,
+        clock,
+        random,
+        stats,
+        learned,
+        rotations,
+        retryBudget,
+        hedgeBudget,
+      }),
     }),
     // a failure failover cannot place: again after backoff / Retry-After, within retries, budget, deadline
     retry({ retryBudget, clock, random, events }),

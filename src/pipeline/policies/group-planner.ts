@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { RetryBudget } from '../../policies/retry-budget.ts';
 import type { DeploymentStats } from '../../routing/deployment-stats.ts';
+import type { LearnedLimits } from '../../routing/learned-limits.ts';
 import { planGroup } from '../../routing/plan-group.ts';
 import type { GroupRoute } from '../../routing/routing-table.ts';
 import type { StateStore } from '../../core/state-store.ts';
@@ -13,6 +14,8 @@ export interface GroupPlannerOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly stats: DeploymentStats;
+  /** Deployments the upstream said are out of requests or tokens go last (decision 0016). */
+  readonly learned: LearnedLimits;
   /** Round-robin positions per group. */
   readonly rotations: Map<string, number>;
   /** Every request a group serves counts toward the group's retry budget. */
@@ -46,12 +49,13 @@ export class GroupPlanner {
    * when every deployment is too small for the request's context (noted as the error).
    */
   plan<T>(execution: Execution<T>, healthValues: readonly (string | undefined)[]): boolean {
-    const { clock, random, stats, rotations } = this.options;
+    const { clock, random, stats, learned, rotations } = this.options;
     const { request } = execution;
     const group = execution.group;
     const plan = planGroup(group, healthValues, clock.now(), request, {
       random,
       stats,
+      learned,
       rotations,
       group: group.name,
       promptTokens: request.promptTokens,

@@ -1,3 +1,4 @@
+import { readAnthropicRateLimits } from '../shared/rate-limit-headers.ts';
 import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
@@ -67,6 +68,7 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     requestIdHeader: 'x-client-request-id',
     classifyError: (status, responseHeaders, body) =>
       classifyAnthropicErrorResponse(status, responseHeaders, body, upstream, clock.now()),
+    readLimits: (responseHeaders) => readAnthropicRateLimits(responseHeaders, clock.now()),
     dispatcher: options.pool,
     pools: options.pools,
   });

@@ -1,3 +1,4 @@
+import { readOpenaiRateLimits } from '../shared/rate-limit-headers.ts';
 import type { Dispatcher } from 'undici';
 import type { CallContext, ChatModel } from '../../core/chat-model.ts';
 import type { ChatRequest } from '../../core/chat-request.ts';
@@ -62,6 +63,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
     requestIdHeader: 'x-client-request-id',
     classifyError: (status, responseHeaders, body) =>
       classifyOpenAIErrorResponse(status, responseHeaders, body, upstream, clock.now()),
+    readLimits: readOpenaiRateLimits,
     dispatcher: options.pool,
     pools: options.pools,
   });

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { CallContext } from '../../core/chat-model.ts';
+import type { UpstreamLimitHint } from '../../core/upstream-limits.ts';
 import { maxUpstreamBodyBytes, parseJsonWith, type QuickCheck } from './read-json-body.ts';
 import {
   readErrorBody,
@@ -24,6 +25,9 @@ export interface JsonUpstreamClientOptions {
   readonly requestIdHeader?: string | undefined;
   /** Builds the GatewayError of a non-2xx response. */
   readonly classifyError: ErrorStatusClassifier;
+  /** Reads the upstream's rate-limit headers of any response (told to `CallContext.onUpstreamLimits`). */
+  readonly readLimits?:
+    ((headers: Dispatcher.ResponseData['headers']) => UpstreamLimitHint | undefined) | undefined;
   /** A dispatcher owned by the caller (not closed by `close`); default: a lease on `pools`. */
   readonly dispatcher?: Dispatcher | undefined;
   /** Where to lease the origin's pool when no dispatcher is given (default: the process-wide pools). */
@@ -97,6 +101,7 @@ export class JsonUpstreamClient {
    */
   async post(path: string, body: string, context: CallContext): Promise<Dispatcher.ResponseData> {
     const response = await sendUpstreamRequest(this.dispatcher, this.upstreamRequest(path, body, context));
+    this.tellLimits(response.headers, context);
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
     const text = await readErrorBody(response.body);
     if (context.signal.aborted) throw abortedError(context.signal);
@@ -120,11 +125,21 @@ export class JsonUpstreamClient {
       this.upstreamRequest(path, body, context),
       maxUpstreamBodyBytes,
     );
+    this.tellLimits(response.headers, context);
     const { upstream, classifyError } = this.options;
     if (response.statusCode >= 200 && response.statusCode < 300)
       return parseJsonWith(response.text, schema, `${upstream} response`, quickCheck);
     if (context.signal.aborted) throw abortedError(context.signal);
     throw classifyError(response.statusCode, response.headers, response.text);
+  }
+
+  /** Tells the caller what the response's rate-limit headers say (when it listens). */
+  private tellLimits(headers: Dispatcher.ResponseData['headers'], context: CallContext): void {
+    const listener = context.onUpstreamLimits;
+    const read = this.options.readLimits;
+    if (listener === undefined || read === undefined) return;
+    const hint = read(headers);
+    if (hint !== undefined) listener(hint);
   }
 
   /** Gives back the pool lease (the shared pool closes with its last user); a given dispatcher is left open. */

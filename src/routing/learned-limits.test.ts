@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { LearnedLimits } from './learned-limits.ts';
+
+describe('learned limits', () => {
+  it('avoids a deployment whose upstream said 0 remaining, until the reset', () => {
+    const learned = new LearnedLimits();
+    learned.observe('d', { requestsRemaining: 0, requestsResetMs: 5000 }, 1000, false);
+    expect(learned.avoid('d', 1000)).toBe(true);
+    expect(learned.avoid('d', 5999)).toBe(true);
+    expect(learned.avoid('d', 6000)).toBe(false);
+    learned.observe('d', { tokensRemaining: 0, tokensResetMs: 100 }, 7000, false);
+    expect(learned.avoid('d', 7050)).toBe(true);
+    expect(learned.avoid('other', 7050)).toBe(false);
+  });
+
+  it('AIMD: a throttle halves the rate the deployment took, successes raise it slowly', () => {
+    const learned = new LearnedLimits();
+    for (let index = 0; index < 40; index += 1) learned.started('d', 1000 + index);
+    expect(learned.learnedRpm('d')).toBeUndefined();
+    expect(learned.avoid('d', 2000)).toBe(false);
+    learned.throttled('d', 2000, false);
+    expect(learned.learnedRpm('d')).toBe(20);
+    // 40 requests this minute, learned 20: avoided until the window moves on.
+    expect(learned.avoid('d', 2000)).toBe(true);
+    for (let index = 0; index < 10; index += 1) learned.succeeded('d');
+    expect(learned.learnedRpm('d')).toBeCloseTo(21, 9);
+    // Two minutes later the old requests no longer count.
+    expect(learned.avoid('d', 1000 + 120_001)).toBe(false);
+    // A throttle at a trickle (another caller's traffic) teaches nothing: the cooldown handles it.
+    learned.started('d', 1000 + 120_001);
+    learned.throttled('d', 1000 + 120_001, false);
+    expect(learned.learnedRpm('d')).toBeCloseTo(21, 9);
+  });
+
+  it('a configured rpm is never overridden; a limit header is learned as the rpm', () => {
+    const learned = new LearnedLimits();
+    for (let index = 0; index < 10; index += 1) learned.started('d', index);
+    learned.throttled('d', 10, true);
+    learned.observe('d', { requestsLimit: 5, requestsRemaining: 3 }, 10, true);
+    expect(learned.learnedRpm('d')).toBeUndefined();
+    learned.observe('e', { requestsLimit: 5, requestsRemaining: 3 }, 10, false);
+    expect(learned.learnedRpm('e')).toBe(5);
+  });
+});
