@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { APICallError, generateText, type ModelMessage, stepCountIs, streamText, tool } from 'ai';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -206,6 +206,33 @@ describe.each([
     expect(result.steps[0]?.finishReason).toBe('tool-calls');
     expect(result.finishReason).toBe('stop');
     expect(result.text).toMatch(/\w/);
+  });
+
+  it('AI SDK openai(group): a conversation replaying its answer needs store: false (no item references)', async () => {
+    const model = aiSdk()(group);
+    const first = await generateText({ model, prompt: 'Say hello', maxRetries: 0 });
+    const messages: ModelMessage[] = [
+      { role: 'user', content: 'Say hello' },
+      ...first.finalStep.response.messages,
+      { role: 'user', content: 'Again, please.' },
+    ];
+    // With the SDK's default store: true it sends the earlier answer as an item reference: refused by name.
+    const referenced = await generateText({ model, messages, maxRetries: 0 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(APICallError.isInstance(referenced)).toBe(true);
+    if (APICallError.isInstance(referenced)) {
+      expect(referenced.statusCode).toBe(400);
+      expect(referenced.message).toContain('does not store responses');
+    }
+    const replayed = await generateText({
+      model,
+      messages,
+      providerOptions: { openai: { store: false } },
+      maxRetries: 0,
+    });
+    expect(replayed.text).toMatch(/\w/);
   });
 
   it('LangChain ChatOpenAI useResponsesApi: invoke and stream', async () => {
