@@ -147,6 +147,20 @@ beforeAll(async () => {
     );
     setTimeout(() => response.socket?.destroy(), 50);
   });
+  // Three words, then an upstream error event (overloaded) mid-stream.
+  defineStream('error-event-after-chunks', (wire) => [
+    ...streamChunks(wire, 3, { end: false }),
+    Buffer.from(
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+    ),
+  ]);
+  // Three words, then a run of garbage.
+  defineStream('malformed-run-after-chunks', (wire) => [
+    ...streamChunks(wire, 3, { end: false }),
+    garbage(wire),
+    garbage(wire),
+    garbage(wire),
+  ]);
   const models = {
     ...Object.fromEntries(
       wires.flatMap((wire) =>
@@ -176,6 +190,18 @@ beforeAll(async () => {
       ...recovering('recover-idle', 'openai', 'stream-idle-after-chunks', 'openai-continuer'),
       stream_idle_timeout_ms: 1000,
     },
+    'recover-error-event': recovering(
+      'recover-error-event',
+      'anthropic',
+      'error-event-after-chunks',
+      'anthropic-continuer',
+    ),
+    'recover-malformed': recovering(
+      'recover-malformed',
+      'openai',
+      'malformed-run-after-chunks',
+      'openai-continuer',
+    ),
     'recover-tool-call': recovering('recover-tool-call', 'openai', 'cut-in-tool-call', 'openai-continuer'),
     'no-recovery': {
       deployments: [{ id: 'no-recovery-cut', provider: 'openai', model: 'stream-reset-after-chunks' }],
@@ -350,6 +376,15 @@ describe('stream recovery after the first byte (stream_recovery: continue)', () 
     const { text, finishReasons } = await openaiStream('recover-idle');
     expect(text).toBe(fullAnswer);
     expect(finishReasons).toEqual(['stop']);
+  });
+
+  it('an upstream error event and a run of malformed events mid-stream are continued too', async () => {
+    for (const model of ['recover-error-event', 'recover-malformed']) {
+      const { text, finishReasons, usages } = await openaiStream(model);
+      expect(text).toBe(fullAnswer);
+      expect(finishReasons).toEqual(['stop']);
+      expect(usages).toHaveLength(1);
+    }
   });
 
   it('a cut inside a tool call is not spliced: an honest in-band error', async () => {

@@ -49,6 +49,8 @@ export class ScriptedChatModel implements ChatModel {
   private readonly script: readonly CallScript[];
   /** Calls received so far. */
   calls = 0;
+  /** The requests of the stream calls received, in order. */
+  readonly streamed: ChatRequest[] = [];
   /** Calls in progress. */
   active = 0;
   closed = false;
@@ -105,7 +107,8 @@ export class ScriptedChatModel implements ChatModel {
     }
   }
 
-  async *stream(_request: ChatRequest, context: CallContext): AsyncIterable<ChatStreamEvent> {
+  async *stream(request: ChatRequest, context: CallContext): AsyncIterable<ChatStreamEvent> {
+    this.streamed.push(request);
     const step = this.next();
     await Promise.resolve();
     if (step.kind === 'hang') await ScriptedChatModel.hang(context.signal);
