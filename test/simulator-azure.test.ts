@@ -38,7 +38,12 @@ describe('Azure OpenAI in the simulator', () => {
   it('serves chat at the deployment path with api-version and the api-key header', async () => {
     const { status, json } = await post(`${chatPath}?api-version=2024-10-21`);
     expect(status).toBe(200);
-    expect(json).toMatchObject({ object: 'chat.completion', model: 'gpt-4o-mini' });
+    expect(json).toMatchObject({
+      object: 'chat.completion',
+      model: 'gpt-4o-mini',
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false } } }],
+      choices: [{ content_filter_results: { violence: { filtered: false } } }],
+    });
     expect(sim.invocations()).toEqual([
       expect.objectContaining({
         api: 'openai',
@@ -47,6 +52,27 @@ describe('Azure OpenAI in the simulator', () => {
         status: 200,
       }),
     ]);
+  });
+
+  it("streams with Azure's first chunk: no choices, empty id and model, the prompt's filter results", async () => {
+    const response = await request(`${sim.url}${chatPath}?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': 'sk-sim-openai' },
+      body: JSON.stringify({ ...chatBody, stream: true }),
+    });
+    expect(response.statusCode).toBe(200);
+    const events = (await response.body.text()).split('\n\n').filter((event) => event.startsWith('data: '));
+    expect(JSON.parse(events[0]?.slice(6) ?? '')).toMatchObject({
+      id: '',
+      model: '',
+      choices: [],
+      prompt_filter_results: [{ prompt_index: 0 }],
+    });
+    expect(JSON.parse(events[1]?.slice(6) ?? '')).toMatchObject({
+      object: 'chat.completion.chunk',
+      model: 'gpt-4o-mini',
+    });
+    expect(events.at(-1)).toBe('data: [DONE]');
   });
 
   it('takes an Entra ID token as bearer, and serves embeddings', async () => {

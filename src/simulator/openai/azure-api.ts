@@ -83,6 +83,7 @@ export class AzureOpenaiApi {
         body: withModel(request.body, deployment),
       },
       http,
+      { azure: true },
     );
   }
 

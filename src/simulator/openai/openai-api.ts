@@ -3,6 +3,7 @@ import type { CallTarget, Simulation } from '../simulation.ts';
 import { headerValue, type SimHttpRequest, type SimHttpResponse } from '../sim-http.ts';
 import { countTokens, generateEmbedding } from '../text-generator.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from '../wire-protocol.ts';
+import { azurePromptFilterChunk, withAzureFilterResults } from './azure-filter-results.ts';
 import { baseHeaders, openaiError, sendOpenaiError } from './openai-wire-errors.ts';
 import { openaiChatRequestSchema, openaiChunks, openaiCompletion, openaiToSim } from './openai-codec.ts';
 
@@ -32,7 +33,7 @@ const wire: WireProtocol = {
   },
 };
 
-function chatProtocol(includeUsage: boolean): ChatProtocol {
+function chatProtocol(includeUsage: boolean, azure: boolean): ChatProtocol {
   const completionId = (meta: ResponseMeta): string =>
     `chatcmpl-${meta.requestId.replaceAll('-', '').slice(0, 29)}`;
   return {
@@ -42,7 +43,9 @@ function chatProtocol(includeUsage: boolean): ChatProtocol {
         http,
         meta,
         JSON.stringify(
-          openaiCompletion(result, completionId(meta), meta.modelId, Math.floor(meta.now / 1000)),
+          (azure ? withAzureFilterResults : (completion: Record<string, unknown>) => completion)(
+            openaiCompletion(result, completionId(meta), meta.modelId, Math.floor(meta.now / 1000)),
+          ),
         ),
       );
     },
@@ -54,6 +57,7 @@ function chatProtocol(includeUsage: boolean): ChatProtocol {
       });
     },
     streamFrames: (result, meta) => [
+      ...(azure ? [{ data: azurePromptFilterChunk, tokens: 0 }] : []),
       ...openaiChunks(
         result,
         completionId(meta),
@@ -97,8 +101,15 @@ export class OpenaiApi {
     this.sim = sim;
   }
 
-  /** Serves one /v1/... request that is not /v1/messages. */
-  async handle(request: SimHttpRequest, http: SimHttpResponse): Promise<void> {
+  /**
+   * Serves one /v1/... request that is not /v1/messages; with `azure`, one the Azure front passed on
+   * (Azure's content-filter results added to the answer).
+   */
+  async handle(
+    request: SimHttpRequest,
+    http: SimHttpResponse,
+    options: { azure?: boolean } = {},
+  ): Promise<void> {
     const requestId = this.sim.requestId();
     const endpoint = this.sim.index.world.openai;
     const fail = (
@@ -260,7 +271,7 @@ export class OpenaiApi {
     await this.sim.runChat(
       target,
       openaiToSim(parsed.data),
-      chatProtocol(stream && parsed.data.stream_options?.include_usage === true),
+      chatProtocol(stream && parsed.data.stream_options?.include_usage === true, options.azure === true),
       http,
     );
   }
