@@ -8,6 +8,7 @@ import { sendJson } from '../server/respond.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { packageVersion } from '../version.ts';
 import type { ProcessParts } from './build-process.ts';
+import { GroupStages } from './build-stages.ts';
 
 /**
  * What serves requests, built once per worker over the process's shared parts: the gateway (its
@@ -30,6 +31,7 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
   const { clock, logger, telemetry } = parts;
   const config = parts.config;
   const adminKey = () => config().server.admin_key;
+  const stages = new GroupStages({ state: parts.state, events: parts.events, clock }, config());
   const gateway = createGateway({
     config: config(),
     createChatModel: (target) => parts.providers.create(target),
@@ -41,6 +43,7 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
     logger,
     traceparentFor: (requestId) => telemetry.traceparentFor(requestId),
     storeChecks: () => parts.storeChecks(),
+    stages: stages.resolve,
   });
   const admin = createAdminHandler({
     adminKey,
@@ -98,6 +101,7 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
     http,
     applyConfig: (next) => {
       gateway.applyConfig(next);
+      stages.apply(next);
     },
   };
 }

@@ -130,6 +130,33 @@ models:
     ]);
   });
 
+  it('checks response-cache settings and their embedding group by path', () => {
+    const text = `
+providers:
+  east: { type: bedrock, region: us-east-1 }
+router:
+  cache: { mode: semantic, embedding_group: embed, threshold: 1.5 }
+models:
+  g:
+    cache: { mode: exact, ttl_s: 0, threshold: 0.9, scope: everyone }
+    deployments: [{ id: x, provider: east, model: m }]
+  h:
+    cache: { mode: semantic, threshold: 0.9, max_bytes: 10, max_entry_bytes: 20 }
+    deployments: [{ id: y, provider: east, model: m }]
+`;
+    expect(problemsOf(text)).toEqual([
+      // g's threshold (semantic only) is reported once its shape problems are fixed (zod's refine order).
+      expect.stringMatching(/^models\.g\.cache\.ttl_s: /),
+      expect.stringMatching(/^models\.g\.cache\.scope: /),
+      'models.h.cache.mode: mode: semantic is not available in this version (use mode: exact)',
+      'models.h.cache.embedding_group: mode: semantic needs embedding_group (an embeddings model group)',
+      'models.h.cache.max_entry_bytes: must not exceed max_bytes (10)',
+      expect.stringMatching(/^router\.cache\.threshold: /),
+      'router.cache.mode: mode: semantic is not available in this version (use mode: exact)',
+      'router.cache.embedding_group: unknown model group "embed" (known: g, h)',
+    ]);
+  });
+
   it('accepts per-model tenant limits and reports unknown groups and keys by path', () => {
     const env = { TEAM_A_KEY: 'sk-team-a-12345' };
     const withLimits = valid.replace(

@@ -52,9 +52,11 @@ interface CrossCheckInput {
         readonly deployments: readonly { readonly id: string; readonly provider: string }[];
         readonly fallbacks: readonly string[];
         readonly context_window_fallbacks: readonly string[];
+        readonly cache?: { readonly embedding_group?: string | undefined } | undefined;
       }
     >
   >;
+  readonly router?: { readonly cache?: { readonly embedding_group?: string | undefined } | undefined };
   readonly tenants: Readonly<
     Record<
       string,
@@ -97,6 +99,7 @@ function referencesOf(raw: unknown): CrossCheckInput {
       })),
       fallbacks: strings(group['fallbacks']),
       context_window_fallbacks: strings(group['context_window_fallbacks']),
+      cache: cacheReference(group['cache']),
     };
   }
   const tenants: Record<string, CrossCheckInput['tenants'][string]> = {};
@@ -109,7 +112,18 @@ function referencesOf(raw: unknown): CrossCheckInput {
       model_limits: isRecord(limits) ? limits : undefined,
     };
   }
-  return { providers: section('providers'), models, tenants };
+  return {
+    providers: section('providers'),
+    models,
+    tenants,
+    router: { cache: cacheReference(section('router')['cache']) },
+  };
+}
+
+function cacheReference(cache: unknown): { embedding_group?: string | undefined } | undefined {
+  if (!isRecord(cache)) return undefined;
+  const group = cache['embedding_group'];
+  return { embedding_group: typeof group === 'string' ? group : undefined };
 }
 
 /** Checks that need the whole file: references between providers, groups, deployments and tenants. */
@@ -155,6 +169,15 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
         }
       });
     }
+  }
+  const embeddingGroup = (path: string, group: string | undefined): void => {
+    if (group !== undefined && !(group in config.models)) {
+      problems.push({ path, message: `unknown model group "${group}" (known: ${list(groups)})` });
+    }
+  };
+  embeddingGroup('router.cache.embedding_group', config.router?.cache?.embedding_group);
+  for (const [groupName, group] of Object.entries(config.models)) {
+    embeddingGroup(`models.${groupName}.cache.embedding_group`, group.cache?.embedding_group);
   }
   const keys = new Map<string, string>();
   for (const [tenantName, tenant] of Object.entries(config.tenants)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cacheSchema } from './cache-schema.ts';
 
 /**
  * The configuration file (docs/configuration.md lists every key). Key names are a contract: they keep their
@@ -173,6 +174,8 @@ export const routerSchema = z
       open_s: 15,
     }),
     retry_budget: retryBudgetSchema.default({ ratio: 0.2, window_s: 10, min_retries: 10 }),
+    /** The response cache of every group (a group's own `cache` replaces it); absent: none. */
+    cache: cacheSchema.optional(),
   })
   .strict();
 
@@ -202,6 +205,8 @@ export const modelGroupSchema = z
     stream_recovery: z.enum(['off', 'continue']).default('off'),
     /** Short description shown in /v1/models and the dashboard. */
     description: z.string().optional(),
+    /** This group's response cache, replacing `router.cache` (`{ mode: off }`: none). */
+    cache: cacheSchema.optional(),
   })
   .strict();
 

@@ -162,6 +162,10 @@ export interface RequestFinished {
   readonly usageEstimated?: boolean | undefined;
   /** Undefined when the deployment has no price. */
   readonly costUsd?: number | undefined;
+  /** The request stage that answered without a deployment (`cache`); undefined when a deployment did. */
+  readonly answeredBy?: string | undefined;
+  /** What that stage's answer saved (a cache hit: the replayed answer's original cost). */
+  readonly savedUsd?: number | undefined;
   /** Epoch ms when the request arrived. */
   readonly startedAt: number;
   readonly latencyMs: number;
@@ -172,7 +176,25 @@ export interface RequestFinished {
   readonly bodies?: { readonly request: unknown; readonly response: unknown } | undefined;
 }
 
+/** A response-cache lookup of a chat request (a group with a cache). */
+export interface CacheLookup {
+  readonly type: 'cache-lookup';
+  readonly requestId: string;
+  readonly tenant: string;
+  /** The model group whose cache was asked. */
+  readonly group: string;
+  /**
+   * `hit`: answered from the cache; `miss`: not there (the answer is stored when it completes);
+   * `bypass`: not looked up (the client sent `cache-control: no-cache`/`no-store`, or the request
+   * samples and the group does not cache sampled requests).
+   */
+  readonly result: 'hit' | 'miss' | 'bypass';
+  /** A hit's saving: what the replayed answer cost when it was made. */
+  readonly savedUsd?: number | undefined;
+}
+
 export type GatewayEvent =
+  | CacheLookup
   | RequestStarted
   | AttemptFinished
   | RetryScheduled

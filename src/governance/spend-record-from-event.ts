@@ -34,5 +34,7 @@ export function spendRecordFromEvent(event: RequestFinished): SpendRecord {
     firstTokenMs: event.firstTokenMs,
     overheadMs: event.overheadMs,
     usageEstimated: event.usageEstimated === true,
+    answeredBy: event.answeredBy,
+    savedUsd: event.savedUsd,
   };
 }

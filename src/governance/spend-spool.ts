@@ -35,6 +35,8 @@ const spendRecordSchema = z.object({
   firstTokenMs: z.number().optional(),
   overheadMs: z.number(),
   usageEstimated: z.boolean().default(false),
+  answeredBy: z.string().optional(),
+  savedUsd: z.number().optional(),
 });
 
 const liveFileName = 'spend.jsonl';

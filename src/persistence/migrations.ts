@@ -133,6 +133,16 @@ export const migrations: readonly Migration[] = [
     // third of an insert's time in a loaded measurement): spend inserts are on the gateway's hot loop.
     statements: [`DROP INDEX IF EXISTS spend_records_request_id`],
   },
+  {
+    version: 4,
+    name: 'spend records of answers a request stage gave',
+    // A cache hit is a request with no deployment and cost 0: which stage answered, and what the
+    // answer it replayed had cost, so the saving can be summed.
+    statements: [
+      `ALTER TABLE spend_records ADD COLUMN answered_by TEXT`,
+      `ALTER TABLE spend_records ADD COLUMN saved_usd DOUBLE PRECISION`,
+    ],
+  },
 ];
 
 const versionRow = z.object({ version: z.coerce.number() });

@@ -175,6 +175,16 @@ export function runRepositoriesContract(name: string, fixture: RepositoriesFixtu
       const estimated = spendRecord({ id: 'gw_cut', requestId: 'cut', usageEstimated: true });
       await repos.spend.insertMany([estimated]);
       expect((await repos.spend.list({ limit: 100 })).find((r) => r.id === 'gw_cut')).toEqual(estimated);
+      // A cache hit: no deployment, cost 0, the stage that answered and what it saved.
+      const hit = spendRecord({
+        id: 'gw_hit',
+        requestId: 'hit',
+        costUsd: 0,
+        answeredBy: 'cache',
+        savedUsd: 0.0042,
+      });
+      await repos.spend.insertMany([hit]);
+      expect((await repos.spend.list({ limit: 100 })).find((r) => r.id === 'gw_hit')).toEqual(hit);
     });
 
     it('migrates a database whose records were keyed by the request id, keeping its records', async () => {

@@ -101,6 +101,10 @@ export interface SpendRecord {
   readonly overheadMs: number;
   /** True when the token counts are an estimate (no usage report came: a cut or aborted stream). */
   readonly usageEstimated: boolean;
+  /** The request stage that answered without a deployment (`cache` for a cache hit). */
+  readonly answeredBy?: string | undefined;
+  /** USD a stage's answer saved (a cache hit: what the replayed answer cost when it was made). */
+  readonly savedUsd?: number | undefined;
 }
 
 export const spendGroupings = ['tenant', 'key', 'group', 'deployment', 'region', 'account', 'day'] as const;

@@ -99,6 +99,8 @@ export const spendRow = z.object({
   first_token_ms: optionalCount,
   overhead_ms: count,
   usage_estimated: count,
+  answered_by: optionalText,
+  saved_usd: optionalCount,
 });
 
 export const spendSumRow = z.object({

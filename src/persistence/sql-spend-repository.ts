@@ -41,6 +41,8 @@ const columns = [
   'first_token_ms',
   'overhead_ms',
   'usage_estimated',
+  'answered_by',
+  'saved_usd',
 ] as const;
 
 /** Rows per INSERT statement: far below SQLite's and PostgreSQL's placeholder limits. */
@@ -101,6 +103,8 @@ function toValues(record: SpendRecord): SqlValue[] {
     record.firstTokenMs === undefined ? null : round(record.firstTokenMs),
     round(record.overheadMs),
     record.usageEstimated ? 1 : 0,
+    record.answeredBy ?? null,
+    record.savedUsd ?? null,
   ];
 }
 
@@ -136,6 +140,8 @@ function toRecord(row: unknown): SpendRecord {
     firstTokenMs: r.first_token_ms,
     overheadMs: r.overhead_ms,
     usageEstimated: r.usage_estimated !== 0,
+    answeredBy: r.answered_by,
+    savedUsd: r.saved_usd,
   };
 }
 

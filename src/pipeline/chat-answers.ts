@@ -14,8 +14,8 @@ import type { CommittedAttempt } from './committed-attempt.ts';
 import type { ChatResult, RequestContext, RouteInfo, StreamResult } from './gateway.ts';
 import { relayStream } from './relay-stream.ts';
 import type { RequestRun } from './request-run.ts';
-import type { RequestStage, StageDecision } from './request-stage.ts';
-import { answerEvents, runAfterAnswer, transformEvents } from './request-stages.ts';
+import type { RequestStage, ServedBy, StageDecision } from './request-stage.ts';
+import { answerEvents, runAfterAnswer, servedByStage, transformEvents } from './request-stages.ts';
 
 /** A request's token estimate. */
 export interface TokenEstimate {
@@ -41,6 +41,8 @@ export interface Served<T> {
   readonly depth: number;
   /** Continues a stream cut after its first byte, where the group asks for it (stream-recovery.ts). */
   readonly recovery?: StreamRelay | undefined;
+  /** Headers the stages added before the plan (undefined when none did). */
+  readonly stageHeaders: Readonly<Record<string, string>> | undefined;
 }
 
 /** Relays a committed stream to the client and accounts it (stream-recovery.ts `StreamRecovery`). */
@@ -85,6 +87,8 @@ export interface StageAnswered {
   /** The name of the stage that answered. */
   readonly stage: string;
   readonly decision: Extract<StageDecision, { kind: 'answer' }>;
+  /** Headers the stages before it added. */
+  readonly stageHeaders: Readonly<Record<string, string>> | undefined;
   /** Epoch ms of the answer. */
   readonly now: number;
 }
@@ -107,14 +111,31 @@ function stageRoute(answered: StageAnswered): RouteInfo {
   return { target: undefined, attempts: 0, stage: { name: answered.stage, group: answered.request.model } };
 }
 
-function stageHeaders(answered: StageAnswered): Readonly<Record<string, string>> {
-  const own = answered.decision.headers;
-  return own === undefined ? answered.admission.headers : { ...answered.admission.headers, ...own };
+/** The admission's headers with the stages' added (the common case, none, allocates nothing). */
+function withStageHeaders(
+  admission: TenantAdmission,
+  stageHeaders: Readonly<Record<string, string>> | undefined,
+  own?: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (stageHeaders === undefined && own === undefined) return admission.headers;
+  return { ...admission.headers, ...stageHeaders, ...own };
 }
 
-/** Records the end of a request a stage answered (no upstream tokens, no cost). */
+function stageHeaders(answered: StageAnswered): Readonly<Record<string, string>> {
+  return withStageHeaders(answered.admission, answered.stageHeaders, answered.decision.headers);
+}
+
+/** Records the end of a request a stage answered (no upstream tokens, no cost; a cache hit's saving). */
 function finishStageAnswer(answered: StageAnswered, response: ChatResponse): void {
-  answered.run.finish({ status: 200, firstTokenAt: answered.now, responseBody: response });
+  answered.run.finish({
+    status: 200,
+    firstTokenAt: answered.now,
+    responseBody: response,
+    // A replayed answer costs nothing; the saving is what it cost when a deployment made it.
+    costUsd: answered.decision.savedUsd === undefined ? undefined : 0,
+    answeredBy: answered.stage,
+    savedUsd: answered.decision.savedUsd,
+  });
 }
 
 /** Request-finished and the result of a complete answer served by a deployment. */
@@ -139,7 +160,7 @@ function completeResult(
     response,
     route: { target: deployment.target, attempts: run.tally.attempts, hedged: run.tally.hedged || undefined },
     costUsd,
-    headers: served.admission.headers,
+    headers: withStageHeaders(served.admission, served.stageHeaders),
   };
 }
 
@@ -154,12 +175,17 @@ async function completeThroughStages(served: Served<ChatResponse>, clock: Clock)
   try {
     const upstream = served.committed.value;
     settleUpstream(served.committed, served.admission, upstream.usage);
+    const deployment = served.committed.candidate.deployment;
     const response = await runAfterAnswer(
       served.stages,
       served.depth,
       upstream,
       served.request,
       served.run.context,
+      {
+        target: deployment.target,
+        costUsd: costOf(deployment, upstream.usage),
+      },
     );
     return completeResult(served, response, upstream.usage, clock.now());
   } catch (thrown) {
@@ -196,6 +222,7 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
               answered.decision.response,
               answered.request,
               answered.run.context,
+              servedByStage,
             );
       finishStageAnswer(answered, response);
       return { response, route: stageRoute(answered), costUsd: undefined, headers: stageHeaders(answered) };
@@ -252,8 +279,15 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
         : relayAttempt(served);
     if (served.depth > 0) {
       const relayed = events;
+      // What the stages see of who served the stream; its cost is the run's, once the stream has ended.
+      const servedBy: ServedBy = {
+        target: deployment.target,
+        get costUsd() {
+          return run.costUsd;
+        },
+      };
       try {
-        events = transformEvents(served.stages, served.depth, relayed, served.request, context);
+        events = transformEvents(served.stages, served.depth, relayed, served.request, context, servedBy);
       } catch (thrown) {
         // A stage refused before the stream started: the request ends with its error, and closing
         // the relay accounts the attempt and releases the upstream and the generation.
@@ -268,7 +302,7 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
         attempts: run.tally.attempts,
         hedged: run.tally.hedged || undefined,
       },
-      headers: admission.headers,
+      headers: withStageHeaders(admission, served.stageHeaders),
       events,
     };
   },
@@ -280,6 +314,7 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
         answerEvents(answered.decision.response),
         answered.request,
         answered.run.context,
+        servedByStage,
       );
       finishStageAnswer(answered, answered.decision.response);
       return { route: stageRoute(answered), headers: stageHeaders(answered), events };

@@ -34,6 +34,14 @@ export interface RequestContext {
   readonly regions?: readonly string[] | undefined;
   /** The raw request body, kept only when the tenant logs bodies. */
   readonly rawBody?: unknown;
+  /** The client's `cache-control` request directives that the response cache honours. */
+  readonly cacheControl?: CacheControl | undefined;
+}
+
+/** `cache-control: no-cache` (do not answer from the cache) and `no-store` (nor keep the answer). */
+export interface CacheControl {
+  readonly noCache: boolean;
+  readonly noStore: boolean;
 }
 
 /** Where the answer came from: the source of the x-spillway-* response headers. */

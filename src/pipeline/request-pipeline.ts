@@ -225,6 +225,7 @@ export class RequestPipeline {
       const admission = await this.reserve(run, group, request.model, tokens);
       const stages = this.parts.stages(context.principal, request.model);
       let depth = 0;
+      let stageHeaders: Readonly<Record<string, string>> | undefined;
       let answered: StageAnswered | undefined;
       try {
         // 5. stages before the plan (none configured: nothing runs, nothing is allocated)
@@ -238,6 +239,7 @@ export class RequestPipeline {
             tokens = chatTokens(request);
           }
           depth = before.depth;
+          stageHeaders = before.headers;
           if (before.answer !== undefined) {
             admission.reservation.settle(0);
             answered = {
@@ -249,6 +251,7 @@ export class RequestPipeline {
               depth,
               stage: before.answeredBy ?? '',
               decision: before.answer,
+              stageHeaders,
               now: this.parts.clock.now(),
             };
           }
@@ -264,7 +267,18 @@ export class RequestPipeline {
             answer.call(request, this.upstreamContext(context), this.parts.clock, this.parts.events),
           );
           const recovery = this.recovery;
-          served = { run, generation, admission, committed, request, tokens, stages, depth, recovery };
+          served = {
+            run,
+            generation,
+            admission,
+            committed,
+            request,
+            tokens,
+            stages,
+            depth,
+            recovery,
+            stageHeaders,
+          };
         }
       } catch (error) {
         admission.reservation.settle(0);

@@ -18,6 +18,10 @@ export interface RequestOutcome {
   readonly firstTokenAt?: number | undefined;
   /** The response body for the audit log (used only when the tenant logs bodies). */
   readonly responseBody?: unknown;
+  /** The request stage that answered without a deployment (e.g. `cache`). */
+  readonly answeredBy?: string | undefined;
+  /** What a stage's answer saved (a cache hit: the cost of the answer it replayed). */
+  readonly savedUsd?: number | undefined;
 }
 
 /**
@@ -62,10 +66,19 @@ export class RequestRun {
     });
   }
 
+  private finishedCostUsd: number | undefined;
+
+  /** The request's cost as finished (undefined before `finish`, or without prices). */
+  get costUsd(): number | undefined {
+    return this.finishedCostUsd;
+  }
+
   /** Emits `request-finished`; later calls do nothing. */
   finish(outcome: RequestOutcome): void {
     if (this.finished) return;
     this.finished = true;
+    this.finishedCostUsd =
+      this.tally.extraCostUsd > 0 ? (outcome.costUsd ?? 0) + this.tally.extraCostUsd : outcome.costUsd;
     const { context, tally } = this;
     const latencyMs = Math.max(0, this.clock.now() - context.receivedAt);
     const usage = outcome.usage;
@@ -90,7 +103,9 @@ export class RequestRun {
       cacheWriteInputTokens: usage?.cacheWriteInputTokens ?? 0,
       usageEstimated: usage?.estimated === true ? true : undefined,
       // A hedge's loser cost its input tokens too: the request's cost includes it.
-      costUsd: tally.extraCostUsd > 0 ? (outcome.costUsd ?? 0) + tally.extraCostUsd : outcome.costUsd,
+      costUsd: this.finishedCostUsd,
+      answeredBy: outcome.answeredBy,
+      savedUsd: outcome.savedUsd,
       startedAt: context.receivedAt,
       latencyMs,
       firstTokenMs:

@@ -1,6 +1,7 @@
 import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { Principal } from '../core/principal.ts';
+import type { Target } from '../core/gateway-events.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { RequestContext } from './gateway.ts';
@@ -30,6 +31,7 @@ export interface RequestStage {
     response: ChatResponse,
     request: ChatRequest,
     context: RequestContext,
+    served: ServedBy,
   ): ChatResponse | undefined | Promise<ChatResponse | undefined>;
   /**
    * Wraps a streamed answer's events, in reverse list order like `afterAnswer`. The returned
@@ -40,13 +42,32 @@ export interface RequestStage {
     events: AsyncIterable<ChatStreamEvent>,
     request: ChatRequest,
     context: RequestContext,
+    served: ServedBy,
   ): AsyncIterable<ChatStreamEvent>;
+}
+
+/**
+ * Who produced the answer a stage sees on the way out, and what it cost. For a stream, `costUsd` is
+ * known once the upstream stream has ended: read it after the events are exhausted, not before.
+ */
+export interface ServedBy {
+  /** The deployment that answered; undefined when an inner stage answered (a cache hit). */
+  readonly target: Target | undefined;
+  /** The answer's cost at the deployment's prices; undefined without prices or before a stream ends. */
+  readonly costUsd: number | undefined;
 }
 
 /** What a stage's `beforePlan` decided, besides passing. */
 export type StageDecision =
   /** Go on with this request instead (a changed model is checked and looked up again). */
-  | { readonly kind: 'change'; readonly request: ChatRequest }
+  | {
+      readonly kind: 'change';
+      readonly request: ChatRequest;
+      /** Added to the response (e.g. a router's `x-spillway-route`). */
+      readonly headers?: Readonly<Record<string, string>> | undefined;
+    }
+  /** Go on unchanged, adding these headers to the response (e.g. `x-spillway-cache: miss`). */
+  | { readonly kind: 'annotate'; readonly headers: Readonly<Record<string, string>> }
   /**
    * Answer without planning or calling a deployment (a cache hit). The route has no deployment;
    * `headers` are added to the response (e.g. `x-spillway-cache: hit`).
@@ -55,6 +76,8 @@ export type StageDecision =
       readonly kind: 'answer';
       readonly response: ChatResponse;
       readonly headers?: Readonly<Record<string, string>> | undefined;
+      /** What the answer would have cost from a deployment (a cache hit's saving), for the spend record. */
+      readonly savedUsd?: number | undefined;
     }
   /** Refuse with this error, rendered in the client's dialect (e.g. a guardrail's block). */
   | { readonly kind: 'refuse'; readonly error: GatewayError };

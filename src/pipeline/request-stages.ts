@@ -2,7 +2,7 @@ import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { RequestContext } from './gateway.ts';
-import type { RequestStage, StageDecision, StageResolver } from './request-stage.ts';
+import type { RequestStage, ServedBy, StageDecision, StageResolver } from './request-stage.ts';
 
 /**
  * The request stages and how they compose, written once. A request's list is, in this order:
@@ -53,6 +53,16 @@ export interface StagesBefore {
   readonly answeredBy: string | undefined;
   /** How many stages (from the start of the list) see the answer on the way out. */
   readonly depth: number;
+  /** Headers the stages added (`change` and `annotate` decisions); undefined when none did. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+}
+
+function withHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+  added: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (added === undefined) return headers;
+  return headers === undefined ? added : { ...headers, ...added };
 }
 
 /** Runs `beforePlan` in list order until a stage answers or refuses (a refusal is thrown). */
@@ -62,19 +72,25 @@ export async function runBeforePlan(
   context: RequestContext,
 ): Promise<StagesBefore> {
   let current = request;
+  let headers: Readonly<Record<string, string>> | undefined;
   for (let index = 0; index < stages.length; index += 1) {
     const stage = stages[index] as RequestStage;
     if (stage.beforePlan === undefined) continue;
     const decision = await stage.beforePlan(current, context);
     if (decision === undefined) continue;
     if (decision.kind === 'refuse') throw decision.error;
-    if (decision.kind === 'change') {
-      current = decision.request;
+    if (decision.kind === 'annotate') {
+      headers = withHeaders(headers, decision.headers);
       continue;
     }
-    return { request: current, answer: decision, answeredBy: stage.name, depth: index };
+    if (decision.kind === 'change') {
+      current = decision.request;
+      headers = withHeaders(headers, decision.headers);
+      continue;
+    }
+    return { request: current, answer: decision, answeredBy: stage.name, depth: index, headers };
   }
-  return { request: current, answer: undefined, answeredBy: undefined, depth: stages.length };
+  return { request: current, answer: undefined, answeredBy: undefined, depth: stages.length, headers };
 }
 
 /** Runs `afterAnswer` of the first `depth` stages, last first; resolves with the answer to send. */
@@ -84,12 +100,13 @@ export async function runAfterAnswer(
   response: ChatResponse,
   request: ChatRequest,
   context: RequestContext,
+  served: ServedBy,
 ): Promise<ChatResponse> {
   let current = response;
   for (let index = depth - 1; index >= 0; index -= 1) {
     const stage = stages[index] as RequestStage;
     if (stage.afterAnswer === undefined) continue;
-    current = (await stage.afterAnswer(current, request, context)) ?? current;
+    current = (await stage.afterAnswer(current, request, context, served)) ?? current;
   }
   return current;
 }
@@ -101,14 +118,19 @@ export function transformEvents(
   events: AsyncIterable<ChatStreamEvent>,
   request: ChatRequest,
   context: RequestContext,
+  served: ServedBy,
 ): AsyncIterable<ChatStreamEvent> {
   let current = events;
   for (let index = depth - 1; index >= 0; index -= 1) {
     const stage = stages[index] as RequestStage;
-    if (stage.transformStream !== undefined) current = stage.transformStream(current, request, context);
+    if (stage.transformStream !== undefined)
+      current = stage.transformStream(current, request, context, served);
   }
   return current;
 }
+
+/** What a stage's answer says about who served it: no deployment, no cost. */
+export const servedByStage: ServedBy = Object.freeze({ target: undefined, costUsd: undefined });
 
 /** A complete answer as the canonical stream a provider would have sent (a stage's answer to a stream). */
 // eslint-disable-next-line @typescript-eslint/require-await -- the events are all at hand; consumers want an AsyncIterable

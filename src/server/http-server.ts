@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
 import { logMessage } from '../errors/client-message.ts';
 import { clientClosed, GatewayError, isGatewayError } from '../errors/gateway-error.ts';
-import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
+import type { CacheControl, Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import { dialects as registeredDialects } from '../dialects/dialect-registry.ts';
 import { respondChat } from './chat-route.ts';
@@ -237,6 +237,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         receivedAt,
         traceparent: typeof traceparent === 'string' ? traceparent : undefined,
         regions: parseRegions(req.headers['x-spillway-regions']),
+        cacheControl: parseCacheControl(req.headers['cache-control']),
         rawBody: principal.logBodies ? body : undefined,
       };
 
@@ -349,4 +350,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     listen,
     shutdown,
   };
+}
+
+/** The `cache-control` request directives the response cache honours; undefined when neither is sent. */
+function parseCacheControl(header: string | undefined): CacheControl | undefined {
+  if (header === undefined) return undefined;
+  const directives = header.toLowerCase();
+  const noStore = /(?:^|[\s,])no-store(?:$|[\s,=])/.test(directives);
+  const noCache = noStore || /(?:^|[\s,])no-cache(?:$|[\s,=])/.test(directives);
+  return noCache ? { noCache, noStore } : undefined;
 }

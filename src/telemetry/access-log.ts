@@ -113,6 +113,8 @@ export function accessLine(event: RequestFinished): Record<string, string | numb
   if (event.cacheReadInputTokens > 0) line['cacheReadInputTokens'] = event.cacheReadInputTokens;
   if (event.cacheWriteInputTokens > 0) line['cacheWriteInputTokens'] = event.cacheWriteInputTokens;
   if (event.costUsd !== undefined) line['costUsd'] = event.costUsd;
+  if (event.answeredBy !== undefined) line['answeredBy'] = event.answeredBy;
+  if (event.savedUsd !== undefined) line['savedUsd'] = event.savedUsd;
   if (event.firstTokenMs !== undefined) line['firstTokenMs'] = round(event.firstTokenMs);
   return line;
 }
@@ -135,6 +137,8 @@ export function accessLogText(level: 'info' | 'warn', event: RequestFinished): s
   if (event.cacheReadInputTokens > 0) text += `,"cacheReadInputTokens":${num(event.cacheReadInputTokens)}`;
   if (event.cacheWriteInputTokens > 0) text += `,"cacheWriteInputTokens":${num(event.cacheWriteInputTokens)}`;
   if (event.costUsd !== undefined) text += `,"costUsd":${num(event.costUsd)}`;
+  if (event.answeredBy !== undefined) text += `,"answeredBy":"${esc(event.answeredBy)}"`;
+  if (event.savedUsd !== undefined) text += `,"savedUsd":${num(event.savedUsd)}`;
   if (event.firstTokenMs !== undefined) text += `,"firstTokenMs":${num(round(event.firstTokenMs))}`;
   return `${text},"msg":"request finished"}\n`;
 }

@@ -39,6 +39,8 @@ export interface MetricInstruments {
   readonly cacheReadTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly cacheWriteTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly costUsd: CounterSeries<'tenant' | 'group' | 'deployment'>;
+  readonly cacheLookups: CounterSeries<'group' | 'result'>;
+  readonly cacheSavedUsd: CounterSeries<'group'>;
   readonly stateStoreDegraded: Gauge;
 }
 
@@ -199,6 +201,16 @@ export function createMetricInstruments(
       help: 'Cost in US dollars of priced requests, by tenant, served model group and deployment',
       labelNames: tokenLabels,
       omittedLabels,
+    }),
+    cacheLookups: new CounterSeries(registry, {
+      name: 'spillway_cache_lookups_total',
+      help: 'Response-cache lookups of chat requests, by requested model group and result (hit, miss, bypass: not looked up)',
+      labelNames: ['group', 'result'],
+    }),
+    cacheSavedUsd: new CounterSeries(registry, {
+      name: 'spillway_cache_saved_usd_total',
+      help: 'US dollars cache hits saved: what the answers they replayed cost when a deployment made them',
+      labelNames: ['group'],
     }),
     stateStoreDegraded: new Gauge({
       name: 'spillway_state_store_degraded',

@@ -68,6 +68,13 @@ export function hedgeOutcomeLabel(outcome: string): string {
   return Object.hasOwn(hedgeOutcomes, outcome) ? outcome : unknown;
 }
 
+const cacheResults = { hit: true, miss: true, bypass: true } as const;
+
+/** A cache lookup result label (hit, miss, bypass), else "unknown". */
+export function cacheResultLabel(result: string): string {
+  return Object.hasOwn(cacheResults, result) ? result : unknown;
+}
+
 /** A retry denial reason label (budget-exhausted, deadline), else "unknown". */
 export function retryDenialLabel(reason: string): string {
   return Object.hasOwn(denialReasons, reason) ? reason : unknown;

@@ -19,6 +19,7 @@ import {
   recoveryOutcomeLabel,
   retryDenialLabel,
   hedgeOutcomeLabel,
+  cacheResultLabel,
   scopeLabel,
   statusClassLabel,
 } from './metric-labels.ts';
@@ -154,6 +155,8 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
     cacheReadTokens,
     cacheWriteTokens,
     costUsd,
+    cacheLookups,
+    cacheSavedUsd,
   } = m;
   /** The in-flight child each started request incremented, so only started requests decrement. */
   const inFlight = new Map<string, GaugeSlot>();
@@ -334,6 +337,12 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
           )
           .inc();
         return;
+      case 'cache-lookup': {
+        const group = labels.group(event.group);
+        cacheLookups.get(group, cacheResultLabel(event.result)).inc();
+        if (event.savedUsd !== undefined && event.savedUsd > 0) cacheSavedUsd.get(group).inc(event.savedUsd);
+        return;
+      }
       case 'cooldown-started':
         cooldowns.get(labels.deployment(event.deployment), errorCodeLabel(event.errorCode)).inc();
         return;

@@ -148,6 +148,12 @@ export class RequestSpans implements EventSink {
         return;
       case 'stream-event-skipped':
         return; // counted in metrics; one span event per skipped event would be noise
+      case 'cache-lookup':
+        this.open.get(event.requestId)?.span.addEvent('spillway.cache_lookup', {
+          'spillway.cache_result': event.result,
+          ...(event.savedUsd === undefined ? {} : { 'spillway.cache_saved_usd': event.savedUsd }),
+        });
+        return;
       case 'circuit-changed':
       case 'cooldown-started':
         return; // not about one request: metrics carry these

@@ -390,6 +390,14 @@ export const adminOpenApi = {
             description:
               'tokens estimated by the gateway: the stream ended before the upstream reported usage',
           },
+          answered_by: {
+            type: ['string', 'null'],
+            description: 'the request stage that answered without a deployment (cache), else null',
+          },
+          saved_usd: {
+            type: ['number', 'null'],
+            description: "a cache hit's saving: what the replayed answer cost when it was made",
+          },
         },
       },
       AuditRecord: {

@@ -100,6 +100,8 @@ function spendRecordJson(record: SpendRecord): Record<string, unknown> {
     cache_write_tokens: record.cacheWriteTokens,
     cost_usd: record.costUsd ?? null,
     usage_estimated: record.usageEstimated,
+    answered_by: record.answeredBy ?? null,
+    saved_usd: record.savedUsd ?? null,
     latency_ms: record.latencyMs,
     first_token_ms: record.firstTokenMs ?? null,
     overhead_ms: record.overheadMs,
