@@ -3,13 +3,32 @@ import type { ChatResponse, StopReason } from '../../core/chat-response.ts';
 import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import type { Usage } from '../../core/usage.ts';
 
-type Block = { kind: 'text'; text: string } | { kind: 'tool'; id: string; name: string; args: string };
+type Block =
+  | { kind: 'text'; text: string }
+  | { kind: 'tool'; id: string; name: string; args: string }
+  | { kind: 'reasoning'; text: string; signature: string | undefined }
+  | { kind: 'redacted'; data: string };
+
+function partOf(block: Block): AssistantPart {
+  switch (block.kind) {
+    case 'text':
+      return { type: 'text', text: block.text };
+    case 'tool':
+      return { type: 'tool_call', id: block.id, name: block.name, arguments: block.args };
+    case 'reasoning':
+      return block.signature === undefined
+        ? { type: 'reasoning', text: block.text }
+        : { type: 'reasoning', text: block.text, signature: block.signature };
+    case 'redacted':
+      return { type: 'redacted_reasoning', data: block.data };
+  }
+}
 
 /**
  * Rebuilds the complete answer of a canonical stream, as it passes, so that a streamed answer can
  * be cached and replayed as JSON or as a stream. Work and memory are linear in the answer. An event
- * it does not know (a kind of content the canonical model grew later) makes the answer
- * unrebuildable: `answer()` is then undefined and nothing is cached, rather than a partial answer.
+ * that does not fit the blocks before it (a delta of another kind at the same index) makes
+ * the answer unrebuildable: `answer()` is then undefined and nothing is cached, rather than a partial answer.
  */
 export class AnswerCollector {
   private id = '';
@@ -29,6 +48,7 @@ export class AnswerCollector {
 
   add(event: ChatStreamEvent): void {
     if (this.unknown) return;
+    // The switch is exhaustive (eslint): an event kind the canonical model grows must be handled here.
     switch (event.type) {
       case 'message_start':
         this.id = event.id;
@@ -42,6 +62,28 @@ export class AnswerCollector {
         this.grow(event.text.length);
         return;
       }
+      case 'reasoning_delta': {
+        const block = this.blocks.get(event.index);
+        if (block === undefined)
+          this.blocks.set(event.index, { kind: 'reasoning', text: event.text, signature: undefined });
+        else if (block.kind === 'reasoning') block.text += event.text;
+        else this.unknown = true;
+        this.grow(event.text.length);
+        return;
+      }
+      case 'reasoning_signature': {
+        const block = this.blocks.get(event.index);
+        if (block === undefined)
+          this.blocks.set(event.index, { kind: 'reasoning', text: '', signature: event.signature });
+        else if (block.kind === 'reasoning') block.signature = event.signature;
+        else this.unknown = true;
+        this.grow(event.signature.length);
+        return;
+      }
+      case 'redacted_reasoning':
+        this.blocks.set(event.index, { kind: 'redacted', data: event.data });
+        this.grow(event.data.length);
+        return;
       case 'tool_call_start':
         this.blocks.set(event.index, { kind: 'tool', id: event.id, name: event.name, args: '' });
         return;
@@ -61,8 +103,6 @@ export class AnswerCollector {
       case 'usage':
         this.usage = event.usage;
         return;
-      default:
-        this.unknown = true;
     }
   }
 
@@ -80,11 +120,7 @@ export class AnswerCollector {
     const content: AssistantPart[] = [];
     for (const index of [...this.blocks.keys()].sort((a, b) => a - b)) {
       const block = this.blocks.get(index) as Block;
-      content.push(
-        block.kind === 'text'
-          ? { type: 'text', text: block.text }
-          : { type: 'tool_call', id: block.id, name: block.name, arguments: block.args },
-      );
+      content.push(partOf(block));
     }
     return {
       id: this.id,

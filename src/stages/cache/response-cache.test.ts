@@ -128,10 +128,29 @@ describe('AnswerCollector', () => {
     expect(large.answer()).toBeUndefined();
   });
 
-  it('has no answer when an event of an unknown kind passed (nothing partial is cached)', () => {
+  it('rebuilds reasoning blocks, signed and redacted, before the answer', () => {
+    const collector = new AnswerCollector(1 << 20);
+    collector.add({ type: 'message_start', id: 'r2', model: 'm' });
+    collector.add({ type: 'reasoning_delta', index: 0, text: 'let me ' });
+    collector.add({ type: 'reasoning_delta', index: 0, text: 'think' });
+    collector.add({ type: 'reasoning_signature', index: 0, signature: 'sig' });
+    collector.add({ type: 'content_block_stop', index: 0 });
+    collector.add({ type: 'redacted_reasoning', index: 1, data: 'opaque' });
+    collector.add({ type: 'content_block_stop', index: 1 });
+    collector.add({ type: 'text_delta', index: 2, text: 'done' });
+    collector.add({ type: 'message_stop', stopReason: 'end_turn' });
+    collector.add({ type: 'usage', usage: { inputTokens: 1, outputTokens: 2 } });
+    expect(collector.answer()?.content).toEqual([
+      { type: 'reasoning', text: 'let me think', signature: 'sig' },
+      { type: 'redacted_reasoning', data: 'opaque' },
+      { type: 'text', text: 'done' },
+    ]);
+  });
+
+  it('has no answer when a delta does not fit its block (nothing partial is cached)', () => {
     const collector = new AnswerCollector(1 << 20);
     for (const event of events.slice(0, 4)) collector.add(event);
-    collector.add({ type: 'thinking_delta', index: 2, text: '...' } as unknown as ChatStreamEvent);
+    collector.add({ type: 'tool_call_delta', index: 0, argumentsDelta: '{}' });
     for (const event of events.slice(4)) collector.add(event);
     expect(collector.answer()).toBeUndefined();
   });
