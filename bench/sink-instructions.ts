@@ -1,6 +1,7 @@
 /**
- * Instructions per request of the event sinks alone (metrics, access log, budgets + spend records),
- * counted by callgrind: `node bench/sink-instructions.ts [--parts none,metrics,log,governance,governance-no-journal]
+ * Instructions per request of the event sinks alone (metrics, access log, budgets + spend records,
+ * the dashboard's history), counted by callgrind:
+ * `node bench/sink-instructions.ts [--parts none,metrics,log,governance,governance-no-journal,history]
  * [--per-turn 32,1] [--requests 6000] [--root DIR]`.
  *
  * Why beside bench/instructions.ts: a whole gateway under valgrind runs 30-60× slower while its
@@ -35,8 +36,8 @@ const { values } = parseArgs({
   },
 });
 
-type Part = 'none' | 'metrics' | 'log' | 'governance' | 'governance-no-journal';
-const parts: readonly Part[] = ['none', 'metrics', 'log', 'governance', 'governance-no-journal'];
+type Part = 'none' | 'metrics' | 'log' | 'governance' | 'governance-no-journal' | 'history';
+const parts: readonly Part[] = ['none', 'metrics', 'log', 'governance', 'governance-no-journal', 'history'];
 
 interface Sink {
   emit(event: unknown): void;
@@ -53,10 +54,13 @@ interface Modules {
   };
   MemoryStateStore: new () => unknown;
   openRepositories: (database: { path: string }) => Promise<{ spend: unknown }>;
+  /** Only loaded for the `history` part (a baseline checkout may not have it). */
+  TrafficHistory?: new (options: { clock: { now(): number }; knownGroup: (name: string) => boolean }) => Sink;
 }
 
-async function loadModules(root: string): Promise<Modules> {
+async function loadModules(root: string, part: Part): Promise<Modules> {
   const paths = [
+    ...(part === 'history' ? ['src/dashboard/traffic-history.ts'] : []),
     'src/config/schema.ts',
     'src/telemetry/create-telemetry.ts',
     'src/telemetry/combine-sinks.ts',
@@ -70,7 +74,7 @@ async function loadModules(root: string): Promise<Modules> {
 }
 
 async function runChild(root: string, part: Part, count: number, perTurn: number): Promise<void> {
-  const modules = await loadModules(root);
+  const modules = await loadModules(root, part);
   const { configSchema, createTelemetry, combineSinks, BudgetTracker, SpendRecorder } = modules;
   const { MemoryStateStore, openRepositories } = modules;
   const deployments = ['bench-a', 'bench-b', 'bench-c'];
@@ -106,6 +110,14 @@ async function runChild(root: string, part: Part, count: number, perTurn: number
     spend = recorder;
     sinks.push(budget, recorder);
   }
+  if (part === 'history' && modules.TrafficHistory !== undefined) {
+    sinks.push(
+      new modules.TrafficHistory({
+        clock: { now: () => Date.now() },
+        knownGroup: (name) => name === 'bench',
+      }),
+    );
+  }
   const events = combineSinks(sinks);
   const targets = deployments.map((deployment) => ({
     group: 'bench',
@@ -130,6 +142,7 @@ async function runChild(root: string, part: Part, count: number, perTurn: number
       attempt: 1,
       outcome: 'success',
       durationMs: 0.31 + (index % 7) / 100,
+      endedAt: Date.now(),
       firstTokenMs: 0.31,
     });
     events.emit({

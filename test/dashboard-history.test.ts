@@ -21,6 +21,9 @@ const target = (deployment: string, region = 'us-east-1', account = '111'): Targ
   model: 'm',
 });
 
+/** The clock of the history under test: a request-finished event ends at its time. */
+let testClock = new FakeClock(start);
+
 function finished(group: string, options: Partial<RequestFinished> = {}): RequestFinished {
   return {
     type: 'request-finished',
@@ -39,7 +42,7 @@ function finished(group: string, options: Partial<RequestFinished> = {}): Reques
     outputTokens: 1,
     cacheReadInputTokens: 0,
     cacheWriteInputTokens: 0,
-    startedAt: 0,
+    startedAt: testClock.now() - 100,
     latencyMs: 100,
     firstTokenMs: 100,
     overheadMs: 1,
@@ -59,6 +62,7 @@ const attempt = (deployment: string, outcome: 'success' | 'error', region?: stri
 
 function world() {
   const clock = new FakeClock(start);
+  testClock = clock;
   const history = new TrafficHistory({ clock, knownGroup: (name) => ['sonnet', 'gpt'].includes(name) });
   return { clock, history };
 }
@@ -86,6 +90,14 @@ describe('TrafficHistory', () => {
     expect(Object.fromEntries(previous.counters.regions)).toEqual({ 'us-east-1': 1, 'eu-west-1': 1 });
     expect(Object.fromEntries(read.buckets[5]!.counters.requests)).toEqual({ gpt: 1 });
     expect(read.buckets.slice(0, 4).every((bucket) => bucket.counters.requests.size === 0)).toBe(true);
+  });
+
+  it('counts a request in the bucket its own end time falls in (no second clock read)', async () => {
+    const { clock, history } = world();
+    await clock.advance(15_000);
+    history.emit(finished('sonnet', { startedAt: start + 1000, latencyMs: 2000 }));
+    const read = history.read(20_000);
+    expect(read.buckets.map((bucket) => bucket.counters.requests.get('sonnet') ?? 0)).toEqual([1, 0]);
   });
 
   it('rolls fine buckets up into 1 min buckets, including the bucket still open', async () => {
@@ -134,6 +146,7 @@ describe('TrafficHistory', () => {
 
   it('holds at most its ring sizes of buckets whatever the traffic (memory bound)', async () => {
     const clock = new FakeClock(start);
+    testClock = clock;
     const history = new TrafficHistory({
       clock,
       knownGroup: () => true,

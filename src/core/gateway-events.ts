@@ -27,6 +27,8 @@ export interface AttemptFinished {
   readonly errorCode?: string | undefined;
   readonly upstreamStatus?: number | undefined;
   readonly durationMs: number;
+  /** Epoch ms the attempt ended (the clock read `durationMs` came from), so sinks need not read it again. */
+  readonly endedAt?: number | undefined;
   /** Time to the first stream event (or the whole answer for non-streams). */
   readonly firstTokenMs?: number | undefined;
 }

@@ -89,16 +89,17 @@ export function count(bucket: HistoryBucket, family: CounterFamily, name: string
   counters.set(name, (counters.get(name) ?? 0) + amount);
 }
 
-/** Adds one first-token time to a latency series of a bucket. */
-export function observeLatency(bucket: HistoryBucket, family: LatencyFamily, name: string, ms: number): void {
+/** Adds one observation to `cell` of a latency series of a bucket (cell: latencyCell(ms)). */
+export function observeLatency(
+  bucket: HistoryBucket,
+  family: LatencyFamily,
+  name: string,
+  cell: number,
+): void {
   const series = bucket.latency[family];
-  let cells = series.get(name);
-  if (cells === undefined) {
-    cells = new Map();
-    series.set(name, cells);
-  }
-  const cell = latencyCell(ms);
-  cells.set(cell, (cells.get(cell) ?? 0) + 1);
+  const cells = series.get(name);
+  if (cells === undefined) series.set(name, new Map([[cell, 1]]));
+  else cells.set(cell, (cells.get(cell) ?? 0) + 1);
 }
 
 /** Adds everything `from` counted into `into` (the roll-up of a fine bucket into a coarse one). */

@@ -1,11 +1,12 @@
 import type { Clock } from '../core/clock.ts';
-import type { EventSink, GatewayEvent } from '../core/gateway-events.ts';
+import type { AttemptFinished, EventSink, GatewayEvent, RequestFinished } from '../core/gateway-events.ts';
 import { BreakerTimeline, type DeploymentTimeline } from './breaker-timeline.ts';
 import {
   copyBucket,
   count,
   emptyBucket,
   errorClass,
+  latencyCell,
   mergeBucket,
   observeLatency,
   type HistoryBucket,
@@ -90,49 +91,45 @@ export class TrafficHistory implements EventSink {
   }
 
   emit(event: GatewayEvent): void {
-    switch (event.type) {
-      case 'request-finished': {
-        const bucket = this.#bucket();
-        const group = this.#knownGroup(event.requestedGroup) ? event.requestedGroup : 'unknown';
-        count(bucket, 'requests', group);
-        if (event.errorCode !== undefined) {
-          count(bucket, 'group_errors', group);
-          count(bucket, 'error_classes', errorClass(event.errorCode));
-        } else if (event.target !== undefined && event.firstTokenMs !== undefined) {
-          observeLatency(bucket, 'group', event.target.group, event.firstTokenMs);
-          observeLatency(bucket, 'deployment', event.target.deployment, event.firstTokenMs);
-        }
-        if (event.costUsd !== undefined && event.costUsd > 0 && event.target !== undefined) {
-          count(bucket, 'spend_usd', event.target.group, event.costUsd);
-        }
-        return;
-      }
-      case 'attempt-finished': {
-        const bucket = this.#bucket();
-        const { deployment, region, account } = event.target;
-        count(bucket, 'attempts', deployment);
-        if (event.outcome === 'error') count(bucket, 'failed_attempts', deployment);
-        count(bucket, 'regions', region);
-        count(bucket, 'accounts', account);
-        return;
-      }
-      case 'circuit-changed':
-        this.#timeline.changed(event.deployment, event.from, event.to, this.#clock.now());
-        return;
-      case 'cooldown-started':
-        this.#timeline.cooled(event.deployment, event.durationMs, event.errorCode, this.#clock.now());
-        return;
-      case 'request-started':
-      case 'retry-scheduled':
-      case 'retry-denied':
-      case 'fallback-taken':
-      case 'rate-limited':
-        return;
+    // Only four kinds of event count here; the others (and kinds added later) pass by.
+    if (event.type === 'request-finished') this.#requestFinished(event);
+    else if (event.type === 'attempt-finished') this.#attemptFinished(event);
+    else if (event.type === 'circuit-changed')
+      this.#timeline.changed(event.deployment, event.from, event.to, this.#clock.now());
+    else if (event.type === 'cooldown-started')
+      this.#timeline.cooled(event.deployment, event.durationMs, event.errorCode, this.#clock.now());
+  }
+
+  #requestFinished(event: RequestFinished): void {
+    // The request's own end time (the pipeline read the same clock): no second clock read.
+    const bucket = this.#bucket(event.startedAt + event.latencyMs);
+    const group = this.#knownGroup(event.requestedGroup) ? event.requestedGroup : 'unknown';
+    count(bucket, 'requests', group);
+    const target = event.target;
+    if (event.errorCode !== undefined) {
+      count(bucket, 'group_errors', group);
+      count(bucket, 'error_classes', errorClass(event.errorCode));
+    } else if (target !== undefined && event.firstTokenMs !== undefined) {
+      const cell = latencyCell(event.firstTokenMs);
+      observeLatency(bucket, 'group', target.group, cell);
+      observeLatency(bucket, 'deployment', target.deployment, cell);
+    }
+    if (event.costUsd !== undefined && event.costUsd > 0 && target !== undefined) {
+      count(bucket, 'spend_usd', target.group, event.costUsd);
     }
   }
 
+  #attemptFinished(event: AttemptFinished): void {
+    const bucket = this.#bucket(event.endedAt ?? this.#clock.now());
+    const { deployment, region, account } = event.target;
+    count(bucket, 'attempts', deployment);
+    if (event.outcome === 'error') count(bucket, 'failed_attempts', deployment);
+    count(bucket, 'regions', region);
+    count(bucket, 'accounts', account);
+  }
+
   /** The fine bucket of now, closing (storing and rolling up) the previous one if time moved on. */
-  #bucket(now = this.#clock.now()): HistoryBucket {
+  #bucket(now: number): HistoryBucket {
     const start = bucketStart(now, this.#fine.intervalMs);
     const current = this.#current;
     // A clock that steps back counts into the open bucket rather than rewriting a closed one.

@@ -84,7 +84,8 @@ export class CommittedAttempt<T> {
     this.finished = true;
     const { services, candidate } = this;
     const deployment = candidate.deployment;
-    const durationMs = services.clock.now() - this.startedAt;
+    const endedAt = services.clock.now();
+    const durationMs = endedAt - this.startedAt;
     this.execution.tally.upstreamMs += durationMs;
     this.scope.dispose();
     this.reservation?.settle(end.tokens);
@@ -129,6 +130,7 @@ export class CommittedAttempt<T> {
       errorCode: error?.code,
       upstreamStatus: error?.upstreamStatus,
       durationMs,
+      endedAt,
       firstTokenMs: end.firstTokenMs ?? (error === undefined ? durationMs : undefined),
     });
   }
