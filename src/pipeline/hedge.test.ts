@@ -119,4 +119,21 @@ describe('hedged first tokens', () => {
     await harness.clock.advance(1);
     expect((await pending).route.hedged).toBe(true);
   });
+
+  it('learned delay (p95): the best deployment observed first-token p95', async () => {
+    let harness: ReturnType<typeof createHarness> | undefined;
+    const fast = { kind: 'ok' as const, during: () => harness?.clock.advance(100) ?? Promise.resolve() };
+    const d1 = new ScriptedChatModel('m1', [...Array.from({ length: 16 }, () => fast), { kind: 'hang' }]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
+    harness = createHarness(hedged({ hedge_after_ms: 'p95' }), { d1, d2 });
+    for (let index = 0; index < 16; index += 1)
+      await harness.gateway.chat(chatRequest('g'), harness.context());
+    expect(d2.calls).toBe(0);
+    const pending = harness.gateway.chat(chatRequest('g'), harness.context());
+    await until(() => d1.active === 1);
+    await harness.clock.advance(99);
+    expect(d2.calls).toBe(0);
+    await harness.clock.advance(1);
+    expect((await pending).route).toMatchObject({ target: { deployment: 'd2' }, hedged: true });
+  });
 });

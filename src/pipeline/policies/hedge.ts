@@ -94,19 +94,25 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
     );
   }
 
-  /** The delay before the hedge: fixed, or the primary deployment's p95 (half the first-token timeout until known). */
-  private delayMs<T>(execution: Execution<T>, hedge: HedgeSettings, primary: Candidate): number {
+  /**
+   * The delay before the hedge: fixed, or `p95`: the lowest first-token p95 among the group's
+   * candidates (a degraded primary's own p95 is its slowness; the best deployment's says what
+   * normal is), half the first-token timeout while none has enough samples.
+   */
+  private delayMs<T>(execution: Execution<T>, hedge: HedgeSettings): number {
     if (hedge.afterMs !== 'p95') return hedge.afterMs;
-    const settings = execution.group.settings;
-    return (
-      this.options.stats.firstTokenQuantileMs(primary.deployment.id, 0.95) ?? settings.firstTokenTimeoutMs / 2
-    );
+    let best = Infinity;
+    for (const candidate of execution.plan?.candidates ?? []) {
+      const p95 = this.options.stats.firstTokenQuantileMs(candidate.deployment.id, 0.95);
+      if (p95 !== undefined && p95 < best) best = p95;
+    }
+    return Number.isFinite(best) ? best : execution.group.settings.firstTokenTimeoutMs / 2;
   }
 
   private async hedged<T>(execution: Execution<T>, hedge: HedgeSettings): Promise<Outcome<T>> {
     const { clock, hedgeBudget } = this.options;
     const primary = new Branch(execution, attemptCandidate(execution), this.inner, clock.now());
-    const { fired, timer } = delay(clock, this.delayMs(execution, hedge, primary.candidate));
+    const { fired, timer } = delay(clock, this.delayMs(execution, hedge));
     const first = await Promise.race([primary.outcome, fired]);
     if (first !== 'hedge') {
       timer.close();
