@@ -121,11 +121,13 @@ describe('hedged first tokens', () => {
   });
 
   it('learned delay (p95): the best deployment observed first-token p95', async () => {
-    let harness: ReturnType<typeof createHarness> | undefined;
-    const fast = { kind: 'ok' as const, during: () => harness?.clock.advance(100) ?? Promise.resolve() };
+    // The upstream's latency: each of the first 16 answers takes 100 ms on the harness's clock.
+    const box: { harness?: ReturnType<typeof createHarness> } = {};
+    const fast = { kind: 'ok' as const, during: () => box.harness?.clock.advance(100) ?? Promise.resolve() };
     const d1 = new ScriptedChatModel('m1', [...Array.from({ length: 16 }, () => fast), { kind: 'hang' }]);
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
-    harness = createHarness(hedged({ hedge_after_ms: 'p95' }), { d1, d2 });
+    const harness = createHarness(hedged({ hedge_after_ms: 'p95' }), { d1, d2 });
+    box.harness = harness;
     for (let index = 0; index < 16; index += 1)
       await harness.gateway.chat(chatRequest('g'), harness.context());
     expect(d2.calls).toBe(0);
