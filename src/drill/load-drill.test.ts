@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/load-config.ts';
-import { parseDrill } from './load-drill.ts';
+import { loadDrillFile, parseDrill } from './load-drill.ts';
 
 const valid = `
 name: unit
@@ -75,5 +77,23 @@ describe('a drill file', () => {
       'load.model: unknown model group "claude" (known: nova)',
       'naive.sdk: provider "sim-acct1-us-east-1" is of type bedrock, not openai',
     ]);
+  });
+
+  it('validates every example drill: the five patterns and bad-day', async () => {
+    const directory = path.join(import.meta.dirname, '../../examples/drills');
+    const files = readdirSync(directory).filter((file) => file.endsWith('.yaml'));
+    expect(files.sort()).toEqual([
+      'accounts.yaml',
+      'bad-day.yaml',
+      'cris.yaml',
+      'fallback.yaml',
+      'loadbalance.yaml',
+      'quota.yaml',
+    ]);
+    for (const file of files) {
+      const drill = await loadDrillFile(path.join(directory, file));
+      expect(drill.name).toBe(file.replace('.yaml', ''));
+      expect(drill.naive).toBeDefined();
+    }
   });
 });
