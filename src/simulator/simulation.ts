@@ -9,6 +9,7 @@ import type { SimChatRequest, SimChatResult } from './sim-chat.ts';
 import type { SimFailure } from './sim-failure.ts';
 import type { SimHttpResponse } from './sim-http.ts';
 import type { SimWorld } from './sim-world.ts';
+import { generateWithPrefill } from './prefill.ts';
 import { countInputTokens, generateChatResult } from './text-generator.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
@@ -273,7 +274,11 @@ export class Simulation {
     const admission = await this.admit(target, protocol, http, inputTokens, reserve, started);
     if (admission === undefined) return;
     const { inferenceRegion, fault } = admission;
-    const result: SimChatResult = generateChatResult(request, this.seed, target.model.id);
+    // Anthropic and Bedrock continue an assistant prefill; OpenAI-style servers ignore it.
+    const result: SimChatResult =
+      target.api === 'openai'
+        ? generateChatResult(request, this.seed, target.model.id)
+        : generateWithPrefill(request, this.seed, target.model.id);
     this.quotas.adjust(
       admission.quotaKey,
       admission.limit,

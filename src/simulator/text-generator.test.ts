@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimChatRequest } from './sim-chat.ts';
 import { chunkText, generateChatResult, generateEmbedding } from './text-generator.ts';
+import { generateWithPrefill } from './prefill.ts';
 
 const request = (overrides: Partial<SimChatRequest> = {}): SimChatRequest => ({
   system: '',
@@ -61,5 +62,37 @@ describe('generateChatResult', () => {
     const vector = generateEmbedding('x', 64, 1);
     expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
     expect(generateEmbedding('x', 64, 1)).toEqual(vector);
+  });
+});
+
+describe('generateWithPrefill (Anthropic and Bedrock prefill)', () => {
+  const conversation = request();
+  const whole = generateChatResult(conversation, 1, 'm');
+  const answer = whole.blocks[0]?.type === 'text' ? whole.blocks[0].text : '';
+  const withPrefill = (text: string, extra: Partial<SimChatRequest> = {}): SimChatRequest => ({
+    ...conversation,
+    ...extra,
+    messages: [...conversation.messages, { role: 'assistant', content: [{ type: 'text', text }] }],
+  });
+
+  it('continues the answer from the end of its own prefill', () => {
+    const prefill = answer.split(' ').slice(0, 4).join(' ');
+    const result = generateWithPrefill(withPrefill(prefill), 1, 'm');
+    const rest = result.blocks[0]?.type === 'text' ? result.blocks[0].text : '';
+    expect(prefill + rest).toBe(answer);
+    expect(result.stopReason).toBe('end_turn');
+  });
+
+  it('caps the continuation at max tokens', () => {
+    const prefill = answer.split(' ').slice(0, 2).join(' ');
+    const result = generateWithPrefill(withPrefill(prefill, { maxTokens: 3 }), 1, 'm');
+    expect(result).toMatchObject({ stopReason: 'max_tokens', outputTokens: 3 });
+  });
+
+  it('answers as usual after a prefill it did not write, or without one', () => {
+    expect(generateWithPrefill(conversation, 1, 'm')).toEqual(whole);
+    expect(generateWithPrefill(withPrefill('Something else entirely'), 1, 'm').blocks[0]).not.toEqual(
+      whole.blocks[0],
+    );
   });
 });
