@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { anthropicMessagesBody, mutatedBodyText, openaiChatBody } from './support/chat-body-arbitraries.ts';
 import { expectAnthropicError, expectOpenaiError } from './support/dialect-bodies.ts';
+import { openaiResponsesBody } from './support/responses-body-arbitraries.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { startTestSimulator } from './support/simulator.ts';
@@ -85,14 +86,14 @@ async function sendAll(
 }
 
 /** What went wrong with one answer, or undefined when it is acceptable. */
-function problemOf(answer: Answer, dialect: 'openai' | 'anthropic'): string | undefined {
+function problemOf(answer: Answer, dialect: 'openai' | 'anthropic' | 'openai-responses'): string | undefined {
   if (answer.status >= 500) return `status ${answer.status}`;
   if (answer.status === 200) return undefined;
   if (!answer.contentType.startsWith('application/json')) return `error content-type ${answer.contentType}`;
   try {
     const body: unknown = JSON.parse(answer.body);
-    if (dialect === 'openai') expectOpenaiError(body);
-    else expectAnthropicError(body);
+    if (dialect === 'anthropic') expectAnthropicError(body);
+    else expectOpenaiError(body);
   } catch (error) {
     return `error body not in the ${dialect} shape: ${(error as Error).message.slice(0, 200)}`;
   }
@@ -108,6 +109,7 @@ describe('a bounded fuzz run against a gateway process', () => {
       bodies: anthropicMessagesBody,
       headers: { 'anthropic-version': '2023-06-01' },
     },
+    { dialect: 'openai-responses', path: '/v1/responses', bodies: openaiResponsesBody, headers: {} },
   ] as const;
 
   it.each(dialects)(

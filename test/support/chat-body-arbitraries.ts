@@ -13,35 +13,35 @@ type Json = unknown;
 export const junk: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 3 });
 
 /** `arbitrary` most of the time, any JSON value once in a while. */
-function orJunk(arbitrary: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
+export function orJunk(arbitrary: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
   return fc.oneof({ weight: 40, arbitrary }, { weight: 1, arbitrary: junk });
 }
 
-const shortText = fc.string({ maxLength: 12 });
+export const shortText = fc.string({ maxLength: 12 });
 
 /** `usual` most of the time, one of `rare` (values a parser must refuse or handle) now and then. */
-function mostly<T>(usual: fc.Arbitrary<T>, ...rare: T[]): fc.Arbitrary<T> {
+export function mostly<T>(usual: fc.Arbitrary<T>, ...rare: T[]): fc.Arbitrary<T> {
   return rare.length === 0
     ? usual
     : fc.oneof({ weight: 15, arbitrary: usual }, { weight: 1, arbitrary: fc.constantFrom(...rare) });
 }
 
-const toolName = mostly(fc.constantFrom('get_weather', 'lookup', 'f'), '');
-const toolId = fc.constantFrom('call_1', 'call_2', 'toolu_1', '');
-const dataUrl = mostly(
+export const toolName = mostly(fc.constantFrom('get_weather', 'lookup', 'f'), '');
+export const toolId = fc.constantFrom('call_1', 'call_2', 'toolu_1', '');
+export const dataUrl = mostly(
   fc.constantFrom('data:image/png;base64,iVBORw0KGgo=', 'data:image/webp;base64,UklGRg=='),
   'data:image/tiff;base64,AAAA',
   'https://example.com/cat.png',
 );
-const jsonSchema: fc.Arbitrary<Json> = fc.oneof(
+export const jsonSchema: fc.Arbitrary<Json> = fc.oneof(
   fc.constant({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }),
   fc.dictionary(fc.constantFrom('type', 'properties', 'items', 'enum', 'anyOf'), junk, { maxKeys: 3 }),
 );
-const toolArguments = fc.oneof(
+export const toolArguments = fc.oneof(
   junk.map((value) => JSON.stringify(value)),
   fc.constantFrom('', '{', '{"city":"Paris"}', 'null', '[1,2]'),
 );
-const maxTokens = orJunk(mostly(fc.integer({ min: 1, max: 4096 }), 0, -1, 1.5));
+export const maxTokens = orJunk(mostly(fc.integer({ min: 1, max: 4096 }), 0, -1, 1.5));
 
 const openaiTextParts = fc.array(orJunk(fc.record({ type: fc.constant('text'), text: shortText })), {
   maxLength: 3,
