@@ -1,9 +1,11 @@
 import {
   AccessDeniedException,
-  type BedrockRuntimeClient,
+  BedrockRuntimeClient,
   ConverseCommand,
   type ConverseCommandOutput,
   ConverseStreamCommand,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
   type ContentBlock,
   type ConverseStreamOutput,
   type Message,
@@ -12,6 +14,7 @@ import {
   type Tool,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
 import { bedrockClient } from '../src/dialects/bedrock-converse/__fixtures__/bedrock-sdk.ts';
 import { simModels, singleDeploymentGroup } from './support/gateway-config.ts';
@@ -200,6 +203,125 @@ describe.each([
   );
 });
 
+/** An Anthropic-native InvokeModel body, as Anthropic-on-Bedrock takes it. */
+function invokeBody(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    anthropic_version: 'bedrock-2023-05-31',
+    max_tokens: 100,
+    messages: [{ role: 'user', content: 'Say hello' }],
+    ...extra,
+  });
+}
+
+interface AnthropicEvent {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+describe.each([
+  { group: profileId, deployment: 'sonnet-us', upstream: 'bedrock' },
+  { group: 'gpt', deployment: 'gpt', upstream: 'openai' },
+])(
+  'AWS SDK InvokeModel (Anthropic body) → gateway → $upstream-style upstream',
+  ({ group, deployment, upstream }) => {
+    it('InvokeModel answers with an Anthropic message carrying the upstream usage', async () => {
+      const { bedrock, headers } = client();
+      const output = await bedrock.send(
+        new InvokeModelCommand({ modelId: group, body: invokeBody(), contentType: 'application/json' }),
+      );
+      const message = JSON.parse(Buffer.from(output.body).toString('utf8')) as {
+        type: string;
+        role: string;
+        content: { type: string; text?: string }[];
+        stop_reason: string;
+        usage: { input_tokens: number; output_tokens: number };
+      };
+      expect(message.type).toBe('message');
+      expect(message.role).toBe('assistant');
+      expect(message.content[0]?.text).toMatch(/\w/);
+      expect(message.stop_reason).toBe('end_turn');
+      const upstreamCall = world.lastInvocation();
+      expect(upstreamCall.api).toBe(upstream);
+      expect(message.usage).toMatchObject({
+        input_tokens: upstreamCall.inputTokens,
+        output_tokens: upstreamCall.outputTokens,
+      });
+      expect(headers.at(-1)?.['x-spillway-deployment']).toBe(deployment);
+    });
+
+    it('InvokeModelWithResponseStream streams chunk frames of Anthropic events, metrics on the last', async () => {
+      const { bedrock, headers } = client();
+      const output = await bedrock.send(
+        new InvokeModelWithResponseStreamCommand({
+          modelId: group,
+          body: invokeBody(),
+          contentType: 'application/json',
+        }),
+      );
+      const events: AnthropicEvent[] = [];
+      for await (const event of output.body ?? []) {
+        if (event.chunk?.bytes !== undefined)
+          events.push(JSON.parse(Buffer.from(event.chunk.bytes).toString('utf8')) as AnthropicEvent);
+      }
+      expect(headers.at(-1)?.['content-type']).toBe('application/vnd.amazon.eventstream');
+      expect(events[0]?.type).toBe('message_start');
+      expect(events.at(-1)?.type).toBe('message_stop');
+      const text = events
+        .map((event) =>
+          event.type === 'content_block_delta' ? ((event.delta as { text?: string }).text ?? '') : '',
+        )
+        .join('');
+      expect(text).toMatch(/\w/);
+      const upstreamCall = world.lastInvocation();
+      expect(upstreamCall.stream).toBe(true);
+      expect(events.at(-1)?.['amazon-bedrock-invocationMetrics']).toEqual({
+        inputTokenCount: upstreamCall.inputTokens,
+        outputTokenCount: upstreamCall.outputTokens,
+      });
+    });
+
+    it('round-trips a tool call with Anthropic tool_use and tool_result blocks', async () => {
+      const { bedrock } = client();
+      const tools = [
+        {
+          name: 'get_weather',
+          description: 'Current weather in a city',
+          input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      ];
+      const ask = [{ role: 'user', content: 'What is the weather in Paris?' }];
+      const first = await bedrock.send(
+        new InvokeModelCommand({ modelId: group, body: invokeBody({ tools, messages: ask }) }),
+      );
+      const message = JSON.parse(Buffer.from(first.body).toString('utf8')) as {
+        stop_reason: string;
+        content: { type: string; id?: string; name?: string; input?: unknown }[];
+      };
+      expect(message.stop_reason).toBe('tool_use');
+      const call = message.content.find((block) => block.type === 'tool_use');
+      expect(call?.name).toBe('get_weather');
+      const second = await bedrock.send(
+        new InvokeModelCommand({
+          modelId: group,
+          body: invokeBody({
+            tools,
+            messages: [
+              ...ask,
+              { role: 'assistant', content: [call] },
+              {
+                role: 'user',
+                content: [{ type: 'tool_result', tool_use_id: call?.id, content: 'sunny, 21 C' }],
+              },
+            ],
+          }),
+        }),
+      );
+      const answer = JSON.parse(Buffer.from(second.body).toString('utf8')) as { stop_reason: string };
+      expect(answer.stop_reason).toBe('end_turn');
+    });
+  },
+);
+
 describe('AWS SDK → gateway: model ids, keys and limits', () => {
   it('an inference profile id, and its ARN, name the group (served by a Bedrock profile)', async () => {
     const { bedrock, headers } = client();
@@ -242,6 +364,25 @@ describe('AWS SDK → gateway: model ids, keys and limits', () => {
       .send(new ConverseStreamCommand({ modelId: 'nova', messages: ask }))
       .catch((e: unknown) => e);
     expect(streamed).toBeInstanceOf(AccessDeniedException);
+    const invoked = await bedrock
+      .send(new InvokeModelCommand({ modelId: 'nova', body: invokeBody() }))
+      .catch((e: unknown) => e);
+    expect(invoked).toBeInstanceOf(AccessDeniedException);
+  });
+
+  it('a SigV4-signed request is refused with an AccessDeniedException saying to send a bearer key', async () => {
+    const signed = new BedrockRuntimeClient({
+      region: 'us-east-1',
+      endpoint: world.gateway.url,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler(),
+    });
+    const thrown = await signed
+      .send(new ConverseCommand({ modelId: 'nova', messages: ask }))
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(AccessDeniedException);
+    expect((thrown as Error).message).toMatch(/SigV4 signatures are not accepted.*Bearer/);
   });
 
   it("a tenant over its rpm gets ThrottlingException, and the SDK's retry waits for the gateway's retry headers", async () => {

@@ -3,6 +3,7 @@ import type { Dialect } from './dialect.ts';
 import { openaiChatDialect } from './openai-chat/openai-chat-dialect.ts';
 import { openaiResponsesDialect } from './openai-responses/openai-responses-dialect.ts';
 import { bedrockConverseDialect } from './bedrock-converse/bedrock-converse-dialect.ts';
+import { bedrockInvokeDialect } from './bedrock-invoke/bedrock-invoke-dialect.ts';
 
 /**
  * Every client API the gateway speaks, in the order the edge tries their claims: the first is the
@@ -14,4 +15,5 @@ export const dialects: readonly Dialect[] = [
   anthropicMessagesDialect,
   openaiResponsesDialect,
   bedrockConverseDialect,
+  bedrockInvokeDialect,
 ];

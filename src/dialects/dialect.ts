@@ -91,6 +91,12 @@ export interface DialectRoute {
    * `converse` vs `converse-stream`); undefined: the body decides.
    */
   readonly stream?: boolean | undefined;
+  /**
+   * The body is JSON whatever content type it declares (Bedrock InvokeModel: the body is
+   * model-native bytes, which the AWS SDKs label `application/octet-stream` unless told otherwise);
+   * default: a non-JSON content type is a 415.
+   */
+  readonly anyContentType?: boolean | undefined;
 }
 
 /** What a chat route's path fixed, handed to `parseChat`. */

@@ -307,3 +307,24 @@ describe('malformed requests get the right status and dialect body', () => {
     }
   });
 });
+
+describe('Bedrock routes at the edge', () => {
+  const bearer = { authorization: `Bearer ${EchoGateway.key}` };
+  const invoke = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 10, messages: user });
+
+  it('reads an InvokeModel body as JSON whatever its content type (the SDK says octet-stream)', async () => {
+    const headers = { ...bearer, 'content-type': 'application/octet-stream' };
+    const response = await rawRequest('POST', '/model/echo/invoke', headers, invoke);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'echo: hi' }] });
+  });
+
+  it('refuses a non-JSON Converse body as a Bedrock ValidationException', async () => {
+    const headers = { ...bearer, 'content-type': 'text/plain' };
+    const body = JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+    const response = await rawRequest('POST', '/model/echo/converse', headers, body);
+    expect(response.status).toBe(415);
+    expect(response.headers['x-amzn-errortype']).toBe('ValidationException');
+    expect(response.body).toEqual({ message: expect.stringMatching(/application\/json/) });
+  });
+});

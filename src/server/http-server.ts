@@ -113,6 +113,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { gateway, logger, maxBodyBytes } = options;
   const clock = options.clock ?? systemClock;
   const bodyLimits = { timeoutMs: options.bodyTimeoutMs, clock };
+  const anyTypeBodyLimits = { ...bodyLimits, anyContentType: true };
   const extraRoutes = options.routes ?? [];
   const routeTable = createRouteTable(options.dialects ?? registeredDialects);
   const startedAt = clock.now();
@@ -226,7 +227,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
 
       // 7. read body
-      const body = await readJsonBody(req, maxBodyBytes, bodyLimits);
+      const anyType = route.operation === 'chat' && route.anyContentType === true;
+      const body = await readJsonBody(req, maxBodyBytes, anyType ? anyTypeBodyLimits : bodyLimits);
       const traceparent = req.headers.traceparent;
       const context: RequestContext = {
         requestId,

@@ -15,6 +15,8 @@ export type EdgeRoute =
       readonly pattern: PathPattern | undefined;
       /** The route's `stream` (DialectRoute.stream). */
       readonly stream: boolean | undefined;
+      /** The route's `anyContentType` (DialectRoute.anyContentType). */
+      readonly anyContentType: boolean | undefined;
     })
   | (DialectEdgeRoute<'embeddings'> & { readonly embeddings: EmbeddingsCodec })
   | (DialectEdgeRoute<'list-models' | 'get-model'> & { readonly models: ModelsRenderer })
@@ -57,7 +59,13 @@ function toEdgeRoute(dialect: Dialect, route: DialectRoute): EdgeRoute {
   const base = { method: route.method, path: route.path, dialect };
   switch (route.operation) {
     case 'chat':
-      return { ...base, operation: 'chat', pattern: pathPattern(route.path), stream: route.stream };
+      return {
+        ...base,
+        operation: 'chat',
+        pattern: pathPattern(route.path),
+        stream: route.stream,
+        anyContentType: route.anyContentType,
+      };
     case 'embeddings':
       if (dialect.embeddings === undefined)
         throw new Error(`dialect ${dialect.name} serves ${route.path} but has no embeddings codec`);

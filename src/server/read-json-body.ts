@@ -18,6 +18,8 @@ export interface BodyReadOptions {
   readonly timeoutMs?: number | undefined;
   /** The clock of the body timeout (default: the system clock). */
   readonly clock?: Clock | undefined;
+  /** Read the body as JSON whatever content type it declares (DialectRoute.anyContentType). */
+  readonly anyContentType?: boolean | undefined;
 }
 
 /** A body over the limit: the caller answers 413 with `connection: close`. */
@@ -81,7 +83,7 @@ export function bodyTimedOut(timeoutMs: number): GatewayError {
 
 /**
  * Reads a JSON request body of at most `maxBytes`. Rejects with GatewayErrors: 415 for a non-JSON
- * content type (an absent one is accepted), 413 once the declared or received size passes the limit
+ * content type (an absent one is accepted; any one with `anyContentType`), 413 once the declared or received size passes the limit
  * (the rest is read and discarded up to `discardLimitBytes`, not buffered, so that the client can
  * read the answer; `req.complete` says whether it all was), 408 when the body takes longer than
  * `options.timeoutMs`, 400 invalid_json for an empty or malformed body, 400 invalid_request naming
@@ -94,7 +96,7 @@ export function readJsonBody(
   options: BodyReadOptions = {},
 ): Promise<unknown> {
   const contentType = req.headers['content-type'];
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
+  if (contentType !== undefined && options.anyContentType !== true && !isJsonContentType(contentType)) {
     return Promise.reject(
       new GatewayError(`unsupported content-type "${contentType}": send application/json`, {
         code: 'unsupported_media_type',

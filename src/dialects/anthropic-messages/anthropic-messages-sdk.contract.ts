@@ -108,3 +108,6 @@ export const contractSubject: DialectContractSubject = {
   chatBodies: [toolsBody, plainBody],
   freeFormPaths: ['tools[*].input_schema', 'messages[*].content[*].input', 'system[*].cache_control'],
 };
+
+// The Bedrock InvokeModel dialect answers with Anthropic messages: its subject reads them the same way.
+export { read as readAnthropicMessage, stopReasons as anthropicStopReasons };
