@@ -8,7 +8,28 @@ export interface SimChatRequest {
   /** Output cap in tokens; undefined = the model's default. */
   readonly maxTokens: number | undefined;
   readonly stopSequences: readonly string[];
+  /** Structured output asked for: the answer text is JSON (valid for the schema). */
+  readonly responseFormat?: SimResponseFormat | undefined;
+  /** Reasoning asked for, with its token budget. */
+  readonly thinking?: { readonly budgetTokens: number } | undefined;
+  /**
+   * Prompt-cache breakpoints the client set (Anthropic cache_control, Bedrock cachePoint), or
+   * `automatic` for OpenAI-style prefix caching (everything before the last turn; no writes reported).
+   */
+  readonly cache?: SimCache | undefined;
 }
+
+export type SimResponseFormat =
+  { readonly type: 'json_object' } | { readonly type: 'json_schema'; readonly schema: unknown };
+
+/** Where the cached prefixes end: after tool `tool`, after the system prompt, or after a message block. */
+export type SimCachePoint =
+  | { readonly tool: number }
+  | { readonly system: true }
+  | { readonly message: number; readonly block: number };
+
+export type SimCache =
+  { readonly mode: 'explicit'; readonly points: readonly SimCachePoint[] } | { readonly mode: 'automatic' };
 
 /** One turn. */
 export interface SimMessage {
@@ -55,6 +76,14 @@ export interface SimChatResult {
   readonly stopReason: SimStopReason;
   /** The stop sequence matched, when stopReason is stop_sequence. */
   readonly stopSequence: string | undefined;
+  /** Input tokens billed at the normal price (cache reads and writes excluded). */
   readonly inputTokens: number;
+  /** Output tokens, reasoning included. */
   readonly outputTokens: number;
+  /** The model's reasoning, when asked for (it comes before the blocks). */
+  readonly reasoning?: { readonly text: string; readonly signature: string } | undefined;
+  /** Of outputTokens, the reasoning's. */
+  readonly reasoningTokens?: number | undefined;
+  readonly cacheReadTokens?: number | undefined;
+  readonly cacheWriteTokens?: number | undefined;
 }

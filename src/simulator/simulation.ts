@@ -11,6 +11,7 @@ import type { SimHttpResponse } from './sim-http.ts';
 import type { SimWorld } from './sim-world.ts';
 import { generateWithPrefill } from './prefill.ts';
 import { countInputTokens, generateChatResult } from './text-generator.ts';
+import { PromptCache } from './prompt-cache.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
 import { failureStatus, streamBreak } from './stream-faults.ts';
@@ -39,6 +40,8 @@ export class Simulation {
   readonly logger: Logger | undefined;
   private prng: Prng;
   private readonly planner: RegionPlanner;
+  /** Prefixes the simulated models have cached (prompt caching). */
+  private promptCache: PromptCache;
 
   constructor(options: {
     world: SimWorld;
@@ -60,6 +63,7 @@ export class Simulation {
       uuid: () => this.prng.uuid(),
     });
     this.quotas = new QuotaTracker(this.clock);
+    this.promptCache = new PromptCache(() => this.clock.now());
     this.planner = new RegionPlanner(this.index, this.quotas, () => this.prng.next());
     for (const fault of options.world.faults) this.faults.add(fault);
   }
@@ -73,6 +77,7 @@ export class Simulation {
   reset(): void {
     this.log.clear();
     this.quotas.reset();
+    this.promptCache = new PromptCache(() => this.clock.now());
     this.faults.clear();
     this.prng = createPrng(this.seed);
   }
@@ -275,10 +280,11 @@ export class Simulation {
     if (admission === undefined) return;
     const { inferenceRegion, fault } = admission;
     // Anthropic and Bedrock continue an assistant prefill; OpenAI-style servers ignore it.
-    const result: SimChatResult =
+    const generated: SimChatResult =
       target.api === 'openai'
         ? generateChatResult(request, this.seed, target.model.id)
         : generateWithPrefill(request, this.seed, target.model.id);
+    const result = this.promptCache.apply(request, target.model.id, generated);
     this.quotas.adjust(
       admission.quotaKey,
       admission.limit,

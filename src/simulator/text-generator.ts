@@ -1,5 +1,5 @@
 import { sampleJsonSchema } from './json-schema-sample.ts';
-import { createPrng, hashString } from './prng.ts';
+import { createPrng, hashString, type Prng } from './prng.ts';
 import type { SimChatRequest, SimChatResult, SimInputBlock, SimOutputBlock } from './sim-chat.ts';
 
 const vocabulary = (
@@ -51,9 +51,48 @@ function sentence(random: () => number, length: number): string {
 /**
  * The simulated model: deterministic for a given seed and request. Answers with a tool call when
  * tools are offered (and tool choice allows) and the last user turn is not a tool result;
- * otherwise with a few sentences, honouring the system prompt, stop sequences and max tokens.
+ * otherwise with a few sentences, honouring the system prompt, stop sequences and max tokens, or
+ * with JSON valid for the requested schema (never cut: a structured answer is whole). Reasons
+ * first when asked, within the budget; the reasoning counts as output.
  */
 export function generateChatResult(request: SimChatRequest, seed: number, modelId: string): SimChatResult {
+  const answer = generateAnswer(request, seed, modelId);
+  if (request.thinking === undefined || request.thinking.budgetTokens <= 0) return answer;
+  const reasoning = reasoningText(request, seed, modelId);
+  const reasoningTokens = countTokens(reasoning.text);
+  return { ...answer, reasoning, reasoningTokens, outputTokens: answer.outputTokens + reasoningTokens };
+}
+
+/** The simulated reasoning: a few sentences about the question, within the budget, and a signature. */
+function reasoningText(
+  request: SimChatRequest,
+  seed: number,
+  modelId: string,
+): { text: string; signature: string } {
+  const last = request.messages.at(-1);
+  const lastText = last?.content.map(blockText).join(' ') ?? '';
+  const hash = hashString(`reasoning\u0000${modelId}\u0000${lastText}`, seed);
+  const prng = createPrng(hash);
+  const topic = lastText.slice(0, 60).trim();
+  const parts = [`The question is about "${topic}".`];
+  for (let index = 0; index < 2 + prng.int(2); index += 1)
+    parts.push(sentence(() => prng.next(), 6 + prng.int(6)));
+  let text = parts.join(' ');
+  const budgetCharacters = (request.thinking?.budgetTokens ?? 0) * 4;
+  if (text.length > budgetCharacters) text = text.slice(0, budgetCharacters);
+  const signature = Buffer.from(`sim-signature:${modelId}:${hash.toString(16)}`).toString('base64');
+  return { text, signature };
+}
+
+/** JSON for a response format: a sample valid for the schema, or a small object for json_object. */
+function jsonAnswer(request: SimChatRequest, prng: Prng): string | undefined {
+  const format = request.responseFormat;
+  if (format === undefined) return undefined;
+  if (format.type === 'json_schema') return JSON.stringify(sampleJsonSchema(format.schema, prng));
+  return JSON.stringify({ answer: sentence(() => prng.next(), 6) });
+}
+
+function generateAnswer(request: SimChatRequest, seed: number, modelId: string): SimChatResult {
   const inputTokens = countInputTokens(request);
   const last = request.messages.at(-1);
   const lastText = last?.content.map(blockText).join('\n') ?? '';
@@ -83,6 +122,16 @@ export function generateChatResult(request: SimChatRequest, seed: number, modelI
         outputTokens: 12 + countTokens(inputJson),
       };
     }
+  }
+  const json = jsonAnswer(request, prng);
+  if (json !== undefined) {
+    return {
+      blocks: [{ type: 'text', text: json }],
+      stopReason: 'end_turn',
+      stopSequence: undefined,
+      inputTokens,
+      outputTokens: Math.max(1, countTokens(json)),
+    };
   }
   const brief = /\b(brief|concise|short|one sentence)\b/i.test(request.system);
   const sentences = brief ? 1 : 2 + prng.int(3);

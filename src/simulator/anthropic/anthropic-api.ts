@@ -7,6 +7,7 @@ import {
   anthropicMessage,
   anthropicRequestSchema,
   anthropicStreamEvents,
+  anthropicThinkingProblem,
   anthropicToSim,
 } from './anthropic-codec.ts';
 
@@ -241,6 +242,11 @@ export class AnthropicApi {
           return;
         }
       }
+    }
+    const thinkingProblem = operation === 'Messages' ? anthropicThinkingProblem(parsed.data) : undefined;
+    if (thinkingProblem !== undefined) {
+      fail(400, thinkingProblem);
+      return;
     }
     const modelId = parsed.data.model ?? '';
     const model = this.sim.index.endpointModel('anthropic', modelId);

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { CallTarget, Simulation } from '../simulation.ts';
 import { headerValue, type SimHttpRequest, type SimHttpResponse } from '../sim-http.ts';
-import { generateEmbedding, countTokens } from '../text-generator.ts';
+import { countInputTokens, countTokens, generateEmbedding } from '../text-generator.ts';
 import { bedrockException, sendBedrockException, type BedrockException } from './bedrock-errors.ts';
 import { bedrockWire, converseProtocol, invokeProtocol } from './bedrock-protocols.ts';
 import { converseRequestSchema, converseToSim, converseTurnProblem } from './converse-codec.ts';
@@ -13,7 +13,16 @@ const operations: Readonly<Record<string, { name: string; stream: boolean }>> = 
   'converse-stream': { name: 'ConverseStream', stream: true },
   invoke: { name: 'InvokeModel', stream: false },
   'invoke-with-response-stream': { name: 'InvokeModelWithResponseStream', stream: true },
+  'count-tokens': { name: 'CountTokens', stream: false },
 };
+
+/** A CountTokens body: the input of a Converse call (or of an InvokeModel call, as its body text). */
+const countTokensSchema = z.object({
+  input: z.union([
+    z.object({ converse: converseRequestSchema }),
+    z.object({ invokeModel: z.object({ body: z.string() }) }),
+  ]),
+});
 
 function validation(message: string): BedrockException {
   return { code: 'ValidationException', status: 400, message };
@@ -117,6 +126,12 @@ export class BedrockApi {
     const unsupported = validation(
       "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
     );
+    if (operationName === 'count-tokens') {
+      this.countTokens(body, resolved.model.kind, requestId, http, (exception) => {
+        reject(exception, caller.accountId, caller.region);
+      });
+      return;
+    }
     if (operationName === 'converse' || operationName === 'converse-stream') {
       if (resolved.model.kind !== 'chat') {
         reject(unsupported, caller.accountId, caller.region);
@@ -189,5 +204,38 @@ export class BedrockApi {
       return;
     }
     await this.sim.runChat(target, simRequest, invokeProtocol(family), http);
+  }
+
+  /** CountTokens: the input tokens the call would bill, free of charge and of quota (as on Bedrock). */
+  private countTokens(
+    body: unknown,
+    kind: string,
+    requestId: string,
+    http: SimHttpResponse,
+    reject: (exception: BedrockException) => void,
+  ): void {
+    if (kind !== 'chat') {
+      reject(validation("The provided model doesn't support counting tokens."));
+      return;
+    }
+    const parsed = countTokensSchema.safeParse(body);
+    if (!parsed.success) {
+      reject(validation(describeZodError(parsed.error)));
+      return;
+    }
+    const input = parsed.data.input;
+    let inputTokens: number;
+    if ('converse' in input) {
+      inputTokens = countInputTokens(converseToSim(input.converse));
+    } else {
+      inputTokens = countTokens(input.invokeModel.body);
+    }
+    const text = JSON.stringify({ inputTokens });
+    http.writeHead(200, {
+      'x-amzn-requestid': requestId,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+    });
+    http.end(text);
   }
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { SimChatRequest, SimChatResult, SimInputBlock, SimToolChoice } from '../sim-chat.ts';
+import type {
+  SimCachePoint,
+  SimChatRequest,
+  SimChatResult,
+  SimInputBlock,
+  SimToolChoice,
+} from '../sim-chat.ts';
 import { chunkJson, chunkText } from '../text-generator.ts';
 
 const blockSchema = z.record(z.string(), z.unknown());
@@ -43,7 +49,30 @@ export const converseRequestSchema = z.looseObject({
         .optional(),
     })
     .optional(),
+  additionalModelRequestFields: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** Reasoning tokens the simulator may spend per Nova / gpt-oss effort. */
+const budgetByEffort: Readonly<Record<string, number>> = { low: 1024, medium: 4096, high: 8192 };
+
+/** The reasoning budget asked for in additionalModelRequestFields (Claude thinking, Nova reasoningConfig, gpt-oss). */
+function reasoningBudget(fields: Readonly<Record<string, unknown>> | undefined): number {
+  const thinking = fields?.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
+  if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number')
+    return thinking.budget_tokens;
+  const config = fields?.reasoningConfig as { type?: unknown; maxReasoningEffort?: unknown } | undefined;
+  if (config?.type === 'enabled')
+    return (
+      budgetByEffort[typeof config.maxReasoningEffort === 'string' ? config.maxReasoningEffort : 'medium'] ??
+      4096
+    );
+  const effort = fields?.reasoning_effort;
+  return typeof effort === 'string' ? (budgetByEffort[effort] ?? 0) : 0;
+}
+
+function isCachePoint(block: Readonly<Record<string, unknown>>): boolean {
+  return typeof block.cachePoint === 'object' && block.cachePoint !== null;
+}
 
 export type ConverseRequest = z.infer<typeof converseRequestSchema>;
 
@@ -86,12 +115,29 @@ export function converseToSim(body: ConverseRequest): SimChatRequest {
     choice?.tool !== undefined
       ? { type: 'tool', name: choice.tool.name }
       : { type: choice?.any !== undefined ? 'any' : 'auto' };
+  const points: SimCachePoint[] = [];
+  let toolIndex = -1;
+  for (const tool of body.toolConfig?.tools ?? []) {
+    if (tool.toolSpec !== undefined) toolIndex += 1;
+    else if (isCachePoint(tool) && toolIndex >= 0) points.push({ tool: toolIndex });
+  }
+  if ((body.system ?? []).some(isCachePoint)) points.push({ system: true });
+  const messages = body.messages.map((message, index) => {
+    const content: SimInputBlock[] = [];
+    for (const block of message.content) {
+      if (isCachePoint(block) && content.length > 0)
+        points.push({ message: index, block: content.length - 1 });
+      const converted = inputBlock(block);
+      if (converted !== undefined) content.push(converted);
+    }
+    return { role: message.role, content };
+  });
+  const budget = reasoningBudget(body.additionalModelRequestFields);
   return {
+    ...(points.length > 0 ? { cache: { mode: 'explicit' as const, points } } : {}),
+    ...(budget > 0 ? { thinking: { budgetTokens: budget } } : {}),
     system: textOf(body.system ?? []),
-    messages: body.messages.map((message) => ({
-      role: message.role,
-      content: message.content.map(inputBlock).filter((block) => block !== undefined),
-    })),
+    messages,
     tools: (body.toolConfig?.tools ?? []).flatMap((tool) =>
       tool.toolSpec === undefined
         ? []
@@ -116,24 +162,40 @@ export function converseTurnProblem(request: SimChatRequest): string | undefined
   return undefined;
 }
 
-/** The assistant message of a result, in Converse content blocks. */
+/** The assistant message of a result, in Converse content blocks (reasoning first). */
 export function converseMessage(result: SimChatResult): Record<string, unknown> {
+  const reasoning =
+    result.reasoning === undefined
+      ? []
+      : [
+          {
+            reasoningContent: {
+              reasoningText: { text: result.reasoning.text, signature: result.reasoning.signature },
+            },
+          },
+        ];
   return {
     role: 'assistant',
-    content: result.blocks.map((block) =>
-      block.type === 'text'
-        ? { text: block.text }
-        : { toolUse: { toolUseId: block.id, name: block.name, input: block.input } },
-    ),
+    content: [
+      ...reasoning,
+      ...result.blocks.map((block) =>
+        block.type === 'text'
+          ? { text: block.text }
+          : { toolUse: { toolUseId: block.id, name: block.name, input: block.input } },
+      ),
+    ],
   };
 }
 
-/** Converse's usage object. */
+/** Converse's usage object: inputTokens excludes cache reads and writes, which have their own fields. */
 export function converseUsage(result: SimChatResult): Record<string, number> {
+  const read = result.cacheReadTokens ?? 0;
+  const write = result.cacheWriteTokens ?? 0;
   return {
     inputTokens: result.inputTokens,
     outputTokens: result.outputTokens,
-    totalTokens: result.inputTokens + result.outputTokens,
+    totalTokens: result.inputTokens + read + write + result.outputTokens,
+    ...(read > 0 || write > 0 ? { cacheReadInputTokens: read, cacheWriteInputTokens: write } : {}),
   };
 }
 
@@ -157,7 +219,26 @@ export interface ConverseStreamEvent {
 /** The ConverseStream events of a result: messageStart … messageStop, then metadata (usage last). */
 export function converseStreamEvents(result: SimChatResult, latencyMs: number): ConverseStreamEvent[] {
   const events: ConverseStreamEvent[] = [{ type: 'messageStart', payload: { role: 'assistant' }, tokens: 0 }];
-  result.blocks.forEach((block, contentBlockIndex) => {
+  const offset = result.reasoning === undefined ? 0 : 1;
+  if (result.reasoning !== undefined) {
+    for (const chunk of chunkText(result.reasoning.text))
+      events.push({
+        type: 'contentBlockDelta',
+        payload: { contentBlockIndex: 0, delta: { reasoningContent: { text: chunk.text } } },
+        tokens: chunk.tokens,
+      });
+    events.push({
+      type: 'contentBlockDelta',
+      payload: {
+        contentBlockIndex: 0,
+        delta: { reasoningContent: { signature: result.reasoning.signature } },
+      },
+      tokens: 0,
+    });
+    events.push({ type: 'contentBlockStop', payload: { contentBlockIndex: 0 }, tokens: 0 });
+  }
+  result.blocks.forEach((block, blockIndex) => {
+    const contentBlockIndex = blockIndex + offset;
     if (block.type === 'text') {
       for (const chunk of chunkText(block.text))
         events.push({

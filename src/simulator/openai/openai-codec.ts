@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import type { SimChatRequest, SimChatResult, SimInputBlock, SimMessage, SimToolChoice } from '../sim-chat.ts';
+import type {
+  SimChatRequest,
+  SimChatResult,
+  SimInputBlock,
+  SimMessage,
+  SimResponseFormat,
+  SimToolChoice,
+} from '../sim-chat.ts';
 import { chunkJson, chunkText } from '../text-generator.ts';
 
 const partSchema = z.looseObject({ type: z.string(), text: z.string().optional() });
@@ -51,7 +58,34 @@ export const openaiChatRequestSchema = z.looseObject({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   n: z.number().int().min(1).max(1).nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+  response_format: z
+    .union([
+      z.looseObject({ type: z.enum(['text', 'json_object']) }),
+      z.looseObject({
+        type: z.literal('json_schema'),
+        json_schema: z.looseObject({ name: z.string(), schema: z.unknown().optional() }),
+      }),
+    ])
+    .nullish(),
 });
+
+/** Reasoning tokens the simulator may spend per effort (OpenAI hides the reasoning; only its count shows). */
+const budgetByEffort: Readonly<Record<string, number>> = {
+  none: 0,
+  minimal: 256,
+  low: 1024,
+  medium: 4096,
+  high: 8192,
+  xhigh: 16_384,
+};
+
+function responseFormatOf(format: OpenaiChatRequest['response_format']): SimResponseFormat | undefined {
+  if (format === undefined || format === null || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  const spec = (format as { json_schema?: { schema?: unknown } }).json_schema;
+  return { type: 'json_schema', schema: spec?.schema ?? {} };
+}
 
 export type OpenaiChatRequest = z.infer<typeof openaiChatRequestSchema>;
 
@@ -95,7 +129,13 @@ export function openaiToSim(body: OpenaiChatRequest): SimChatRequest {
   else if (choice === 'required') toolChoice = { type: 'any' };
   else if (typeof choice === 'object') toolChoice = { type: 'tool', name: choice.function.name };
   const stop = body.stop;
+  const budget = budgetByEffort[body.reasoning_effort ?? 'none'] ?? 0;
+  const responseFormat = responseFormatOf(body.response_format);
   return {
+    // OpenAI caches prompt prefixes by itself: everything before the last turn.
+    cache: { mode: 'automatic' },
+    ...(budget > 0 ? { thinking: { budgetTokens: budget } } : {}),
+    ...(responseFormat === undefined ? {} : { responseFormat }),
     system: system.join('\n'),
     messages,
     tools: (body.tools ?? []).map((tool) => ({
@@ -120,15 +160,17 @@ function toolCallId(id: string): string {
   return `call_${id.replace('tooluse_', '').slice(0, 24)}`;
 }
 
-/** The usage object of a result. */
+/** The usage object of a result: prompt_tokens includes cached tokens; completion_tokens reasoning. */
 export function openaiUsage(result: SimChatResult): Record<string, unknown> {
+  const cached = result.cacheReadTokens ?? 0;
+  const prompt = result.inputTokens + cached + (result.cacheWriteTokens ?? 0);
   return {
-    prompt_tokens: result.inputTokens,
+    prompt_tokens: prompt,
     completion_tokens: result.outputTokens,
-    total_tokens: result.inputTokens + result.outputTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    total_tokens: prompt + result.outputTokens,
+    prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: result.reasoningTokens ?? 0,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
