@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.ts';
 import type { GatewayEvent, RequestFinished, Target } from '../src/core/gateway-events.ts';
 import { BreakerTimeline } from '../src/dashboard/breaker-timeline.ts';
-import { errorClass, latencyCell, latencyQuantile } from '../src/dashboard/history-bucket.ts';
+import {
+  countsOf,
+  errorClass,
+  latenciesOf,
+  latencyCell,
+  latencyQuantile,
+} from '../src/dashboard/history-bucket.ts';
 import { historyView } from '../src/dashboard/history-view.ts';
 import { TrafficHistory } from '../src/dashboard/traffic-history.ts';
 import { FakeClock } from './support/fake-clock.ts';
@@ -84,12 +90,12 @@ describe('TrafficHistory', () => {
     expect(read.starts).toHaveLength(6);
     expect(read.starts.at(-1)).toBe(start + 10_000);
     const previous = read.buckets[4]!;
-    expect(Object.fromEntries(previous.counters.requests)).toEqual({ sonnet: 2, unknown: 1 });
-    expect(Object.fromEntries(previous.counters.error_classes)).toEqual({ upstream: 1, client: 1 });
-    expect(Object.fromEntries(previous.counters.failed_attempts)).toEqual({ 'sonnet-b': 1 });
-    expect(Object.fromEntries(previous.counters.regions)).toEqual({ 'us-east-1': 1, 'eu-west-1': 1 });
-    expect(Object.fromEntries(read.buckets[5]!.counters.requests)).toEqual({ gpt: 1 });
-    expect(read.buckets.slice(0, 4).every((bucket) => bucket.counters.requests.size === 0)).toBe(true);
+    expect(Object.fromEntries(countsOf(previous, 'requests'))).toEqual({ sonnet: 2, unknown: 1 });
+    expect(Object.fromEntries(countsOf(previous, 'error_classes'))).toEqual({ upstream: 1, client: 1 });
+    expect(Object.fromEntries(countsOf(previous, 'failed_attempts'))).toEqual({ 'sonnet-b': 1 });
+    expect(Object.fromEntries(countsOf(previous, 'regions'))).toEqual({ 'us-east-1': 1, 'eu-west-1': 1 });
+    expect(Object.fromEntries(countsOf(read.buckets[5]!, 'requests'))).toEqual({ gpt: 1 });
+    expect(read.buckets.slice(0, 4).every((bucket) => countsOf(bucket, 'requests').size === 0)).toBe(true);
   });
 
   it('counts a request in the bucket its own end time falls in (no second clock read)', async () => {
@@ -97,7 +103,7 @@ describe('TrafficHistory', () => {
     await clock.advance(15_000);
     history.emit(finished('sonnet', { startedAt: start + 1000, latencyMs: 2000 }));
     const read = history.read(20_000);
-    expect(read.buckets.map((bucket) => bucket.counters.requests.get('sonnet') ?? 0)).toEqual([1, 0]);
+    expect(read.buckets.map((bucket) => countsOf(bucket, 'requests').get('sonnet') ?? 0)).toEqual([1, 0]);
   });
 
   it('rolls fine buckets up into 1 min buckets, including the bucket still open', async () => {
@@ -112,18 +118,13 @@ describe('TrafficHistory', () => {
     const read = history.read(6 * 60 * 60_000);
     expect(read.intervalMs).toBe(60_000);
     expect(read.starts).toHaveLength(360);
-    expect(read.buckets.at(-2)!.counters.requests.get('sonnet')).toBe(6);
-    expect(read.buckets.at(-1)!.counters.requests.get('sonnet')).toBe(2);
-    expect(read.buckets.at(-1)!.counters.spend_usd.get('sonnet')).toBe(0.25);
-    const minute = read.buckets.at(-2)!.latency.group.get('sonnet')!;
+    expect(countsOf(read.buckets.at(-2)!, 'requests').get('sonnet')).toBe(6);
+    expect(countsOf(read.buckets.at(-1)!, 'requests').get('sonnet')).toBe(2);
+    expect(countsOf(read.buckets.at(-1)!, 'spend_usd').get('sonnet')).toBe(0.25);
+    const minute = latenciesOf(read.buckets.at(-2)!, 'group').get('sonnet')!;
     expect([...minute.values()].reduce((a, b) => a + b, 0)).toBe(6);
     // Reading the merged open bucket did not change what is stored.
-    expect(
-      history
-        .read(6 * 60 * 60_000)
-        .buckets.at(-1)!
-        .counters.requests.get('sonnet'),
-    ).toBe(2);
+    expect(countsOf(history.read(6 * 60 * 60_000).buckets.at(-1)!, 'requests').get('sonnet')).toBe(2);
   });
 
   it('keeps a bounded ring: an hour later the fine tier has forgotten, the coarse tier has not', async () => {
@@ -133,15 +134,15 @@ describe('TrafficHistory', () => {
     history.emit(finished('gpt'));
     const fine = history.read(60 * 60_000);
     expect(fine.starts).toHaveLength(360);
-    const fineTotal = fine.buckets.reduce((sum, b) => sum + (b.counters.requests.get('sonnet') ?? 0), 0);
+    const fineTotal = fine.buckets.reduce((sum, b) => sum + (countsOf(b, 'requests').get('sonnet') ?? 0), 0);
     expect(fineTotal).toBe(0);
     const coarse = history.read(6 * 60 * 60_000);
-    expect(coarse.buckets.reduce((sum, b) => sum + (b.counters.requests.get('sonnet') ?? 0), 0)).toBe(1);
+    expect(coarse.buckets.reduce((sum, b) => sum + (countsOf(b, 'requests').get('sonnet') ?? 0), 0)).toBe(1);
     // Seven hours on, nothing of the first request is left anywhere.
     await clock.advance(7 * 60 * 60_000);
     history.emit(finished('gpt'));
     const later = history.read(6 * 60 * 60_000);
-    expect(later.buckets.some((b) => b.counters.requests.has('sonnet'))).toBe(false);
+    expect(later.buckets.some((b) => countsOf(b, 'requests').has('sonnet'))).toBe(false);
   });
 
   it('holds at most its ring sizes of buckets whatever the traffic (memory bound)', async () => {
@@ -161,8 +162,8 @@ describe('TrafficHistory', () => {
     expect(fine.intervalMs).toBe(5000); // past the fine tier's span, the coarse tier answers
     expect(fine.starts).toHaveLength(3);
     // Every full 5 s bucket has the 50 requests of its five seconds; the open one has none yet.
-    expect(fine.buckets.map((b) => b.counters.requests.get('sonnet') ?? 0)).toEqual([50, 50, 0]);
-    expect(history.read(5000).buckets.map((b) => b.counters.requests.get('sonnet') ?? 0)).toEqual([
+    expect(fine.buckets.map((b) => countsOf(b, 'requests').get('sonnet') ?? 0)).toEqual([50, 50, 0]);
+    expect(history.read(5000).buckets.map((b) => countsOf(b, 'requests').get('sonnet') ?? 0)).toEqual([
       10, 10, 10, 10, 0,
     ]);
   });

@@ -1,20 +1,19 @@
 import { errorTable, isErrorCode } from '../errors/error-table.ts';
 
-/** The counter families one history bucket keeps, each a count per name. */
+/**
+ * The series a bucket answers, each a value per name: client requests finished by requested model
+ * group (`unknown` for a name no group has), the ones that ended in an error by group and by class
+ * (errorClass below), upstream attempts and failed ones by deployment, attempts by the region and
+ * the account of their deployment, and the cost in US dollars of priced requests by served group.
+ */
 export const counterFamilies = [
-  /** Client requests finished, by requested model group (`unknown` for a name no group has). */
   'requests',
-  /** Of those, the ones that ended in an error, by requested group. */
   'group_errors',
-  /** Errors by class (errorClass below). */
   'error_classes',
-  /** Upstream attempts by deployment, and the failed ones. */
   'attempts',
   'failed_attempts',
-  /** Upstream attempts by the region and the account of the deployment they went to. */
   'regions',
   'accounts',
-  /** Cost in US dollars of priced requests, by the model group that served them. */
   'spend_usd',
 ] as const;
 
@@ -67,54 +66,89 @@ export function latencyQuantile(q: number, cells: LatencyCells | undefined): num
   return cellUpper(sorted.at(-1)?.[0] ?? 0);
 }
 
-/** Everything counted in one interval of time (a history bucket). */
+/** What one deployment counted in a bucket; its group, region and account name the derived series. */
+export interface DeploymentTally {
+  readonly group: string;
+  readonly region: string;
+  readonly account: string;
+  attempts: number;
+  failed: number;
+  spendUsd: number;
+  /** First-token times of the successful requests it served. */
+  ttft: LatencyCells | undefined;
+}
+
+/**
+ * Everything counted in one interval of time (a history bucket). Per request it costs a few map
+ * updates: the requested group's counters and one tally per deployment; series by region, account
+ * and served group are summed from the tallies when read.
+ */
 export interface HistoryBucket {
   /** Epoch ms the interval starts at. */
   start: number;
-  readonly counters: Record<CounterFamily, Map<string, number>>;
-  readonly latency: Record<LatencyFamily, Map<string, LatencyCells>>;
+  readonly requests: Map<string, number>;
+  readonly groupErrors: Map<string, number>;
+  readonly errorClasses: Map<string, number>;
+  readonly deployments: Map<string, DeploymentTally>;
 }
 
 export function emptyBucket(start: number): HistoryBucket {
-  const counters = Object.fromEntries(counterFamilies.map((family) => [family, new Map()])) as Record<
-    CounterFamily,
-    Map<string, number>
-  >;
-  return { start, counters, latency: { group: new Map(), deployment: new Map() } };
+  return {
+    start,
+    requests: new Map(),
+    groupErrors: new Map(),
+    errorClasses: new Map(),
+    deployments: new Map(),
+  };
 }
 
-/** Adds `amount` to one counter of a bucket. */
-export function count(bucket: HistoryBucket, family: CounterFamily, name: string, amount = 1): void {
-  const counters = bucket.counters[family];
+/** Adds `amount` to one name of a counter map. */
+export function count(counters: Map<string, number>, name: string, amount = 1): void {
   counters.set(name, (counters.get(name) ?? 0) + amount);
 }
 
-/** Adds one observation to `cell` of a latency series of a bucket (cell: latencyCell(ms)). */
-export function observeLatency(
+/** The tally of the deployment `target` names in `bucket`, made on first use. */
+export function tallyOf(
   bucket: HistoryBucket,
-  family: LatencyFamily,
-  name: string,
-  cell: number,
-): void {
-  const series = bucket.latency[family];
-  const cells = series.get(name);
-  if (cells === undefined) series.set(name, new Map([[cell, 1]]));
-  else cells.set(cell, (cells.get(cell) ?? 0) + 1);
+  target: {
+    readonly deployment: string;
+    readonly group: string;
+    readonly region: string;
+    readonly account: string;
+  },
+): DeploymentTally {
+  let tally = bucket.deployments.get(target.deployment);
+  if (tally === undefined) {
+    const { group, region, account } = target;
+    tally = { group, region, account, attempts: 0, failed: 0, spendUsd: 0, ttft: undefined };
+    bucket.deployments.set(target.deployment, tally);
+  }
+  return tally;
+}
+
+function addCells(into: LatencyCells, from: LatencyCells): void {
+  for (const [cell, amount] of from) into.set(cell, (into.get(cell) ?? 0) + amount);
+}
+
+/** Adds one first-token time (its cell: latencyCell(ms)) to a deployment's tally. */
+export function observeLatency(tally: DeploymentTally, cell: number): void {
+  if (tally.ttft === undefined) tally.ttft = new Map([[cell, 1]]);
+  else tally.ttft.set(cell, (tally.ttft.get(cell) ?? 0) + 1);
 }
 
 /** Adds everything `from` counted into `into` (the roll-up of a fine bucket into a coarse one). */
 export function mergeBucket(into: HistoryBucket, from: HistoryBucket): void {
-  for (const family of counterFamilies) {
-    for (const [name, amount] of from.counters[family]) count(into, family, name, amount);
-  }
-  for (const family of ['group', 'deployment'] as const) {
-    for (const [name, cells] of from.latency[family]) {
-      let target = into.latency[family].get(name);
-      if (target === undefined) {
-        target = new Map();
-        into.latency[family].set(name, target);
-      }
-      for (const [cell, amount] of cells) target.set(cell, (target.get(cell) ?? 0) + amount);
+  for (const [name, amount] of from.requests) count(into.requests, name, amount);
+  for (const [name, amount] of from.groupErrors) count(into.groupErrors, name, amount);
+  for (const [name, amount] of from.errorClasses) count(into.errorClasses, name, amount);
+  for (const [id, tally] of from.deployments) {
+    const target = tallyOf(into, { deployment: id, ...tally });
+    target.attempts += tally.attempts;
+    target.failed += tally.failed;
+    target.spendUsd += tally.spendUsd;
+    if (tally.ttft !== undefined) {
+      target.ttft ??= new Map();
+      addCells(target.ttft, tally.ttft);
     }
   }
 }
@@ -124,6 +158,38 @@ export function copyBucket(bucket: HistoryBucket): HistoryBucket {
   const copy = emptyBucket(bucket.start);
   mergeBucket(copy, bucket);
   return copy;
+}
+
+/** One series family of a bucket, a value per name. */
+export function countsOf(bucket: HistoryBucket, family: CounterFamily): Map<string, number> {
+  if (family === 'requests') return bucket.requests;
+  if (family === 'group_errors') return bucket.groupErrors;
+  if (family === 'error_classes') return bucket.errorClasses;
+  const counts = new Map<string, number>();
+  for (const [id, tally] of bucket.deployments) {
+    if (family === 'attempts' && tally.attempts > 0) count(counts, id, tally.attempts);
+    else if (family === 'failed_attempts' && tally.failed > 0) count(counts, id, tally.failed);
+    else if (family === 'regions' && tally.attempts > 0) count(counts, tally.region, tally.attempts);
+    else if (family === 'accounts' && tally.attempts > 0) count(counts, tally.account, tally.attempts);
+    else if (family === 'spend_usd' && tally.spendUsd > 0) count(counts, tally.group, tally.spendUsd);
+  }
+  return counts;
+}
+
+/** First-token cells of a bucket by served group or by deployment. */
+export function latenciesOf(bucket: HistoryBucket, family: LatencyFamily): Map<string, LatencyCells> {
+  const result = new Map<string, LatencyCells>();
+  for (const [id, tally] of bucket.deployments) {
+    if (tally.ttft === undefined) continue;
+    const name = family === 'group' ? tally.group : id;
+    let cells = result.get(name);
+    if (cells === undefined) {
+      cells = new Map();
+      result.set(name, cells);
+    }
+    addCells(cells, tally.ttft);
+  }
+  return result;
 }
 
 /** The classes errors are charted by: a fixed set, so the history's series stay bounded. */

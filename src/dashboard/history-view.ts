@@ -1,7 +1,9 @@
 import type { SpillwayConfig } from '../config/schema.ts';
 import type { DeploymentTimeline } from './breaker-timeline.ts';
 import {
+  countsOf,
   errorClasses,
+  latenciesOf,
   latencyQuantile,
   type CounterFamily,
   type HistoryBucket,
@@ -66,10 +68,11 @@ const round = (value: number, digits: number): number => Number(value.toFixed(di
 /** One series per name any bucket has in `family`, zero where a bucket has none; names sorted. */
 function seriesOf(buckets: readonly HistoryBucket[], family: CounterFamily, digits = 0): SeriesMap {
   const names = new Set<string>();
-  for (const bucket of buckets) for (const name of bucket.counters[family].keys()) names.add(name);
+  const counts = buckets.map((bucket) => countsOf(bucket, family));
+  for (const map of counts) for (const name of map.keys()) names.add(name);
   const series: SeriesMap = {};
   for (const name of [...names].sort()) {
-    series[name] = buckets.map((bucket) => round(bucket.counters[family].get(name) ?? 0, digits));
+    series[name] = counts.map((map) => round(map.get(name) ?? 0, digits));
   }
   return series;
 }
@@ -83,12 +86,13 @@ function totalOf(series: SeriesMap, length: number, digits = 0): number[] {
 
 function latencyOf(buckets: readonly HistoryBucket[], family: LatencyFamily): Record<string, LatencySeries> {
   const names = new Set<string>();
-  for (const bucket of buckets) for (const name of bucket.latency[family].keys()) names.add(name);
+  const cells = buckets.map((bucket) => latenciesOf(bucket, family));
+  for (const map of cells) for (const name of map.keys()) names.add(name);
   const result: Record<string, LatencySeries> = {};
   for (const name of [...names].sort()) {
     const at = (q: number) =>
-      buckets.map((bucket) => {
-        const value = latencyQuantile(q, bucket.latency[family].get(name));
+      cells.map((map) => {
+        const value = latencyQuantile(q, map.get(name));
         return value === undefined ? null : round(value, 1);
       });
     result[name] = { p50: at(0.5), p99: at(0.99) };

@@ -9,6 +9,7 @@ import {
   latencyCell,
   mergeBucket,
   observeLatency,
+  tallyOf,
   type HistoryBucket,
 } from './history-bucket.ts';
 
@@ -104,28 +105,25 @@ export class TrafficHistory implements EventSink {
     // The request's own end time (the pipeline read the same clock): no second clock read.
     const bucket = this.#bucket(event.startedAt + event.latencyMs);
     const group = this.#knownGroup(event.requestedGroup) ? event.requestedGroup : 'unknown';
-    count(bucket, 'requests', group);
-    const target = event.target;
+    count(bucket.requests, group);
     if (event.errorCode !== undefined) {
-      count(bucket, 'group_errors', group);
-      count(bucket, 'error_classes', errorClass(event.errorCode));
-    } else if (target !== undefined && event.firstTokenMs !== undefined) {
-      const cell = latencyCell(event.firstTokenMs);
-      observeLatency(bucket, 'group', target.group, cell);
-      observeLatency(bucket, 'deployment', target.deployment, cell);
+      count(bucket.groupErrors, group);
+      count(bucket.errorClasses, errorClass(event.errorCode));
     }
-    if (event.costUsd !== undefined && event.costUsd > 0 && target !== undefined) {
-      count(bucket, 'spend_usd', target.group, event.costUsd);
-    }
+    const target = event.target;
+    if (target === undefined) return;
+    const success = event.errorCode === undefined && event.firstTokenMs !== undefined;
+    const priced = event.costUsd !== undefined && event.costUsd > 0;
+    if (!success && !priced) return;
+    const tally = tallyOf(bucket, target);
+    if (success) observeLatency(tally, latencyCell(event.firstTokenMs));
+    if (priced) tally.spendUsd += event.costUsd;
   }
 
   #attemptFinished(event: AttemptFinished): void {
-    const bucket = this.#bucket(event.endedAt ?? this.#clock.now());
-    const { deployment, region, account } = event.target;
-    count(bucket, 'attempts', deployment);
-    if (event.outcome === 'error') count(bucket, 'failed_attempts', deployment);
-    count(bucket, 'regions', region);
-    count(bucket, 'accounts', account);
+    const tally = tallyOf(this.#bucket(event.endedAt ?? this.#clock.now()), event.target);
+    tally.attempts += 1;
+    if (event.outcome === 'error') tally.failed += 1;
   }
 
   /** The fine bucket of now, closing (storing and rolling up) the previous one if time moved on. */
