@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../errors/gateway-error.ts';
+import { requestBounds } from '../request-bounds.ts';
 import { parseOpenaiResponses } from './openai-responses-request.ts';
 import { reasoningItem } from './openai-responses-response.ts';
 
@@ -203,6 +204,22 @@ describe('parseOpenaiResponses', () => {
     expect(refusal({ ...base, include: ['message.output_text.logprobs'] }).param).toBe('include[0]');
     expect(refusal({ ...base, text: { verbosity: 'low' } }).param).toBe('text.verbosity');
     expect(refusal({ ...base, input: [] }).param).toBe('input');
+  });
+
+  it('bounds the counts before validating, as the chat dialects do', () => {
+    const many = Array.from({ length: requestBounds.maxMessages + 1 }, () => ({
+      role: 'user',
+      content: 'x',
+    }));
+    expect(refusal({ ...base, input: many })).toMatchObject({ status: 400, param: 'input' });
+    expect(parseOpenaiResponses({ ...base, input: many.slice(1) }).request.messages).toHaveLength(1);
+    const parts = Array.from({ length: requestBounds.maxContentParts + 1 }, () => ({
+      type: 'input_text',
+      text: 'x',
+    }));
+    expect(refusal({ ...base, input: [{ role: 'user', content: parts }] }).param).toBe('input[0].content');
+    const tools = Array.from({ length: requestBounds.maxTools + 1 }, () => ({ type: 'function', name: 'f' }));
+    expect(refusal({ ...base, tools }).param).toBe('tools');
   });
 
   it('names the parameter of a malformed body', () => {
