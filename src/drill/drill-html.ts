@@ -20,7 +20,25 @@ function escape(text: string): string {
 
 interface Series {
   readonly name: keyof typeof colors;
-  readonly points: readonly (readonly [number, number])[];
+  readonly points: readonly Point[];
+}
+
+type Point = readonly [number, number];
+
+/** Runs of points no more than `gap` seconds apart. */
+function segments(points: readonly Point[], gap: number): Point[][] {
+  const runs: Point[][] = [];
+  let run: Point[] = [];
+  for (const point of points) {
+    const last = run[run.length - 1];
+    if (last !== undefined && point[0] - last[0] > gap) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(point);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 function lineChart(
@@ -29,6 +47,7 @@ function lineChart(
   series: readonly Series[],
   yMax: number,
   yLabel: (v: number) => string,
+  gap: number,
 ): string {
   const total = report.phases[report.phases.length - 1]?.end_s ?? 1;
   const plotW = width - margin.left - margin.right;
@@ -56,9 +75,15 @@ function lineChart(
     );
   }
   for (const line of series) {
-    if (line.points.length === 0) continue;
-    const path = line.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="${colors[line.name]}" stroke-width="2" points="${path}"/>`);
+    // A bin without a value (no success in it) breaks the line instead of bridging the gap.
+    for (const segment of segments(line.points, gap)) {
+      const path = segment.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+      const shape =
+        segment.length === 1
+          ? `<circle cx="${x(segment[0]?.[0] ?? 0).toFixed(1)}" cy="${y(segment[0]?.[1] ?? 0).toFixed(1)}" r="2" fill="${colors[line.name]}"/>`
+          : `<polyline fill="none" stroke="${colors[line.name]}" stroke-width="2" points="${path}"/>`;
+      parts.push(shape);
+    }
   }
   const legend = series
     .map((line) => `<span style="color:${colors[line.name]}">&#9632; ${line.name}</span>`)
@@ -109,6 +134,35 @@ function barChart(title: string, counts: Record<string, number>): string {
   return `<h2>${escape(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${svgH}" role="img" aria-label="${escape(title)}">${rows.join('')}</svg>`;
 }
 
+const palette = ['#1f6feb', '#2da44e', '#bf8700', '#8250df', '#cf222e', '#1b7c83', '#57606a', '#e16f24'];
+
+/** Per phase, one bar stacked by region (or account): where the successes ran. */
+function stackedChart(report: DrillReport, title: string, key: 'by_region' | 'by_account'): string {
+  const names = [...new Set(report.phases.flatMap((phase) => Object.keys(phase.gateway[key])))].sort();
+  const color = (name: string) => palette[names.indexOf(name) % palette.length] ?? '#57606a';
+  const rowH = 22;
+  const labelW = 160;
+  const barW = width - labelW - 20;
+  const rows = report.phases.map((phase, index) => {
+    const y = index * rowH;
+    const total = Math.max(1, phase.gateway.requests);
+    let x = labelW;
+    const pieces = names.map((name) => {
+      const count = phase.gateway[key][name] ?? 0;
+      const w = (count / total) * barW;
+      const piece = `<rect x="${x.toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${color(name)}"><title>${escape(`${name}: ${count}`)}</title></rect>`;
+      x += w;
+      return piece;
+    });
+    return `<text x="${labelW - 6}" y="${y + 15}" font-size="12" text-anchor="end">${escape(phase.name)}</text>${pieces.join('')}`;
+  });
+  const legend = names
+    .map((name) => `<span style="color:${color(name)}">&#9632; ${escape(name)}</span>`)
+    .join(' ');
+  const svgH = report.phases.length * rowH;
+  return `<h2>${escape(title)}</h2><p>${legend} (bar: the phase's requests; gap: failed)</p><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${svgH}" role="img" aria-label="${escape(title)}">${rows.join('')}</svg>`;
+}
+
 /** The HTML document of a report. */
 export function renderHtml(report: DrillReport): string {
   const total = report.phases[report.phases.length - 1]?.end_s ?? 1;
@@ -138,6 +192,7 @@ export function renderHtml(report: DrillReport): string {
       binned.map((entry) => ({ name: entry.client, points: entry.success })),
       1,
       (value) => `${Math.round(value * 100)}%`,
+      binSeconds * 1.5,
     ),
     lineChart(
       report,
@@ -145,9 +200,12 @@ export function renderHtml(report: DrillReport): string {
       binned.map((entry) => ({ name: entry.client, points: entry.ttft })),
       ttftMax,
       (value) => `${Math.round(value)} ms`,
+      binSeconds * 1.5,
     ),
-    barChart('Gateway traffic by region (successes)', report.overall.gateway.by_region),
-    barChart('Gateway traffic by account (successes)', report.overall.gateway.by_account),
+    stackedChart(report, 'Gateway traffic by region, per phase', 'by_region'),
+    stackedChart(report, 'Gateway traffic by account, per phase', 'by_account'),
+    barChart('Gateway traffic by region (successes, whole drill)', report.overall.gateway.by_region),
+    barChart('Gateway traffic by account (successes, whole drill)', report.overall.gateway.by_account),
     '<h2>Figures</h2>',
     `<pre>${escape(renderTable(report))}</pre>`,
     '</body></html>',
