@@ -134,6 +134,30 @@ describe('openai SDK → gateway → Azure OpenAI (simulator)', () => {
     ]);
   });
 
+  it('passes an answer the content filter cut on as finish_reason content_filter, unary and streamed', async () => {
+    sim.addFault({ kind: 'content_filter', api: 'openai', count: 2 });
+    const answer = await client.chat.completions.create({
+      model: 'azure-gpt',
+      messages: [{ role: 'user', content: 'Something the output filter cuts' }],
+    });
+    expect(answer.choices[0]?.finish_reason).toBe('content_filter');
+    const stream = await client.chat.completions.create({
+      model: 'azure-gpt',
+      messages: [{ role: 'user', content: 'Something the output filter cuts' }],
+      stream: true,
+    });
+    const finishes: string[] = [];
+    for await (const chunk of stream) {
+      const finish = chunk.choices[0]?.finish_reason;
+      if (finish !== null && finish !== undefined) finishes.push(finish);
+    }
+    expect(finishes).toEqual(['content_filter']);
+    expect(sim.invocations().map((record) => [record.status, record.errorCode])).toEqual([
+      [200, 'ContentFiltered'],
+      [200, 'ContentFiltered'],
+    ]);
+  });
+
   it('without an api-version the upstream answers 404, as Azure does (so the ones above carried it)', async () => {
     const error = await client.chat.completions
       .create({ model: 'azure-unversioned-gpt', messages: [{ role: 'user', content: 'hi' }] })

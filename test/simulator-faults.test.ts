@@ -108,6 +108,51 @@ describe('faults', () => {
     client.destroy();
   });
 
+  it("content_filter: a 200 cut by the filter, in each protocol's words", async () => {
+    sim.addFault({ kind: 'content_filter' });
+    const openai = (await (await post(chat())).body.json()) as { choices: { finish_reason: string }[] };
+    expect(openai.choices[0]?.finish_reason).toBe('content_filter');
+    const streamed = await (await post(chat(true))).body.text();
+    expect(streamed).toContain('"finish_reason":"content_filter"');
+    expect(streamed.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const client = bedrock();
+    const converse = await client.send(
+      new ConverseCommand({
+        modelId: 'amazon.nova-pro-v1:0',
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      }),
+    );
+    expect(converse.stopReason).toBe('content_filtered');
+    const stream = await client.send(
+      new ConverseStreamCommand({
+        modelId: 'amazon.nova-pro-v1:0',
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      }),
+    );
+    const stops: string[] = [];
+    for await (const event of stream.stream ?? [])
+      if (event.messageStop) stops.push(event.messageStop.stopReason ?? '');
+    expect(stops).toEqual(['content_filtered']);
+    client.destroy();
+    const anthropic = await request(`${sim.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': 'sk-ant-sim',
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(((await anthropic.body.json()) as { stop_reason: string }).stop_reason).toBe('refusal');
+    expect(sim.invocations().map((record) => [record.status, record.errorCode])).toEqual(
+      Array.from({ length: 5 }, () => [200, 'ContentFiltered']),
+    );
+  });
+
   it('malformed: bad JSON bodies, and event-stream frames with a bad CRC', async () => {
     sim.addFault({ kind: 'malformed', api: 'openai', count: 1 });
     const response = await post(chat());

@@ -15,8 +15,19 @@ export const faultSpecSchema = z
      * hang: never answer. reset: destroy the connection (mid-stream with `after_events`).
      * slow_first_token: `ms` extra before the first token. cut_stream: end a stream cleanly after
      * `after_events` events, without its terminal events. malformed: bad JSON, or a bad-CRC frame.
+     * content_filter: a 200 whose answer a content filter cut (OpenAI/Azure finish_reason
+     * content_filter, Bedrock stopReason content_filtered, Anthropic stop_reason refusal).
      */
-    kind: z.enum(['throttle', 'error', 'hang', 'reset', 'slow_first_token', 'cut_stream', 'malformed']),
+    kind: z.enum([
+      'throttle',
+      'error',
+      'hang',
+      'reset',
+      'slow_first_token',
+      'cut_stream',
+      'malformed',
+      'content_filter',
+    ]),
     /** Matches the source or the inference region. */
     region: z.string().min(1).optional(),
     /** Matches the requested model or profile id, or the model id behind it. */

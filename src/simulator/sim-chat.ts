@@ -68,7 +68,7 @@ export type SimOutputBlock =
     };
 
 /** Why generation stopped. */
-export type SimStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
+export type SimStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'content_filtered';
 
 /** What the simulated model answers. */
 export interface SimChatResult {

@@ -10,7 +10,7 @@ import type { SimFailure } from './sim-failure.ts';
 import type { SimHttpResponse } from './sim-http.ts';
 import type { SimWorld } from './sim-world.ts';
 import { generateWithPrefill } from './prefill.ts';
-import { countInputTokens, generateChatResult } from './text-generator.ts';
+import { countInputTokens, filteredResult, generateChatResult } from './text-generator.ts';
 import { PromptCache } from './prompt-cache.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
@@ -231,6 +231,7 @@ export class Simulation {
           break;
         case 'slow_first_token':
         case 'cut_stream':
+        case 'content_filter':
           break;
       }
     }
@@ -284,7 +285,11 @@ export class Simulation {
       target.api === 'openai'
         ? generateChatResult(request, this.seed, target.model.id)
         : generateWithPrefill(request, this.seed, target.model.id);
-    const result = this.promptCache.apply(request, target.model.id, generated);
+    const result = this.promptCache.apply(
+      request,
+      target.model.id,
+      fault?.kind === 'content_filter' ? filteredResult(generated) : generated,
+    );
     this.quotas.adjust(
       admission.quotaKey,
       admission.limit,
@@ -296,6 +301,7 @@ export class Simulation {
       inputTokens: result.inputTokens,
       outputTokens: result.outputTokens,
       faultId: fault?.id,
+      ...(fault?.kind === 'content_filter' ? { errorCode: 'ContentFiltered' } : {}),
     };
     if (!target.stream) {
       await this.sleepUntil(started + firstToken + result.outputTokens * perToken, http.signal);
@@ -370,6 +376,7 @@ export class Simulation {
       case 'hang':
       case 'slow_first_token':
       case 'cut_stream':
+      case 'content_filter':
         http.end();
         {
           this.record(target, started, { ...usage, status: 200, errorCode: 'StreamCut' });

@@ -55,6 +55,25 @@ function sentence(random: () => number, length: number): string {
  * with JSON valid for the requested schema (never cut: a structured answer is whole). Reasons
  * first when asked, within the budget; the reasoning counts as output.
  */
+/**
+ * The answer as a content filter cuts it (fault `content_filter`): the text up to half way, no tool
+ * calls, stop reason `content_filtered` (OpenAI/Azure `content_filter`, Anthropic `refusal`).
+ */
+export function filteredResult(result: SimChatResult): SimChatResult {
+  const text = result.blocks
+    .map((block) => (block.type === 'text' ? block.text : ''))
+    .join('')
+    .split(' ');
+  const kept = text.slice(0, Math.floor(text.length / 2)).join(' ');
+  return {
+    blocks: kept === '' ? [] : [{ type: 'text', text: kept }],
+    stopReason: 'content_filtered',
+    stopSequence: undefined,
+    inputTokens: result.inputTokens,
+    outputTokens: countTokens(kept),
+  };
+}
+
 export function generateChatResult(request: SimChatRequest, seed: number, modelId: string): SimChatResult {
   const answer = generateAnswer(request, seed, modelId);
   if (request.thinking === undefined || request.thinking.budgetTokens <= 0) return answer;

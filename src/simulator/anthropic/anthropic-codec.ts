@@ -212,6 +212,11 @@ function answerBlocks(result: SimChatResult): Record<string, unknown>[] {
   );
 }
 
+/** Anthropic's stop reason: a content filter's cut is a `refusal`. */
+function anthropicStopReason(result: SimChatResult): string {
+  return result.stopReason === 'content_filtered' ? 'refusal' : result.stopReason;
+}
+
 /** A complete `message` object. */
 export function anthropicMessage(result: SimChatResult, id: string, model: string): Record<string, unknown> {
   return {
@@ -220,7 +225,7 @@ export function anthropicMessage(result: SimChatResult, id: string, model: strin
     role: 'assistant',
     model,
     content: contentOf(result),
-    stop_reason: result.stopReason,
+    stop_reason: anthropicStopReason(result),
     stop_sequence: result.stopSequence ?? null,
     usage: anthropicUsage(result),
   };
@@ -324,7 +329,7 @@ export function anthropicStreamEvents(
   });
   events.push(
     event('message_delta', {
-      delta: { stop_reason: result.stopReason, stop_sequence: result.stopSequence ?? null },
+      delta: { stop_reason: anthropicStopReason(result), stop_sequence: result.stopSequence ?? null },
       // Cumulative, as the API sends it: the input counts again, and the final output count.
       usage: anthropicUsage(result),
     }),

@@ -154,6 +154,7 @@ const finishReasons = {
   stop_sequence: 'stop',
   max_tokens: 'length',
   tool_use: 'tool_calls',
+  content_filtered: 'content_filter',
 } as const;
 
 function toolCallId(id: string): string {
