@@ -128,6 +128,17 @@ beforeAll(async () => {
     chunks.splice(3, 0, garbage(wire), garbage(wire), garbage(wire));
     return chunks;
   });
+  // The start and the last three events (finish/usage/[DONE], block stop/delta/stop, ...) sent twice.
+  defineStream('duplicates', (wire) => {
+    const chunks = streamChunks(wire, 4);
+    const first = chunks.slice(0, 1);
+    return [
+      ...first,
+      ...first,
+      ...chunks.slice(1, -3),
+      ...chunks.slice(-3).flatMap((chunk) => [chunk, chunk]),
+    ];
+  });
   // Complete but for the last event: [DONE], message_stop, metadata.
   defineStream('no-sentinel', (wire) => streamChunks(wire, 4).slice(0, -1));
   defineContinuer('continuer', false);
@@ -164,7 +175,7 @@ beforeAll(async () => {
   const models = {
     ...Object.fromEntries(
       wires.flatMap((wire) =>
-        ['one-malformed', 'three-malformed', 'no-sentinel'].map((scenario) => [
+        ['one-malformed', 'three-malformed', 'no-sentinel', 'duplicates'].map((scenario) => [
           `${wire}-${scenario}`,
           group(wire, scenario),
         ]),
@@ -319,6 +330,21 @@ async function openaiStream(model: string): Promise<{
   }
   return { text, finishReasons, usages };
 }
+
+describe('an upstream that repeats its start, its end and its usage', () => {
+  it.each(wires)('%s: the client gets one start, one end and one usage', async (wire) => {
+    if (wire === 'anthropic') {
+      const { text, usage } = await streamText(wire, `${wire}-duplicates`);
+      expect(text).toBe(words(4));
+      expect(usage).toEqual({ input: 3, output: 4 });
+      return;
+    }
+    const { text, finishReasons, usages } = await openaiStream(`${wire}-duplicates`);
+    expect(text).toBe(words(4));
+    expect(finishReasons).toEqual(['stop']);
+    expect(usages).toEqual([expect.objectContaining({ prompt_tokens: 3, completion_tokens: 4 })]);
+  });
+});
 
 describe('stream recovery after the first byte (stream_recovery: continue)', () => {
   it.each(wires)(

@@ -250,3 +250,42 @@ describe('Azure OpenAI keys of an openai provider', () => {
     ]);
   });
 });
+
+describe('stream keys (issue 15)', () => {
+  const env = { TEAM_A_KEY: 'sk-team-a-12345' };
+
+  it('accepts stream_recovery, supports_prefill and malformed_event_limit (router and group)', () => {
+    const text = valid
+      .replace(
+        '    fallbacks: [haiku]',
+        '    fallbacks: [haiku]\n    stream_recovery: continue\n    malformed_event_limit: 5',
+      )
+      .replace('rpm: 3 }\n  haiku', 'rpm: 3, supports_prefill: false }\n  haiku');
+    const config = parseConfig(`${text}router: { malformed_event_limit: 1 }\n`, 'test.yaml', env);
+    expect(config.models['claude']).toMatchObject({ stream_recovery: 'continue', malformed_event_limit: 5 });
+    expect(config.models['claude']?.deployments[0]?.supports_prefill).toBe(false);
+    expect(config.models['haiku']?.stream_recovery).toBe('off');
+    expect(config.router.malformed_event_limit).toBe(1);
+  });
+
+  it('names bad values by path', () => {
+    const text = valid
+      .replace(
+        '    fallbacks: [haiku]',
+        '    fallbacks: [haiku]\n    stream_recovery: maybe\n    malformed_event_limit: 0',
+      )
+      .replace('rpm: 3 }\n  haiku', 'rpm: 3, supports_prefill: sometimes }\n  haiku');
+    const problems = problemsOf(`${text}router: { malformed_event_limit: -1 }\n`, env);
+    for (const path of [
+      'models.claude.stream_recovery:',
+      'models.claude.malformed_event_limit:',
+      'models.claude.deployments[0].supports_prefill:',
+      'router.malformed_event_limit:',
+    ]) {
+      expect(
+        problems.some((problem) => problem.startsWith(path)),
+        path,
+      ).toBe(true);
+    }
+  });
+});

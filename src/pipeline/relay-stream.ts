@@ -5,6 +5,7 @@ import { streamInterrupted } from '../errors/upstream-errors.ts';
 import { clientClosed } from '../errors/gateway-error.ts';
 import type { AttemptScope } from '../policies/attempt-scope.ts';
 import { abandon, type OpenedStream } from './attempt-calls.ts';
+import { StreamEventGuard } from './stream-event-guard.ts';
 import { StreamUsageCounter } from './stream-usage.ts';
 
 /** How a committed stream ended. */
@@ -90,7 +91,8 @@ async function* relayEvents(
     return event;
   };
   try {
-    for (const event of opened.buffered) yield observe(event);
+    const guard = new StreamEventGuard();
+    for (const event of opened.buffered) if (guard.admit(event)) yield observe(event);
     for (;;) {
       // Waiting starts now: time the consumer took to ask is not upstream silence.
       scope.touch();
@@ -102,7 +104,7 @@ async function* relayEvents(
         throw error;
       }
       if (step.done) break;
-      yield observe(step.value);
+      if (guard.admit(step.value)) yield observe(step.value);
     }
     if (!seen.stopped || delivered.reportedUsage === undefined) {
       error = streamInterrupted('the upstream stream ended before its final events');
