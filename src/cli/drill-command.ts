@@ -2,13 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
+import { stringify } from 'yaml';
 import { ConfigError } from '../config/load-config.ts';
 import { strategySchema } from '../config/schema.ts';
 import { DemoSetupError } from '../demo/demo-context.ts';
 import { SimulatorControlError } from '../demo/simulator-control.ts';
 import { renderHtml } from '../drill/drill-html.ts';
 import { renderTable } from '../drill/drill-table.ts';
-import { loadDrillFile } from '../drill/load-drill.ts';
+import { gatewayDocument, loadDrillFile } from '../drill/load-drill.ts';
+import type { Drill } from '../drill/drill-spec.ts';
 import { NaiveClientError } from '../drill/naive-client.ts';
 import { runDrill } from '../drill/run-drill.ts';
 
@@ -21,6 +23,9 @@ interface DrillOptions {
   readonly drain: number;
   readonly check?: boolean;
   readonly quiet?: boolean;
+  readonly printConfig?: boolean;
+  readonly sim?: string;
+  readonly gateway?: string;
 }
 
 function nonNegative(value: string): number {
@@ -45,6 +50,18 @@ while it runs and the table at the end, and writes DIR/NAME.json and DIR/NAME.ht
 Exit status: 0 when every goal of the file is met, 1 when one is not or the drill cannot run.
 `;
 
+function printedConfig(drill: Drill, source: string): string {
+  const header = [
+    `# Gateway config of the drill ${drill.name} (${source}), for a running gateway:`,
+    '#   spillway sim --port 9100 &',
+    '#   SPILLWAY_SIM_URL=http://127.0.0.1:9100 spillway serve --config THIS_FILE --port 4000 &',
+    `#   spillway drill ${source} --sim http://127.0.0.1:9100 --gateway http://127.0.0.1:4000`,
+    '# Limits live in the gateway: restart it before running the drill again.',
+    '',
+  ];
+  return header.join('\n') + stringify(gatewayDocument(drill), { lineWidth: 0 });
+}
+
 /** `spillway drill [FILE]`: a declared load under a fault timeline, measured, against a naive client. */
 export function registerDrillCommand(program: Command): void {
   program
@@ -57,6 +74,9 @@ export function registerDrillCommand(program: Command): void {
     .option('--strategy <name>', 'override every model group strategy (e.g. cost, to compare)', strategy)
     .option('--latency-scale <x>', 'override simulator.latency_scale of the file', nonNegative)
     .option('--drain <s>', 'seconds to wait for open requests after the last phase', nonNegative, 10)
+    .option('--sim <url>', 'a running simulator (instead of simulator.url or one in this process)')
+    .option('--gateway <url>', 'a running gateway serving the --print-config config (needs --sim)')
+    .option('--print-config', 'print the gateway config of the drill (for a running gateway) and exit')
     .option('--check', 'validate the drill file and exit')
     .option('--quiet', 'no progress line')
     .addHelpText('after', helpText)
@@ -64,6 +84,20 @@ export function registerDrillCommand(program: Command): void {
       const source = file ?? defaultDrill;
       try {
         let drill = await loadDrillFile(source);
+        if (options.printConfig === true) {
+          process.stdout.write(printedConfig(drill, source));
+          return;
+        }
+        if (options.sim !== undefined)
+          drill = { ...drill, simulator: { ...drill.simulator, url: options.sim } };
+        if (options.gateway !== undefined) {
+          if (drill.simulator.url === undefined) {
+            throw new DemoSetupError(
+              '--gateway needs --sim (or simulator.url): the simulator the gateway calls',
+            );
+          }
+          drill = { ...drill, gateway: { ...drill.gateway, url: options.gateway } };
+        }
         if (options.check === true) {
           process.stdout.write(`${source}: valid drill "${drill.name}"\n`);
           return;
