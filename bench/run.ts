@@ -3,6 +3,7 @@
  * same fast upstream called directly and through a no-op proxy (docs/performance.md).
  * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
+ * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
  * so the process measured never shares its core with the load; unpinned, the gateway's CPU per
  * request on a 2-core VM measured 2-3x higher and moved ±20% between runs), --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
@@ -28,6 +29,11 @@ import { holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
+import {
+  defaultFirstTokenTailOptions,
+  formatFirstTokenTail,
+  measureFirstTokenTail,
+} from './first-token-tail.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -41,6 +47,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Each target on CPU 1, the load generator and the upstream on CPU 0 (--no-pin: unpinned). */
     pin: { type: 'boolean', default: true },
+    /** Time to first token p50/p99 with a hanging / slow-first-token deployment, hedging off and on. */
+    'first-token-tail': { type: 'boolean', default: true },
   },
 });
 const pin = (pid: number | undefined, cpu: number): void => {
@@ -228,3 +236,10 @@ async function main(): Promise<void> {
 }
 
 await main();
+if (values['first-token-tail']) {
+  const tailOptions = {
+    ...defaultFirstTokenTailOptions,
+    ...(values.quick ? { requests: 100, warmup: 40 } : {}),
+  };
+  process.stdout.write(`\n${formatFirstTokenTail(await measureFirstTokenTail(tailOptions), tailOptions)}\n`);
+}
