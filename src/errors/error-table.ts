@@ -135,6 +135,12 @@ export const errorTable = {
    * 0016). Never sent to a client; says nothing about the deployment's health.
    */
   hedge_cancelled: client(499),
+  /**
+   * A hedged request's first attempt had no first token when the hedge, started later, produced
+   * one: it was aborted, and counts against its deployment's health (decision 0016). Never sent to
+   * a client.
+   */
+  hedge_outpaced: { ...client(499), countsAgainstHealth: true },
   shutting_down: client(503),
   /** The shared state store (Redis) did not answer; callers fall back to local state. */
   state_unavailable: { ...client(503), retryable: true },

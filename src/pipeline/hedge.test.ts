@@ -48,7 +48,7 @@ describe('hedged first tokens', () => {
       .eventsOf('attempt-finished')
       .map((event) => [event.target.deployment, event.errorCode]);
     expect(attempts.sort()).toEqual([
-      ['d1', 'hedge_cancelled'],
+      ['d1', 'hedge_outpaced'],
       ['d2', undefined],
     ]);
     // The loser's input tokens are part of the request's cost.
@@ -103,6 +103,25 @@ describe('hedged first tokens', () => {
     expect(text).toBe('hello');
     expect(
       harness.eventsOf('attempt-finished').find((event) => event.target.deployment === 'd1'),
+    ).toMatchObject({
+      errorCode: 'hedge_outpaced',
+    });
+  });
+
+  it('the first attempt answers after the hedge started: the hedge is aborted, neutral for its health', async () => {
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'hang' }]);
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'ok', during: () => until(() => d2.active === 1) }]);
+    const harness = createHarness(hedged(), { d1, d2 });
+    const pending = harness.gateway.chat(chatRequest('g'), harness.context());
+    await until(() => d1.active === 1);
+    await harness.clock.advance(500);
+    const result = await pending;
+    expect(result.route.target?.deployment).toBe('d1');
+    expect(result.route.hedged).toBeUndefined();
+    await until(() => d2.active === 0);
+    expect(harness.eventsOf('hedge-finished')[0]).toMatchObject({ outcome: 'lost', deployment: 'd2' });
+    expect(
+      harness.eventsOf('attempt-finished').find((event) => event.target.deployment === 'd2'),
     ).toMatchObject({
       errorCode: 'hedge_cancelled',
     });

@@ -19,9 +19,15 @@ export interface HedgeOptions {
   readonly events: EventSink;
 }
 
-/** The reason a hedge's loser is aborted with. */
-function hedgeCancelled(): GatewayError {
-  return new GatewayError('another attempt of this request answered first', { code: 'hedge_cancelled' });
+/**
+ * The reason a hedge's loser is aborted with: the first attempt, outpaced by a hedge that started
+ * later, was slow (`hedge_outpaced` counts against its health, so a deployment that hangs is taken
+ * out by its breaker even though hedges hide it from clients); the hedge, which lost to an attempt
+ * that had a head start, says nothing (`hedge_cancelled`).
+ */
+function loserReason(primaryLost: boolean): GatewayError {
+  const message = 'another attempt of this request answered first';
+  return new GatewayError(message, { code: primaryLost ? 'hedge_outpaced' : 'hedge_cancelled' });
 }
 
 /** One of a hedged request's two attempts: its own cursor and the controller that ends only it. */
@@ -171,7 +177,7 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
           ? undefined
           : computeCostUsd(price, { inputTokens: execution.request.promptTokens, outputTokens: 0 });
       tally.extraCostUsd += loserCostUsd ?? 0;
-      this.cancel(loser, execution.request.promptTokens);
+      this.cancel(loser, execution.request.promptTokens, hedgeWon);
     }
     this.emit(execution, hedgeWon ? 'won' : 'lost', second.candidate, loserCostUsd);
     return winner;
@@ -181,10 +187,10 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
    * Aborts the loser; one that committed in the meantime is accounted as cancelled. Its time so far
    * is a lower bound of its first token: the statistics (and its learned p95) count it as such.
    */
-  private cancel<T>(loser: Branch<T>, promptTokens: number): void {
+  private cancel<T>(loser: Branch<T>, promptTokens: number, primaryLost: boolean): void {
     const { clock, stats } = this.options;
     stats.recordSlowFailure(loser.candidate.deployment.id, clock.now() - loser.startedAt);
-    const reason = hedgeCancelled();
+    const reason = loserReason(primaryLost);
     loser.controller.abort(reason);
     void loser.outcome.then((outcome) => {
       if (!(outcome instanceof CommittedAttempt)) return;
