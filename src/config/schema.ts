@@ -62,8 +62,8 @@ const openaiProviderSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     /** Field of the output token limit sent upstream (default max_tokens; OpenAI reasoning models need max_completion_tokens). */
     max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
-    /** Sent as `?api-version=` on every call (Azure OpenAI); a query in base_url is kept too. */
-    api_version: z.string().min(1).optional(),
+    /** Sent as `?api-version=` on every call (Azure OpenAI); a query in base_url is kept too. Empty: none. */
+    api_version: z.string().optional(),
     /** Azure OpenAI: calls go to `{base_url}/deployments/{deployment's model}/chat/completions`. */
     deployment_paths: z.boolean().optional(),
     /** How api_key is sent: `authorization` (Bearer, default; also an Entra ID token) or Azure's `api-key` header. */

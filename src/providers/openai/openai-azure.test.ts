@@ -87,6 +87,9 @@ describe('openAIEndpoint', () => {
       'm',
     );
     expect(replaced.baseUrl).toBe('https://x.test/v1?api-version=2025-01-01-preview');
+    expect(openAIEndpoint({ base_url: 'https://x.test/v1', api_version: '' }, 'm').baseUrl).toBe(
+      'https://x.test/v1',
+    );
   });
 });
 

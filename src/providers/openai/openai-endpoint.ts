@@ -34,7 +34,8 @@ export function openAIEndpoint(config: OpenAIEndpointSettings, modelId: string):
   if (config.deployment_paths === true) {
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/deployments/${encodeURIComponent(modelId)}`;
   }
-  if (config.api_version !== undefined) url.searchParams.set('api-version', config.api_version);
+  if (config.api_version !== undefined && config.api_version !== '')
+    url.searchParams.set('api-version', config.api_version);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (config.api_key !== undefined && config.api_key.length > 0) {
     if (config.auth_header === 'api-key') headers['api-key'] = config.api_key;
