@@ -322,6 +322,44 @@ describe.each([
   },
 );
 
+describe('AWS SDK Converse features → gateway → Bedrock Claude profile', () => {
+  it('asks for thinking through additionalModelRequestFields and reads reasoningContent back, streamed and not', async () => {
+    const { bedrock } = client();
+    const request = {
+      modelId: profileId,
+      messages: ask,
+      inferenceConfig: { maxTokens: 2000 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } },
+    };
+    const output = await bedrock.send(new ConverseCommand(request));
+    const reasoning = output.output?.message?.content?.[0]?.reasoningContent?.reasoningText;
+    expect(reasoning?.text).toMatch(/\w/);
+    expect(reasoning?.signature).toMatch(/\w/);
+    expect(output.output?.message?.content?.[1]?.text).toMatch(/\w/);
+
+    const events = await collect((await bedrock.send(new ConverseStreamCommand(request))).stream);
+    const thought = events
+      .map((event) => event.contentBlockDelta?.delta?.reasoningContent?.text ?? '')
+      .join('');
+    expect(thought).toMatch(/\w/);
+    expect(
+      events.some((event) => event.contentBlockDelta?.delta?.reasoningContent?.signature !== undefined),
+    ).toBe(true);
+  });
+
+  it('a cachePoint after a long system prompt is a cache write, then a cache read on the repeat', async () => {
+    const { bedrock } = client();
+    const system = [
+      { text: `You are terse. ${'Background fact number one. '.repeat(300)}` },
+      { cachePoint: { type: 'default' as const } },
+    ];
+    const first = await bedrock.send(new ConverseCommand({ modelId: profileId, system, messages: ask }));
+    expect(first.usage?.cacheWriteInputTokens).toBeGreaterThan(0);
+    const second = await bedrock.send(new ConverseCommand({ modelId: profileId, system, messages: ask }));
+    expect(second.usage?.cacheReadInputTokens).toBe(first.usage?.cacheWriteInputTokens);
+  });
+});
+
 describe('AWS SDK → gateway: model ids, keys and limits', () => {
   it('an inference profile id, and its ARN, name the group (served by a Bedrock profile)', async () => {
     const { bedrock, headers } = client();

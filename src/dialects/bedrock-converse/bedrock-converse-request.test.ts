@@ -30,18 +30,29 @@ describe('parseConverse', () => {
       stop: ['\n\n'],
       toolChoice: { type: 'tool', name: 'get_weather' },
       tools: [{ name: 'get_weather', description: 'Weather for a city' }],
+      reasoning: { budgetTokens: 1024 },
     });
     expect(request.messages).toEqual([
       {
         role: 'user',
         content: [
           { type: 'text', text: 'What is in this picture, and the weather in Oslo?' },
-          { type: 'image', mediaType: 'image/png', data: 'iVBORw0KGgo=' },
+          {
+            type: 'image',
+            mediaType: 'image/png',
+            data: 'iVBORw0KGgo=',
+            cacheControl: { type: 'ephemeral', ttl: '5m' },
+          },
         ],
       },
       {
         role: 'assistant',
         content: [
+          {
+            type: 'reasoning',
+            text: 'Two questions: the image, then the weather.',
+            signature: 'c2lnbmF0dXJl',
+          },
           { type: 'text', text: 'Let me look.' },
           { type: 'tool_call', id: 'tooluse_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
         ],
@@ -67,7 +78,7 @@ describe('parseConverse', () => {
   it.each([
     [{ messages: ask, guardrailConfig: { guardrailIdentifier: 'g' } }, 'guardrailConfig'],
     [{ messages: ask, additionalModelRequestFields: { top_k: 20 } }, 'additionalModelRequestFields.top_k'],
-    [{ messages: ask, system: [{ cachePoint: { type: 'default' } }] }, 'system[0].cachePoint'],
+    [{ messages: ask, guardContent: { text: { text: 'x' } } }, 'guardContent'],
     [
       { messages: [{ role: 'user', content: [{ document: { name: 'd', format: 'txt' } }] }] },
       'messages[0].content[0].document',
@@ -82,6 +93,70 @@ describe('parseConverse', () => {
     expect(error.status).toBe(400);
     expect(error.param).toBe(param);
     expect(error.message).toBe(`${param}: not supported by the gateway's Bedrock endpoint`);
+  });
+
+  it('puts each cachePoint on the part, system prompt or tool before it', () => {
+    const request = parseConverse(toolsBody, route);
+    expect(request.systemCacheControl).toEqual({ type: 'ephemeral' });
+    expect(request.messages[0]?.content.at(-1)).toMatchObject({
+      type: 'image',
+      cacheControl: { type: 'ephemeral', ttl: '5m' },
+    });
+    expect(request.tools?.at(-1)).toMatchObject({ name: 'get_weather', cacheControl: { type: 'ephemeral' } });
+    expect(request.tools).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      { messages: [{ role: 'user', content: [{ cachePoint: { type: 'default' } }, { text: 'x' }] }] },
+      'messages[0].content[0].cachePoint',
+    ],
+    [{ messages: ask, system: [{ cachePoint: { type: 'default' } }] }, 'system[0].cachePoint'],
+    [
+      { messages: ask, toolConfig: { tools: [{ cachePoint: { type: 'default' } }] } },
+      'toolConfig.tools[0].cachePoint',
+    ],
+  ])('refuses a cachePoint with nothing before it to cache (%j)', (body, param) => {
+    expect(refusal(body).param).toBe(param);
+  });
+
+  it('carries reasoning sent back in an assistant turn, signed or redacted', () => {
+    const request = parseConverse(toolsBody, route);
+    expect(request.messages[1]?.content[0]).toEqual({
+      type: 'reasoning',
+      text: 'Two questions: the image, then the weather.',
+      signature: 'c2lnbmF0dXJl',
+    });
+    const redacted = parseConverse(
+      {
+        messages: [
+          ...ask,
+          { role: 'assistant', content: [{ reasoningContent: { redactedContent: 'AAEC' } }, { text: 'ok' }] },
+          ...ask,
+        ],
+      },
+      route,
+    );
+    expect(redacted.messages[1]?.content[0]).toEqual({ type: 'redacted_reasoning', data: 'AAEC' });
+  });
+
+  it.each([
+    [{ thinking: { type: 'enabled', budget_tokens: 2048 } }, { budgetTokens: 2048 }],
+    [{ thinking: { type: 'disabled' } }, { effort: 'none' }],
+    [{ reasoningConfig: { type: 'enabled', maxReasoningEffort: 'high' } }, { effort: 'high' }],
+    [{ reasoningConfig: { type: 'disabled' } }, { effort: 'none' }],
+    [{ reasoning_effort: 'low' }, { effort: 'low' }],
+  ])('reads reasoning from additionalModelRequestFields %j', (fields, reasoning) => {
+    expect(parseConverse({ messages: ask, additionalModelRequestFields: fields }, route).reasoning).toEqual(
+      reasoning,
+    );
+  });
+
+  it('refuses two ways of asking for reasoning at once', () => {
+    const fields = { thinking: { type: 'disabled' }, reasoning_effort: 'low' };
+    expect(refusal({ messages: ask, additionalModelRequestFields: fields }).param).toBe(
+      'additionalModelRequestFields.reasoning_effort',
+    );
   });
 
   it('refuses a content block with no member or two', () => {

@@ -1,110 +1,31 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type {
   AssistantPart,
+  CacheControl,
   ChatMessage,
   ChatRequest,
+  ReasoningRequest,
   ToolChoice,
+  ToolDefinition,
   UserPart,
 } from '../../core/chat-request.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
+import { GatewayError, invalidRequest } from '../../errors/gateway-error.ts';
 import type { ChatRouteParams } from '../dialect.ts';
 import { checkArrayBound, checkChatBodyBounds, isObject, requestBounds } from '../request-bounds.ts';
 import { formatPath, validationError } from '../validation-error.ts';
+import {
+  type additionalFields,
+  type assistantBlock,
+  type cachePoint,
+  converseBody,
+  type ConverseBody,
+  type toolChoice,
+  type toolResultBlock,
+  type toolResultContent,
+  type toolUseBlock,
+  type userBlock,
+} from './bedrock-converse-schema.ts';
 import { groupOfModelId } from './bedrock-model-id.ts';
-
-// Converse content blocks are single-key unions on the wire. Each is a strict object whose members
-// are all optional, with a check that exactly one is set: a member the gateway cannot carry
-// (document, video, cachePoint, guardContent, reasoningContent, ...) is an unrecognized key, refused
-// with its own path, and a wrong type inside a member is reported at that member's field.
-
-const imageBlock = z.strictObject({
-  format: z.enum(['png', 'jpeg', 'gif', 'webp']),
-  source: z.strictObject({ bytes: z.string() }),
-});
-
-const toolUseBlock = z.strictObject({
-  toolUseId: z.string().min(1),
-  name: z.string().min(1),
-  input: z.unknown(),
-});
-
-const toolResultContent = z.strictObject({ text: z.string().optional(), json: z.unknown().optional() });
-
-const toolResultBlock = z.strictObject({
-  toolUseId: z.string().min(1),
-  content: z.array(toolResultContent),
-  status: z.enum(['success', 'error']).optional(),
-});
-
-function oneMember(block: Record<string, unknown>, context: z.RefinementCtx): void {
-  let members = 0;
-  for (const key in block) if (block[key] !== undefined) members += 1;
-  if (members !== 1)
-    context.addIssue({ code: 'custom', message: `a content block has exactly one member (got ${members})` });
-}
-
-const userBlock = z
-  .strictObject({
-    text: z.string().optional(),
-    image: imageBlock.optional(),
-    toolResult: toolResultBlock.optional(),
-  })
-  .superRefine(oneMember);
-
-const assistantBlock = z
-  .strictObject({ text: z.string().optional(), toolUse: toolUseBlock.optional() })
-  .superRefine(oneMember);
-
-const message = z.discriminatedUnion('role', [
-  z.strictObject({ role: z.literal('user'), content: z.array(userBlock).min(1) }),
-  z.strictObject({ role: z.literal('assistant'), content: z.array(assistantBlock).min(1) }),
-]);
-
-const toolSpec = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  inputSchema: z.strictObject({ json: z.record(z.string(), z.unknown()) }),
-});
-
-const toolChoice = z
-  .strictObject({
-    auto: z.strictObject({}).optional(),
-    any: z.strictObject({}).optional(),
-    tool: z.strictObject({ name: z.string().min(1) }).optional(),
-  })
-  .superRefine(oneMember);
-
-/**
- * The Converse / ConverseStream body (AWS API reference API_runtime_Converse) as far as the
- * canonical request carries it. Unknown top-level members (guardrailConfig, promptVariables,
- * serviceTier, ...) are refused by name rather than dropped.
- */
-const converseBody = z.strictObject({
-  messages: z.array(message).min(1),
-  system: z.array(z.strictObject({ text: z.string() })).optional(),
-  inferenceConfig: z
-    .strictObject({
-      maxTokens: z.number().int().positive().optional(),
-      temperature: z.number().min(0).optional(),
-      topP: z.number().min(0).max(1).optional(),
-      stopSequences: z.array(z.string()).optional(),
-    })
-    .optional(),
-  toolConfig: z
-    .strictObject({
-      tools: z.array(z.strictObject({ toolSpec })).min(1),
-      toolChoice: toolChoice.optional(),
-    })
-    .optional(),
-  // Carried only when empty: the canonical request has no provider-specific fields.
-  additionalModelRequestFields: z.strictObject({}).optional(),
-  additionalModelResponseFieldPaths: z.array(z.string()).max(0).optional(),
-  // Request metadata labels the invocation in Bedrock's logs; the gateway logs its own ids.
-  requestMetadata: z.record(z.string(), z.string()).optional(),
-  performanceConfig: z.strictObject({ latency: z.literal('standard') }).optional(),
-});
-
-type Body = z.infer<typeof converseBody>;
 
 /**
  * A zod error as a 400. A member the gateway does not know comes first, named by its own path
@@ -136,6 +57,26 @@ function resultText(content: readonly z.infer<typeof toolResultContent>[], param
   return text;
 }
 
+function cacheControlOf(point: z.infer<typeof cachePoint>): CacheControl {
+  return point.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: point.ttl };
+}
+
+/**
+ * Puts a cachePoint block's breakpoint on the part before it, which is what Bedrock caches up to.
+ * A cache point with no such part before it (first in its list, or after reasoning) is refused.
+ */
+function markCached(
+  parts: (UserPart | AssistantPart | ToolDefinition)[],
+  point: z.infer<typeof cachePoint>,
+  param: string,
+): void {
+  const last = parts.at(-1);
+  const type = last !== undefined && 'type' in last ? last.type : undefined;
+  if (last === undefined || type === 'reasoning' || type === 'redacted_reasoning')
+    throw invalidRequest(`${param}: a cache point follows the block it caches up to`, param);
+  parts[parts.length - 1] = { ...last, cacheControl: cacheControlOf(point) };
+}
+
 function userPart(block: z.infer<typeof userBlock>, param: string): UserPart {
   if (block.text !== undefined) return { type: 'text', text: block.text };
   if (block.image !== undefined)
@@ -151,18 +92,68 @@ function userPart(block: z.infer<typeof userBlock>, param: string): UserPart {
 
 function assistantPart(block: z.infer<typeof assistantBlock>): AssistantPart {
   if (block.text !== undefined) return { type: 'text', text: block.text };
+  const reasoning = block.reasoningContent;
+  if (reasoning?.reasoningText !== undefined)
+    return {
+      type: 'reasoning',
+      text: reasoning.reasoningText.text,
+      signature: reasoning.reasoningText.signature,
+    };
+  // Bedrock's redacted reasoning is a blob: its base64 is the canonical data.
+  if (reasoning?.redactedContent !== undefined)
+    return { type: 'redacted_reasoning', data: reasoning.redactedContent };
   const use = block.toolUse as z.infer<typeof toolUseBlock>;
   return { type: 'tool_call', id: use.toolUseId, name: use.name, arguments: JSON.stringify(use.input ?? {}) };
 }
 
-function toTurn(entry: Body['messages'][number], index: number): ChatMessage {
-  if (entry.role === 'assistant') return { role: 'assistant', content: entry.content.map(assistantPart) };
-  return {
-    role: 'user',
-    content: entry.content.map((block, blockIndex) =>
-      userPart(block, `messages[${index}].content[${blockIndex}]`),
-    ),
-  };
+function toTurn(entry: ConverseBody['messages'][number], index: number): ChatMessage {
+  const param = (blockIndex: number): string => `messages[${index}].content[${blockIndex}]`;
+  if (entry.role === 'assistant') {
+    const parts: AssistantPart[] = [];
+    entry.content.forEach((block, blockIndex) => {
+      if (block.cachePoint === undefined) parts.push(assistantPart(block));
+      else markCached(parts, block.cachePoint, `${param(blockIndex)}.cachePoint`);
+    });
+    return { role: 'assistant', content: parts };
+  }
+  const parts: UserPart[] = [];
+  entry.content.forEach((block, blockIndex) => {
+    if (block.cachePoint === undefined) parts.push(userPart(block, param(blockIndex)));
+    else markCached(parts, block.cachePoint, `${param(blockIndex)}.cachePoint`);
+  });
+  return { role: 'user', content: parts };
+}
+
+function toTools(tools: NonNullable<ConverseBody['toolConfig']>['tools']): ToolDefinition[] {
+  const definitions: ToolDefinition[] = [];
+  tools.forEach((entry, index) => {
+    const spec = entry.toolSpec;
+    if (spec !== undefined)
+      definitions.push({ name: spec.name, description: spec.description, parameters: spec.inputSchema.json });
+    else if (entry.cachePoint !== undefined)
+      markCached(definitions, entry.cachePoint, `toolConfig.tools[${index}].cachePoint`);
+  });
+  return definitions;
+}
+
+/** Reasoning as the model families on Bedrock ask for it; at most one of their fields. */
+function toReasoning(fields: z.infer<typeof additionalFields> | undefined): ReasoningRequest | undefined {
+  if (fields === undefined) return undefined;
+  const given = (['thinking', 'reasoningConfig', 'reasoning_effort'] as const).filter(
+    (key) => fields[key] !== undefined,
+  );
+  if (given.length > 1) {
+    const param = `additionalModelRequestFields.${given[1] ?? ''}`;
+    throw invalidRequest(`${param}: give one of thinking, reasoningConfig and reasoning_effort`, param);
+  }
+  const { thinking, reasoningConfig, reasoning_effort: effort } = fields;
+  if (thinking !== undefined)
+    return thinking.type === 'enabled' ? { budgetTokens: thinking.budget_tokens } : { effort: 'none' };
+  if (reasoningConfig !== undefined)
+    return reasoningConfig.type === 'enabled'
+      ? { effort: reasoningConfig.maxReasoningEffort ?? 'medium' }
+      : { effort: 'none' };
+  return effort === undefined ? undefined : { effort };
 }
 
 function toToolChoice(choice: z.infer<typeof toolChoice>): ToolChoice {
@@ -198,12 +189,19 @@ export function parseConverse(body: unknown, route: ChatRouteParams): ChatReques
   const parsed = converseBody.safeParse(body);
   if (!parsed.success) throw refusal(parsed.error);
   const input = parsed.data;
-  const system = input.system?.map((block) => block.text).join('\n');
+  const systemTexts = input.system?.flatMap((block) => (block.text === undefined ? [] : [block.text]));
+  const system = systemTexts?.join('\n');
+  const systemPoint = input.system?.findLast((block) => block.cachePoint !== undefined)?.cachePoint;
+  if (systemPoint !== undefined && system === '') {
+    const index = input.system?.findIndex((block) => block.cachePoint !== undefined) ?? 0;
+    markCached([], systemPoint, `system[${index}].cachePoint`);
+  }
   const config = input.inferenceConfig;
   const tools = input.toolConfig?.tools;
   return {
     model: groupOfModelId(route.model),
     system: system === undefined || system === '' ? undefined : system,
+    systemCacheControl: systemPoint === undefined ? undefined : cacheControlOf(systemPoint),
     messages: input.messages.map(toTurn),
     maxTokens: config?.maxTokens,
     temperature: config?.temperature,
@@ -212,13 +210,10 @@ export function parseConverse(body: unknown, route: ChatRouteParams): ChatReques
       config?.stopSequences !== undefined && config.stopSequences.length > 0
         ? config.stopSequences
         : undefined,
-    tools: tools?.map(({ toolSpec: spec }) => ({
-      name: spec.name,
-      description: spec.description,
-      parameters: spec.inputSchema.json,
-    })),
+    tools: tools === undefined ? undefined : toTools(tools),
     toolChoice:
       input.toolConfig?.toolChoice === undefined ? undefined : toToolChoice(input.toolConfig.toolChoice),
+    reasoning: toReasoning(input.additionalModelRequestFields),
     stream: route.stream === true,
   };
 }
