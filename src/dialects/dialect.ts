@@ -63,6 +63,16 @@ export interface Dialect {
   readonly models: ModelsRenderer | undefined;
   /** Embeddings in this dialect, or undefined when the dialect serves no `embeddings` route. */
   readonly embeddings: EmbeddingsCodec | undefined;
+  /** Token counting in this dialect (Anthropic count_tokens), needed by a `count-tokens` route. */
+  readonly countTokens?: TokenCountCodec | undefined;
+}
+
+/** A token-count route of a dialect: the body of the request to count, and the count's JSON. */
+export interface TokenCountCodec {
+  /** Body → the canonical request it counts; throws a 400 GatewayError whose `param` names the field. */
+  parse(body: unknown): ChatRequest;
+  /** The JSON text of the count. */
+  render(inputTokens: number): string;
 }
 
 /** Request headers as node:http gives them (names lower case). */
@@ -72,7 +82,7 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 export type ResponseHeaders = Record<string, string | number>;
 
 /** What the edge does for a route; the dialect supplies the parsing and rendering. */
-export type DialectOperation = 'chat' | 'embeddings' | 'list-models' | 'get-model';
+export type DialectOperation = 'chat' | 'embeddings' | 'list-models' | 'get-model' | 'count-tokens';
 
 /** One path a dialect serves. */
 export interface DialectRoute {

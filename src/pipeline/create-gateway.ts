@@ -14,7 +14,15 @@ import { buildRoutingTable, type RoutingTable } from '../routing/routing-table.t
 import type { StateStore } from '../core/state-store.ts';
 import type { Authenticator, BudgetChecker } from '../core/authenticator.ts';
 import { createExecutionPolicy } from './policies/execution-policy.ts';
-import type { ChatResult, EmbedResult, Gateway, ModelInfo, RequestContext, StreamResult } from './gateway.ts';
+import type {
+  ChatResult,
+  EmbedResult,
+  Gateway,
+  ModelInfo,
+  RequestContext,
+  StreamResult,
+  TokenCountResult,
+} from './gateway.ts';
 import { RequestPipeline } from './request-pipeline.ts';
 import type { StageResolver } from './request-stage.ts';
 import { resolveNoStages } from './request-stages.ts';
@@ -109,6 +117,8 @@ export function createGateway(deps: GatewayDependencies): SpillwayGateway {
       pipeline.streamChat(request, context),
     embed: (request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult> =>
       pipeline.embed(request, context),
+    countTokens: (request: ChatRequest, context: RequestContext): Promise<TokenCountResult> =>
+      pipeline.countTokens(request, context),
     listModels: (principal: Principal): readonly ModelInfo[] => {
       const table = generations.table;
       const allowed = principal.allowedModels;

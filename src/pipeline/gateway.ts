@@ -93,6 +93,15 @@ export interface EmbedResult {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The input tokens of a request, and who counted them. */
+export interface TokenCountResult {
+  readonly inputTokens: number;
+  /** `upstream`: a deployment's own counter (Anthropic, Bedrock); `estimate`: the gateway's estimate. */
+  readonly source: 'upstream' | 'estimate';
+  /** The deployment whose counter answered (undefined for the estimate). */
+  readonly target: Target | undefined;
+}
+
 // The dialects render model lists too, and import only core: the type lives there.
 export type { ModelInfo } from '../core/model-info.ts';
 
@@ -107,6 +116,11 @@ export interface Gateway {
   /** Resolves once a deployment has produced its first event; rejects with a GatewayError before that. */
   streamChat(request: ChatRequest, context: RequestContext): Promise<StreamResult>;
   embed(request: EmbeddingRequest, context: RequestContext): Promise<EmbedResult>;
+  /**
+   * The input tokens `request` would bill on its group: by the first deployment (in the group's
+   * order) whose upstream has a counter, else the gateway's estimate. Optional for test doubles.
+   */
+  countTokens?(request: ChatRequest, context: RequestContext): Promise<TokenCountResult>;
   /** The model groups this principal may use. */
   listModels(principal: Principal): readonly ModelInfo[];
   /**

@@ -29,7 +29,8 @@ import type { CommittedAttempt } from './committed-attempt.ts';
 import { leaseMarginMs } from './execution-request.ts';
 import { Execution } from './execution.ts';
 import type { RootPolicy } from './policies/policy.ts';
-import type { ChatResult, EmbedResult, RequestContext, StreamResult } from './gateway.ts';
+import type { ChatResult, EmbedResult, RequestContext, StreamResult, TokenCountResult } from './gateway.ts';
+import { countGroupTokens } from './count-tokens.ts';
 import type { StageResolver } from './request-stage.ts';
 import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
@@ -198,6 +199,17 @@ export class RequestPipeline {
       run.tally,
     );
     return this.parts.policy.execute(execution);
+  }
+
+  /** The input tokens of a request on its group (Anthropic count_tokens): steps 1 and 2, then count. */
+  async countTokens(request: ChatRequest, context: RequestContext): Promise<TokenCountResult> {
+    const generation = this.parts.generations.acquire();
+    try {
+      const group = this.groupOf(context.principal, generation, request.model);
+      return await countGroupTokens(group, request, context);
+    } finally {
+      generation.release();
+    }
   }
 
   /** A complete chat answer. */

@@ -257,6 +257,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         sendJson(res, 200, headers, route.embeddings.render(result.response, parsed));
         return;
       }
+      if (route.operation === 'count-tokens') {
+        // 8. parse, 9. count, 10. respond, saying who counted
+        const request = route.countTokens.parse(body);
+        if (gateway.countTokens === undefined) {
+          throw new GatewayError('token counting is not available on this gateway', { code: 'unsupported' });
+        }
+        const counted = await gateway.countTokens(request, context);
+        if (res.destroyed) return;
+        const headers = baseHeaders(ids, dialect);
+        headers['x-spillway-token-count'] = counted.source;
+        if (counted.target !== undefined) headers['x-spillway-deployment'] = counted.target.deployment;
+        sendJson(res, 200, headers, route.countTokens.render(counted.inputTokens));
+        return;
+      }
       // 8. parse, then 9. call and 10. respond in respondChat
       const parsed = dialect.parseChat(body, chatRouteParams(route, path));
       await respondChat(res, gateway, dialect, parsed, context, logger);

@@ -5,6 +5,7 @@ import type {
   EmbeddingsCodec,
   ModelsRenderer,
   RequestHeaders,
+  TokenCountCodec,
 } from '../dialects/dialect.ts';
 import { matchPattern, pathPattern, type PathPattern } from '../dialects/dialect-path.ts';
 
@@ -19,6 +20,7 @@ export type EdgeRoute =
       readonly anyContentType: boolean | undefined;
     })
   | (DialectEdgeRoute<'embeddings'> & { readonly embeddings: EmbeddingsCodec })
+  | (DialectEdgeRoute<'count-tokens'> & { readonly countTokens: TokenCountCodec })
   | (DialectEdgeRoute<'list-models' | 'get-model'> & { readonly models: ModelsRenderer })
   | {
       /** The health check answered (the edge's own routes, in no dialect). */
@@ -70,6 +72,10 @@ function toEdgeRoute(dialect: Dialect, route: DialectRoute): EdgeRoute {
       if (dialect.embeddings === undefined)
         throw new Error(`dialect ${dialect.name} serves ${route.path} but has no embeddings codec`);
       return { ...base, operation: 'embeddings', embeddings: dialect.embeddings };
+    case 'count-tokens':
+      if (dialect.countTokens === undefined)
+        throw new Error(`dialect ${dialect.name} serves ${route.path} but has no token-count codec`);
+      return { ...base, operation: 'count-tokens', countTokens: dialect.countTokens };
     case 'list-models':
     case 'get-model':
       if (dialect.models === undefined)

@@ -36,7 +36,8 @@ function sameMessagePoint(point: SimCachePoint, message: number, block: number):
  * The prefixes a request's breakpoints end, in prompt order (tools, system, messages, as Anthropic
  * and Bedrock build the cached prefix): each keyed by a running hash of the model and everything
  * before it, with its token count (the same counts as countInputTokens, in this order).
- * Automatic mode (OpenAI) caches everything before the last turn. Linear in the request's size.
+ * Automatic mode (OpenAI) caches everything before the last turn (tools and system prompt at least).
+ * Linear in the request's size.
  */
 export function cachePrefixes(request: SimChatRequest, modelId: string): Prefix[] {
   const cache = request.cache;
@@ -60,7 +61,7 @@ export function cachePrefixes(request: SimChatRequest, modelId: string): Prefix[
   if (points.some((point) => 'system' in point)) mark();
   const automaticEnd = request.messages.length - 1;
   request.messages.forEach((message, index) => {
-    if (cache.mode === 'automatic' && index === automaticEnd && index > 0) mark();
+    if (cache.mode === 'automatic' && index === automaticEnd) mark();
     tokens += 4;
     hash = hashString(message.role, hash);
     message.content.forEach((block, blockIndex) => {

@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect.ts';
 import { renderAnthropicError } from './anthropic-error.ts';
-import { parseAnthropicMessages } from './anthropic-messages-request.ts';
+import { parseAnthropicCountTokens, parseAnthropicMessages } from './anthropic-messages-request.ts';
 import { renderAnthropicMessage } from './anthropic-messages-response.ts';
 import { anthropicModels } from './anthropic-models.ts';
 import { AnthropicStreamRenderer } from './anthropic-stream-renderer.ts';
@@ -16,6 +16,7 @@ export const anthropicMessagesDialect: Dialect = {
   name: 'anthropic',
   routes: [
     { method: 'POST', path: '/v1/messages', operation: 'chat' },
+    { method: 'POST', path: '/v1/messages/count_tokens', operation: 'count-tokens' },
     { method: 'GET', path: '/v1/models', operation: 'list-models' },
     { method: 'GET', path: '/v1/models/', operation: 'get-model' },
   ],
@@ -29,4 +30,8 @@ export const anthropicMessagesDialect: Dialect = {
   renderError: renderAnthropicError,
   models: anthropicModels,
   embeddings: undefined,
+  countTokens: {
+    parse: parseAnthropicCountTokens,
+    render: (inputTokens) => `{"input_tokens":${inputTokens}}`,
+  },
 };

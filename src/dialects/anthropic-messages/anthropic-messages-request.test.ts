@@ -176,6 +176,27 @@ describe('parseAnthropicMessages', () => {
     });
   });
 
+  it('puts a top-level cache_control on the last block of the last turn', () => {
+    const request = parseAnthropicMessages({
+      model: 'm',
+      max_tokens: 10,
+      cache_control: { type: 'ephemeral' },
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'text', text: 'b' },
+          ],
+        },
+      ],
+    });
+    expect(request.messages[0]?.content).toEqual([
+      { type: 'text', text: 'a' },
+      { type: 'text', text: 'b', cacheControl: { type: 'ephemeral' } },
+    ]);
+  });
+
   it('refuses what it cannot honour by name instead of dropping it', () => {
     const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] };
     expect(parseError({ ...base, output_format: { type: 'json_schema', schema: {} } }).param).toBe(

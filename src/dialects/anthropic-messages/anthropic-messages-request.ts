@@ -95,6 +95,8 @@ const messagesBody = z.object({
   max_tokens: z.number().int().positive(),
   thinking: thinking.optional(),
   output_config: outputConfig.optional(),
+  // Automatic caching: the breakpoint goes on the last block of the last message.
+  cache_control: cacheControlSchema.nullish(),
   system: z.union([z.string(), z.array(textBlock)]).optional(),
   messages: z.array(message).min(1),
   tools: z.array(tool).optional(),
@@ -240,6 +242,36 @@ function checkMessagesBodyBounds(body: unknown): void {
   });
 }
 
+/** The turns with a cache breakpoint on the last part of the last turn (top-level cache_control). */
+function withLastBreakpoint(messages: ChatMessage[], cache: { cacheControl?: CacheControl }): ChatMessage[] {
+  const last = messages.at(-1);
+  const control = cache.cacheControl;
+  if (last === undefined || control === undefined || last.content.length === 0) return messages;
+  const marked: ChatMessage =
+    last.role === 'user'
+      ? {
+          role: 'user',
+          content: last.content.map((part, index, all) =>
+            index === all.length - 1 ? markUser(part, control) : part,
+          ),
+        }
+      : {
+          role: 'assistant',
+          content: last.content.map((part, index, all) =>
+            index === all.length - 1 ? markAssistant(part, control) : part,
+          ),
+        };
+  return [...messages.slice(0, -1), marked];
+}
+
+function markUser(part: UserPart, cacheControl: CacheControl): UserPart {
+  return { ...part, cacheControl };
+}
+
+function markAssistant(part: AssistantPart, cacheControl: CacheControl): AssistantPart {
+  return part.type === 'text' || part.type === 'tool_call' ? { ...part, cacheControl } : part;
+}
+
 function refuseUnsupported(body: unknown): void {
   if (!isObject(body)) return;
   for (const [field, message] of unsupportedFields) {
@@ -274,13 +306,15 @@ function toChatRequest(input: z.infer<typeof countTokensBody>): ChatRequest {
       : cacheOf(input.system?.findLast((block) => block.cache_control)?.cache_control);
   const reasoning = toReasoning(input.thinking, input.output_config?.effort);
   const responseFormat = toResponseFormat(input.output_config);
+  const messages = input.messages.map(toTurn);
   return {
     model: input.model,
     system: system === '' ? undefined : system,
     ...(systemCache.cacheControl === undefined ? {} : { systemCacheControl: systemCache.cacheControl }),
     ...(reasoning === undefined ? {} : { reasoning }),
     ...(responseFormat === undefined ? {} : { responseFormat }),
-    messages: input.messages.map(toTurn),
+    messages:
+      input.cache_control == null ? messages : withLastBreakpoint(messages, cacheOf(input.cache_control)),
     maxTokens: input.max_tokens,
     temperature: input.temperature,
     topP: input.top_p,
