@@ -110,7 +110,7 @@ export class StreamRecovery implements StreamRelay {
         }
       }
     } finally {
-      const usage = shares.map((share) => share.usage).reduce(addUsage);
+      const usage = shares.map((share) => share.usage).reduce(addUsage, { inputTokens: 0, outputTokens: 0 });
       const error = completed ? undefined : (failure ?? last?.error ?? clientClosed());
       const costs = shares.map((share) => costOf(share.deployment, share.usage));
       const costUsd = costs.every((cost) => cost === undefined)
@@ -188,7 +188,8 @@ export class StreamRecovery implements StreamRelay {
     try {
       committed = await policy.resume(execution, error);
     } catch {
-      this.report(served, 'failed', error);
+      // The client leaving while the continuation was sought is not a failed recovery.
+      if (!clientLeft(signal)) this.report(served, 'failed', error);
       return undefined;
     }
     this.report(served, 'continued', error);
@@ -207,6 +208,11 @@ export class StreamRecovery implements StreamRelay {
       errorCode: error.code,
     });
   }
+}
+
+/** Whether the client has gone (read afresh: it may have left while the continuation was sought). */
+function clientLeft(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 /**
