@@ -288,3 +288,31 @@ describe('stream keys (issue 15)', () => {
     }
   });
 });
+
+describe('hedging keys (issue 15)', () => {
+  const env = { TEAM_A_KEY: 'sk-team-a-12345' };
+
+  it('accepts hedge_after_ms (ms or p95) and hedge_budget on a group', () => {
+    const fixed = valid.replace('    fallbacks: [haiku]', '    fallbacks: [haiku]\n    hedge_after_ms: 800');
+    expect(parseConfig(fixed, 'test.yaml', env).models['claude']?.hedge_after_ms).toBe(800);
+    const learned = valid.replace(
+      '    fallbacks: [haiku]',
+      '    fallbacks: [haiku]\n    hedge_after_ms: p95\n    hedge_budget: 0.05',
+    );
+    expect(parseConfig(learned, 'test.yaml', env).models['claude']).toMatchObject({
+      hedge_after_ms: 'p95',
+      hedge_budget: 0.05,
+    });
+  });
+
+  it('names bad values by path', () => {
+    const text = valid.replace(
+      '    fallbacks: [haiku]',
+      '    fallbacks: [haiku]\n    hedge_after_ms: p99\n    hedge_budget: 1.5',
+    );
+    expect(problemsOf(text, env)).toEqual([
+      'models.claude.hedge_after_ms: expected a positive number of ms or "p95"',
+      expect.stringMatching(/^models\.claude\.hedge_budget: /),
+    ]);
+  });
+});

@@ -198,7 +198,9 @@ export const modelGroupSchema = z
      * Hedged first tokens (decision 0016): one more attempt on another deployment when no first
      * token came by this many ms, or by the primary deployment's observed p95. Off when absent.
      */
-    hedge_after_ms: z.union([positiveInt, z.literal('p95')]).optional(),
+    hedge_after_ms: z
+      .union([positiveInt, z.literal('p95')], { error: 'expected a positive number of ms or "p95"' })
+      .optional(),
     /** Hedges may be at most this share of the group's requests (10 s window); default 0.1. */
     hedge_budget: z.number().gte(0).lte(1).optional(),
     /** `continue`: a stream cut after its first byte is continued on the next candidate (default off). */
