@@ -7,6 +7,7 @@ import type { RequestStage, StageResolver } from '../pipeline/request-stage.ts';
 import { composeStages, noStages } from '../pipeline/request-stages.ts';
 import { MemoryAnswerStore, SharedAnswerStore, type AnswerStore } from '../stages/cache/answer-store.ts';
 import { ResponseCacheStage } from '../stages/cache/response-cache-stage.ts';
+import { RouteStage } from '../stages/route/route-stage.ts';
 
 /** What the request stages are built over (the process's shared parts). */
 export interface StageParts {
@@ -43,10 +44,19 @@ export class GroupStages {
   apply(config: SpillwayConfig): void {
     const byGroup = new Map<string, readonly RequestStage[]>();
     const stores = new Map<string, AnswerStore>();
-    for (const group of Object.keys(config.models)) {
-      const cache = cacheOf(config, group);
+    const tenantTags = new Map<string, readonly string[]>();
+    for (const [tenant, settings] of Object.entries(config.tenants)) {
+      if (settings.tags !== undefined) tenantTags.set(tenant, settings.tags);
+    }
+    for (const [group, settings] of Object.entries(config.models)) {
+      // A router group's list is its route stage; the target's own stages follow once it has chosen.
+      const route =
+        settings.route === undefined
+          ? undefined
+          : new RouteStage({ router: group, rules: settings.route, tenantTags, events: this.parts.events });
+      const cache = route === undefined ? cacheOf(config, group) : undefined;
       const stage = cache === undefined ? undefined : this.cacheStage(config, group, cache, stores);
-      const stages = composeStages({ cache: stage });
+      const stages = composeStages({ route, cache: stage });
       if (stages.length > 0) byGroup.set(group, stages);
     }
     this.byGroup = byGroup;

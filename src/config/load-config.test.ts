@@ -157,6 +157,42 @@ models:
     ]);
   });
 
+  it('checks router groups: targets, cycles, the default, fallbacks and patterns by path', () => {
+    const text = `
+providers:
+  east: { type: bedrock, region: us-east-1 }
+models:
+  g:
+    fallbacks: [a]
+    deployments: [{ id: x, provider: east, model: m }]
+  a:
+    route:
+      - { when: { tags: [x] }, to: b }
+      - { when: { last_user_matches: "(a)\\\\1" }, to: g }
+      - { default: nope }
+  b:
+    route:
+      - { when: { complexity_at_least: 0.5 }, to: a }
+      - { default: b }
+  c:
+    deployments: [{ id: y, provider: east, model: m }]
+    route:
+      - { when: { json: true }, to: g }
+  d: {}
+`;
+    // Shape problems (zod) and cross-references are reported in the same run.
+    expect(problemsOf(text)).toEqual([
+      expect.stringMatching(/^models\.a\.route\[1\]\.when\.last_user_matches: not a valid RE2 pattern/),
+      'models.c.route[0]: a router group needs a last rule { default: <group> }',
+      'models.g.fallbacks[0]: "a" is a router group: fall back to a group with deployments',
+      'models.a.route[2].default: unknown model group "nope" (known: g, a, b, c, d)',
+      'models.b.route[1].default: a router group cannot route to itself',
+      'models.c.deployments: a router group (route) has no deployments or fallbacks of its own: its targets do',
+      'models.d.deployments: a model group needs at least one deployment (or route rules: a router group)',
+      'models.a.route: router groups route in a cycle: a → b → a',
+    ]);
+  });
+
   it('accepts per-model tenant limits and reports unknown groups and keys by path', () => {
     const env = { TEAM_A_KEY: 'sk-team-a-12345' };
     const withLimits = valid.replace(

@@ -53,6 +53,8 @@ interface CrossCheckInput {
         readonly fallbacks: readonly string[];
         readonly context_window_fallbacks: readonly string[];
         readonly cache?: { readonly embedding_group?: string | undefined } | undefined;
+        /** A router group's rules: the group each names (`to` or `default`), by rule position. */
+        readonly route?: readonly ({ readonly to: string } | { readonly default: string })[] | undefined;
       }
     >
   >;
@@ -100,6 +102,7 @@ function referencesOf(raw: unknown): CrossCheckInput {
       fallbacks: strings(group['fallbacks']),
       context_window_fallbacks: strings(group['context_window_fallbacks']),
       cache: cacheReference(group['cache']),
+      route: routeReferences(group['route']),
     };
   }
   const tenants: Record<string, CrossCheckInput['tenants'][string]> = {};
@@ -118,6 +121,41 @@ function referencesOf(raw: unknown): CrossCheckInput {
     tenants,
     router: { cache: cacheReference(section('router')['cache']) },
   };
+}
+
+function routeReferences(route: unknown): ({ to: string } | { default: string })[] | undefined {
+  if (!Array.isArray(route)) return undefined;
+  return route.map((rule: unknown) => {
+    if (!isRecord(rule)) return { to: '' };
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+    return 'default' in rule ? { default: text(rule['default']) } : { to: text(rule['to']) };
+  });
+}
+
+/** The group a rule sends to. */
+const ruleTarget = (rule: { readonly to: string } | { readonly default: string }): string =>
+  'to' in rule ? rule.to : rule.default;
+
+/** Router groups whose rules lead back to themselves (a → b → a), each reported once. */
+function routeCycles(models: CrossCheckInput['models']): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const visit = (group: string, path: string[]): void => {
+    const index = path.indexOf(group);
+    if (index >= 0) {
+      const cycle = path.slice(index);
+      if (!cycle.some((member) => done.has(member))) cycles.push(cycle);
+      return;
+    }
+    const rules = models[group]?.route;
+    if (rules === undefined || done.has(group)) return;
+    for (const rule of rules) visit(ruleTarget(rule), [...path, group]);
+  };
+  for (const group of Object.keys(models)) {
+    visit(group, []);
+    done.add(group);
+  }
+  return cycles;
 }
 
 function cacheReference(cache: unknown): { embedding_group?: string | undefined } | undefined {
@@ -169,6 +207,52 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
         }
       });
     }
+  }
+  for (const [groupName, group] of Object.entries(config.models)) {
+    if (group.route === undefined && group.deployments.length === 0) {
+      problems.push({
+        path: `models.${groupName}.deployments`,
+        message: 'a model group needs at least one deployment (or route rules: a router group)',
+      });
+    }
+    if (group.route !== undefined) {
+      // A router group only chooses: what serves (and falls back) is the target groups' business.
+      for (const key of ['deployments', 'fallbacks', 'context_window_fallbacks'] as const) {
+        if (group[key].length > 0) {
+          problems.push({
+            path: `models.${groupName}.${key}`,
+            message: 'a router group (route) has no deployments or fallbacks of its own: its targets do',
+          });
+        }
+      }
+    }
+    group.route?.forEach((rule, index) => {
+      const target = ruleTarget(rule);
+      const path = `models.${groupName}.route[${index}].${'to' in rule ? 'to' : 'default'}`;
+      if (target === '') return; // a shape problem, reported by the schema
+      if (!(target in config.models)) {
+        problems.push({ path, message: `unknown model group "${target}" (known: ${list(groups)})` });
+      } else if (target === groupName) {
+        problems.push({ path, message: 'a router group cannot route to itself' });
+      }
+    });
+    for (const key of ['fallbacks', 'context_window_fallbacks'] as const) {
+      group[key].forEach((target, index) => {
+        if (config.models[target]?.route !== undefined) {
+          problems.push({
+            path: `models.${groupName}.${key}[${index}]`,
+            message: `"${target}" is a router group: fall back to a group with deployments`,
+          });
+        }
+      });
+    }
+  }
+  for (const cycle of routeCycles(config.models)) {
+    if (cycle.length < 2) continue; // a group routing to itself is reported above
+    problems.push({
+      path: `models.${cycle[0] ?? ''}.route`,
+      message: `router groups route in a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
+    });
   }
   const embeddingGroup = (path: string, group: string | undefined): void => {
     if (group !== undefined && !(group in config.models)) {

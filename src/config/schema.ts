@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cacheSchema } from './cache-schema.ts';
+import { routeSchema } from './route-schema.ts';
 
 /**
  * The configuration file (docs/configuration.md lists every key). Key names are a contract: they keep their
@@ -184,7 +185,10 @@ export const modelGroupSchema = z
     strategy: strategySchema.default('weighted'),
     fallbacks: z.array(z.string()).default([]),
     context_window_fallbacks: z.array(z.string()).default([]),
-    deployments: z.array(deploymentSchema).min(1, 'a model group needs at least one deployment'),
+    /** Where the group's requests go; a router group (`route`) has none. */
+    deployments: z.array(deploymentSchema).default([]),
+    /** A router group: rules choosing another group per request, instead of deployments. */
+    route: routeSchema.optional(),
     /** Group-level overrides of `router`. */
     retries: routerSettingsShape.retries.optional(),
     backoff: backoffSchema.optional(),
@@ -239,6 +243,8 @@ export const tenantSchema = z
     log_bodies: z.boolean().default(false),
     /** Per model group limits (rpm, tpm, max_concurrency), checked with the tenant's own. */
     model_limits: z.record(z.string(), modelLimitsSchema).optional(),
+    /** Tags router rules match (`when: { tags: [...] }`), besides a request's `x-spillway-tags`. */
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   })
   .strict();
 

@@ -168,6 +168,8 @@ export interface RequestFinished {
   readonly answeredBy?: string | undefined;
   /** What that stage's answer saved (a cache hit: the replayed answer's original cost). */
   readonly savedUsd?: number | undefined;
+  /** The router decisions that chose the served group (`<router>:<rule>`, space-separated when chained). */
+  readonly route?: string | undefined;
   /** Epoch ms when the request arrived. */
   readonly startedAt: number;
   readonly latencyMs: number;
@@ -195,7 +197,24 @@ export interface CacheLookup {
   readonly savedUsd?: number | undefined;
 }
 
+/** A router group chose the group that serves a request. */
+export interface RouteDecided {
+  readonly type: 'route-decided';
+  readonly requestId: string;
+  readonly tenant: string;
+  /** The router group the client asked for. */
+  readonly router: string;
+  /** The rule that matched: its name, `rule-<n>`, or `default`. */
+  readonly rule: string;
+  /** The group it chose. */
+  readonly target: string;
+  /** The complexity score and its features, when a rule needed them (for the trace). */
+  readonly complexity?:
+    { readonly score: number; readonly features: Readonly<Record<string, number | boolean>> } | undefined;
+}
+
 export type GatewayEvent =
+  | RouteDecided
   | CacheLookup
   | RequestStarted
   | AttemptFinished

@@ -36,5 +36,6 @@ export function spendRecordFromEvent(event: RequestFinished): SpendRecord {
     usageEstimated: event.usageEstimated === true,
     answeredBy: event.answeredBy,
     savedUsd: event.savedUsd,
+    route: event.route,
   };
 }

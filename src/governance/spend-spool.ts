@@ -37,6 +37,7 @@ const spendRecordSchema = z.object({
   usageEstimated: z.boolean().default(false),
   answeredBy: z.string().optional(),
   savedUsd: z.number().optional(),
+  route: z.string().optional(),
 });
 
 const liveFileName = 'spend.jsonl';

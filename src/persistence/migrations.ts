@@ -143,6 +143,11 @@ export const migrations: readonly Migration[] = [
       `ALTER TABLE spend_records ADD COLUMN saved_usd DOUBLE PRECISION`,
     ],
   },
+  {
+    version: 5,
+    name: 'the router decision of a spend record',
+    statements: [`ALTER TABLE spend_records ADD COLUMN route TEXT`],
+  },
 ];
 
 const versionRow = z.object({ version: z.coerce.number() });

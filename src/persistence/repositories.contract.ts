@@ -182,6 +182,7 @@ export function runRepositoriesContract(name: string, fixture: RepositoriesFixtu
         costUsd: 0,
         answeredBy: 'cache',
         savedUsd: 0.0042,
+        route: 'auto:cheap',
       });
       await repos.spend.insertMany([hit]);
       expect((await repos.spend.list({ limit: 100 })).find((r) => r.id === 'gw_hit')).toEqual(hit);

@@ -105,6 +105,8 @@ export interface SpendRecord {
   readonly answeredBy?: string | undefined;
   /** USD a stage's answer saved (a cache hit: what the replayed answer cost when it was made). */
   readonly savedUsd?: number | undefined;
+  /** The router decisions that chose the served group (`<router>:<rule>`); undefined when no router. */
+  readonly route?: string | undefined;
 }
 
 export const spendGroupings = ['tenant', 'key', 'group', 'deployment', 'region', 'account', 'day'] as const;

@@ -101,6 +101,7 @@ export const spendRow = z.object({
   usage_estimated: count,
   answered_by: optionalText,
   saved_usd: optionalCount,
+  route: optionalText,
 });
 
 export const spendSumRow = z.object({

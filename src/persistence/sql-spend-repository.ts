@@ -43,6 +43,7 @@ const columns = [
   'usage_estimated',
   'answered_by',
   'saved_usd',
+  'route',
 ] as const;
 
 /** Rows per INSERT statement: far below SQLite's and PostgreSQL's placeholder limits. */
@@ -105,6 +106,7 @@ function toValues(record: SpendRecord): SqlValue[] {
     record.usageEstimated ? 1 : 0,
     record.answeredBy ?? null,
     record.savedUsd ?? null,
+    record.route ?? null,
   ];
 }
 
@@ -142,6 +144,7 @@ function toRecord(row: unknown): SpendRecord {
     usageEstimated: r.usage_estimated !== 0,
     answeredBy: r.answered_by,
     savedUsd: r.saved_usd,
+    route: r.route,
   };
 }
 

@@ -34,6 +34,8 @@ export interface RequestContext {
   readonly regions?: readonly string[] | undefined;
   /** The raw request body, kept only when the tenant logs bodies. */
   readonly rawBody?: unknown;
+  /** Tags from the client's `x-spillway-tags` header (router rules match them); undefined when none. */
+  readonly tags?: readonly string[] | undefined;
   /** The client's `cache-control` request directives that the response cache honours. */
   readonly cacheControl?: CacheControl | undefined;
 }

@@ -235,14 +235,18 @@ export class RequestPipeline {
       let tokens = chatTokens(request);
       let group = this.admit(run, generation, request.model);
       const admission = await this.reserve(run, group, request.model, tokens);
-      const stages = this.parts.stages(context.principal, request.model);
+      let stages = this.parts.stages(context.principal, request.model);
       let depth = 0;
       let stageHeaders: Readonly<Record<string, string>> | undefined;
       let answered: StageAnswered | undefined;
       try {
         // 5. stages before the plan (none configured: nothing runs, nothing is allocated)
         if (stages.length > 0) {
-          const before = await runBeforePlan(stages, request, context);
+          const before = await runBeforePlan(stages, request, context, (next) =>
+            this.parts.stages(context.principal, next),
+          );
+          stages = before.stages;
+          if (before.route !== undefined) run.route = before.route;
           if (before.request !== request) {
             if (before.request.model !== request.model) {
               group = this.groupOf(context.principal, generation, before.request.model);

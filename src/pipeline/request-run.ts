@@ -73,6 +73,9 @@ export class RequestRun {
     return this.finishedCostUsd;
   }
 
+  /** The router decisions that chose the served group (`<router>:<rule>`), set by the stages. */
+  route: string | undefined;
+
   /** Emits `request-finished`; later calls do nothing. */
   finish(outcome: RequestOutcome): void {
     if (this.finished) return;
@@ -105,6 +108,7 @@ export class RequestRun {
       // A hedge's loser cost its input tokens too: the request's cost includes it.
       costUsd: this.finishedCostUsd,
       answeredBy: outcome.answeredBy,
+      route: this.route,
       savedUsd: outcome.savedUsd,
       startedAt: context.receivedAt,
       latencyMs,

@@ -65,6 +65,8 @@ export type StageDecision =
       readonly request: ChatRequest;
       /** Added to the response (e.g. a router's `x-spillway-route`). */
       readonly headers?: Readonly<Record<string, string>> | undefined;
+      /** A router's decision, `<router>:<rule>`, recorded on the spend record. */
+      readonly route?: string | undefined;
     }
   /** Go on unchanged, adding these headers to the response (e.g. `x-spillway-cache: miss`). */
   | { readonly kind: 'annotate'; readonly headers: Readonly<Record<string, string>> }

@@ -55,6 +55,10 @@ export interface StagesBefore {
   readonly depth: number;
   /** Headers the stages added (`change` and `annotate` decisions); undefined when none did. */
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The request's stages now (after a router's change: the router, then the target group's). */
+  readonly stages: readonly RequestStage[];
+  /** The routing decisions taken (`<router>:<rule>`), for the spend record; undefined when none. */
+  readonly route: string | undefined;
 }
 
 function withHeaders(
@@ -65,14 +69,21 @@ function withHeaders(
   return headers === undefined ? added : { ...headers, ...added };
 }
 
-/** Runs `beforePlan` in list order until a stage answers or refuses (a refusal is thrown). */
+/**
+ * Runs `beforePlan` in list order until a stage answers or refuses (a refusal is thrown). When a
+ * stage changes the request's model group (a router), the stages after it are those of the new
+ * group (`resolve`), so the target's guardrails and cache run, not the router's.
+ */
 export async function runBeforePlan(
-  stages: readonly RequestStage[],
+  initial: readonly RequestStage[],
   request: ChatRequest,
   context: RequestContext,
+  resolve?: (group: string) => readonly RequestStage[],
 ): Promise<StagesBefore> {
+  let stages = initial;
   let current = request;
   let headers: Readonly<Record<string, string>> | undefined;
+  let route: string | undefined;
   for (let index = 0; index < stages.length; index += 1) {
     const stage = stages[index] as RequestStage;
     if (stage.beforePlan === undefined) continue;
@@ -84,13 +95,34 @@ export async function runBeforePlan(
       continue;
     }
     if (decision.kind === 'change') {
+      if (resolve !== undefined && decision.request.model !== current.model) {
+        stages = [...stages.slice(0, index + 1), ...resolve(decision.request.model)];
+      }
       current = decision.request;
       headers = withHeaders(headers, decision.headers);
+      if (decision.route !== undefined)
+        route = route === undefined ? decision.route : `${route} ${decision.route}`;
       continue;
     }
-    return { request: current, answer: decision, answeredBy: stage.name, depth: index, headers };
+    return {
+      request: current,
+      answer: decision,
+      answeredBy: stage.name,
+      depth: index,
+      headers,
+      stages,
+      route,
+    };
   }
-  return { request: current, answer: undefined, answeredBy: undefined, depth: stages.length, headers };
+  return {
+    request: current,
+    answer: undefined,
+    answeredBy: undefined,
+    depth: stages.length,
+    headers,
+    stages,
+    route,
+  };
 }
 
 /** Runs `afterAnswer` of the first `depth` stages, last first; resolves with the answer to send. */

@@ -240,6 +240,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         traceparent: typeof traceparent === 'string' ? traceparent : undefined,
         regions: parseRegions(req.headers['x-spillway-regions']),
         cacheControl: parseCacheControl(req.headers['cache-control']),
+        tags: parseTags(req.headers['x-spillway-tags']),
         rawBody: principal.logBodies ? body : undefined,
       };
 
@@ -375,4 +376,17 @@ function parseCacheControl(header: string | undefined): CacheControl | undefined
   const noStore = /(?:^|[\s,])no-store(?:$|[\s,=])/.test(directives);
   const noCache = noStore || /(?:^|[\s,])no-cache(?:$|[\s,=])/.test(directives);
   return noCache ? { noCache, noStore } : undefined;
+}
+
+/** At most 32 tags of at most 64 characters each are read from `x-spillway-tags` (comma-separated). */
+function parseTags(header: string | string[] | undefined): readonly string[] | undefined {
+  if (Array.isArray(header)) return parseTags(header.join(','));
+  if (header === undefined || header === '') return undefined;
+  const tags: string[] = [];
+  for (const raw of header.slice(0, 4096).split(',')) {
+    const tag = raw.trim();
+    if (tag !== '' && tag.length <= 64) tags.push(tag);
+    if (tags.length === 32) break;
+  }
+  return tags.length === 0 ? undefined : tags;
 }

@@ -115,6 +115,7 @@ export function accessLine(event: RequestFinished): Record<string, string | numb
   if (event.costUsd !== undefined) line['costUsd'] = event.costUsd;
   if (event.answeredBy !== undefined) line['answeredBy'] = event.answeredBy;
   if (event.savedUsd !== undefined) line['savedUsd'] = event.savedUsd;
+  if (event.route !== undefined) line['route'] = event.route;
   if (event.firstTokenMs !== undefined) line['firstTokenMs'] = round(event.firstTokenMs);
   return line;
 }
@@ -139,6 +140,7 @@ export function accessLogText(level: 'info' | 'warn', event: RequestFinished): s
   if (event.costUsd !== undefined) text += `,"costUsd":${num(event.costUsd)}`;
   if (event.answeredBy !== undefined) text += `,"answeredBy":"${esc(event.answeredBy)}"`;
   if (event.savedUsd !== undefined) text += `,"savedUsd":${num(event.savedUsd)}`;
+  if (event.route !== undefined) text += `,"route":"${esc(event.route)}"`;
   if (event.firstTokenMs !== undefined) text += `,"firstTokenMs":${num(round(event.firstTokenMs))}`;
   return `${text},"msg":"request finished"}\n`;
 }

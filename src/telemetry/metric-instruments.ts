@@ -40,6 +40,7 @@ export interface MetricInstruments {
   readonly cacheWriteTokens: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly costUsd: CounterSeries<'tenant' | 'group' | 'deployment'>;
   readonly cacheLookups: CounterSeries<'group' | 'result'>;
+  readonly routeDecisions: CounterSeries<'router' | 'rule' | 'target'>;
   readonly cacheSavedUsd: CounterSeries<'group'>;
   readonly stateStoreDegraded: Gauge;
 }
@@ -206,6 +207,11 @@ export function createMetricInstruments(
       name: 'spillway_cache_lookups_total',
       help: 'Response-cache lookups of chat requests, by requested model group and result (hit, miss, bypass: not looked up)',
       labelNames: ['group', 'result'],
+    }),
+    routeDecisions: new CounterSeries(registry, {
+      name: 'spillway_route_decisions_total',
+      help: 'Requests a router group routed, by router group, the rule that matched and the group it chose',
+      labelNames: ['router', 'rule', 'target'],
     }),
     cacheSavedUsd: new CounterSeries(registry, {
       name: 'spillway_cache_saved_usd_total',

@@ -156,6 +156,7 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
     cacheWriteTokens,
     costUsd,
     cacheLookups,
+    routeDecisions,
     cacheSavedUsd,
   } = m;
   /** The in-flight child each started request incremented, so only started requests decrement. */
@@ -336,6 +337,10 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
             circuitStateLabel(event.to),
           )
           .inc();
+        return;
+      case 'route-decided':
+        // Rule names come from the config (at most 100 per router): a bounded label set.
+        routeDecisions.get(labels.group(event.router), event.rule, labels.group(event.target)).inc();
         return;
       case 'cache-lookup': {
         const group = labels.group(event.group);

@@ -148,6 +148,23 @@ export class RequestSpans implements EventSink {
         return;
       case 'stream-event-skipped':
         return; // counted in metrics; one span event per skipped event would be noise
+      case 'route-decided': {
+        const span = this.open.get(event.requestId)?.span;
+        if (span === undefined) return;
+        const attributes: Record<string, string | number | boolean> = {
+          'spillway.router': event.router,
+          'spillway.route_rule': event.rule,
+          'spillway.route_target': event.target,
+        };
+        if (event.complexity !== undefined) {
+          attributes['spillway.complexity'] = event.complexity.score;
+          for (const [name, value] of Object.entries(event.complexity.features)) {
+            attributes[`spillway.complexity.${name}`] = value;
+          }
+        }
+        span.addEvent('spillway.route_decided', attributes);
+        return;
+      }
       case 'cache-lookup':
         this.open.get(event.requestId)?.span.addEvent('spillway.cache_lookup', {
           'spillway.cache_result': event.result,

@@ -394,6 +394,10 @@ export const adminOpenApi = {
             type: ['string', 'null'],
             description: 'the request stage that answered without a deployment (cache), else null',
           },
+          route: {
+            type: ['string', 'null'],
+            description: 'the router decisions that chose the served group (<router>:<rule>), else null',
+          },
           saved_usd: {
             type: ['number', 'null'],
             description: "a cache hit's saving: what the replayed answer cost when it was made",

@@ -102,6 +102,7 @@ function spendRecordJson(record: SpendRecord): Record<string, unknown> {
     usage_estimated: record.usageEstimated,
     answered_by: record.answeredBy ?? null,
     saved_usd: record.savedUsd ?? null,
+    route: record.route ?? null,
     latency_ms: record.latencyMs,
     first_token_ms: record.firstTokenMs ?? null,
     overhead_ms: record.overheadMs,

@@ -27,7 +27,7 @@ function keyOf(target: InvocationTarget): string {
 export function deploymentTargets(config: ConfigDocument): DeploymentTarget[] {
   const targets: DeploymentTarget[] = [];
   for (const [group, settings] of Object.entries(config.models ?? {})) {
-    for (const deployment of settings.deployments) {
+    for (const deployment of settings.deployments ?? []) {
       const provider = config.providers?.[deployment.provider];
       if (provider === undefined)
         throw new Error(`deployment ${deployment.id}: no provider ${deployment.provider}`);
