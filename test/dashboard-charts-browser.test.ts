@@ -113,7 +113,7 @@ describe.skipIf(!haveChromium)('dashboard charts in Chromium', () => {
     // No traffic yet: every chart says so, the timeline has a lane per deployment and no band.
     const requests = chart(page, 'Requests and errors');
     await requests.waitFor();
-    expect(await page.locator('#history-charts figure').count()).toBe(9);
+    expect(await page.locator('#history-charts figure').count()).toBe(10);
     expect(await page.locator('#history-charts figure[data-empty="false"]').count()).toBe(0);
     expect(await requests.locator('svg text.empty-text').textContent()).toBe('No requests in this range');
     const timeline = chart(page, 'Breakers and cooldowns');
@@ -145,6 +145,11 @@ describe.skipIf(!haveChromium)('dashboard charts in Chromium', () => {
       legacy: 90,
       sonnet: 90,
     });
+
+    // Errors by model group: only legacy failed, in the eight incident buckets.
+    const groupErrors = chart(page, 'Errors by model group');
+    expect(await seriesPoints(groupErrors)).toEqual({ legacy: 90 });
+    expect(await groupErrors.locator('svg desc').textContent()).toBe('In this range: legacy 8 errors.');
 
     // Attempts by deployment, with the failed attempts of the throttled and the unreachable ones.
     const attempts = await seriesPoints(chart(page, 'Upstream attempts by deployment'));

@@ -1,6 +1,6 @@
 /* global document */
-// The "Over time" charts from GET /admin/dashboard/history: requests and errors, requests by model
-// group, attempts by deployment, first-token time per group and deployment, breakers and cooldowns,
+// The "Over time" charts from GET /admin/dashboard/history: requests and errors, requests and errors
+// by model group, attempts by deployment, first-token time per group and deployment, breakers and cooldowns,
 // attempts by region and account, spend.
 import { lineChart, stackedChart, timelineChart } from './charts.js';
 import { fill, format } from './render.js';
@@ -62,6 +62,12 @@ export function renderHistory(history) {
     ];
   });
   const groups = named(history.requests.by_group);
+  // A group's errors in the colour of its requests (the stacked chart colours groups in this order).
+  const groupNames = Object.keys(history.requests.by_group);
+  const groupErrors = named(history.errors.by_group).map((line) => ({
+    ...line,
+    colour: Math.max(0, groupNames.indexOf(line.name)),
+  }));
   const regions = named(history.attempts.by_region);
   const accounts = named(history.attempts.by_account);
   const spend = named(history.spend_usd.by_group).map((layer) => ({
@@ -82,6 +88,12 @@ export function renderHistory(history) {
       empty: 'No requests in this range',
       describe: describeCounts(requests, 'requests'),
     }),
+    timelineChart({
+      title: 'Breakers and cooldowns by deployment',
+      history,
+      lanes: history.deployments,
+      empty: 'No breaker opened and no cooldown in this range',
+    }),
     stackedChart({
       title: 'Requests by model group',
       history,
@@ -92,6 +104,16 @@ export function renderHistory(history) {
       describe: describeCounts(groups, 'requests'),
     }),
     lineChart({
+      title: 'Errors by model group',
+      history,
+      series: groupErrors,
+      yLabel: `errors ${per}`,
+      yFormat: axisCount,
+      bands,
+      empty: 'No errors in this range',
+      describe: describeCounts(groupErrors, 'errors'),
+    }),
+    lineChart({
       title: 'Upstream attempts by deployment',
       history,
       series: attempts,
@@ -100,12 +122,6 @@ export function renderHistory(history) {
       bands,
       empty: 'No upstream attempts in this range',
       describe: describeCounts(attempts, 'attempts'),
-    }),
-    timelineChart({
-      title: 'Breakers and cooldowns by deployment',
-      history,
-      lanes: history.deployments,
-      empty: 'No breaker opened and no cooldown in this range',
     }),
     lineChart({
       title: 'First-token time by model group (p50, p99 dashed)',
