@@ -152,12 +152,18 @@ async function driveLoad(
     return tracked;
   };
 
-  // The fault timeline: each phase's faults from its start to its end (phases never overlap).
+  // The fault timeline: each phase's faults from its start to its end (phases never overlap). A
+  // request waits until its phase's faults are in force, so none is sent into the previous phase's.
+  const applied = phases.map(() => Promise.withResolvers<undefined>());
+  const inForce = async () => {
+    await applied[phaseAt(elapsed())]?.promise;
+  };
   const timeline = (async () => {
-    for (const phase of phases) {
+    for (const [index, phase] of phases.entries()) {
       await sleep(phase.start_s * 1000 - elapsed());
       await simulator.clearFaults();
       for (const fault of phase.faults) await simulator.addFault(fault);
+      applied[index]?.resolve(undefined);
     }
   })();
 
@@ -180,6 +186,7 @@ async function driveLoad(
           const at = index * interval;
           if (at >= totalMs) break;
           await sleep(at - elapsed());
+          await inForce();
           for (const [name, client] of clients) void fire(index, name, client);
         }
       })(),
@@ -194,6 +201,7 @@ async function driveLoad(
             while (elapsed() < totalMs) {
               const index = next;
               next += 1;
+              await inForce();
               await fire(index, name, client);
             }
           })(),
