@@ -4,6 +4,7 @@ import {
   ConverseCommand,
   type ConverseCommandOutput,
   ConverseStreamCommand,
+  CountTokensCommand,
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
   type ContentBlock,
@@ -357,6 +358,63 @@ describe('AWS SDK Converse features → gateway → Bedrock Claude profile', () 
     expect(first.usage?.cacheWriteInputTokens).toBeGreaterThan(0);
     const second = await bedrock.send(new ConverseCommand({ modelId: profileId, system, messages: ask }));
     expect(second.usage?.cacheReadInputTokens).toBe(first.usage?.cacheWriteInputTokens);
+  });
+});
+
+describe('AWS SDK CountTokens → gateway', () => {
+  it.each([
+    { group: profileId, source: 'upstream' },
+    { group: 'gpt', source: 'estimate' },
+  ])(
+    'counts a Converse input for $group ($source), and an InvokeModel body the same',
+    async ({ group, source }) => {
+      const { bedrock, headers } = client();
+      const converse = await bedrock.send(
+        new CountTokensCommand({
+          modelId: group,
+          input: { converse: { messages: ask, system: [{ text: 'Be brief.' }] } },
+        }),
+      );
+      expect(converse.inputTokens).toBeGreaterThan(0);
+      expect(headers.at(-1)?.['x-spillway-token-count']).toBe(source);
+      const body = new TextEncoder().encode(
+        JSON.stringify({
+          anthropic_version: 'bedrock-2023-05-31',
+          max_tokens: 10,
+          system: 'Be brief.',
+          messages: [{ role: 'user', content: 'Say hello' }],
+        }),
+      );
+      const invoked = await bedrock.send(
+        new CountTokensCommand({ modelId: group, input: { invokeModel: { body } } }),
+      );
+      expect(invoked.inputTokens).toBe(converse.inputTokens);
+    },
+  );
+
+  it('names the field at fault inside the nested body', async () => {
+    const { bedrock } = client();
+    const thrown = await bedrock
+      .send(
+        new CountTokensCommand({
+          modelId: 'gpt',
+          input: {
+            converse: {
+              messages: [
+                {
+                  role: 'user',
+                  content: [{ document: { name: 'd', format: 'txt', source: { bytes: new Uint8Array(1) } } }],
+                },
+              ],
+            },
+          },
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(ValidationException);
+    expect((thrown as Error).message).toMatch(
+      /^input\.converse\.messages\[0\]\.content\[0\]\.document: not supported/,
+    );
   });
 });
 

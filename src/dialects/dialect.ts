@@ -69,8 +69,11 @@ export interface Dialect {
 
 /** A token-count route of a dialect: the body of the request to count, and the count's JSON. */
 export interface TokenCountCodec {
-  /** Body → the canonical request it counts; throws a 400 GatewayError whose `param` names the field. */
-  parse(body: unknown): ChatRequest;
+  /**
+   * Body → the canonical request it counts; throws a 400 GatewayError whose `param` names the field.
+   * `route` carries the path's `{model}` segment, where the route has one.
+   */
+  parse(body: unknown, route: ChatRouteParams): ChatRequest;
   /** The JSON text of the count. */
   render(inputTokens: number): string;
 }
@@ -89,8 +92,8 @@ export interface DialectRoute {
   /** The one method the route accepts (others get a 405 naming it in Allow). */
   readonly method: 'GET' | 'POST';
   /**
-   * The exact path; for `get-model`, the prefix the model id follows (ends with `/`). A chat path may
-   * hold one `{model}` segment (Bedrock: `/model/{model}/converse`): any one percent-encoded path
+   * The exact path; for `get-model`, the prefix the model id follows (ends with `/`). A chat or
+   * count-tokens path may hold one `{model}` segment (Bedrock: `/model/{model}/converse`): any one percent-encoded path
    * segment matches it, and its decoded value reaches `parseChat` as `route.model`.
    */
   readonly path: string;

@@ -260,7 +260,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
       if (route.operation === 'count-tokens') {
         // 8. parse, 9. count, 10. respond, saying who counted
-        const request = route.countTokens.parse(body);
+        const request = route.countTokens.parse(body, chatRouteParams(route, path));
         if (gateway.countTokens === undefined) {
           throw new GatewayError('token counting is not available on this gateway', { code: 'unsupported' });
         }

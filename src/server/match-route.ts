@@ -20,7 +20,11 @@ export type EdgeRoute =
       readonly anyContentType: boolean | undefined;
     })
   | (DialectEdgeRoute<'embeddings'> & { readonly embeddings: EmbeddingsCodec })
-  | (DialectEdgeRoute<'count-tokens'> & { readonly countTokens: TokenCountCodec })
+  | (DialectEdgeRoute<'count-tokens'> & {
+      readonly countTokens: TokenCountCodec;
+      /** The path's `{model}` segment, when it has one (Bedrock's /model/{modelId}/count-tokens). */
+      readonly pattern: PathPattern | undefined;
+    })
   | (DialectEdgeRoute<'list-models' | 'get-model'> & { readonly models: ModelsRenderer })
   | {
       /** The health check answered (the edge's own routes, in no dialect). */
@@ -75,7 +79,12 @@ function toEdgeRoute(dialect: Dialect, route: DialectRoute): EdgeRoute {
     case 'count-tokens':
       if (dialect.countTokens === undefined)
         throw new Error(`dialect ${dialect.name} serves ${route.path} but has no token-count codec`);
-      return { ...base, operation: 'count-tokens', countTokens: dialect.countTokens };
+      return {
+        ...base,
+        operation: 'count-tokens',
+        countTokens: dialect.countTokens,
+        pattern: pathPattern(route.path),
+      };
     case 'list-models':
     case 'get-model':
       if (dialect.models === undefined)
@@ -116,7 +125,7 @@ export function createRouteTable(dialects: readonly Dialect[]): RouteTable {
       const table =
         route.operation === 'get-model'
           ? prefixed
-          : edgeRoute.operation === 'chat' && edgeRoute.pattern !== undefined
+          : 'pattern' in edgeRoute && edgeRoute.pattern !== undefined
             ? patterned
             : exact;
       addTo(table, edgeRoute);
@@ -152,8 +161,13 @@ export function createRouteTable(dialects: readonly Dialect[]): RouteTable {
 
 const noParams: ChatRouteParams = {};
 
-/** What a chat route's path fixed for `parseChat`: the `{model}` segment and the route's `stream`. */
+/**
+ * What a chat or count-tokens route's path fixed, for the dialect's parser: the `{model}` segment
+ * and the route's `stream`.
+ */
 export function chatRouteParams(route: EdgeRoute, path: string): ChatRouteParams {
+  if (route.operation === 'count-tokens')
+    return route.pattern === undefined ? noParams : { model: matchPattern(route.pattern, path) };
   if (route.operation !== 'chat' || (route.pattern === undefined && route.stream === undefined))
     return noParams;
   return {

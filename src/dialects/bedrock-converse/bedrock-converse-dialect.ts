@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect.ts';
+import { bedrockCountTokens } from './bedrock-count-tokens.ts';
 import { renderBedrockError } from './bedrock-error.ts';
 import { parseConverse } from './bedrock-converse-request.ts';
 import { renderConverseResponse } from './bedrock-converse-response.ts';
@@ -28,6 +29,7 @@ export const bedrockConverseDialect: Dialect = {
   routes: [
     { method: 'POST', path: '/model/{model}/converse', operation: 'chat', stream: false },
     { method: 'POST', path: '/model/{model}/converse-stream', operation: 'chat', stream: true },
+    { method: 'POST', path: '/model/{model}/count-tokens', operation: 'count-tokens' },
   ],
   claims: claimsAwsSdk,
   requestIdHeaders: ['x-amzn-requestid'],
@@ -39,4 +41,6 @@ export const bedrockConverseDialect: Dialect = {
   streamContentType: bedrockEventStreamType,
   models: undefined,
   embeddings: undefined,
+  // The group's first deployment with an upstream counter answers, else the gateway's estimate.
+  countTokens: bedrockCountTokens,
 };
