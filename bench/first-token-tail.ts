@@ -232,7 +232,9 @@ export async function measureFirstTokenTail(options: FirstTokenTailOptions): Pro
       const sorted = times.slice().sort((a, b) => a - b);
       const p99 = percentile(sorted, 99);
       if (scenario.name === 'healthy') healthyP99 = p99;
-      const served = delta('spillway_cost_usd_total');
+      // The requests' cost includes their hedges' losers (decision 0016): served = total - losers.
+      const losers = delta('spillway_hedge_loser_cost_usd_total');
+      const served = delta('spillway_cost_usd_total') - losers;
       const hedges =
         delta('spillway_hedges_total', 'outcome="won"') + delta('spillway_hedges_total', 'outcome="lost"');
       rows.push({
@@ -243,8 +245,7 @@ export async function measureFirstTokenTail(options: FirstTokenTailOptions): Pro
         errors: (times as number[] & { errors: number }).errors,
         hedges,
         extraInputPct: Math.round((hedges / Math.max(1, times.length)) * 1000) / 10,
-        extraCostPct:
-          served > 0 ? Math.round((delta('spillway_hedge_loser_cost_usd_total') / served) * 1000) / 10 : 0,
+        extraCostPct: served > 0 ? Math.round((losers / served) * 1000) / 10 : 0,
       });
     }
   } finally {
