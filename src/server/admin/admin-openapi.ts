@@ -232,6 +232,60 @@ export const adminOpenApi = {
         },
       },
     },
+    '/admin/dashboard/history': {
+      get: {
+        summary:
+          "This process's time series for the dashboard's charts: requests, errors by class and group, attempts by deployment, region and account, first-token p50/p99 by group and deployment, spend, breaker and cooldown spans (docs/operations.md, Dashboard)",
+        parameters: [
+          {
+            name: 'range',
+            in: 'query',
+            required: false,
+            description: '15m and 1h answer 10 s buckets, 6h answers 1 min buckets',
+            schema: { type: 'string', enum: ['15m', '1h', '6h'], default: '1h' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One value per bucket per series, oldest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: [
+                    'time',
+                    'range',
+                    'interval_seconds',
+                    'buckets',
+                    'requests',
+                    'errors',
+                    'deployments',
+                  ],
+                  properties: {
+                    time: { type: 'string', format: 'date-time' },
+                    now: { type: 'integer', description: 'epoch ms' },
+                    range: { type: 'string' },
+                    interval_seconds: { type: 'integer' },
+                    buckets: {
+                      type: 'array',
+                      items: { type: 'integer', description: 'bucket start, epoch ms' },
+                    },
+                    requests: { type: 'object' },
+                    errors: { type: 'object' },
+                    attempts: { type: 'object' },
+                    ttft_ms: { type: 'object' },
+                    spend_usd: { type: 'object' },
+                    deployments: { type: 'array', items: { type: 'object' } },
+                    retention: { type: 'object' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
     '/admin/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
     },

@@ -230,6 +230,8 @@ describe('admin API over HTTP', () => {
         '/admin/spend',
         '/admin/spend/records',
         '/admin/audit',
+        '/admin/dashboard/summary',
+        '/admin/dashboard/history',
       ]),
     );
   });
