@@ -166,6 +166,8 @@ export interface ChatRequest {
   readonly maxTokens?: number | undefined;
   readonly temperature?: number | undefined;
   readonly topP?: number | undefined;
+  /** Sample from the k most likely tokens (Anthropic `top_k`); upstreams without it refuse it by name. */
+  readonly topK?: number | undefined;
   readonly stop?: readonly string[] | undefined;
   readonly tools?: readonly ToolDefinition[] | undefined;
   readonly toolChoice?: ToolChoice | undefined;

@@ -165,6 +165,7 @@ describe('parseAnthropicMessages', () => {
       { type: 'redacted_reasoning', data: 'opaque' },
       { type: 'text', text: 'ok' },
     ]);
+    expect(parseAnthropicMessages({ ...base, top_k: 40 }).topK).toBe(40);
     expect(parseAnthropicMessages({ ...base, thinking: { type: 'disabled' } }).reasoning).toEqual({
       effort: 'none',
     });

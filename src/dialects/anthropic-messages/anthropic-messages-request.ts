@@ -104,6 +104,7 @@ const messagesBody = z.object({
   stop_sequences: z.array(z.string()).optional(),
   temperature: z.number().optional(),
   top_p: z.number().optional(),
+  top_k: z.number().int().positive().optional(),
   metadata: z.object({ user_id: z.string().nullish() }).optional(),
   stream: z.boolean().optional(),
 });
@@ -318,6 +319,7 @@ function toChatRequest(input: z.infer<typeof countTokensBody>): ChatRequest {
     maxTokens: input.max_tokens,
     temperature: input.temperature,
     topP: input.top_p,
+    ...(input.top_k === undefined ? {} : { topK: input.top_k }),
     stop:
       input.stop_sequences !== undefined && input.stop_sequences.length > 0
         ? input.stop_sequences

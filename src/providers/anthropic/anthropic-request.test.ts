@@ -102,6 +102,9 @@ describe('toAnthropicRequest', () => {
     );
     expect(wire.max_tokens).toBe(4096);
     expect(wire.temperature).toBeUndefined();
+    expect(
+      toAnthropicRequest({ ...base, topK: 7 }, { modelId: 'c', stream: true, version: '2023-06-01' }).top_k,
+    ).toBe(7);
     expect(wire.stream).toBe(true);
     expect(wire.tool_choice).toEqual({ type: 'tool', name: 'f' });
     expect(

@@ -42,6 +42,7 @@ export interface AnthropicWireRequest {
   messages: AnthropicWireMessage[];
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   stop_sequences?: string[];
   tools?: ({ name: string; description?: string; input_schema: unknown } & Cached)[];
   tool_choice?: { type: 'auto' | 'any' | 'none' } | { type: 'tool'; name: string };
@@ -227,6 +228,7 @@ export function toAnthropicRequest(
   if (options.version < samplingRemovedFrom) {
     if (request.temperature !== undefined) wire.temperature = request.temperature;
     if (request.topP !== undefined) wire.top_p = request.topP;
+    if (request.topK !== undefined) wire.top_k = request.topK;
   }
   if (request.stop !== undefined && request.stop.length > 0) wire.stop_sequences = [...request.stop];
   if (request.tools !== undefined && request.tools.length > 0) {

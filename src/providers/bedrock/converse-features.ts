@@ -102,3 +102,23 @@ export function reasoningFields(
       );
   }
 }
+
+/**
+ * top_k in additionalModelRequestFields, per family (Claude `top_k`, Nova `inferenceConfig.topK`);
+ * other families have none: a 400 naming it.
+ */
+export function topKFields(request: ChatRequest, modelId: string): Record<string, unknown> | undefined {
+  if (request.topK === undefined) return undefined;
+  switch (familyOf(modelId)) {
+    case 'anthropic':
+      return { top_k: request.topK };
+    case 'nova':
+      return { inferenceConfig: { topK: request.topK } };
+    case 'gpt-oss':
+    case 'other':
+      throw new GatewayError(`top_k is not supported for Bedrock model ${modelId}`, {
+        code: 'unsupported',
+        param: 'top_k',
+      });
+  }
+}

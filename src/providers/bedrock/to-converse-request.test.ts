@@ -162,6 +162,21 @@ describe('toConverseRequest', () => {
     );
   });
 
+  it('sends top_k the way each family takes it, and refuses it where there is none', () => {
+    expect(
+      toConverseRequest({ ...base, topK: 40, reasoning: { effort: 'low' } }, 'anthropic.claude-sonnet-4-5')
+        .additionalModelRequestFields,
+    ).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 }, top_k: 40 });
+    expect(
+      toConverseRequest({ ...base, topK: 5 }, 'amazon.nova-lite-v1:0').additionalModelRequestFields,
+    ).toEqual({
+      inferenceConfig: { topK: 5 },
+    });
+    expect(() => toConverseRequest({ ...base, topK: 5 }, 'meta.llama3-70b')).toThrow(
+      expect.objectContaining({ code: 'unsupported', param: 'top_k' }),
+    );
+  });
+
   it('turns cache breakpoints into cachePoint blocks and sends only signed reasoning back', () => {
     const ephemeral = { type: 'ephemeral' } as const;
     const point = { cachePoint: { type: 'default' } };

@@ -9,7 +9,13 @@ import type {
 } from '../../core/chat-request.ts';
 import { exceedsJsonDepth, maxJsonDepth } from '../../core/json-depth.ts';
 import { invalidRequest } from '../../errors/gateway-error.ts';
-import { answerToolOf, reasoningFields, wantsReasoning, type AnswerTool } from './converse-features.ts';
+import {
+  answerToolOf,
+  reasoningFields,
+  topKFields,
+  wantsReasoning,
+  type AnswerTool,
+} from './converse-features.ts';
 
 /**
  * Canonical request → Bedrock Converse / ConverseStream body (protocols.md 1.2; AWS API reference
@@ -89,6 +95,9 @@ export function toConverseRequest(request: ChatRequest, modelId = ''): ConverseR
   const thinking = wantsReasoning(request);
   const system = systemBlocks(request, answerTool !== undefined && thinking ? answerTool : undefined);
   const reasoning = reasoningFields(request, modelId);
+  const topK = topKFields(request, modelId);
+  const fields =
+    reasoning.fields === undefined && topK === undefined ? undefined : { ...reasoning.fields, ...topK };
   const inferenceConfig = inferenceConfigOf(request, reasoning.maxTokens);
   const toolConfig = toolConfigOf(request.tools, request.toolChoice, answerTool, thinking);
   return {
@@ -96,7 +105,7 @@ export function toConverseRequest(request: ChatRequest, modelId = ''): ConverseR
     ...(system.length > 0 ? { system } : {}),
     ...(inferenceConfig === undefined ? {} : { inferenceConfig }),
     ...(toolConfig === undefined ? {} : { toolConfig }),
-    ...(reasoning.fields === undefined ? {} : { additionalModelRequestFields: reasoning.fields }),
+    ...(fields === undefined ? {} : { additionalModelRequestFields: fields }),
   };
 }
 

@@ -163,4 +163,16 @@ describe('toOpenAIRequest', () => {
     expect(plain.reasoning_effort).toBeUndefined();
     expect(plain.messages).toEqual([{ role: 'user', content: 'hi' }]);
   });
+
+  it('refuses top_k by name: Chat Completions has none', () => {
+    const request: ChatRequest = {
+      model: 'g',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      topK: 3,
+      stream: false,
+    };
+    expect(() =>
+      toOpenAIRequest(request, { modelId: 'o', stream: false, maxTokensField: 'max_tokens' }),
+    ).toThrow(expect.objectContaining({ code: 'unsupported', param: 'top_k' }));
+  });
 });

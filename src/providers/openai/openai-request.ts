@@ -1,3 +1,4 @@
+import { GatewayError } from '../../errors/gateway-error.ts';
 import {
   reasoningEffortOf,
   type AssistantPart,
@@ -120,6 +121,12 @@ export interface OpenAIRequestOptions {
 /** Translates a canonical request into a Chat Completions body. */
 export function toOpenAIRequest(request: ChatRequest, options: OpenAIRequestOptions): OpenAIWireRequest {
   const { modelId, stream, maxTokensField } = options;
+  if (request.topK !== undefined) {
+    throw new GatewayError('top_k is not supported by OpenAI-style upstreams', {
+      code: 'unsupported',
+      param: 'top_k',
+    });
+  }
   const messages: OpenAIWireMessage[] = [];
   if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
   for (const message of request.messages) {
