@@ -4,6 +4,7 @@ import {
   chatRequest,
   configWith,
   createHarness,
+  until,
   ScriptedChatModel,
 } from '../../test/support/pipeline/gateway-harness.ts';
 import { continueInstruction } from './stream-recovery.ts';
@@ -147,5 +148,45 @@ describe('stream recovery (stream_recovery: continue)', () => {
     const { error } = await read((await harness.gateway.streamChat(request, harness.context())).events);
     expect(error).toBeDefined();
     expect(d2.calls).toBe(0);
+  });
+});
+
+describe('stream recovery of a hedged stream', () => {
+  it('the hedge that won is cut: the answer is continued on the one deployment left', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'hang' }]);
+    const d2 = new ScriptedChatModel('m2', [
+      { kind: 'events', events: [start, { type: 'text_delta', index: 0, text: 'Hello ' }], then: 'fail' },
+    ]);
+    const d3 = new ScriptedChatModel('m3', [{ kind: 'ok', text: 'world' }]);
+    const harness = createHarness(
+      configWith(
+        {
+          g: {
+            strategy: 'ordered',
+            hedge_after_ms: 500,
+            stream_recovery: 'continue',
+            deployments: ['d1', 'd2', 'd3'].map((id, index) => ({
+              id,
+              provider: 'east',
+              model: `m${index + 1}`,
+            })),
+          },
+        },
+        { first_token_timeout_ms: 5000 },
+      ),
+      { d1, d2, d3 },
+    );
+    const pending = harness.gateway.streamChat(request, harness.context());
+    await until(() => d1.active === 1 || d1.calls === 1);
+    await harness.clock.advance(500);
+    const result = await pending;
+    expect(result.route.hedged).toBe(true);
+    const { events, error } = await read(result.events);
+    expect(error).toBeUndefined();
+    expect(textOf(events)).toBe('Hello world');
+    expect(d3.streamed).toHaveLength(1);
+    // The outpaced first attempt is not asked to continue.
+    expect(d1.calls).toBe(1);
+    expect(harness.eventsOf('stream-recovered')).toMatchObject([{ outcome: 'continued' }]);
   });
 });

@@ -177,6 +177,8 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
           ? undefined
           : computeCostUsd(price, { inputTokens: execution.request.promptTokens, outputTokens: 0 });
       tally.extraCostUsd += loserCostUsd ?? 0;
+      // Tried in this request: a stream recovery after a cut does not go back to the one outpaced.
+      execution.attempts().tried.add(loser.candidate);
       this.cancel(loser, execution.request.promptTokens, hedgeWon);
     }
     this.emit(execution, hedgeWon ? 'won' : 'lost', second.candidate, loserCostUsd);
