@@ -306,6 +306,8 @@ describe('token counting and stream input counts', () => {
     { group: 'claude', source: 'upstream' },
     { group: 'sonnet', source: 'upstream' },
     { group: 'gpt', source: 'estimate' },
+    // Bedrock CountTokens counts for Claude only
+    { group: 'nova', source: 'estimate' },
   ])('anthropic SDK messages.countTokens on $group: counted by the $source', async ({ group, source }) => {
     const { data, response } = await world.anthropic.messages
       .countTokens({ model: group, ...body })

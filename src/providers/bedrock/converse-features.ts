@@ -122,3 +122,8 @@ export function topKFields(request: ChatRequest, modelId: string): Record<string
       });
   }
 }
+
+/** Whether Bedrock CountTokens counts for this model (Anthropic Claude models; others are refused). */
+export function countsTokens(modelId: string): boolean {
+  return familyOf(modelId) === 'anthropic';
+}

@@ -14,7 +14,7 @@ import { EventStreamFramer } from './event-stream-framer.ts';
 import { fromConverseResponse } from './from-converse-response.ts';
 import { embedWithTitan } from './titan-embeddings.ts';
 import { toConverseRequest } from './to-converse-request.ts';
-import { answerToolOf } from './converse-features.ts';
+import { answerToolOf, countsTokens } from './converse-features.ts';
 import { readJsonBody } from '../shared/read-json-body.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { z } from 'zod';
@@ -119,7 +119,8 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
     modelId,
     generate,
     stream,
-    countTokens,
+    // CountTokens refuses other model families: the gateway estimates for them instead.
+    ...(countsTokens(modelId) ? { countTokens } : {}),
     embed: (request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> =>
       embedWithTitan(transport, modelId, request, context),
     close: () => transport.close(),
