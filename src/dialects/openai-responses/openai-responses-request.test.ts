@@ -171,6 +171,43 @@ describe('parseOpenaiResponses', () => {
     });
   });
 
+  it('maps prompt_cache_breakpoint onto canonical cache breakpoints (system, parts, tool results)', () => {
+    const breakpoint = { mode: 'explicit' };
+    const { request } = parseOpenaiResponses({
+      ...base,
+      instructions: 'rules',
+      input: [
+        {
+          role: 'developer',
+          content: [{ type: 'input_text', text: 'long', prompt_cache_breakpoint: breakpoint }],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'a', prompt_cache_breakpoint: breakpoint },
+            { type: 'input_text', text: 'b' },
+          ],
+        },
+        { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
+        {
+          type: 'function_call_output',
+          call_id: 'c',
+          output: [{ type: 'input_text', text: 'r', prompt_cache_breakpoint: breakpoint }],
+        },
+      ],
+    });
+    expect(request.system).toBe('rules\n\nlong');
+    expect(request.systemCacheControl).toEqual({ type: 'ephemeral' });
+    expect(request.messages[0]?.content).toEqual([
+      { type: 'text', text: 'a', cacheControl: { type: 'ephemeral' } },
+      { type: 'text', text: 'b' },
+    ]);
+    expect(request.messages[2]?.content).toEqual([
+      { type: 'tool_result', toolCallId: 'c', content: 'r', cacheControl: { type: 'ephemeral' } },
+    ]);
+    expect(parseOpenaiResponses(base).request.systemCacheControl).toBeUndefined();
+  });
+
   it('refuses built-in tools and tool choices, naming the field', () => {
     expect(refusal({ ...base, tools: [{ type: 'web_search' }] })).toMatchObject({
       status: 400,

@@ -1,5 +1,6 @@
 import type {
   AssistantPart,
+  CacheControl,
   ChatRequest,
   ResponseFormat,
   ToolChoice,
@@ -114,10 +115,22 @@ function refuseUnsupportedValues(input: ResponsesBody): void {
 
 const dataUrl = /^data:([\w.+-]+\/[\w.+-]+);base64,(.*)$/s;
 
+// A prompt_cache_breakpoint is the canonical cache breakpoint (Anthropic cache_control, Bedrock
+// cachePoint; OpenAI-style upstreams cache prefixes on their own). Its TTL follows the upstream's
+// default: OpenAI's only `prompt_cache_options.ttl`, 30m, is no TTL Anthropic offers.
+const ephemeral: CacheControl = { type: 'ephemeral' };
+
+function isBreakpoint(part: ContentPart): boolean {
+  return (part.type === 'input_text' || part.type === 'input_image') && part.prompt_cache_breakpoint != null;
+}
+
 /** A user-side content part (message content or function output) as a canonical part. */
 function toUserPart(part: ContentPart, param: string): UserPart {
   switch (part.type) {
     case 'input_text':
+      return part.prompt_cache_breakpoint == null
+        ? { type: 'text', text: part.text }
+        : { type: 'text', text: part.text, cacheControl: ephemeral };
     case 'output_text':
       return { type: 'text', text: part.text };
     case 'refusal':
@@ -131,7 +144,8 @@ function toUserPart(part: ContentPart, param: string): UserPart {
           `${param}.image_url: only data URLs are supported (data:<media type>;base64,<data>)`,
           `${param}.image_url`,
         );
-      return { type: 'image', mediaType: match[1] as string, data: match[2] as string };
+      const image = { type: 'image' as const, mediaType: match[1] as string, data: match[2] as string };
+      return part.prompt_cache_breakpoint == null ? image : { ...image, cacheControl: ephemeral };
     }
     case 'input_file':
       throw unsupported(`${param}.type`, 'input_file parts are not supported');
@@ -172,24 +186,39 @@ function assistantTurn(turns: OpenTurn[]): AssistantPart[] {
   return content;
 }
 
-function joinText(content: string | readonly ContentPart[], param: string): string {
-  if (typeof content === 'string') return content;
+/** Text parts joined, and whether one of them is a cache breakpoint (the whole is then cached). */
+function joinText(
+  content: string | readonly ContentPart[],
+  param: string,
+): { text: string; cached: boolean } {
+  if (typeof content === 'string') return { text: content, cached: false };
   let text = '';
+  let cached = false;
   content.forEach((part, index) => {
     const converted = toUserPart(part, `${param}[${index}]`);
     if (converted.type !== 'text') throw unsupported(`${param}[${index}].type`, 'only text is accepted here');
     text += converted.text;
+    cached ||= isBreakpoint(part);
   });
-  return text;
+  return { text, cached };
 }
 
-function addItem(item: InputItem, index: number, turns: OpenTurn[], system: string[]): void {
+/** The system prompt being built from `instructions` and system / developer items. */
+interface SystemPrompt {
+  readonly texts: string[];
+  /** A breakpoint on a system part: the canonical model has one, at the end of the system prompt. */
+  cached: boolean;
+}
+
+function addItem(item: InputItem, index: number, turns: OpenTurn[], system: SystemPrompt): void {
   const param = `input[${index}]`;
   switch (item.type) {
     case 'message': {
       const content = item.content;
       if (item.role === 'system' || item.role === 'developer') {
-        system.push(joinText(content, `${param}.content`));
+        const { text, cached } = joinText(content, `${param}.content`);
+        system.texts.push(text);
+        system.cached ||= cached;
       } else if (item.role === 'user') {
         const parts = userTurn(turns);
         if (typeof content === 'string') parts.push({ type: 'text', text: content });
@@ -209,13 +238,12 @@ function addItem(item: InputItem, index: number, turns: OpenTurn[], system: stri
         arguments: item.arguments,
       });
       return;
-    case 'function_call_output':
-      userTurn(turns).push({
-        type: 'tool_result',
-        toolCallId: item.call_id,
-        content: joinText(item.output, `${param}.output`),
-      });
+    case 'function_call_output': {
+      const { text, cached } = joinText(item.output, `${param}.output`);
+      const result = { type: 'tool_result' as const, toolCallId: item.call_id, content: text };
+      userTurn(turns).push(cached ? { ...result, cacheControl: ephemeral } : result);
       return;
+    }
     case 'reasoning': {
       const texts = item.content ?? item.summary;
       let text = '';
@@ -282,8 +310,8 @@ export function parseOpenaiResponses(body: unknown): ParsedChat {
   if (!parsed.success) throw validationError(parsed.error);
   const input = parsed.data;
   refuseUnsupportedValues(input);
-  const system: string[] = [];
-  if (input.instructions != null && input.instructions !== '') system.push(input.instructions);
+  const system: SystemPrompt = { texts: [], cached: false };
+  if (input.instructions != null && input.instructions !== '') system.texts.push(input.instructions);
   const turns: OpenTurn[] = [];
   if (typeof input.input === 'string') {
     turns.push({ role: 'user', content: [{ type: 'text', text: input.input }] });
@@ -299,7 +327,8 @@ export function parseOpenaiResponses(body: unknown): ParsedChat {
     throw invalidRequest('input: at least one user or assistant item is required', 'input');
   const request: ChatRequest = {
     model: input.model,
-    system: system.length > 0 ? system.join('\n\n') : undefined,
+    system: system.texts.length > 0 ? system.texts.join('\n\n') : undefined,
+    systemCacheControl: system.cached ? ephemeral : undefined,
     messages: turns,
     maxTokens: input.max_output_tokens ?? undefined,
     temperature: input.temperature ?? undefined,

@@ -7,9 +7,16 @@ import { z } from 'zod';
 
 const nullishString = z.string().nullish();
 
-const inputText = z.object({ type: z.literal('input_text'), text: z.string() });
+/** OpenAI's explicit prompt-cache breakpoint on an input part (the prefix up to it may be cached). */
+const cacheBreakpoint = z.object({ mode: z.literal('explicit') }).nullish();
+const inputText = z.object({
+  type: z.literal('input_text'),
+  text: z.string(),
+  prompt_cache_breakpoint: cacheBreakpoint,
+});
 const inputImage = z.object({
   type: z.literal('input_image'),
+  prompt_cache_breakpoint: cacheBreakpoint,
   image_url: nullishString,
   file_id: nullishString,
   detail: z.enum(['low', 'high', 'auto', 'original']).nullish(),
