@@ -15,6 +15,8 @@ import {
   type Tool,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
 import { bedrockClient } from '../src/dialects/bedrock-converse/__fixtures__/bedrock-sdk.ts';
@@ -359,6 +361,51 @@ describe('AWS SDK Converse features → gateway → Bedrock Claude profile', () 
     const second = await bedrock.send(new ConverseCommand({ modelId: profileId, system, messages: ask }));
     expect(second.usage?.cacheReadInputTokens).toBe(first.usage?.cacheWriteInputTokens);
   });
+});
+
+/** Whether python3 with boto3 is installed here (the boto3 test is skipped where it is not). */
+const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
+
+// boto3 with nothing but endpoint_url and the key in AWS_BEARER_TOKEN_BEDROCK (its default HTTP/1.1).
+const boto3Script = `
+import json, os, boto3
+client = boto3.client('bedrock-runtime', region_name='us-east-1', endpoint_url=os.environ['GATEWAY'])
+out = client.converse(modelId='nova', messages=[{'role': 'user', 'content': [{'text': 'Say hello'}]}])
+stream = client.converse_stream(modelId='gpt', messages=[{'role': 'user', 'content': [{'text': 'Say hello'}]}])
+events = [list(event.keys())[0] for event in stream['stream']]
+try:
+    client.converse(modelId='no-such-group', messages=[{'role': 'user', 'content': [{'text': 'x'}]}])
+    missing = None
+except client.exceptions.ResourceNotFoundException as error:
+    missing = error.response['Error']['Code']
+print(json.dumps({'stop': out['stopReason'], 'text': out['output']['message']['content'][0]['text'],
+                  'events': events, 'missing': missing}))
+`;
+
+describe('boto3 → gateway', () => {
+  it.skipIf(!hasBoto3)(
+    'converse and converse_stream work with endpoint_url and AWS_BEARER_TOKEN_BEDROCK',
+    async () => {
+      // Asynchronously: the simulator behind the gateway runs in this process.
+      const { stdout: output } = await promisify(execFile)('python3', ['-c', boto3Script], {
+        env: { PATH: process.env.PATH ?? '', GATEWAY: world.gateway.url, AWS_BEARER_TOKEN_BEDROCK: key },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const read = JSON.parse(output) as {
+        stop: string;
+        text: string;
+        events: string[];
+        missing: string | null;
+      };
+      expect(read.stop).toBe('end_turn');
+      expect(read.text).toMatch(/\w/);
+      expect(read.events[0]).toBe('messageStart');
+      expect(read.events).toContain('contentBlockDelta');
+      expect(read.events.slice(-2)).toEqual(['messageStop', 'metadata']);
+      expect(read.missing).toBe('ResourceNotFoundException');
+    },
+  );
 });
 
 describe('AWS SDK CountTokens → gateway', () => {
