@@ -1,6 +1,6 @@
 import { hashString } from './prng.ts';
-import type { SimCachePoint, SimChatRequest, SimChatResult, SimInputBlock } from './sim-chat.ts';
-import { countTokens } from './text-generator.ts';
+import type { SimCachePoint, SimChatRequest, SimChatResult } from './sim-chat.ts';
+import { blockText, countTokens } from './text-generator.ts';
 
 /** How long a cached prefix lives after its last use (Anthropic's and Bedrock's default 5 minutes). */
 const ttlMs = 5 * 60_000;
@@ -17,19 +17,11 @@ interface Prefix {
   readonly tokens: number;
 }
 
-function blockText(block: SimInputBlock): string {
-  switch (block.type) {
-    case 'text':
-      return block.text;
-    case 'tool_use':
-      return `${block.name} ${JSON.stringify(block.input)}`;
-    case 'tool_result':
-      return block.text;
-  }
-}
-
-function sameMessagePoint(point: SimCachePoint, message: number, block: number): boolean {
-  return 'message' in point && point.message === message && point.block === block;
+/** A breakpoint as a set key, so each block asks once whether one ends there. */
+function pointKey(point: SimCachePoint): string {
+  if ('tool' in point) return `t${point.tool}`;
+  if ('system' in point) return 's';
+  return `m${point.message}:${point.block}`;
 }
 
 /**
@@ -42,7 +34,7 @@ function sameMessagePoint(point: SimCachePoint, message: number, block: number):
 export function cachePrefixes(request: SimChatRequest, modelId: string): Prefix[] {
   const cache = request.cache;
   if (cache === undefined) return [];
-  const points = cache.mode === 'explicit' ? cache.points : [];
+  const points = new Set(cache.mode === 'explicit' ? cache.points.map(pointKey) : []);
   const prefixes: Prefix[] = [];
   let hash = hashString(modelId);
   let tokens = 3;
@@ -55,10 +47,10 @@ export function cachePrefixes(request: SimChatRequest, modelId: string): Prefix[
   };
   request.tools.forEach((tool, index) => {
     add(tool.name + tool.description + JSON.stringify(tool.schema), 10);
-    if (points.some((point) => 'tool' in point && point.tool === index)) mark();
+    if (points.has(`t${index}`)) mark();
   });
   add(request.system, 0);
-  if (points.some((point) => 'system' in point)) mark();
+  if (points.has('s')) mark();
   const automaticEnd = request.messages.length - 1;
   request.messages.forEach((message, index) => {
     if (cache.mode === 'automatic' && index === automaticEnd) mark();
@@ -66,7 +58,7 @@ export function cachePrefixes(request: SimChatRequest, modelId: string): Prefix[
     hash = hashString(message.role, hash);
     message.content.forEach((block, blockIndex) => {
       add(blockText(block), 0);
-      if (points.some((point) => sameMessagePoint(point, index, blockIndex))) mark();
+      if (points.has(`m${index}:${blockIndex}`)) mark();
     });
   });
   return prefixes;

@@ -15,7 +15,8 @@ export function countTokens(text: string): number {
   return text.length === 0 ? 0 : Math.ceil(text.length / 4);
 }
 
-function blockText(block: SimInputBlock): string {
+/** The text a block contributes to the prompt (what token counts and prefixes read). */
+export function blockText(block: SimInputBlock): string {
   switch (block.type) {
     case 'text':
       return block.text;
