@@ -1,5 +1,6 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import type Anthropic from '@anthropic-ai/sdk';
+import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateObject } from 'ai';
 import { APIError } from 'openai';
@@ -339,4 +340,49 @@ describe('token counting and stream input counts', () => {
       expect(routeHeaders((await stream.withResponse()).response.headers).deployment).toBe(group);
     },
   );
+
+  it.each([
+    { group: 'claude', exact: true },
+    { group: 'sonnet', exact: false },
+    { group: 'gpt', exact: false },
+  ])(
+    'LangChain ChatAnthropic streaming on $group counts the input tokens (it reads them from message_start)',
+    async ({ group, exact }) => {
+      const model = new ChatAnthropic({
+        model: group,
+        apiKey: 'sk-anonymous',
+        anthropicApiUrl: world.gateway.url,
+        maxTokens: 50,
+        maxRetries: 0,
+        streaming: true,
+      });
+      const reply: { usage_metadata?: { input_tokens: number } | undefined } = await model.invoke([
+        ['system', body.system],
+        ['human', body.messages[0]?.content ?? ''],
+      ]);
+      const input = reply.usage_metadata?.input_tokens ?? 0;
+      expect(input).toBeGreaterThan(10);
+      if (exact) expect(input).toBe(world.lastInvocation().inputTokens);
+    },
+  );
+
+  it('structured output streamed from a Bedrock group: the answer tool arrives as text deltas', async () => {
+    const stream = await world.openai.chat.completions.create({
+      model: 'sonnet',
+      stream: true,
+      messages: [{ role: 'user', content: 'Describe Toulouse' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'city', schema: cityJsonSchema } },
+    });
+    let text = '';
+    const finish: string[] = [];
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        text += choice.delta.content ?? '';
+        expect(choice.delta.tool_calls).toBeUndefined();
+        if (choice.finish_reason !== null) finish.push(choice.finish_reason);
+      }
+    }
+    expect(finish).toEqual(['stop']);
+    expect(citySchema.parse(JSON.parse(text))).toBeDefined();
+  });
 });
