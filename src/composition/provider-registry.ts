@@ -28,7 +28,13 @@ const adapters: { readonly [T in ProviderType]: () => Promise<AdapterConstructor
   bedrock: async () => {
     const { createBedrockChatModel } = await import('../providers/bedrock/create-bedrock-chat-model.ts');
     return (providerName, config, deployment, clock) =>
-      createBedrockChatModel({ providerName, config, modelId: deployment.model, clock });
+      createBedrockChatModel({
+        providerName,
+        config,
+        modelId: deployment.model,
+        serviceTier: deployment.service_tier,
+        clock,
+      });
   },
   openai: async () => {
     const { createOpenAIChatModel } = await import('../providers/openai/openai-chat-model.ts');

@@ -49,7 +49,11 @@ interface CrossCheckInput {
     Record<
       string,
       {
-        readonly deployments: readonly { readonly id: string; readonly provider: string }[];
+        readonly deployments: readonly {
+          readonly id: string;
+          readonly provider: string;
+          readonly service_tier?: string | undefined;
+        }[];
         readonly fallbacks: readonly string[];
         readonly context_window_fallbacks: readonly string[];
         readonly cache?: { readonly embedding_group?: string | undefined } | undefined;
@@ -98,6 +102,10 @@ function referencesOf(raw: unknown): CrossCheckInput {
         id: isRecord(deployment) && typeof deployment['id'] === 'string' ? deployment['id'] : '',
         provider:
           isRecord(deployment) && typeof deployment['provider'] === 'string' ? deployment['provider'] : '',
+        service_tier:
+          isRecord(deployment) && typeof deployment['service_tier'] === 'string'
+            ? deployment['service_tier']
+            : undefined,
       })),
       fallbacks: strings(group['fallbacks']),
       context_window_fallbacks: strings(group['context_window_fallbacks']),
@@ -178,6 +186,13 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
         problems.push({
           path: `${path}.provider`,
           message: `unknown provider "${deployment.provider}" (known: ${list(providers)})`,
+        });
+      }
+      const provider = config.providers[deployment.provider];
+      if (deployment.service_tier !== undefined && isRecord(provider) && provider['type'] !== 'bedrock') {
+        problems.push({
+          path: `${path}.service_tier`,
+          message: `service tiers are Bedrock's: provider "${deployment.provider}" is ${String(provider['type'])}`,
         });
       }
       const previous = seen.get(deployment.id);

@@ -118,6 +118,11 @@ export const deploymentSchema = z
      * Default: true for anthropic and bedrock providers, false for openai ones (they ignore it).
      */
     supports_prefill: z.boolean().optional(),
+    /**
+     * Bedrock service tier this deployment is called with (Converse `serviceTier`); its `price` is
+     * that tier's price. Bedrock providers only (config check refuses it elsewhere).
+     */
+    service_tier: z.enum(['priority', 'default', 'flex']).optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import type { SimServiceTier } from './sim-chat.ts';
 /** The API a request came in through. */
 export type SimApi = 'bedrock' | 'openai' | 'anthropic';
 
@@ -36,6 +37,8 @@ export interface InvocationRecord {
   readonly latencyMs: number;
   /** Id of the fault that hit this request, if any. */
   readonly faultId: string | undefined;
+  /** Bedrock service tier asked for (Converse `serviceTier`), when one was. */
+  readonly serviceTier?: SimServiceTier | undefined;
 }
 
 /** Filter for `invocations()` and `GET /_sim/invocations`; every given field must match. */

@@ -17,7 +17,12 @@ export interface SimChatRequest {
    * `automatic` for OpenAI-style prefix caching (everything before the last turn; no writes reported).
    */
   readonly cache?: SimCache | undefined;
+  /** Bedrock service tier asked for (Converse `serviceTier.type`); undefined = default. */
+  readonly serviceTier?: SimServiceTier | undefined;
 }
+
+/** Bedrock service tiers: priority answers faster, flex slower and is throttled first. */
+export type SimServiceTier = 'priority' | 'default' | 'flex';
 
 export type SimResponseFormat =
   { readonly type: 'json_object' } | { readonly type: 'json_schema'; readonly schema: unknown };

@@ -5,7 +5,8 @@ import { FaultRegistry } from './fault-registry.ts';
 import { InvocationLog, type InvocationRecord } from './invocation-log.ts';
 import { createPrng, type Prng } from './prng.ts';
 import { QuotaTracker, type QuotaLimit } from './quota-tracker.ts';
-import type { SimChatRequest, SimChatResult } from './sim-chat.ts';
+import type { SimChatRequest, SimChatResult, SimServiceTier } from './sim-chat.ts';
+import { flexRefusal, tierLatencyFactor } from './service-tiers.ts';
 import type { SimFailure } from './sim-failure.ts';
 import type { SimHttpResponse } from './sim-http.ts';
 import type { SimWorld } from './sim-world.ts';
@@ -124,6 +125,7 @@ export class Simulation {
       outputTokens: fields.outputTokens ?? 0,
       latencyMs: this.clock.now() - started,
       faultId: fields.faultId,
+      ...(fields.serviceTier === undefined ? {} : { serviceTier: fields.serviceTier }),
     });
     this.logger?.debug({ invocation: entry }, 'invocation');
   }
@@ -139,6 +141,7 @@ export class Simulation {
     inputTokens: number,
     reserve: number,
     started: number,
+    serviceTier?: SimServiceTier,
   ): Promise<Admission | undefined> {
     const chosen = this.planner.choose(target, reserve);
     const inferenceRegion = chosen ?? target.regions[0] ?? target.region;
@@ -152,6 +155,7 @@ export class Simulation {
         inferenceRegion,
         inputTokens,
         faultId,
+        serviceTier,
       });
       return undefined;
     };
@@ -240,7 +244,10 @@ export class Simulation {
       fail({ kind: 'rate', ...best });
       return;
     }
-    const refusal = this.quotas.acquire(key, limit, reserve);
+    // Flex is served from spare capacity: it is throttled first, once half the quota is in use.
+    const refusal =
+      (serviceTier === 'flex' ? flexRefusal(this.quotas.remaining(key, limit), limit) : undefined) ??
+      this.quotas.acquire(key, limit, reserve);
     if (refusal !== undefined) {
       fail({ kind: 'rate', ...refusal });
       return;
@@ -252,13 +259,15 @@ export class Simulation {
     target: CallTarget,
     region: string,
     fault: ActiveFault | undefined,
+    serviceTier?: SimServiceTier,
   ): { firstToken: number; perToken: number } {
     const latency = this.index.latency(region, target.model.id);
     const jitter = 1 + latency.jitter * (this.prng.next() * 2 - 1);
     const slow = fault?.kind === 'slow_first_token' ? (fault.ms ?? 0) : 0;
+    const scale = this.latencyScale * tierLatencyFactor(serviceTier);
     return {
-      firstToken: latency.ttft_ms * jitter * this.latencyScale + slow,
-      perToken: (1000 / latency.tokens_per_second) * this.latencyScale,
+      firstToken: latency.ttft_ms * jitter * scale + slow,
+      perToken: (1000 / latency.tokens_per_second) * scale,
     };
   }
 
@@ -277,7 +286,8 @@ export class Simulation {
     const started = this.clock.now();
     const inputTokens = countInputTokens(request);
     const reserve = inputTokens + (request.maxTokens ?? 1024);
-    const admission = await this.admit(target, protocol, http, inputTokens, reserve, started);
+    const tier = request.serviceTier;
+    const admission = await this.admit(target, protocol, http, inputTokens, reserve, started, tier);
     if (admission === undefined) return;
     const { inferenceRegion, fault } = admission;
     // Anthropic and Bedrock continue an assistant prefill; OpenAI-style servers ignore it.
@@ -295,8 +305,9 @@ export class Simulation {
       admission.limit,
       admission.reserved - (result.inputTokens + result.outputTokens),
     );
-    const { firstToken, perToken } = this.delays(target, inferenceRegion, fault);
+    const { firstToken, perToken } = this.delays(target, inferenceRegion, fault, tier);
     const usage = {
+      serviceTier: tier,
       inferenceRegion,
       inputTokens: result.inputTokens,
       outputTokens: result.outputTokens,

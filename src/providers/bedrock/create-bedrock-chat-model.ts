@@ -29,6 +29,8 @@ export interface BedrockChatModelOptions {
   readonly config: BedrockProviderSettings;
   /** Foundation model id, inference profile id (`us.`, `eu.`, `global.`, ...) or profile ARN; sent as is. */
   readonly modelId: string;
+  /** Converse `serviceTier` to call with (priority, default, flex); omitted: the model's default. */
+  readonly serviceTier?: 'priority' | 'default' | 'flex' | undefined;
   /** Signing time and credential expiry; default the system clock. */
   readonly clock?: Clock | undefined;
 }
@@ -46,8 +48,15 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
     clock,
   });
 
+  const tier = options.serviceTier === undefined ? undefined : { type: options.serviceTier };
+  /** The Converse body of a generation: the request's form plus the deployment's service tier. */
+  const converseBody = (request: ChatRequest): string => {
+    const converse = toConverseRequest(request, modelId);
+    return JSON.stringify(tier === undefined ? converse : { ...converse, serviceTier: tier });
+  };
+
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
-    const body = JSON.stringify(toConverseRequest(request, modelId));
+    const body = converseBody(request);
     const response = await transport.post(modelId, 'converse', body, context.signal, 'application/json');
     // Bounded read (maxUpstreamBodyBytes); the shape is checked by fromConverseResponse.
     const json = await readJsonBody(response.body, anything, { signal: context.signal, upstream: 'bedrock' });
@@ -57,7 +66,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
 
   async function* stream(request: ChatRequest, context: CallContext): AsyncGenerator<ChatStreamEvent> {
     const { signal } = context;
-    const body = JSON.stringify(toConverseRequest(request, modelId));
+    const body = converseBody(request);
     const response = await transport.post(modelId, 'converse-stream', body, signal, eventStreamType);
     const malformed = new MalformedEvents(context);
     const framer = new EventStreamFramer(malformed);

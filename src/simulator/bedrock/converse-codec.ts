@@ -50,6 +50,7 @@ export const converseRequestSchema = z.looseObject({
     })
     .optional(),
   additionalModelRequestFields: z.record(z.string(), z.unknown()).optional(),
+  serviceTier: z.looseObject({ type: z.enum(['priority', 'default', 'flex']) }).optional(),
 });
 
 /** Reasoning tokens the simulator may spend per Nova / gpt-oss effort. */
@@ -136,6 +137,7 @@ export function converseToSim(body: ConverseRequest): SimChatRequest {
   return {
     ...(points.length > 0 ? { cache: { mode: 'explicit' as const, points } } : {}),
     ...(budget > 0 ? { thinking: { budgetTokens: budget } } : {}),
+    ...(body.serviceTier === undefined ? {} : { serviceTier: body.serviceTier.type }),
     system: textOf(body.system ?? []),
     messages,
     tools: (body.toolConfig?.tools ?? []).flatMap((tool) =>
