@@ -89,7 +89,7 @@ describe('Bedrock service tiers', () => {
     const before = sim.invocations().length;
     const { data, response } = await openaiClient(gateway.url, key)
       .chat.completions.create(
-        { model: 'tiers', max_tokens: 60, messages: [{ role: 'user', content: prompt }] },
+        { model: 'tiers', max_completion_tokens: 60, messages: [{ role: 'user', content: prompt }] },
         tags === undefined ? {} : { headers: { 'x-spillway-tags': tags } },
       )
       .withResponse();
