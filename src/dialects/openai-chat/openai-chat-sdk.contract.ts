@@ -45,30 +45,11 @@ const finishReasons: Record<StopReason, ChatCompletion.Choice['finish_reason']> 
   content_filter: 'content_filter',
 };
 
-/** The OpenAI chat dialect driven through the openai SDK. */
-export const contractSubject: DialectContractSubject = {
-  dialect: openaiChatDialect,
-  async chat(origin, model, stream) {
-    const messages = [{ role: 'user' as const, content: 'hello' }];
-    if (!stream) return read(await client(origin).chat.completions.create({ model, messages }));
-    const helper = client(origin).chat.completions.stream({
-      model,
-      messages,
-      stream_options: { include_usage: true },
-    });
-    return read(await helper.finalChatCompletion());
-  },
-  async listModels(origin) {
-    const ids: string[] = [];
-    for await (const model of client(origin).models.list()) ids.push(model.id);
-    return ids;
-  },
-  async embed(origin, model) {
-    // The SDK asks for base64 unless told otherwise, and decodes it: the float32 path.
-    const answer = await client(origin).embeddings.create({ model, input: ['one', 'two'] });
-    return { vectors: answer.data.map((item) => item.embedding), inputTokens: answer.usage.prompt_tokens };
-  },
-  embeddingsBodies: [embeddingsBody],
+/** How the openai SDK raises the OpenAI error object (shared by the dialects speaking it). */
+export const openaiSdkErrors: Pick<
+  DialectContractSubject,
+  'apiErrorClass' | 'errorClassFor' | 'readError' | 'errorTypes'
+> = {
   apiErrorClass: OpenAI.APIError,
   errorClassFor: (status) =>
     (OpenAI.APIError.generate(status, undefined, undefined, new Headers()) as Error)
@@ -93,6 +74,33 @@ export const contractSubject: DialectContractSubject = {
     'insufficient_quota',
     'server_error',
   ],
+};
+
+/** The OpenAI chat dialect driven through the openai SDK. */
+export const contractSubject: DialectContractSubject = {
+  dialect: openaiChatDialect,
+  async chat(origin, model, stream) {
+    const messages = [{ role: 'user' as const, content: 'hello' }];
+    if (!stream) return read(await client(origin).chat.completions.create({ model, messages }));
+    const helper = client(origin).chat.completions.stream({
+      model,
+      messages,
+      stream_options: { include_usage: true },
+    });
+    return read(await helper.finalChatCompletion());
+  },
+  async listModels(origin) {
+    const ids: string[] = [];
+    for await (const model of client(origin).models.list()) ids.push(model.id);
+    return ids;
+  },
+  async embed(origin, model) {
+    // The SDK asks for base64 unless told otherwise, and decodes it: the float32 path.
+    const answer = await client(origin).embeddings.create({ model, input: ['one', 'two'] });
+    return { vectors: answer.data.map((item) => item.embedding), inputTokens: answer.usage.prompt_tokens };
+  },
+  embeddingsBodies: [embeddingsBody],
+  ...openaiSdkErrors,
   stopReasons: finishReasons,
   expectedUsage(usage) {
     const cached = usage.cacheReadInputTokens ?? 0;

@@ -7,6 +7,7 @@ import aiSdkObjectBody from './__fixtures__/responses-request-ai-sdk-object.json
 import aiSdkToolsBody from './__fixtures__/responses-request-ai-sdk-tools.json' with { type: 'json' };
 import langchainBody from './__fixtures__/responses-request-langchain.json' with { type: 'json' };
 import toolsBody from './__fixtures__/responses-request-tools.json' with { type: 'json' };
+import { openaiSdkErrors } from '../openai-chat/openai-chat-sdk.contract.ts';
 import { openaiResponsesDialect } from './openai-responses-dialect.ts';
 
 // Request bodies recorded from the openai SDK (responses.create), the AI SDK (@ai-sdk/openai
@@ -77,29 +78,7 @@ export const contractSubject: DialectContractSubject = {
   listModels: () => undefined,
   embed: () => undefined,
   embeddingsBodies: [],
-  apiErrorClass: OpenAI.APIError,
-  errorClassFor: (status) =>
-    (OpenAI.APIError.generate(status, undefined, undefined, new Headers()) as Error)
-      .constructor as new () => Error,
-  readError(thrown) {
-    if (!(thrown instanceof OpenAI.APIError)) throw new Error(`not an openai APIError: ${String(thrown)}`);
-    const body = thrown.error as { message?: unknown } | undefined;
-    return {
-      status: thrown.status,
-      message: typeof body?.message === 'string' ? body.message : undefined,
-      retryAfter: thrown.headers?.get('retry-after'),
-      type: thrown.type,
-      code: thrown.code,
-    };
-  },
-  errorTypes: [
-    'invalid_request_error',
-    'authentication_error',
-    'permission_error',
-    'rate_limit_error',
-    'insufficient_quota',
-    'server_error',
-  ],
+  ...openaiSdkErrors,
   stopReasons,
   expectedUsage(usage) {
     const cached = usage.cacheReadInputTokens ?? 0;
