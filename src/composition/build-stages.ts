@@ -7,6 +7,7 @@ import type { RequestStage, StageResolver } from '../pipeline/request-stage.ts';
 import { composeStages, noStages } from '../pipeline/request-stages.ts';
 import { MemoryAnswerStore, SharedAnswerStore, type AnswerStore } from '../stages/cache/answer-store.ts';
 import { ResponseCacheStage } from '../stages/cache/response-cache-stage.ts';
+import { GuardrailCatalog } from '../stages/guardrails/build-guardrails.ts';
 import { RouteStage } from '../stages/route/route-stage.ts';
 
 /** What the request stages are built over (the process's shared parts). */
@@ -29,6 +30,8 @@ export function cacheOf(config: SpillwayConfig, group: string): CacheConfig | un
  */
 export class GroupStages {
   private byGroup = new Map<string, readonly RequestStage[]>();
+  /** Tenants with guardrails of their own: their list per group (others use `byGroup`). */
+  private byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
   private stores = new Map<string, AnswerStore>();
   private readonly parts: StageParts;
 
@@ -37,8 +40,11 @@ export class GroupStages {
     this.apply(config);
   }
 
-  /** The resolver the gateway calls per request (cheap: one map lookup, a shared list). */
-  readonly resolve: StageResolver = (_principal, group) => this.byGroup.get(group) ?? noStages;
+  /** The resolver the gateway calls per request (cheap: two map lookups, a shared list). */
+  readonly resolve: StageResolver = (principal, group) =>
+    (this.byTenant.size === 0 ? undefined : this.byTenant.get(principal.tenant))?.get(group) ??
+    this.byGroup.get(group) ??
+    noStages;
 
   /** Rebuilds the stages for `config`. */
   apply(config: SpillwayConfig): void {
@@ -48,6 +54,11 @@ export class GroupStages {
     for (const [tenant, settings] of Object.entries(config.tenants)) {
       if (settings.tags !== undefined) tenantTags.set(tenant, settings.tags);
     }
+    const catalog = new GuardrailCatalog(config.guardrails ?? {}, this.parts.events);
+    const tenantGuardrails = Object.entries(config.tenants).filter(
+      ([, settings]) => (settings.guardrails?.length ?? 0) > 0,
+    );
+    const byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
     for (const [group, settings] of Object.entries(config.models)) {
       // A router group's list is its route stage; the target's own stages follow once it has chosen.
       const route =
@@ -56,10 +67,27 @@ export class GroupStages {
           : new RouteStage({ router: group, rules: settings.route, tenantTags, events: this.parts.events });
       const cache = route === undefined ? cacheOf(config, group) : undefined;
       const stage = cache === undefined ? undefined : this.cacheStage(config, group, cache, stores);
-      const stages = composeStages({ route, cache: stage });
+      // Guardrails run on the group that serves: a router's target, not the router itself.
+      const groupGuardrails = route === undefined ? (settings.guardrails ?? []) : [];
+      const compose = (names: readonly string[]) => {
+        const guardrails = catalog.stageOf(names);
+        return composeStages({
+          route,
+          guardrails: guardrails === undefined ? undefined : [guardrails],
+          cache: stage,
+        });
+      };
+      const stages = compose(groupGuardrails);
       if (stages.length > 0) byGroup.set(group, stages);
+      for (const [tenant, tenantSettings] of tenantGuardrails) {
+        const names = route === undefined ? [...(tenantSettings.guardrails ?? []), ...groupGuardrails] : [];
+        let groups = byTenant.get(tenant);
+        if (groups === undefined) byTenant.set(tenant, (groups = new Map<string, readonly RequestStage[]>()));
+        groups.set(group, compose(names));
+      }
     }
     this.byGroup = byGroup;
+    this.byTenant = byTenant;
     this.stores = stores;
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cacheSchema } from './cache-schema.ts';
+import { guardrailIssues, guardrailNamesSchema, guardrailSchema } from './guardrail-schema.ts';
 import { routeSchema } from './route-schema.ts';
 
 /**
@@ -218,6 +219,8 @@ export const modelGroupSchema = z
     description: z.string().optional(),
     /** This group's response cache, replacing `router.cache` (`{ mode: off }`: none). */
     cache: cacheSchema.optional(),
+    /** Named guardrails (top-level `guardrails`) run on this group's requests, after the tenant's. */
+    guardrails: guardrailNamesSchema.optional(),
   })
   .strict();
 
@@ -250,6 +253,8 @@ export const tenantSchema = z
     model_limits: z.record(z.string(), modelLimitsSchema).optional(),
     /** Tags router rules match (`when: { tags: [...] }`), besides a request's `x-spillway-tags`. */
     tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** Named guardrails (top-level `guardrails`) run on this tenant's requests, before the group's. */
+    guardrails: guardrailNamesSchema.optional(),
   })
   .strict();
 
@@ -322,6 +327,8 @@ export const configSchema = z
     providers: z.record(z.string(), providerSchema).default({}),
     models: z.record(z.string(), modelGroupSchema).default({}),
     tenants: z.record(z.string(), tenantSchema).default({}),
+    /** Named guardrails, attached by name to tenants and model groups. */
+    guardrails: z.record(z.string().min(1), guardrailSchema).optional(),
     router: routerSchema.default({
       retries: 2,
       backoff: { base_ms: 200, max_ms: 8000 },
@@ -354,6 +361,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    for (const issue of guardrailIssues(config)) context.addIssue({ code: 'custom', ...issue });
     const metricsPort = config.telemetry?.metrics_port;
     if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === config.server.port) {
       context.addIssue({

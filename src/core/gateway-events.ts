@@ -213,8 +213,28 @@ export interface RouteDecided {
     { readonly score: number; readonly features: Readonly<Record<string, number | boolean>> } | undefined;
 }
 
+/**
+ * A guardrail acted on a request (decision 0021): blocked it, masked matches, or flagged them. One
+ * event per guardrail and direction; entity types and counts only, never the matched text.
+ */
+export interface GuardrailApplied {
+  readonly type: 'guardrail-applied';
+  readonly requestId: string;
+  readonly tenant: string;
+  /** The model group whose request it was. */
+  readonly group: string;
+  /** The guardrail's name in the config. */
+  readonly guardrail: string;
+  readonly action: 'block' | 'mask' | 'flag';
+  /** `input`: the request; `output`: the answer (streamed or not). */
+  readonly direction: 'input' | 'output';
+  /** What it found, by entity type (`email`, `credit_card`, ..., `pattern`, `word`): how many. */
+  readonly entities: Readonly<Record<string, number>>;
+}
+
 export type GatewayEvent =
   | RouteDecided
+  | GuardrailApplied
   | CacheLookup
   | RequestStarted
   | AttemptFinished

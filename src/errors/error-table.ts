@@ -119,6 +119,11 @@ export const errorTable = {
    * ResponsibleAIPolicyViolation): not retried; only a group under another policy can help.
    */
   upstream_content_filtered: { ...client(400), contentPolicyFallback: true },
+  /**
+   * A gateway guardrail refused the request or the answer (decision 0021): the message names the
+   * guardrail, never the matched text. The client's own content: not retried, not failed over.
+   */
+  content_policy: client(400),
   /** Something this deployment (or the gateway) does not support; another deployment may. */
   unsupported: elsewhere(400, false),
   // the gateway's own outcomes

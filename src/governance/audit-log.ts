@@ -58,14 +58,31 @@ export class AuditLog implements EventSink {
     return record;
   }
 
-  /** Queues the bodies of a finished request whose tenant opted in; stored in the background. */
+  /**
+   * Queues, to be stored in the background: the bodies of a finished request whose tenant opted
+   * in, and every guardrail action (`guardrail.block|mask|flag`: guardrail, direction, entity types
+   * and counts; never the matched text).
+   */
   emit(event: GatewayEvent): void {
-    if (event.type !== 'request-finished' || event.bodies === undefined) return;
-    if (this.bodies.length >= this.maxQueuedBodies) {
-      this.bodies.shift();
-      this.onError(new Error('audit body queue full'), 'dropped the oldest queued request body');
+    if (event.type === 'guardrail-applied') {
+      this.queue({
+        id: createId('aud_'),
+        time: this.clock.now(),
+        actor: 'gateway',
+        action: `guardrail.${event.action}`,
+        target: event.requestId,
+        details: {
+          tenant: event.tenant,
+          group: event.group,
+          guardrail: event.guardrail,
+          direction: event.direction,
+          entities: { ...event.entities },
+        },
+      });
+      return;
     }
-    this.bodies.push({
+    if (event.type !== 'request-finished' || event.bodies === undefined) return;
+    this.queue({
       id: createId('aud_'),
       time: event.startedAt,
       actor: event.keyId,
@@ -77,6 +94,14 @@ export class AuditLog implements EventSink {
         response: redactSecrets(event.bodies.response),
       },
     });
+  }
+
+  private queue(record: AuditRecord): void {
+    if (this.bodies.length >= this.maxQueuedBodies) {
+      this.bodies.shift();
+      this.onError(new Error('audit queue full'), 'dropped the oldest queued audit record');
+    }
+    this.bodies.push(record);
     this.writing ??= this.writeBodies().finally(() => {
       this.writing = undefined;
     });
@@ -87,7 +112,7 @@ export class AuditLog implements EventSink {
       try {
         await this.audit.insert(record);
       } catch (error) {
-        this.onError(error, `could not store the bodies of request ${record.target}`);
+        this.onError(error, `could not store the audit record ${record.action} of request ${record.target}`);
       }
     }
   }

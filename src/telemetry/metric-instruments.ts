@@ -42,6 +42,7 @@ export interface MetricInstruments {
   readonly cacheLookups: CounterSeries<'group' | 'result'>;
   readonly routeDecisions: CounterSeries<'router' | 'rule' | 'target'>;
   readonly cacheSavedUsd: CounterSeries<'group'>;
+  readonly guardrailActions: CounterSeries<'guardrail' | 'action' | 'direction'>;
   readonly stateStoreDegraded: Gauge;
 }
 
@@ -217,6 +218,11 @@ export function createMetricInstruments(
       name: 'spillway_cache_saved_usd_total',
       help: 'US dollars cache hits saved: what the answers they replayed cost when a deployment made them',
       labelNames: ['group'],
+    }),
+    guardrailActions: new CounterSeries(registry, {
+      name: 'spillway_guardrail_actions_total',
+      help: 'Guardrail actions (block, mask, flag), by guardrail and direction (input: the request, output: the answer)',
+      labelNames: ['guardrail', 'action', 'direction'],
     }),
     stateStoreDegraded: new Gauge({
       name: 'spillway_state_store_degraded',

@@ -158,6 +158,7 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
     cacheLookups,
     routeDecisions,
     cacheSavedUsd,
+    guardrailActions,
   } = m;
   /** The in-flight child each started request incremented, so only started requests decrement. */
   const inFlight = new Map<string, GaugeSlot>();
@@ -341,6 +342,10 @@ function createMetricsSink(m: MetricInstruments, labels: MetricLabelDomain): Eve
       case 'route-decided':
         // Rule names come from the config (at most 100 per router): a bounded label set.
         routeDecisions.get(labels.group(event.router), event.rule, labels.group(event.target)).inc();
+        return;
+      case 'guardrail-applied':
+        // Guardrail names come from the config: a bounded label set; action and direction are enums.
+        guardrailActions.get(event.guardrail, event.action, event.direction).inc();
         return;
       case 'cache-lookup': {
         const group = labels.group(event.group);

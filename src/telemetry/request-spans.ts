@@ -165,6 +165,14 @@ export class RequestSpans implements EventSink {
         span.addEvent('spillway.route_decided', attributes);
         return;
       }
+      case 'guardrail-applied':
+        this.open.get(event.requestId)?.span.addEvent('spillway.guardrail', {
+          'spillway.guardrail': event.guardrail,
+          'spillway.guardrail_action': event.action,
+          'spillway.guardrail_direction': event.direction,
+          'spillway.guardrail_entities': Object.keys(event.entities).join(','),
+        });
+        return;
       case 'cache-lookup':
         this.open.get(event.requestId)?.span.addEvent('spillway.cache_lookup', {
           'spillway.cache_result': event.result,
