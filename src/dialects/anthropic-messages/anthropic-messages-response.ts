@@ -29,13 +29,18 @@ export function anthropicUsage(usage: Usage): {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  output_tokens_details?: { thinking_tokens: number };
 } {
-  return {
+  const counts = {
     input_tokens: usage.inputTokens,
     output_tokens: usage.outputTokens,
     cache_creation_input_tokens: usage.cacheWriteInputTokens ?? 0,
     cache_read_input_tokens: usage.cacheReadInputTokens ?? 0,
   };
+  // The thinking share of the output, where the upstream reported (or the adapter estimated) it.
+  return usage.reasoningTokens === undefined
+    ? counts
+    : { ...counts, output_tokens_details: { thinking_tokens: usage.reasoningTokens } };
 }
 
 /** Tool arguments as the object Anthropic clients expect (an object even when the model wrote none). */

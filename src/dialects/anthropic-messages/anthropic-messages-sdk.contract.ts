@@ -38,6 +38,7 @@ function read(message: Anthropic.Message): SdkAnswer {
       output_tokens: message.usage.output_tokens,
       cache_creation_input_tokens: message.usage.cache_creation_input_tokens,
       cache_read_input_tokens: message.usage.cache_read_input_tokens,
+      thinking_tokens: message.usage.output_tokens_details?.thinking_tokens,
     },
   };
 }
@@ -104,6 +105,7 @@ export const contractSubject: DialectContractSubject = {
     output_tokens: usage.outputTokens,
     cache_creation_input_tokens: usage.cacheWriteInputTokens ?? 0,
     cache_read_input_tokens: usage.cacheReadInputTokens ?? 0,
+    ...(usage.reasoningTokens === undefined ? {} : { thinking_tokens: usage.reasoningTokens }),
   }),
   chatBodies: [toolsBody, plainBody],
   freeFormPaths: ['tools[*].input_schema', 'messages[*].content[*].input', 'system[*].cache_control'],
