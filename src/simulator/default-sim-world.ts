@@ -45,6 +45,25 @@ export const defaultSimWorld: SimWorld = parseSimWorld(
         global: regions,
       },
       quotas: { default: { rpm: 200, tpm: 400000 } },
+      guardrails: [
+        {
+          id: 'gr-sim-policy',
+          versions: ['DRAFT', '1'],
+          blocked_input_message: 'Sorry, I cannot help with that request (blocked by gr-sim-policy).',
+          blocked_output_message: 'Sorry, the answer was blocked by gr-sim-policy.',
+          denied_topics: [
+            { name: 'investment-advice', phrases: ['investment advice', 'which stocks should i buy'] },
+          ],
+          words: ['bluebird'],
+          pii: [
+            { type: 'EMAIL', action: 'ANONYMIZE' },
+            { type: 'PHONE', action: 'ANONYMIZE' },
+            { type: 'CREDIT_DEBIT_CARD_NUMBER', action: 'ANONYMIZE' },
+            { type: 'US_SOCIAL_SECURITY_NUMBER', action: 'BLOCK' },
+            { type: 'AWS_ACCESS_KEY', action: 'BLOCK' },
+          ],
+        },
+      ],
     },
     openai: {
       account: 'openai-sim',

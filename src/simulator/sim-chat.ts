@@ -73,7 +73,14 @@ export type SimOutputBlock =
     };
 
 /** Why generation stopped. */
-export type SimStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'content_filtered';
+export type SimStopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'content_filtered'
+  /** A Bedrock guardrail (Converse guardrailConfig) blocked or masked. */
+  | 'guardrail_intervened';
 
 /** What the simulated model answers. */
 export interface SimChatResult {
@@ -91,4 +98,6 @@ export interface SimChatResult {
   readonly reasoningTokens?: number | undefined;
   readonly cacheReadTokens?: number | undefined;
   readonly cacheWriteTokens?: number | undefined;
+  /** Converse's `trace` (the guardrail's assessments), when a guardrailConfig asked for it. */
+  readonly trace?: unknown;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { simGuardrailSchema } from './bedrock/sim-guardrails.ts';
 import { faultSpecSchema } from './fault-spec.ts';
 
 /**
@@ -92,6 +93,8 @@ export const simWorldSchema = z
             overrides: z.array(overrideSchema.extend(quotaSchema.partial().shape).strict()).default([]),
           })
           .strict(),
+        /** Bedrock Guardrails (ApplyGuardrail, Converse guardrailConfig). */
+        guardrails: z.array(simGuardrailSchema).default([]),
       })
       .strict(),
     openai: endpointSchema,
@@ -161,6 +164,12 @@ export function parseSimWorld(value: unknown, source = 'world'): SimWorld {
     account.api_keys.forEach((key, position) => {
       if (!known.has(key.region))
         problems.push(`  accounts[${index}].api_keys[${position}].region: unknown region "${key.region}"`);
+    });
+  });
+  world.bedrock.guardrails.forEach((guardrail, index) => {
+    guardrail.regions?.forEach((region, position) => {
+      if (!known.has(region))
+        problems.push(`  bedrock.guardrails[${index}].regions[${position}]: unknown region "${region}"`);
     });
   });
   if (problems.length > 0)

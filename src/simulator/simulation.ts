@@ -282,6 +282,7 @@ export class Simulation {
     request: SimChatRequest,
     protocol: ChatProtocol,
     http: SimHttpResponse,
+    screen?: (result: SimChatResult) => SimChatResult,
   ): Promise<void> {
     const started = this.clock.now();
     const inputTokens = countInputTokens(request);
@@ -295,11 +296,12 @@ export class Simulation {
       target.api === 'openai'
         ? generateChatResult(request, this.seed, target.model.id)
         : generateWithPrefill(request, this.seed, target.model.id);
-    const result = this.promptCache.apply(
+    const cached = this.promptCache.apply(
       request,
       target.model.id,
       fault?.kind === 'content_filter' ? filteredResult(generated) : generated,
     );
+    const result = screen === undefined ? cached : screen(cached);
     this.quotas.adjust(
       admission.quotaKey,
       admission.limit,
@@ -418,7 +420,10 @@ export class Simulation {
     this.record(target, started, { ...usage, status: 200 });
   }
 
-  /** Logs a request refused before it reached a model (auth, validation, unknown model). */
+  /**
+   * Logs a request answered at once: refused before it reached a model (auth, validation, unknown
+   * model), or a guardrail check (ApplyGuardrail).
+   */
   recordRejected(fields: Omit<InvocationRecord, 'seq' | 'time' | 'timestamp' | 'latencyMs'>): void {
     const now = this.clock.now();
     this.log.add({ ...fields, time: now, timestamp: new Date(now).toISOString(), latencyMs: 0 });

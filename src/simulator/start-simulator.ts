@@ -91,6 +91,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const request = await readRequest(incoming, maxBodyBytes);
     const path = request.rawPath;
     if (path.startsWith('/model/')) return bedrock.handle(request, http);
+    if (path.startsWith('/guardrail/')) {
+      bedrock.handleGuardrail(request, http);
+      return;
+    }
     if (path === '/v1/messages' || path.startsWith('/v1/messages/')) return anthropic.handle(request, http);
     if (path.startsWith('/v1/')) return openai.handle(request, http);
     if (path.startsWith('/openai/')) return azure.handle(request, http);

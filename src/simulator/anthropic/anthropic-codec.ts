@@ -214,7 +214,9 @@ function answerBlocks(result: SimChatResult): Record<string, unknown>[] {
 
 /** Anthropic's stop reason: a content filter's cut is a `refusal`. */
 function anthropicStopReason(result: SimChatResult): string {
-  return result.stopReason === 'content_filtered' ? 'refusal' : result.stopReason;
+  return result.stopReason === 'content_filtered' || result.stopReason === 'guardrail_intervened'
+    ? 'refusal'
+    : result.stopReason;
 }
 
 /** A complete `message` object. */

@@ -6,6 +6,9 @@ import { bedrockException, sendBedrockException, type BedrockException } from '.
 import { bedrockWire, converseProtocol, invokeProtocol } from './bedrock-protocols.ts';
 import { converseRequestSchema, converseToSim, converseTurnProblem } from './converse-codec.ts';
 import { invokeFamily, invokeToSim, titanEmbedRequestSchema } from './invoke-codec.ts';
+import type { SimChatRequest } from '../sim-chat.ts';
+import { handleApplyGuardrail } from './apply-guardrail-api.ts';
+import { converseGuardrailScreen, guardrailConfigSchema, type ResultScreen } from './converse-guardrail.ts';
 import { SigV4Verifier } from './sigv4-verifier.ts';
 
 const operations: Readonly<Record<string, { name: string; stream: boolean }>> = {
@@ -48,6 +51,11 @@ export class BedrockApi {
   constructor(sim: Simulation) {
     this.sim = sim;
     this.verifier = new SigV4Verifier(sim.index);
+  }
+
+  /** Serves one request whose path starts with /guardrail/ (ApplyGuardrail). */
+  handleGuardrail(request: SimHttpRequest, http: SimHttpResponse): void {
+    handleApplyGuardrail(this.sim, this.verifier, request, http);
   }
 
   /** Serves one request whose path starts with /model/. */
@@ -148,7 +156,12 @@ export class BedrockApi {
         reject(validation(problem), caller.accountId, caller.region);
         return;
       }
-      await this.sim.runChat(target, simRequest, converseProtocol, http);
+      const screen = this.guardrailScreen(body, simRequest, caller.accountId, caller.region);
+      if (typeof screen === 'string') {
+        reject(validation(screen), caller.accountId, caller.region);
+        return;
+      }
+      await this.sim.runChat(target, simRequest, converseProtocol, http, screen);
       return;
     }
     if (resolved.model.kind === 'embedding') {
@@ -204,6 +217,32 @@ export class BedrockApi {
       return;
     }
     await this.sim.runChat(target, simRequest, invokeProtocol(family), http);
+  }
+
+  /** The guardrail screen of a Converse body's guardrailConfig, none without one, or a validation message. */
+  private guardrailScreen(
+    body: unknown,
+    request: SimChatRequest,
+    accountId: string,
+    region: string,
+  ): ResultScreen | string | undefined {
+    const config = (body as { guardrailConfig?: unknown }).guardrailConfig;
+    if (config === undefined) return undefined;
+    const parsed = guardrailConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      return describeZodError(
+        new z.ZodError(
+          parsed.error.issues.map((issue) => ({ ...issue, path: ['guardrailConfig', ...issue.path] })),
+        ),
+      );
+    }
+    return converseGuardrailScreen(
+      this.sim.index.world.bedrock.guardrails,
+      parsed.data,
+      request,
+      accountId,
+      region,
+    );
   }
 
   /** CountTokens: the input tokens the call would bill, free of charge and of quota (as on Bedrock). */

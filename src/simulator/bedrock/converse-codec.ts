@@ -208,6 +208,7 @@ export function converseResponse(result: SimChatResult, latencyMs: number): Reco
     stopReason: result.stopReason,
     usage: converseUsage(result),
     metrics: { latencyMs },
+    ...(result.trace === undefined ? {} : { trace: result.trace }),
   };
 }
 
@@ -268,7 +269,11 @@ export function converseStreamEvents(result: SimChatResult, latencyMs: number): 
   events.push({ type: 'messageStop', payload: { stopReason: result.stopReason }, tokens: 0 });
   events.push({
     type: 'metadata',
-    payload: { usage: converseUsage(result), metrics: { latencyMs } },
+    payload: {
+      usage: converseUsage(result),
+      metrics: { latencyMs },
+      ...(result.trace === undefined ? {} : { trace: result.trace }),
+    },
     tokens: 0,
   });
   return events;

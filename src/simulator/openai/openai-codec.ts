@@ -155,6 +155,7 @@ const finishReasons = {
   max_tokens: 'length',
   tool_use: 'tool_calls',
   content_filtered: 'content_filter',
+  guardrail_intervened: 'content_filter',
 } as const;
 
 function toolCallId(id: string): string {
