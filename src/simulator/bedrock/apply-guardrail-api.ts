@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Simulation } from '../simulation.ts';
 import type { SimHttpRequest, SimHttpResponse } from '../sim-http.ts';
-import { describeZodError } from './bedrock-api.ts';
-import { sendBedrockException, type BedrockException } from './bedrock-errors.ts';
+import { describeZodError, sendBedrockException, type BedrockException } from './bedrock-errors.ts';
 import { evaluateGuardrail, findGuardrail } from './sim-guardrails.ts';
 import type { SigV4Verifier } from './sigv4-verifier.ts';
 

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { CallTarget, Simulation } from '../simulation.ts';
 import { headerValue, type SimHttpRequest, type SimHttpResponse } from '../sim-http.ts';
 import { countInputTokens, countTokens, generateEmbedding } from '../text-generator.ts';
-import { bedrockException, sendBedrockException, type BedrockException } from './bedrock-errors.ts';
+import {
+  bedrockException,
+  describeZodError,
+  sendBedrockException,
+  type BedrockException,
+} from './bedrock-errors.ts';
 import { bedrockWire, converseProtocol, invokeProtocol } from './bedrock-protocols.ts';
 import { converseRequestSchema, converseToSim, converseTurnProblem } from './converse-codec.ts';
 import { invokeFamily, invokeToSim, titanEmbedRequestSchema } from './invoke-codec.ts';
@@ -29,18 +34,6 @@ const countTokensSchema = z.object({
 
 function validation(message: string): BedrockException {
   return { code: 'ValidationException', status: 400, message };
-}
-
-/** Bedrock's wording for a body that fails its schema. */
-export function describeZodError(error: z.ZodError): string {
-  const count = error.issues.length;
-  const details = error.issues
-    .map(
-      (issue) =>
-        `Value at '${issue.path.join('.') || 'body'}' failed to satisfy constraint: ${issue.message}`,
-    )
-    .join('; ');
-  return `${count} validation error${count === 1 ? '' : 's'} detected: ${details}`;
 }
 
 /** The Bedrock Runtime API: POST /model/{modelId}/{operation}. */

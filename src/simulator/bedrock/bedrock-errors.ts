@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { SimFailure } from '../sim-failure.ts';
 import type { SimHttpResponse } from '../sim-http.ts';
 
@@ -97,4 +98,16 @@ export function streamExceptionMember(code: string, invokeStream: boolean): stri
   const member = code.charAt(0).toLowerCase() + code.slice(1);
   if (streamMembers.has(member) || (invokeStream && member === 'modelTimeoutException')) return member;
   return undefined;
+}
+
+/** Bedrock's wording for a body that fails its schema. */
+export function describeZodError(error: z.ZodError): string {
+  const count = error.issues.length;
+  const details = error.issues
+    .map(
+      (issue) =>
+        `Value at '${issue.path.join('.') || 'body'}' failed to satisfy constraint: ${issue.message}`,
+    )
+    .join('; ');
+  return `${count} validation error${count === 1 ? '' : 's'} detected: ${details}`;
 }
