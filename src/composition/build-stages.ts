@@ -1,12 +1,18 @@
 import type { Clock } from '../core/clock.ts';
 import type { EventSink } from '../core/gateway-events.ts';
+import type { EmbeddingRequest } from '../core/embedding.ts';
 import type { StateStore } from '../core/state-store.ts';
 import type { CacheConfig } from '../config/cache-schema.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
+import type { EmbedResult, RequestContext } from '../pipeline/gateway.ts';
 import type { RequestStage, StageResolver } from '../pipeline/request-stage.ts';
 import { composeStages, noStages } from '../pipeline/request-stages.ts';
 import { MemoryAnswerStore, SharedAnswerStore, type AnswerStore } from '../stages/cache/answer-store.ts';
+import { ExactLocator, type AnswerLocator } from '../stages/cache/answer-locator.ts';
 import { ResponseCacheStage } from '../stages/cache/response-cache-stage.ts';
+import { SemanticLocator, type EmbedText } from '../stages/cache/semantic-locator.ts';
+import { SharedVectors } from '../stages/cache/shared-vectors.ts';
+import { VectorIndex } from '../stages/cache/vector-index.ts';
 import { GuardrailCatalog } from '../stages/guardrails/build-guardrails.ts';
 import { RouteStage } from '../stages/route/route-stage.ts';
 
@@ -15,6 +21,34 @@ export interface StageParts {
   readonly state: StateStore;
   readonly events: EventSink;
   readonly clock: Clock;
+  /**
+   * The gateway's own embeddings call (its pipeline: limits, cost, breakers, a spend record), for
+   * semantic caches. Bound late: the gateway is built after its stages.
+   */
+  readonly embed?: ((request: EmbeddingRequest, context: RequestContext) => Promise<EmbedResult>) | undefined;
+}
+
+/**
+ * The embedding of one prompt by `group` through the gateway: its own request id (`<id>.embed`, so it
+ * has its own spend record, run and events), no body logging, the caller's principal (its tenant's
+ * limits and budget apply, its cost is the tenant's).
+ */
+function embedThrough(embed: NonNullable<StageParts['embed']>, group: string): EmbedText {
+  return async (text, context, signal) => {
+    const result = await embed(
+      { model: group, input: [text] },
+      {
+        ...context,
+        requestId: `${context.requestId}.embed`,
+        signal,
+        rawBody: undefined,
+        cacheControl: undefined,
+      },
+    );
+    const vector = result.response.embeddings[0];
+    if (vector === undefined) throw new Error('no embedding returned');
+    return vector;
+  };
 }
 
 /** A group's effective cache: its own `cache`, else `router.cache`; `mode: off` or neither is none. */
@@ -33,6 +67,8 @@ export class GroupStages {
   /** Tenants with guardrails of their own: their list per group (others use `byGroup`). */
   private byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
   private stores = new Map<string, AnswerStore>();
+  private indexes = new Map<string, VectorIndex>();
+  private shared: SharedVectors | undefined;
   private readonly parts: StageParts;
 
   constructor(parts: StageParts, config: SpillwayConfig) {
@@ -50,6 +86,7 @@ export class GroupStages {
   apply(config: SpillwayConfig): void {
     const byGroup = new Map<string, readonly RequestStage[]>();
     const stores = new Map<string, AnswerStore>();
+    const indexes = new Map<string, VectorIndex>();
     const tenantTags = new Map<string, readonly string[]>();
     for (const [tenant, settings] of Object.entries(config.tenants)) {
       if (settings.tags !== undefined) tenantTags.set(tenant, settings.tags);
@@ -66,7 +103,8 @@ export class GroupStages {
           ? undefined
           : new RouteStage({ router: group, rules: settings.route, tenantTags, events: this.parts.events });
       const cache = route === undefined ? cacheOf(config, group) : undefined;
-      const stage = cache === undefined ? undefined : this.cacheStage(config, group, cache, stores);
+      const stage =
+        cache === undefined ? undefined : this.cacheStage(config, group, cache, { stores, indexes });
       // Guardrails run on the group that serves: a router's target, not the router itself.
       const groupGuardrails = route === undefined ? (settings.guardrails ?? []) : [];
       const compose = (names: readonly string[]) => {
@@ -89,15 +127,15 @@ export class GroupStages {
     this.byGroup = byGroup;
     this.byTenant = byTenant;
     this.stores = stores;
+    this.indexes = indexes;
   }
 
   private cacheStage(
     config: SpillwayConfig,
     group: string,
     cache: CacheConfig,
-    stores: Map<string, AnswerStore>,
+    kept: { stores: Map<string, AnswerStore>; indexes: Map<string, VectorIndex> },
   ): RequestStage | undefined {
-    if (cache.mode !== 'exact') return undefined;
     const shared = (config.state?.redis_url ?? '') !== '';
     const storeKey = `${group}\u0000${shared ? 'shared' : String(cache.max_bytes)}`;
     const store =
@@ -105,12 +143,48 @@ export class GroupStages {
       (shared
         ? new SharedAnswerStore(this.parts.state)
         : new MemoryAnswerStore({ maxBytes: cache.max_bytes, clock: this.parts.clock }));
-    stores.set(storeKey, store);
+    kept.stores.set(storeKey, store);
+    const locator =
+      cache.mode === 'semantic'
+        ? this.semanticLocator(group, cache, shared, kept.indexes)
+        : new ExactLocator();
+    if (locator === undefined) return undefined;
     return new ResponseCacheStage({
       settings: cache,
       store,
+      locator,
       events: this.parts.events,
       clock: this.parts.clock,
+    });
+  }
+
+  /** A semantic group's locator over its index (kept across reloads while its bound is unchanged). */
+  private semanticLocator(
+    group: string,
+    cache: CacheConfig,
+    shared: boolean,
+    indexes: Map<string, VectorIndex>,
+  ): AnswerLocator | undefined {
+    const { embed } = this.parts;
+    if (embed === undefined || cache.embedding_group === undefined || cache.threshold === undefined)
+      return undefined;
+    const indexKey = `${group}\u0000${String(cache.max_entries)}`;
+    const index =
+      this.indexes.get(indexKey) ??
+      new VectorIndex({ maxEntries: cache.max_entries, clock: this.parts.clock });
+    indexes.set(indexKey, index);
+    let announcer;
+    if (shared) {
+      this.shared ??= new SharedVectors(this.parts.state);
+      announcer = this.shared.attach(group, index);
+    }
+    return new SemanticLocator({
+      index,
+      embed: embedThrough(embed, cache.embedding_group),
+      threshold: cache.threshold,
+      timeoutMs: cache.embedding_timeout_ms,
+      clock: this.parts.clock,
+      announcer,
     });
   }
 }

@@ -8,7 +8,7 @@ import { sendJson } from '../server/respond.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { packageVersion } from '../version.ts';
 import type { ProcessParts } from './build-process.ts';
-import { GroupStages } from './build-stages.ts';
+import { GroupStages, type StageParts } from './build-stages.ts';
 
 /**
  * What serves requests, built once per worker over the process's shared parts: the gateway (its
@@ -31,8 +31,10 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
   const { clock, logger, telemetry } = parts;
   const config = parts.config;
   const adminKey = () => config().server.admin_key;
-  const stages = new GroupStages({ state: parts.state, events: parts.events, clock }, config());
-  const gateway = createGateway({
+  // Semantic caches embed through this gateway's own pipeline; it is built next, hence the late binding.
+  const embed: NonNullable<StageParts['embed']> = (request, context) => gateway.embed(request, context);
+  const stages = new GroupStages({ state: parts.state, events: parts.events, clock, embed }, config());
+  const gateway: SpillwayGateway = createGateway({
     config: config(),
     createChatModel: (target) => parts.providers.create(target),
     state: parts.state,

@@ -36,18 +36,14 @@ export const cacheSchema = z
     embedding_group: z.string().min(1).optional(),
     /** Semantic mode: the cosine similarity at or above which a cached answer is served (0..1]. */
     threshold: z.number().gt(0).lte(1).optional(),
-    /** Semantic mode: answers compared per tenant and group at most (the index is a linear scan). */
+    /** Semantic mode: answers compared per tenant, group and request shape at most (the index is a linear scan). */
     max_entries: z.number().int().positive().max(100_000).default(2000),
+    /** Semantic mode: an embedding slower than this is a miss (the request goes upstream, its answer is not kept). */
+    embedding_timeout_ms: z.number().int().positive().max(60_000).default(1000),
   })
   .strict()
   .superRefine((cache, context) => {
     if (cache.mode === 'semantic') {
-      // Not built yet: refused here so that a config asking for it never runs without a cache silently.
-      context.addIssue({
-        code: 'custom',
-        path: ['mode'],
-        message: 'mode: semantic is not available in this version (use mode: exact)',
-      });
       if (cache.embedding_group === undefined) {
         context.addIssue({
           code: 'custom',

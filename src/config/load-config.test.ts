@@ -148,11 +148,9 @@ models:
       // g's threshold (semantic only) is reported once its shape problems are fixed (zod's refine order).
       expect.stringMatching(/^models\.g\.cache\.ttl_s: /),
       expect.stringMatching(/^models\.g\.cache\.scope: /),
-      'models.h.cache.mode: mode: semantic is not available in this version (use mode: exact)',
       'models.h.cache.embedding_group: mode: semantic needs embedding_group (an embeddings model group)',
       'models.h.cache.max_entry_bytes: must not exceed max_bytes (10)',
       expect.stringMatching(/^router\.cache\.threshold: /),
-      'router.cache.mode: mode: semantic is not available in this version (use mode: exact)',
       'router.cache.embedding_group: unknown model group "embed" (known: g, h)',
     ]);
   });

@@ -62,6 +62,22 @@ describe('generateChatResult', () => {
     const vector = generateEmbedding('x', 64, 1);
     expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
     expect(generateEmbedding('x', 64, 1)).toEqual(vector);
+    expect(Math.hypot(...generateEmbedding('?!', 64, 1))).toBeCloseTo(1, 5);
+  });
+
+  it('makes near-duplicate texts close and unrelated texts far (a hashed bag of words)', () => {
+    const cosine = (a: string, b: string): number => {
+      const [x, y] = [generateEmbedding(a, 1536, 7), generateEmbedding(b, 1536, 7)];
+      return x.reduce((sum, value, index) => sum + value * (y[index] ?? 0), 0);
+    };
+    const question = 'What is the capital city of France and how many people live there today';
+    expect(cosine(question, question.toUpperCase() + '?')).toBeCloseTo(1, 5);
+    const oneWord = cosine(question, question.replace('today', 'now'));
+    expect(oneWord).toBeGreaterThan(0.9);
+    expect(oneWord).toBeLessThan(0.99);
+    expect(Math.abs(cosine(question, 'Write a haiku about autumn leaves falling on a pond'))).toBeLessThan(
+      0.3,
+    );
   });
 });
 

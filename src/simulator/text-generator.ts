@@ -205,16 +205,32 @@ export function chunkJson(json: string, size = 24): string[] {
   return pieces.length === 0 ? ['{}'] : pieces;
 }
 
-/** A deterministic unit-length embedding of `text`. */
+/** Coordinates each word adds to (with a random sign): sparse random projections, near-orthogonal per word. */
+const wordSpread = 8;
+
+/**
+ * A deterministic unit-length embedding of `text`, similarity-meaningful: a hashed bag of words.
+ * Each lower-cased word adds ±1 at `wordSpread` coordinates chosen by its hash (and the seed), so
+ * texts sharing most of their words are close (one word changed in twenty: cosine ≈ 0.95) and
+ * unrelated texts near orthogonal. Linear in the text. A text without words gets a random vector
+ * of its hash (as before).
+ */
 export function generateEmbedding(text: string, dimensions: number, seed: number): Float32Array {
-  const prng = createPrng(hashString(text, seed));
   const vector = new Float32Array(dimensions);
-  let norm = 0;
-  for (let index = 0; index < dimensions; index += 1) {
-    const value = prng.next() * 2 - 1;
-    vector[index] = value;
-    norm += value * value;
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length === 0) {
+    const prng = createPrng(hashString(text, seed));
+    for (let index = 0; index < dimensions; index += 1) vector[index] = prng.next() * 2 - 1;
   }
+  for (const word of words) {
+    const prng = createPrng(hashString(word, seed));
+    for (let spread = 0; spread < wordSpread; spread += 1) {
+      const index = Math.floor(prng.next() * dimensions);
+      vector[index] = (vector[index] ?? 0) + (prng.next() < 0.5 ? -1 : 1);
+    }
+  }
+  let norm = 0;
+  for (let index = 0; index < dimensions; index += 1) norm += (vector[index] ?? 0) ** 2;
   const scale = norm === 0 ? 0 : 1 / Math.sqrt(norm);
   for (let index = 0; index < dimensions; index += 1) vector[index] = (vector[index] ?? 0) * scale;
   return vector;

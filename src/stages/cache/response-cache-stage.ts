@@ -6,11 +6,11 @@ import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import type { RequestContext } from '../../pipeline/gateway.ts';
 import type { RequestStage, ServedBy, StageDecision } from '../../pipeline/request-stage.ts';
 import { AnswerCollector } from './answer-collector.ts';
+import type { AnswerLocator } from './answer-locator.ts';
 import { serializeAnswer, type AnswerStore } from './answer-store.ts';
-import { cacheKey } from './cache-key.ts';
 
-/** The settings of one group's exact-match cache (plain values; the config's `cache` block satisfies them). */
-export interface ExactCacheSettings {
+/** The settings of one group's cache (plain values; the config's `cache` block satisfies them). */
+export interface CacheSettings {
   readonly ttl_s: number;
   readonly max_entry_bytes: number;
   readonly scope: 'tenant' | 'global';
@@ -30,7 +30,8 @@ const missHeaders = Object.freeze({ 'x-spillway-cache': 'miss' });
 const missDecision: StageDecision = Object.freeze({ kind: 'annotate', headers: missHeaders });
 
 /**
- * The response cache as a request stage: before the plan it answers an identical request from the
+ * The response cache as a request stage: before the plan it answers an identical (exact mode) or
+ * near-duplicate (semantic mode, the locator decides) request from the
  * store (`x-spillway-cache: hit`, no deployment called, the saving on the spend record); after a
  * deployment's complete answer or finished stream it keeps the answer for `ttl_s`. Per tenant unless
  * the group shares its cache. A request that samples (temperature > 0) is neither answered nor kept
@@ -38,16 +39,16 @@ const missDecision: StageDecision = Object.freeze({ kind: 'annotate', headers: m
  */
 export class ResponseCacheStage implements RequestStage {
   readonly name = 'cache';
-  private readonly settings: ExactCacheSettings;
+  private readonly settings: CacheSettings;
   private readonly store: AnswerStore;
   private readonly events: EventSink;
   private readonly clock: Clock;
-  /** Keys computed before the plan, reused when the answer is kept (requests are not mutated). */
-  private readonly keys = new WeakMap<ChatRequest, string>();
+  private readonly locator: AnswerLocator;
 
   constructor(options: {
-    settings: ExactCacheSettings;
+    settings: CacheSettings;
     store: AnswerStore;
+    locator: AnswerLocator;
     events: EventSink;
     clock: Clock;
   }) {
@@ -55,19 +56,15 @@ export class ResponseCacheStage implements RequestStage {
     this.store = options.store;
     this.events = options.events;
     this.clock = options.clock;
+    this.locator = options.locator;
   }
 
   private cacheable(request: ChatRequest): boolean {
     return this.settings.include_sampled || request.temperature === undefined || request.temperature <= 0;
   }
 
-  private keyOf(request: ChatRequest, context: RequestContext): string {
-    let key = this.keys.get(request);
-    if (key === undefined) {
-      key = cacheKey(request, this.settings.scope === 'global' ? '*' : `t:${context.principal.tenant}`);
-      this.keys.set(request, key);
-    }
-    return key;
+  private scopeOf(context: RequestContext): string {
+    return this.settings.scope === 'global' ? '*' : `t:${context.principal.tenant}`;
   }
 
   private lookup(
@@ -91,13 +88,15 @@ export class ResponseCacheStage implements RequestStage {
       this.lookup(request, context, 'bypass');
       return missDecision;
     }
-    const cached = await this.store.get(this.keyOf(request, context));
+    const located = await this.locator.find(request, context, this.scopeOf(context));
+    const cached = located === undefined ? undefined : await this.store.get(located.key);
     if (cached === undefined) {
       this.lookup(request, context, 'miss');
       return missDecision;
     }
     this.lookup(request, context, 'hit', cached.costUsd);
-    return { kind: 'answer', response: cached.response, headers: hitHeaders, savedUsd: cached.costUsd };
+    const headers = located?.headers === undefined ? hitHeaders : { ...hitHeaders, ...located.headers };
+    return { kind: 'answer', response: cached.response, headers, savedUsd: cached.costUsd };
   }
 
   private keeps(request: ChatRequest, context: RequestContext, served: ServedBy): boolean {
@@ -113,7 +112,11 @@ export class ResponseCacheStage implements RequestStage {
     if (!keptStopReasons.has(response.stopReason) || response.usage.estimated === true) return;
     const text = serializeAnswer({ response, costUsd, storedAt: this.clock.now() });
     if (text.length * 2 > this.settings.max_entry_bytes) return;
-    void this.store.set(this.keyOf(request, context), text, this.settings.ttl_s * 1000);
+    const ttlMs = this.settings.ttl_s * 1000;
+    void this.locator.place(request, context, this.scopeOf(context), ttlMs).then((key) => {
+      if (key !== undefined) return this.store.set(key, text, ttlMs);
+      return undefined;
+    });
   }
 
   afterAnswer(
