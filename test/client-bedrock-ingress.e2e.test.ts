@@ -1,72 +1,28 @@
 import {
   AccessDeniedException,
   BedrockRuntimeClient,
+  type ContentBlock,
   ConverseCommand,
   type ConverseCommandOutput,
   ConverseStreamCommand,
-  CountTokensCommand,
   InvokeModelCommand,
-  InvokeModelWithResponseStreamCommand,
-  type ContentBlock,
-  type ConverseStreamOutput,
   type Message,
+  ModelStreamErrorException,
   ResourceNotFoundException,
   ThrottlingException,
   type Tool,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
-import { bedrockClient } from '../src/dialects/bedrock-converse/__fixtures__/bedrock-sdk.ts';
-import { simModels, singleDeploymentGroup } from './support/gateway-config.ts';
-import { useSimulatedGateway } from './support/simulated-gateway.ts';
+import { ask, collect, profileId, throttledRpm, useBedrockIngress } from './support/bedrock-ingress.ts';
 
-// Issue 14 acceptance (Bedrock-compatible ingress): the AWS JS SDK, with a virtual key as its
-// Bedrock API key (bearer token), against a real gateway process with the simulator behind it,
-// served by a Bedrock deployment and by an OpenAI-style one.
+// Issue 14 acceptance (Bedrock-compatible ingress, Converse): the AWS JS SDK, with a virtual key as
+// its Bedrock API key (bearer token), against a real gateway process with the simulator behind it,
+// served by a Bedrock deployment and by an OpenAI-style one. InvokeModel, CountTokens and boto3:
+// client-bedrock-invoke.e2e.test.ts.
 
-const run = Date.now().toString(36);
-const key = `sk-bedrock-in-${run}`;
-const throttledKey = `sk-bedrock-throttled-${run}`;
-/** The throttled tenant's rpm: GCRA admits a burst of this many, then one every 60 s / rpm. */
-const throttledRpm = 12;
-const profileId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
-
-const world = useSimulatedGateway({
-  simulator: { seed: 14 },
-  gateway: {
-    models: {
-      nova: singleDeploymentGroup('nova', 'a1-us-east-1', simModels.novaPro),
-      gpt: singleDeploymentGroup('gpt', 'openai', simModels.gpt),
-      [profileId]: singleDeploymentGroup('sonnet-us', 'a1-us-east-1', simModels.sonnetUsProfile),
-    },
-    tenants: {
-      builders: { keys: [key], rpm: 1000 },
-      throttled: { keys: [throttledKey], rpm: throttledRpm },
-    },
-  },
-});
-
-/** A client whose responses' headers are kept (the SDK's output has no headers of its own). */
-function client(
-  apiKey = key,
-  maxAttempts = 1,
-): { bedrock: BedrockRuntimeClient; headers: Record<string, string>[] } {
-  const bedrock = bedrockClient(world.gateway.url, apiKey, maxAttempts);
-  const headers: Record<string, string>[] = [];
-  bedrock.middlewareStack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      const response = result.response as { headers?: Record<string, string> };
-      headers.push(response.headers ?? {});
-      return result;
-    },
-    { step: 'deserialize', name: 'keepHeaders' },
-  );
-  return { bedrock, headers };
-}
+const { world, throttledKey, client } = useBedrockIngress();
 
 const weatherTool: Tool = {
   toolSpec: {
@@ -75,18 +31,6 @@ const weatherTool: Tool = {
     inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
   },
 };
-
-const ask: Message[] = [{ role: 'user', content: [{ text: 'Say hello' }] }];
-
-/** Every event of a ConverseStream answer, read to its end. */
-async function collect(
-  stream: AsyncIterable<ConverseStreamOutput> | undefined,
-): Promise<ConverseStreamOutput[]> {
-  if (stream === undefined) throw new Error('the answer has no stream');
-  const events: ConverseStreamOutput[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
 
 /** The tool call of a complete answer. */
 function toolUseOf(output: ConverseCommandOutput): NonNullable<ContentBlock['toolUse']> {
@@ -206,125 +150,6 @@ describe.each([
   );
 });
 
-/** An Anthropic-native InvokeModel body, as Anthropic-on-Bedrock takes it. */
-function invokeBody(extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    anthropic_version: 'bedrock-2023-05-31',
-    max_tokens: 100,
-    messages: [{ role: 'user', content: 'Say hello' }],
-    ...extra,
-  });
-}
-
-interface AnthropicEvent {
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
-
-describe.each([
-  { group: profileId, deployment: 'sonnet-us', upstream: 'bedrock' },
-  { group: 'gpt', deployment: 'gpt', upstream: 'openai' },
-])(
-  'AWS SDK InvokeModel (Anthropic body) → gateway → $upstream-style upstream',
-  ({ group, deployment, upstream }) => {
-    it('InvokeModel answers with an Anthropic message carrying the upstream usage', async () => {
-      const { bedrock, headers } = client();
-      const output = await bedrock.send(
-        new InvokeModelCommand({ modelId: group, body: invokeBody(), contentType: 'application/json' }),
-      );
-      const message = JSON.parse(Buffer.from(output.body).toString('utf8')) as {
-        type: string;
-        role: string;
-        content: { type: string; text?: string }[];
-        stop_reason: string;
-        usage: { input_tokens: number; output_tokens: number };
-      };
-      expect(message.type).toBe('message');
-      expect(message.role).toBe('assistant');
-      expect(message.content[0]?.text).toMatch(/\w/);
-      expect(message.stop_reason).toBe('end_turn');
-      const upstreamCall = world.lastInvocation();
-      expect(upstreamCall.api).toBe(upstream);
-      expect(message.usage).toMatchObject({
-        input_tokens: upstreamCall.inputTokens,
-        output_tokens: upstreamCall.outputTokens,
-      });
-      expect(headers.at(-1)?.['x-spillway-deployment']).toBe(deployment);
-    });
-
-    it('InvokeModelWithResponseStream streams chunk frames of Anthropic events, metrics on the last', async () => {
-      const { bedrock, headers } = client();
-      const output = await bedrock.send(
-        new InvokeModelWithResponseStreamCommand({
-          modelId: group,
-          body: invokeBody(),
-          contentType: 'application/json',
-        }),
-      );
-      const events: AnthropicEvent[] = [];
-      for await (const event of output.body ?? []) {
-        if (event.chunk?.bytes !== undefined)
-          events.push(JSON.parse(Buffer.from(event.chunk.bytes).toString('utf8')) as AnthropicEvent);
-      }
-      expect(headers.at(-1)?.['content-type']).toBe('application/vnd.amazon.eventstream');
-      expect(events[0]?.type).toBe('message_start');
-      expect(events.at(-1)?.type).toBe('message_stop');
-      const text = events
-        .map((event) =>
-          event.type === 'content_block_delta' ? ((event.delta as { text?: string }).text ?? '') : '',
-        )
-        .join('');
-      expect(text).toMatch(/\w/);
-      const upstreamCall = world.lastInvocation();
-      expect(upstreamCall.stream).toBe(true);
-      expect(events.at(-1)?.['amazon-bedrock-invocationMetrics']).toEqual({
-        inputTokenCount: upstreamCall.inputTokens,
-        outputTokenCount: upstreamCall.outputTokens,
-      });
-    });
-
-    it('round-trips a tool call with Anthropic tool_use and tool_result blocks', async () => {
-      const { bedrock } = client();
-      const tools = [
-        {
-          name: 'get_weather',
-          description: 'Current weather in a city',
-          input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-        },
-      ];
-      const ask = [{ role: 'user', content: 'What is the weather in Paris?' }];
-      const first = await bedrock.send(
-        new InvokeModelCommand({ modelId: group, body: invokeBody({ tools, messages: ask }) }),
-      );
-      const message = JSON.parse(Buffer.from(first.body).toString('utf8')) as {
-        stop_reason: string;
-        content: { type: string; id?: string; name?: string; input?: unknown }[];
-      };
-      expect(message.stop_reason).toBe('tool_use');
-      const call = message.content.find((block) => block.type === 'tool_use');
-      expect(call?.name).toBe('get_weather');
-      const second = await bedrock.send(
-        new InvokeModelCommand({
-          modelId: group,
-          body: invokeBody({
-            tools,
-            messages: [
-              ...ask,
-              { role: 'assistant', content: [call] },
-              {
-                role: 'user',
-                content: [{ type: 'tool_result', tool_use_id: call?.id, content: 'sunny, 21 C' }],
-              },
-            ],
-          }),
-        }),
-      );
-      const answer = JSON.parse(Buffer.from(second.body).toString('utf8')) as { stop_reason: string };
-      expect(answer.stop_reason).toBe('end_turn');
-    });
-  },
-);
-
 describe('AWS SDK Converse features → gateway → Bedrock Claude profile', () => {
   it('asks for thinking through additionalModelRequestFields and reads reasoningContent back, streamed and not', async () => {
     const { bedrock } = client();
@@ -363,105 +188,27 @@ describe('AWS SDK Converse features → gateway → Bedrock Claude profile', () 
   });
 });
 
-/** Whether python3 with boto3 is installed here (the boto3 test is skipped where it is not). */
-const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
-
-// boto3 with nothing but endpoint_url and the key in AWS_BEARER_TOKEN_BEDROCK (its default HTTP/1.1).
-const boto3Script = `
-import json, os, boto3
-client = boto3.client('bedrock-runtime', region_name='us-east-1', endpoint_url=os.environ['GATEWAY'])
-out = client.converse(modelId='nova', messages=[{'role': 'user', 'content': [{'text': 'Say hello'}]}])
-stream = client.converse_stream(modelId='gpt', messages=[{'role': 'user', 'content': [{'text': 'Say hello'}]}])
-events = [list(event.keys())[0] for event in stream['stream']]
-try:
-    client.converse(modelId='no-such-group', messages=[{'role': 'user', 'content': [{'text': 'x'}]}])
-    missing = None
-except client.exceptions.ResourceNotFoundException as error:
-    missing = error.response['Error']['Code']
-print(json.dumps({'stop': out['stopReason'], 'text': out['output']['message']['content'][0]['text'],
-                  'events': events, 'missing': missing}))
-`;
-
-describe('boto3 → gateway', () => {
-  it.skipIf(!hasBoto3)(
-    'converse and converse_stream work with endpoint_url and AWS_BEARER_TOKEN_BEDROCK',
-    async () => {
-      // Asynchronously: the simulator behind the gateway runs in this process.
-      const { stdout: output } = await promisify(execFile)('python3', ['-c', boto3Script], {
-        env: { PATH: process.env.PATH ?? '', GATEWAY: world.gateway.url, AWS_BEARER_TOKEN_BEDROCK: key },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      const read = JSON.parse(output) as {
-        stop: string;
-        text: string;
-        events: string[];
-        missing: string | null;
-      };
-      expect(read.stop).toBe('end_turn');
-      expect(read.text).toMatch(/\w/);
-      expect(read.events[0]).toBe('messageStart');
-      expect(read.events).toContain('contentBlockDelta');
-      expect(read.events.slice(-2)).toEqual(['messageStop', 'metadata']);
-      expect(read.missing).toBe('ResourceNotFoundException');
-    },
-  );
-});
-
-describe('AWS SDK CountTokens → gateway', () => {
-  it.each([
-    { group: profileId, source: 'upstream' },
-    { group: 'gpt', source: 'estimate' },
-  ])(
-    'counts a Converse input for $group ($source), and an InvokeModel body the same',
-    async ({ group, source }) => {
-      const { bedrock, headers } = client();
-      const converse = await bedrock.send(
-        new CountTokensCommand({
-          modelId: group,
-          input: { converse: { messages: ask, system: [{ text: 'Be brief.' }] } },
-        }),
-      );
-      expect(converse.inputTokens).toBeGreaterThan(0);
-      expect(headers.at(-1)?.['x-spillway-token-count']).toBe(source);
-      const body = new TextEncoder().encode(
-        JSON.stringify({
-          anthropic_version: 'bedrock-2023-05-31',
-          max_tokens: 10,
-          system: 'Be brief.',
-          messages: [{ role: 'user', content: 'Say hello' }],
-        }),
-      );
-      const invoked = await bedrock.send(
-        new CountTokensCommand({ modelId: group, input: { invokeModel: { body } } }),
-      );
-      expect(invoked.inputTokens).toBe(converse.inputTokens);
-    },
-  );
-
-  it('names the field at fault inside the nested body', async () => {
+describe('AWS SDK ConverseStream → gateway: a stream cut after its first byte', () => {
+  it('ends with the modelStreamErrorException frame the SDK throws, after the text it got', async () => {
+    world.sim.addFault({ kind: 'cut_stream', after_events: 4, count: 1, api: 'openai' });
     const { bedrock } = client();
-    const thrown = await bedrock
-      .send(
-        new CountTokensCommand({
-          modelId: 'gpt',
-          input: {
-            converse: {
-              messages: [
-                {
-                  role: 'user',
-                  content: [{ document: { name: 'd', format: 'txt', source: { bytes: new Uint8Array(1) } } }],
-                },
-              ],
-            },
-          },
-        }),
-      )
-      .catch((e: unknown) => e);
-    expect(thrown).toBeInstanceOf(ValidationException);
-    expect((thrown as Error).message).toMatch(
-      /^input\.converse\.messages\[0\]\.content\[0\]\.document: not supported/,
+    const output = await bedrock.send(
+      new ConverseStreamCommand({
+        modelId: 'gpt',
+        messages: [{ role: 'user', content: [{ text: 'Write a long answer about rivers, please.' }] }],
+        inferenceConfig: { maxTokens: 400 },
+      }),
     );
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const event of output.stream ?? []) seen.push(Object.keys(event)[0] ?? '');
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ModelStreamErrorException);
+    expect(seen).toContain('contentBlockDelta');
+    expect(seen).not.toContain('messageStop');
   });
 });
 
@@ -497,7 +244,7 @@ describe('AWS SDK → gateway: model ids, keys and limits', () => {
   });
 
   it('a bad key is the AccessDeniedException the SDK maps, never retried', async () => {
-    const { bedrock } = client(`sk-not-a-key-${run}`, 3);
+    const { bedrock } = client(`sk-not-a-key-${Date.now().toString(36)}`, 3);
     const thrown = await bedrock
       .send(new ConverseCommand({ modelId: 'nova', messages: ask }))
       .catch((e: unknown) => e);
@@ -508,7 +255,16 @@ describe('AWS SDK → gateway: model ids, keys and limits', () => {
       .catch((e: unknown) => e);
     expect(streamed).toBeInstanceOf(AccessDeniedException);
     const invoked = await bedrock
-      .send(new InvokeModelCommand({ modelId: 'nova', body: invokeBody() }))
+      .send(
+        new InvokeModelCommand({
+          modelId: 'nova',
+          body: JSON.stringify({
+            anthropic_version: 'bedrock-2023-05-31',
+            max_tokens: 10,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        }),
+      )
       .catch((e: unknown) => e);
     expect(invoked).toBeInstanceOf(AccessDeniedException);
   });
