@@ -9,6 +9,7 @@ import {
   type RouteInfo,
 } from './drill-cost.ts';
 import type { DrillSample } from './drill-sample.ts';
+import { sumCounters, type GatewayCounters } from './gateway-counters.ts';
 import type { Drill, DrillPhase } from './drill-spec.ts';
 import { clientStats, type ClientStats, type CostedSample } from './drill-stats.ts';
 
@@ -75,6 +76,8 @@ export function buildReport(
   config: SpillwayConfig,
   samples: readonly DrillSample[],
   startedAt: Date,
+  /** The gateway's hedge and stream-recovery counters per phase, where they could be read. */
+  counters?: readonly GatewayCounters[],
 ): DrillReport {
   const routes = routesOf(config, drill.load.model);
   const prices = new Map(routes.map((route) => [route.id, route]));
@@ -122,6 +125,7 @@ export function buildReport(
         phaseCosted.filter((sample) => sample.client === 'gateway'),
         seconds,
         drill.load.model,
+        counters?.[index],
       ),
       naive: drill.naive === undefined ? null : clientStats(naive, seconds, drill.load.model),
     });
@@ -132,6 +136,7 @@ export function buildReport(
       costed.filter((sample) => sample.client === 'gateway'),
       total,
       drill.load.model,
+      counters === undefined ? undefined : sumCounters(counters),
     ),
     naive:
       drill.naive === undefined

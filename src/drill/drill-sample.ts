@@ -21,6 +21,8 @@ export interface DrillSample {
   readonly deployment?: string | undefined;
   readonly group?: string | undefined;
   readonly region?: string | undefined;
+  /** The gateway's request id (`x-spillway-request-id`), to find the request in its logs. */
+  readonly request_id?: string | undefined;
   /** Upstream attempts (`x-spillway-attempts`). */
   readonly attempts?: number | undefined;
   readonly input_tokens: number;

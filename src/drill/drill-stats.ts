@@ -1,3 +1,4 @@
+import type { GatewayCounters } from './gateway-counters.ts';
 import type { DrillSample } from './drill-sample.ts';
 
 /** p50, p95 and p99 of a latency in milliseconds (nearest rank). */
@@ -36,8 +37,18 @@ export interface ClientStats {
   readonly failovers: number;
   /** Upstream attempts beyond the first (`x-spillway-attempts` - 1, summed). */
   readonly retries: number;
-  /** Hedged requests: null (the gateway reports no hedging). */
+  /**
+   * Hedges started (won, lost or failed) and won (the hedge served), from the gateway's counters
+   * over the phase; null for the naive client or when the counters could not be read.
+   */
   readonly hedges: number | null;
+  readonly hedges_won: number | null;
+  /** Hedges the hedge budget did not allow (the request waited for its first attempt). */
+  readonly hedges_denied: number | null;
+  /** Streams cut after their first byte and continued on another deployment (decision 0015). */
+  readonly stream_recoveries: number | null;
+  /** Cut streams whose continuation failed or was refused. */
+  readonly stream_recoveries_failed: number | null;
 }
 
 /** A sample with its cost: what it paid and what the cheapest feasible route would have. */
@@ -68,7 +79,10 @@ export function clientStats(
   samples: readonly CostedSample[],
   seconds: number,
   requestedGroup: string,
+  counters?: GatewayCounters,
 ): ClientStats {
+  const sum = (counts: Readonly<Record<string, number>> | undefined, ...outcomes: string[]) =>
+    counts === undefined ? null : outcomes.reduce((total, outcome) => total + (counts[outcome] ?? 0), 0);
   const ok = samples.filter((sample) => sample.ok);
   const costed = ok.filter((sample) => sample.cost_usd !== undefined && sample.cheapest_usd !== undefined);
   let cost: CostFigures | null = null;
@@ -101,6 +115,10 @@ export function clientStats(
         (sample.attempts ?? 1) > 1 || (sample.group !== undefined && sample.group !== requestedGroup),
     ).length,
     retries: samples.reduce((sum, sample) => sum + Math.max(0, (sample.attempts ?? 1) - 1), 0),
-    hedges: null,
+    hedges: sum(counters?.hedges, 'won', 'lost', 'failed'),
+    hedges_won: sum(counters?.hedges, 'won'),
+    hedges_denied: sum(counters?.hedges, 'denied'),
+    stream_recoveries: sum(counters?.stream_recoveries, 'continued'),
+    stream_recoveries_failed: sum(counters?.stream_recoveries, 'failed', 'refused'),
   };
 }

@@ -62,7 +62,8 @@ const columns = [
   'Cost x cheapest',
   'Retries',
   'Failovers',
-  'Hedges',
+  'Hedges (won, denied)',
+  'Stream recoveries',
 ];
 
 function row(phase: string, client: string, stats: ClientStats): string[] {
@@ -78,7 +79,10 @@ function row(phase: string, client: string, stats: ClientStats): string[] {
     stats.cost?.ratio == null ? '-' : `${stats.cost.ratio.toFixed(3)}x`,
     String(stats.retries),
     String(stats.failovers),
-    stats.hedges === null ? 'n/a' : String(stats.hedges),
+    stats.hedges === null ? 'n/a' : `${stats.hedges} (${stats.hedges_won ?? 0}, ${stats.hedges_denied ?? 0})`,
+    stats.stream_recoveries === null
+      ? 'n/a'
+      : `${stats.stream_recoveries}${stats.stream_recoveries_failed ? ` (+${stats.stream_recoveries_failed} failed)` : ''}`,
   ];
 }
 

@@ -1,7 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import { failure, type DrillClient, type DrillRequest, type SendOutcome } from './drill-sample.ts';
 
-type Route = Pick<SendOutcome, 'deployment' | 'group' | 'region' | 'attempts'>;
+type Route = Pick<SendOutcome, 'deployment' | 'group' | 'region' | 'attempts' | 'request_id'>;
 
 function header(headers: Headers, name: string): string | undefined {
   return headers.get(name) ?? undefined;
@@ -14,6 +14,7 @@ function routeOf(headers: Headers): Route {
     group: header(headers, 'x-spillway-model-group'),
     region: header(headers, 'x-spillway-region'),
     attempts: attempts === undefined ? undefined : Number(attempts),
+    request_id: header(headers, 'x-spillway-request-id'),
   };
 }
 

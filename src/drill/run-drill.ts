@@ -13,6 +13,7 @@ import type { Drill } from './drill-spec.ts';
 import { gatewayClient } from './openai-client.ts';
 import { gatewayDocument, loadKeys, resolveDrillConfig } from './load-drill.ts';
 import { naiveClient } from './naive-client.ts';
+import { countersBetween, readCounters, type GatewayCounters } from './gateway-counters.ts';
 import { progressLine } from './drill-table.ts';
 
 /** Where progress goes. */
@@ -66,8 +67,10 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     await simulator.control.reset();
     const config = resolveDrillConfig(drill, simulator.control.url, drill.name);
     let gatewayUrl: string;
+    let metricsUrl: string | undefined;
     if (drill.gateway.url !== undefined) {
       gatewayUrl = (await runningGateway(drill.gateway.url)(gatewayDocument(drill), drill.name)).url;
+      metricsUrl = `${gatewayUrl}/metrics`;
     } else {
       const gateway = await startGateway({
         config,
@@ -78,6 +81,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
       });
       cleanup.unshift(() => gateway.close());
       gatewayUrl = gateway.url;
+      metricsUrl = gateway.metricsUrl;
     }
     const clients: [DrillClientName, DrillClient][] = [
       [
@@ -88,9 +92,9 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     if (drill.naive !== undefined) clients.push(['naive', await naiveClient(config, drill.naive)]);
     await warmUp(drill, clients);
     const startedAt = new Date();
-    const samples = await driveLoad(drill, simulator.control, clients, options);
+    const { samples, readings } = await driveLoad(drill, simulator.control, clients, options, metricsUrl);
     await simulator.control.clearFaults();
-    return buildReport(drill, config, samples, startedAt);
+    return buildReport(drill, config, samples, startedAt, perPhase(readings));
   } finally {
     for (const close of cleanup) await close().catch(() => undefined);
   }
@@ -116,12 +120,20 @@ async function warmUp(drill: Drill, clients: readonly [DrillClientName, DrillCli
   }
 }
 
+/** Phase i's counters: from the reading at its start to the next one; undefined if any is missing. */
+function perPhase(readings: readonly (GatewayCounters | undefined)[]): GatewayCounters[] | undefined {
+  if (readings.some((reading) => reading === undefined)) return undefined;
+  const defined = readings as readonly GatewayCounters[];
+  return defined.slice(1).map((after, index) => countersBetween(after, defined[index]));
+}
+
 async function driveLoad(
   drill: Drill,
   simulator: SimulatorControl,
   clients: readonly [DrillClientName, DrillClient][],
   options: DrillRunOptions,
-): Promise<DrillSample[]> {
+  metricsUrl: string | undefined,
+): Promise<{ samples: DrillSample[]; readings: (GatewayCounters | undefined)[] }> {
   const { load, phases } = drill;
   const totalMs = (phases[phases.length - 1]?.end_s ?? 0) * 1000;
   const abort = new AbortController();
@@ -155,12 +167,15 @@ async function driveLoad(
   // The fault timeline: each phase's faults from its start to its end (phases never overlap). A
   // request waits until its phase's faults are in force, so none is sent into the previous phase's.
   const applied = phases.map(() => Promise.withResolvers<undefined>());
+  // The gateway's counters at each phase boundary (hedges and stream recoveries by when they happened).
+  const readings: Promise<GatewayCounters | undefined>[] = [];
   const inForce = async () => {
     await applied[phaseAt(elapsed())]?.promise;
   };
   const timeline = (async () => {
     for (const [index, phase] of phases.entries()) {
       await sleep(phase.start_s * 1000 - elapsed());
+      readings.push(readCounters(metricsUrl));
       await simulator.clearFaults();
       for (const fault of phase.faults) await simulator.addFault(fault);
       applied[index]?.resolve(undefined);
@@ -220,8 +235,9 @@ async function driveLoad(
   await Promise.all(loops);
   await timeline;
   while (pending.size > 0) await Promise.all([...pending]);
+  readings.push(readCounters(metricsUrl));
   clearTimeout(deadline);
   if (ticker !== undefined) clearInterval(ticker);
   if (progress && options.out.isTTY === true) options.out.write('\n');
-  return samples.sort((a, b) => a.start_ms - b.start_ms);
+  return { samples: samples.sort((a, b) => a.start_ms - b.start_ms), readings: await Promise.all(readings) };
 }

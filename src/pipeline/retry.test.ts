@@ -60,6 +60,44 @@ describe('retries', () => {
     expect(d1.calls).toBe(2);
   });
 
+  it('does not wait out a Retry-After when a fallback group can serve now', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'fail', status: 429, retryAfterMs: 3000 }]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
+    const config = configWith(
+      {
+        g: { deployments: [{ id: 'd1', provider: 'east', model: 'm1' }], fallbacks: ['f'] },
+        f: { deployments: [{ id: 'd2', provider: 'west', model: 'm2' }] },
+      },
+      { retries: 2 },
+    );
+    const harness = createHarness(config, { d1, d2 }, { random: () => 0.99 });
+    const result = await harness.gateway.chat(chatRequest('g'), harness.context());
+    expect(result.route.target).toMatchObject({ group: 'f', deployment: 'd2' });
+    expect(result.route.attempts).toBe(2);
+    expect(d1.calls).toBe(1);
+    expect(harness.eventsOf('retry-scheduled')).toHaveLength(0);
+    expect(harness.clock.pendingSleeps()).toBe(0);
+  });
+
+  it('a 5xx without Retry-After is still retried on the same deployment before the fallback', async () => {
+    const d1 = new ScriptedChatModel('m1', [{ kind: 'fail', status: 500 }, { kind: 'ok' }]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
+    const config = configWith(
+      {
+        g: { deployments: [{ id: 'd1', provider: 'east', model: 'm1' }], fallbacks: ['f'] },
+        f: { deployments: [{ id: 'd2', provider: 'west', model: 'm2' }] },
+      },
+      { retries: 2, backoff: { base_ms: 100, max_ms: 100 } },
+    );
+    const harness = createHarness(config, { d1, d2 }, { random: () => 0.99 });
+    const pending = harness.gateway.chat(chatRequest('g'), harness.context());
+    await until(() => harness.eventsOf('retry-scheduled').length === 1);
+    await harness.clock.advance(100);
+    const result = await pending;
+    expect(result.route.target).toMatchObject({ group: 'g', deployment: 'd1' });
+    expect(d2.calls).toBe(0);
+  });
+
   it('never retries a non-retryable, non-fallback error', async () => {
     const d1 = new ScriptedChatModel('m1', [{ kind: 'fail', status: 400 }]);
     const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);

@@ -59,6 +59,13 @@ class Retry extends PolicyAround<RetryOptions> implements ExecutionPolicy {
         )
       : undefined;
     if (other === undefined && record.excluded.has(failure.candidate)) return undefined;
+    // The upstream said how long the deployment is out (a Retry-After, a cooldown): a fallback group
+    // that can serve now beats waiting it out (decision 0018, "Waiting out a cooldown").
+    const cooling = Math.max(0, (record.coolingUntil.get(failure.candidate) ?? 0) - now);
+    const told = Math.max(error.retryAfterMs ?? 0, cooling);
+    if (other === undefined && told > 0 && error.fallbackEligible && fallbackRemains(execution)) {
+      return undefined;
+    }
     if (!(await retryBudget.tryAcquire(group.name, settings.retryBudget))) {
       events.emit({
         type: 'retry-denied',
@@ -81,12 +88,11 @@ class Retry extends PolicyAround<RetryOptions> implements ExecutionPolicy {
       });
       return other;
     }
-    const cooling = Math.max(0, (record.coolingUntil.get(failure.candidate) ?? 0) - now);
     const delayMs = retryDelayMs(
       record.retries - 1,
       settings.backoff,
       random,
-      Math.max(error.retryAfterMs ?? 0, cooling),
+      told,
     );
     if (now + delayMs >= request.deadlineAt) {
       events.emit({
@@ -113,6 +119,13 @@ class Retry extends PolicyAround<RetryOptions> implements ExecutionPolicy {
     execution.tally.waitedMs += delayMs;
     return failure.candidate;
   }
+}
+
+/** Whether the group being served has a fallback group this request has not been to yet. */
+function fallbackRemains<T>(execution: Execution<T>): boolean {
+  const { group, request } = execution;
+  const visited = execution.visited ?? new Set([request.group.name]);
+  return group.fallbacks.some((name) => !visited.has(name) && request.table.groups.has(name));
 }
 
 /** Retry with backoff, Retry-After, budget and deadline. */
