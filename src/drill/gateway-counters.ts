@@ -53,7 +53,8 @@ export function sumCounters(parts: readonly GatewayCounters[]): GatewayCounters 
   const add = (key: keyof GatewayCounters) => {
     const total: Record<string, number> = {};
     for (const part of parts)
-      for (const [outcome, value] of Object.entries(part[key])) total[outcome] = (total[outcome] ?? 0) + value;
+      for (const [outcome, value] of Object.entries(part[key]))
+        total[outcome] = (total[outcome] ?? 0) + value;
     return total;
   };
   return { hedges: add('hedges'), stream_recoveries: add('stream_recoveries') };

@@ -88,12 +88,7 @@ class Retry extends PolicyAround<RetryOptions> implements ExecutionPolicy {
       });
       return other;
     }
-    const delayMs = retryDelayMs(
-      record.retries - 1,
-      settings.backoff,
-      random,
-      told,
-    );
+    const delayMs = retryDelayMs(record.retries - 1, settings.backoff, random, told);
     if (now + delayMs >= request.deadlineAt) {
       events.emit({
         type: 'retry-denied',
