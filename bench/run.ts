@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the gateway's performance budget, measured side by side in one run against the
  * same fast upstream called directly and through a no-op proxy (docs/performance.md).
- * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,
+ * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,5000 (each count
+ * opened at once to one origin, straight and through the gateway),
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
  * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
@@ -40,7 +41,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '1,16,64,256' },
-    streams: { type: 'string', default: '1000' },
+    streams: { type: 'string', default: '1000,5000' },
     soak: { type: 'string', default: '0' },
     redis: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -56,7 +57,11 @@ const pin = (pid: number | undefined, cpu: number): void => {
 };
 const durationS = values.quick ? 3 : Number(values.duration);
 const connectionLevels = values.connections.split(',').map(Number);
-const streamCount = Number(values.streams);
+/** Streams opened at once to one origin, per round (e.g. 1000,5000). */
+const streamCounts = values.streams
+  .split(',')
+  .map(Number)
+  .filter((count) => Number.isInteger(count) && count > 0);
 const chunks = 64;
 const gapMs = 20;
 const profileDirectory = join('bench', 'results', 'profiles');
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
       latency: [],
       fixedRate: [],
       streaming: [],
+      concurrentStreams: [],
       memory: [],
     };
 
@@ -191,12 +197,20 @@ async function main(): Promise<void> {
     }
     const gatewayTarget = targets[2];
     if (gatewayTarget !== undefined) {
-      const held = await holdStreams(gatewayTarget, streamCount, chunks);
-      report.concurrentStreams = {
-        target: 'gateway',
-        ...held,
-        peakRssMb: memoryMb(gateway.child.pid ?? 0).peak,
-      };
+      const directTarget = targets[0];
+      for (const count of streamCounts) {
+        process.stderr.write(`${count} concurrent streams\n`);
+        if (directTarget !== undefined) {
+          const direct = await holdStreams(directTarget, count, chunks);
+          report.concurrentStreams.push({ target: 'direct', ...direct, peakRssMb: Number.NaN });
+        }
+        const held = await holdStreams(gatewayTarget, count, chunks);
+        report.concurrentStreams.push({
+          target: 'gateway',
+          ...held,
+          peakRssMb: memoryMb(gateway.child.pid ?? 0).peak,
+        });
+      }
     }
 
     const soakS = Number(values.soak);

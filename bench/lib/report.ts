@@ -36,14 +36,18 @@ export interface BenchReport {
     gapP50Ms: number;
     gapP99Ms: number;
   }[];
-  concurrentStreams?: {
+  /** N streams opened at once to one origin, straight to the upstream and through the gateway. */
+  concurrentStreams: {
     target: string;
     opened: number;
     completed: number;
     failed: number;
     droppedChunks: number;
+    concurrentPeak: number;
+    firstTokenP50Ms: number;
+    firstTokenP99Ms: number;
     peakRssMb: number;
-  };
+  }[];
   memory: ({ atS: number; rssMb: number } | { process: string; rssMb: number; peakMb: number })[];
 }
 
@@ -153,11 +157,20 @@ export function printReport(report: BenchReport): void {
       ]),
     ),
   );
-  if (report.concurrentStreams !== undefined) {
-    const c = report.concurrentStreams;
+  if (report.concurrentStreams.length > 0) {
     out.push(
-      `\nConcurrent streams through the gateway: ${c.completed}/${c.opened} completed, ${c.failed} failed, ${c.droppedChunks} chunks dropped, peak RSS ${fixed(c.peakRssMb, 0)} MB`,
+      '\nConcurrent streams to one origin (all opened at once; streaming at once = past first token, not ended):',
     );
+    for (const c of report.concurrentStreams) {
+      const direct = report.concurrentStreams.find((d) => d.target === 'direct' && d.opened === c.opened);
+      const added =
+        c.target === 'direct' || direct === undefined
+          ? ''
+          : `, added first-token p99 ${fixed(c.firstTokenP99Ms - direct.firstTokenP99Ms, 1)} ms`;
+      out.push(
+        `  ${c.target} x${c.opened}: ${c.completed} completed, ${c.failed} failed, ${c.droppedChunks} chunks dropped, ${c.concurrentPeak} streaming at once, first token p50 ${fixed(c.firstTokenP50Ms, 1)} / p99 ${fixed(c.firstTokenP99Ms, 1)} ms${added}${c.target === 'direct' ? '' : `, peak RSS ${fixed(c.peakRssMb, 0)} MB`}`,
+      );
+    }
   }
   out.push('\nMemory (MB):');
   for (const m of report.memory) {

@@ -16,6 +16,10 @@ const streamBody = streamBodyOf(128);
 const probeBody = streamBodyOf(4);
 
 export interface StreamSample {
+  /** Start of the request, ms on the process's monotonic clock. */
+  readonly startedAtMs: number;
+  /** When the last byte arrived, ms after the start. */
+  readonly endMs: number;
   readonly firstTokenMs: number;
   readonly gapsMs: readonly number[];
   readonly contentChunks: number;
@@ -25,6 +29,7 @@ export interface StreamSample {
 /** One streamed request: times each SSE event that carries content. */
 async function streamOnce(pool: Pool, target: Target, body: string = streamBody): Promise<StreamSample> {
   const started = process.hrtime.bigint();
+  const startedAtMs = Number(started) / 1e6;
   const answer = await pool.request({
     method: 'POST',
     path: '/v1/chat/completions',
@@ -53,7 +58,15 @@ async function streamOnce(pool: Pool, target: Target, body: string = streamBody)
       last = now;
     }
   }
-  return { firstTokenMs, gapsMs, contentChunks, completed: completed && answer.statusCode === 200 };
+  const endMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return {
+    startedAtMs,
+    endMs,
+    firstTokenMs,
+    gapsMs,
+    contentChunks,
+    completed: completed && answer.statusCode === 200,
+  };
 }
 
 export interface StreamLatency {
@@ -112,6 +125,28 @@ export interface ConcurrentStreams {
   readonly completed: number;
   readonly failed: number;
   readonly droppedChunks: number;
+  /** Most streams streaming at once: past their first token and not yet ended. */
+  readonly concurrentPeak: number;
+  /** Time to first token of these streams, all opened at once. */
+  readonly firstTokenP50Ms: number;
+  readonly firstTokenP99Ms: number;
+}
+
+/** The most intervals [first token, end] that overlap: how many streams were streaming at once. */
+function overlapPeak(samples: readonly StreamSample[]): number {
+  const edges: [number, number][] = [];
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.firstTokenMs)) continue;
+    edges.push([sample.startedAtMs + sample.firstTokenMs, 1], [sample.startedAtMs + sample.endMs, -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, change] of edges) {
+    open += change;
+    peak = Math.max(peak, open);
+  }
+  return peak;
 }
 
 /** `count` streams at once, each checked for completion and its full chunk count. */
@@ -125,12 +160,26 @@ export async function holdStreams(
     const results = await Promise.allSettled(Array.from({ length: count }, () => streamOnce(pool, target)));
     let completed = 0;
     let droppedChunks = 0;
+    const samples: StreamSample[] = [];
     for (const result of results) {
       if (result.status !== 'fulfilled') continue;
+      samples.push(result.value);
       if (result.value.completed) completed += 1;
       droppedChunks += Math.max(0, expectedChunks - result.value.contentChunks);
     }
-    return { opened: count, completed, failed: count - completed, droppedChunks };
+    const firstTokens = samples
+      .map((sample) => sample.firstTokenMs)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    return {
+      opened: count,
+      completed,
+      failed: count - completed,
+      droppedChunks,
+      concurrentPeak: overlapPeak(samples),
+      firstTokenP50Ms: percentile(firstTokens, 50),
+      firstTokenP99Ms: percentile(firstTokens, 99),
+    };
   } finally {
     await pool.close();
   }

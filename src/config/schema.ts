@@ -43,6 +43,14 @@ const credentialsSchema = z
     }
   });
 
+/** Connection settings every provider takes (one pool per origin and settings). */
+const connectionShape = {
+  /** Most sockets (HTTP/1.1) to the provider's origin; absent: no cap, so long streams never queue. */
+  max_connections: positiveInt.optional(),
+  /** Offer HTTP/2 (ALPN, https only): streams share connections. Default false (HTTP/1.1). */
+  http2: z.boolean().optional(),
+} as const;
+
 const bedrockProviderSchema = z
   .object({
     type: z.literal('bedrock'),
@@ -51,6 +59,7 @@ const bedrockProviderSchema = z
     credentials: credentialsSchema.optional(),
     /** Label of the AWS account for reports (default: the provider's name). */
     account: z.string().optional(),
+    ...connectionShape,
   })
   .strict();
 
@@ -70,6 +79,7 @@ const openaiProviderSchema = z
     deployment_paths: z.boolean().optional(),
     /** How api_key is sent: `authorization` (Bearer, default; also an Entra ID token) or Azure's `api-key` header. */
     auth_header: z.enum(['authorization', 'api-key']).optional(),
+    ...connectionShape,
   })
   .strict();
 
@@ -82,6 +92,7 @@ const anthropicProviderSchema = z
     account: z.string().optional(),
     /** anthropic-version header sent upstream (pinned deliberately, protocols.md 3.1). */
     version: z.string().default('2023-06-01'),
+    ...connectionShape,
   })
   .strict();
 

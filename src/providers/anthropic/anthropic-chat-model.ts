@@ -13,7 +13,7 @@ import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
 import { parseUpstreamEndpoint } from '../shared/upstream-endpoint.ts';
-import type { SharedPools } from '../shared/upstream-pool.ts';
+import { connectionTuning, type SharedPools, type ConnectionSettings } from '../shared/upstream-pool.ts';
 import { classifyAnthropicErrorResponse } from './anthropic-errors.ts';
 import { toAnthropicCountTokensRequest, toAnthropicRequest } from './anthropic-request.ts';
 import { anthropicMessageSchema, fromAnthropicResponse } from './anthropic-response.ts';
@@ -22,7 +22,7 @@ import { AnthropicStreamDecoder } from './anthropic-stream-decoder.ts';
 const tokenCountSchema = z.object({ input_tokens: z.number().int().nonnegative() });
 
 /** How to reach one Anthropic provider (its config entry's fields, as plain values). */
-export interface AnthropicProviderSettings {
+export interface AnthropicProviderSettings extends ConnectionSettings {
   /** The API root; `/v1/messages` (or `/messages` after a `/v1` root) is appended. */
   readonly base_url: string;
   /** Sent as `x-api-key` when set and not empty. */
@@ -71,6 +71,7 @@ export function createAnthropicChatModel(options: AnthropicChatModelOptions): Ch
     readLimits: (responseHeaders) => readAnthropicRateLimits(responseHeaders, clock.now()),
     dispatcher: options.pool,
     pools: options.pools,
+    connections: connectionTuning(config),
   });
 
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {

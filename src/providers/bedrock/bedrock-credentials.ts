@@ -1,6 +1,7 @@
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Clock } from '../../core/clock.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
+import type { ConnectionSettings } from '../shared/upstream-pool.ts';
 
 /**
  * How the adapter authenticates to Bedrock: SigV4 with AWS credentials (static keys, a profile, an
@@ -38,7 +39,7 @@ export interface BedrockCredentialSettings {
 }
 
 /** How to reach one Bedrock provider (its config entry's fields, as plain values). */
-export interface BedrockProviderSettings {
+export interface BedrockProviderSettings extends ConnectionSettings {
   /** The AWS region (signing and the default endpoint). */
   readonly region: string;
   /** Another endpoint (a simulator, a VPC endpoint); default the region's public one. */

@@ -7,7 +7,7 @@ import type { GatewayError } from '../../errors/gateway-error.ts';
 import { parseRetryAfter } from '../../errors/upstream-errors.ts';
 import { readErrorBody } from '../shared/send-upstream-request.ts';
 import { abortedError, classifyTransportError } from '../shared/transport-errors.ts';
-import { sharedPools, type PoolLease } from '../shared/upstream-pool.ts';
+import { sharedPools, type ConnectionTuning, type PoolLease } from '../shared/upstream-pool.ts';
 import type { BedrockAuth } from './bedrock-credentials.ts';
 import { classifyBedrockError } from './classify-bedrock-error.ts';
 
@@ -24,6 +24,8 @@ export interface BedrockTransportOptions {
   readonly endpoint?: string | undefined;
   readonly auth: BedrockAuth;
   readonly clock: Clock;
+  /** The provider's connection settings (max_connections, http2). */
+  readonly connections?: ConnectionTuning | undefined;
 }
 
 /** A 2xx response whose body the caller must consume or destroy. */
@@ -46,7 +48,7 @@ export class BedrockTransport {
   constructor(options: BedrockTransportOptions) {
     this.url = new URL(options.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    this.lease = sharedPools.acquire(this.url.origin);
+    this.lease = sharedPools.acquire(this.url.origin, options.connections);
     this.clock = options.clock;
     if (options.auth.kind === 'bearer') {
       this.bearer = `Bearer ${options.auth.token}`;

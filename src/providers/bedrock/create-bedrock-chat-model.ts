@@ -18,6 +18,7 @@ import { answerToolOf, countsTokens } from './converse-features.ts';
 import { readJsonBody } from '../shared/read-json-body.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { z } from 'zod';
+import { connectionTuning } from '../shared/upstream-pool.ts';
 
 const anything = z.unknown();
 const countTokensSchema = z.object({ inputTokens: z.number().int().nonnegative() });
@@ -46,6 +47,7 @@ export function createBedrockChatModel(options: BedrockChatModelOptions): ChatMo
     endpoint: options.config.endpoint,
     auth: resolveBedrockAuth(options.config, clock),
     clock,
+    connections: connectionTuning(options.config),
   });
 
   const tier = options.serviceTier === undefined ? undefined : { type: options.serviceTier };

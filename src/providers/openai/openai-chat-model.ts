@@ -10,7 +10,7 @@ import type { ChatStreamEvent } from '../../core/stream-event.ts';
 import { JsonUpstreamClient } from '../shared/json-upstream-client.ts';
 import { MalformedEvents } from '../shared/malformed-events.ts';
 import { readSseMessages } from '../shared/read-sse-messages.ts';
-import type { SharedPools } from '../shared/upstream-pool.ts';
+import { connectionTuning, type SharedPools, type ConnectionSettings } from '../shared/upstream-pool.ts';
 import { openAIEndpoint, type OpenAIEndpointSettings } from './openai-endpoint.ts';
 import { classifyOpenAIErrorResponse } from './openai-errors.ts';
 import {
@@ -23,7 +23,7 @@ import { fromOpenAIResponse, isOpenAIChatResponse, openAIChatResponseSchema } fr
 import { OpenAIStreamDecoder } from './openai-stream-decoder.ts';
 
 /** How to reach one OpenAI-compatible provider (its config entry's fields, as plain values). */
-export interface OpenAIProviderSettings extends OpenAIEndpointSettings {
+export interface OpenAIProviderSettings extends OpenAIEndpointSettings, ConnectionSettings {
   /** Field of the output token limit sent upstream (default max_tokens). */
   readonly max_tokens_field?: MaxTokensField | undefined;
 }
@@ -66,6 +66,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
     readLimits: readOpenaiRateLimits,
     dispatcher: options.pool,
     pools: options.pools,
+    connections: connectionTuning(config),
   });
 
   async function generate(request: ChatRequest, context: CallContext): Promise<ChatResponse> {

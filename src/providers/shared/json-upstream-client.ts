@@ -10,7 +10,7 @@ import {
   type ErrorStatusClassifier,
   type UpstreamRequest,
 } from './send-upstream-request.ts';
-import { sharedPools, type PoolLease, type SharedPools } from './upstream-pool.ts';
+import { sharedPools, type PoolLease, type SharedPools, type ConnectionTuning } from './upstream-pool.ts';
 import { parseUpstreamEndpoint } from './upstream-endpoint.ts';
 import { abortedError } from './transport-errors.ts';
 
@@ -32,6 +32,8 @@ export interface JsonUpstreamClientOptions {
   readonly dispatcher?: Dispatcher | undefined;
   /** Where to lease the origin's pool when no dispatcher is given (default: the process-wide pools). */
   readonly pools?: SharedPools | undefined;
+  /** The provider's connection settings for that pool. */
+  readonly connections?: ConnectionTuning | undefined;
 }
 
 /**
@@ -63,7 +65,7 @@ export class JsonUpstreamClient {
     this.fixedHeaders = fixed;
     this.configuredTraceparent = options.headers['traceparent'];
     if (options.dispatcher === undefined) {
-      this.lease = (options.pools ?? sharedPools).acquire(endpoint.origin);
+      this.lease = (options.pools ?? sharedPools).acquire(endpoint.origin, options.connections);
       this.dispatcher = this.lease.pool;
     } else {
       this.lease = undefined;

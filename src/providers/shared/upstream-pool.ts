@@ -2,8 +2,10 @@ import { Pool } from 'undici';
 
 /** Tuning of an upstream connection pool; every field has a production default. */
 export interface UpstreamPoolOptions {
-  /** Most sockets kept to the origin (default 256). */
+  /** Most sockets to the origin; undefined: no cap (an LLM stream holds its socket for minutes). */
   readonly connections?: number | undefined;
+  /** Offer HTTP/2 by ALPN (https origins that speak it multiplex streams on few connections). */
+  readonly http2?: boolean | undefined;
   /** How long an idle socket is kept open when the server does not say (default 30 s). */
   readonly keepAliveTimeoutMs?: number | undefined;
   /** Time to connect, TLS included (default 10 s). */
@@ -23,16 +25,45 @@ export interface UpstreamPoolOptions {
 export function createUpstreamPool(origin: string, options: UpstreamPoolOptions = {}): Pool {
   const socketTimeoutMs = options.socketTimeoutMs ?? 600_000;
   return new Pool(origin, {
-    connections: options.connections ?? 256,
+    // No cap by default: a cap is a queue in front of every busy deployment (tenant and deployment
+    // concurrency limits are where load is bounded). A provider's max_connections sets one.
+    connections: options.connections ?? null,
     pipelining: 1,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: 600_000,
     headersTimeout: socketTimeoutMs,
     bodyTimeout: socketTimeoutMs,
-    // Pinned to HTTP/1.1: predictable per-socket behaviour, and what every OpenAI-compatible server speaks.
-    allowH2: false,
+    // HTTP/1.1 unless the provider opts in (http2: true): predictable per-socket behaviour, and what
+    // every OpenAI-compatible server speaks.
+    allowH2: options.http2 === true,
     connect: { timeout: options.connectTimeoutMs ?? 10_000, noDelay: true, keepAlive: true },
   });
+}
+
+/** A provider's connection settings (its config entry's `max_connections` and `http2`). */
+export interface ConnectionTuning {
+  readonly connections?: number | undefined;
+  readonly http2?: boolean | undefined;
+}
+
+/** A provider's connection fields as its config entry has them. */
+export interface ConnectionSettings {
+  /** Most sockets to the origin; absent: no cap. */
+  readonly max_connections?: number | undefined;
+  /** Offer HTTP/2 (ALPN). */
+  readonly http2?: boolean | undefined;
+}
+
+/** A provider's config fields as pool tuning. */
+export function connectionTuning(settings: ConnectionSettings): ConnectionTuning {
+  return { connections: settings.max_connections, http2: settings.http2 };
+}
+
+function defined(tuning: ConnectionTuning): UpstreamPoolOptions {
+  const options: { connections?: number; http2?: boolean } = {};
+  if (tuning.connections !== undefined) options.connections = tuning.connections;
+  if (tuning.http2 !== undefined) options.http2 = tuning.http2;
+  return options;
 }
 
 /** A pool borrowed from a {@link SharedPools}; `release` once the borrower closes. */
@@ -55,12 +86,16 @@ export class SharedPools {
     this.options = options;
   }
 
-  /** Borrows the pool of `origin` (scheme, host and port), creating it on first use. */
-  acquire(origin: string): PoolLease {
-    let entry = this.entries.get(origin);
+  /**
+   * Borrows the pool of `origin` (scheme, host and port) with `tuning` (a provider's connection
+   * settings), creating it on first use: providers with the same origin and settings share sockets.
+   */
+  acquire(origin: string, tuning: ConnectionTuning = {}): PoolLease {
+    const key = `${origin}|${String(tuning.connections ?? '')}|${tuning.http2 === true ? 'h2' : 'h1'}`;
+    let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { pool: createUpstreamPool(origin, this.options), leases: 0 };
-      this.entries.set(origin, entry);
+      entry = { pool: createUpstreamPool(origin, { ...this.options, ...defined(tuning) }), leases: 0 };
+      this.entries.set(key, entry);
     }
     entry.leases += 1;
     const held = entry;
@@ -72,7 +107,7 @@ export class SharedPools {
         released = true;
         held.leases -= 1;
         if (held.leases > 0) return;
-        if (this.entries.get(origin) === held) this.entries.delete(origin);
+        if (this.entries.get(key) === held) this.entries.delete(key);
         await held.pool.close();
       },
     };
