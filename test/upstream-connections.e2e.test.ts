@@ -72,7 +72,9 @@ async function startHeldUpstream(): Promise<HeldUpstream> {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => { resolve(); });
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
