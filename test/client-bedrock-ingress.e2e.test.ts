@@ -235,12 +235,12 @@ describe('AWS SDK → gateway: model ids, keys and limits', () => {
         new ConverseCommand({
           modelId: 'nova',
           messages: ask,
-          additionalModelRequestFields: { top_k: 20 },
+          additionalModelRequestFields: { top_p: 0.5 },
         }),
       )
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ValidationException);
-    expect((refused as Error).message).toMatch(/^additionalModelRequestFields\.top_k: not supported/);
+    expect((refused as Error).message).toMatch(/^additionalModelRequestFields\.top_p: not supported/);
   });
 
   it('a bad key is the AccessDeniedException the SDK maps, never retried', async () => {

@@ -77,7 +77,7 @@ describe('parseConverse', () => {
 
   it.each([
     [{ messages: ask, guardrailConfig: { guardrailIdentifier: 'g' } }, 'guardrailConfig'],
-    [{ messages: ask, additionalModelRequestFields: { top_k: 20 } }, 'additionalModelRequestFields.top_k'],
+    [{ messages: ask, additionalModelRequestFields: { top_p: 0.5 } }, 'additionalModelRequestFields.top_p'],
     [{ messages: ask, guardContent: { text: { text: 'x' } } }, 'guardContent'],
     [
       { messages: [{ role: 'user', content: [{ document: { name: 'd', format: 'txt' } }] }] },
@@ -149,6 +149,12 @@ describe('parseConverse', () => {
   ])('reads reasoning from additionalModelRequestFields %j', (fields, reasoning) => {
     expect(parseConverse({ messages: ask, additionalModelRequestFields: fields }, route).reasoning).toEqual(
       reasoning,
+    );
+  });
+
+  it("carries Claude's top_k from additionalModelRequestFields", () => {
+    expect(parseConverse({ messages: ask, additionalModelRequestFields: { top_k: 20 } }, route).topK).toBe(
+      20,
     );
   });
 

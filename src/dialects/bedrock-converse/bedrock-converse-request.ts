@@ -213,6 +213,7 @@ export function parseConverse(body: unknown, route: ChatRouteParams): ChatReques
     tools: tools === undefined ? undefined : toTools(tools),
     toolChoice:
       input.toolConfig?.toolChoice === undefined ? undefined : toToolChoice(input.toolConfig.toolChoice),
+    topK: input.additionalModelRequestFields?.top_k,
     reasoning: toReasoning(input.additionalModelRequestFields),
     stream: route.stream === true,
   };

@@ -89,7 +89,8 @@ const effort = z.enum(['low', 'medium', 'high']);
 
 /**
  * The model-specific request fields the canonical request carries: reasoning, as each model family
- * on Bedrock asks for it (Claude `thinking`, Nova `reasoningConfig`, gpt-oss `reasoning_effort`).
+ * on Bedrock asks for it (Claude `thinking`, Nova `reasoningConfig`, gpt-oss `reasoning_effort`),
+ * and Claude's `top_k`.
  * Any other field is refused by name.
  */
 export const additionalFields = z.strictObject({
@@ -103,6 +104,8 @@ export const additionalFields = z.strictObject({
     .strictObject({ type: z.enum(['enabled', 'disabled']), maxReasoningEffort: effort.optional() })
     .optional(),
   reasoning_effort: effort.optional(),
+  // Claude's top_k (the Bedrock adapter sends it back per family: Claude top_k, Nova topK).
+  top_k: z.number().int().positive().optional(),
 });
 
 /**
