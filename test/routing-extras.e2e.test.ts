@@ -9,7 +9,8 @@ import { startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
 
 // Issue 17, the routing extras: Bedrock service tiers as a routing dimension (a latency-sensitive
-// tenant to priority, batch-tagged work to flex), through a real gateway process, the simulator and
+// tenant to priority, batch-tagged work to flex) and a cascade (a cheap answer stopped at
+// max_tokens is escalated to the strong group, both paid for), through a real gateway process, the simulator and
 // the official OpenAI SDK.
 
 const run = randomBytes(4).toString('hex');
@@ -45,6 +46,25 @@ beforeAll(async () => {
         'nova-priority': tiered('priority'),
         'nova-standard': tiered('default'),
         'nova-flex': tiered('flex'),
+        cheap: {
+          deployments: [
+            { id: 'cheap-nova', provider: 'a1-us-east-1', model: simModels.novaLite, price: prices.flex },
+          ],
+        },
+        strong: {
+          deployments: [
+            {
+              id: 'strong-claude',
+              provider: 'anthropic',
+              model: simModels.claudeDirect,
+              price: prices.priority,
+            },
+          ],
+        },
+        cascading: {
+          route: [{ default: 'cheap' }],
+          cascade: { from: 'cheap', to: 'strong', escalate_on: ['max_tokens'] },
+        },
         tiers: {
           route: [
             { name: 'latency-sensitive', when: { tenants: [interactive.name] }, to: 'nova-priority' },
@@ -124,5 +144,81 @@ describe('Bedrock service tiers', () => {
     expect(standard.cost).toBeCloseTo(expected(prices.default), 12);
     expect(live.cost).toBeGreaterThan(standard.cost);
     expect(standard.cost).toBeGreaterThan(batch.cost);
+  });
+});
+
+describe('a cascade', () => {
+  const cost = (price: { input: number; output: number }, input: number, output: number) =>
+    (input * price.input + output * price.output) / 1e6;
+
+  async function ask(maxTokens: number) {
+    const before = sim.invocations().length;
+    const { data, response } = await openaiClient(gateway.url, plain.key)
+      .chat.completions.create({
+        model: 'cascading',
+        max_completion_tokens: maxTokens,
+        messages: [{ role: 'user', content: `Describe the water cycle in detail (${run}, ${maxTokens}).` }],
+      })
+      .withResponse();
+    const requestId = response.headers.get('x-spillway-request-id') ?? '';
+    return {
+      data,
+      cascade: response.headers.get('x-spillway-cascade'),
+      route: response.headers.get('x-spillway-route'),
+      group: response.headers.get('x-spillway-model-group'),
+      calls: sim.invocations().slice(before),
+      record: await spendRecord(requestId),
+    };
+  }
+
+  it('escalates an answer stopped at max_tokens to the strong group and records both costs', async () => {
+    const answer = await ask(8);
+    expect(answer.cascade).toBe('escalated:max_tokens -> strong');
+    expect(answer.calls.map((call) => call.modelId)).toEqual([simModels.novaLite, simModels.claudeDirect]);
+    const [cheapCall, strongCall] = answer.calls;
+    expect(answer.data.usage?.completion_tokens).toBe(strongCall?.outputTokens);
+    const both =
+      cost(prices.flex, cheapCall?.inputTokens ?? 0, cheapCall?.outputTokens ?? 0) +
+      cost(prices.priority, strongCall?.inputTokens ?? 0, strongCall?.outputTokens ?? 0);
+    expect(answer.record['cost_usd']).toBeCloseTo(both, 12);
+    expect(answer.record['route']).toBe('cascading:default cascading:cascade-max_tokens');
+    const metrics = await (await request(`${gateway.url}/metrics`)).body.text();
+    expect(metrics).toMatch(
+      /spillway_route_decisions_total\{router="cascading",rule="cascade-max_tokens",target="strong"\} 1/,
+    );
+  });
+
+  it('keeps a cheap answer that passes the check: one call, one cost', async () => {
+    const answer = await ask(2000);
+    expect(answer.cascade).toBe('kept');
+    expect(answer.calls.map((call) => call.modelId)).toEqual([simModels.novaLite]);
+    expect(answer.data.choices[0]?.finish_reason).toBe('stop');
+    const [call] = answer.calls;
+    expect(answer.record['cost_usd']).toBeCloseTo(
+      cost(prices.flex, call?.inputTokens ?? 0, call?.outputTokens ?? 0),
+      12,
+    );
+  });
+
+  it('leaves streams alone: a stream is relayed from the cheap group as it comes', async () => {
+    const before = sim.invocations().length;
+    const { data: stream, response } = await openaiClient(gateway.url, plain.key)
+      .chat.completions.create({
+        model: 'cascading',
+        stream: true,
+        max_completion_tokens: 8,
+        messages: [{ role: 'user', content: `Describe the water cycle (${run}, stream).` }],
+      })
+      .withResponse();
+    const reasons: (string | null | undefined)[] = [];
+    for await (const chunk of stream) reasons.push(chunk.choices[0]?.finish_reason);
+    expect(reasons).toContain('length');
+    expect(response.headers.get('x-spillway-cascade')).toBeNull();
+    expect(
+      sim
+        .invocations()
+        .slice(before)
+        .map((call) => call.modelId),
+    ).toEqual([simModels.novaLite]);
   });
 });

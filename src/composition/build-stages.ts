@@ -101,7 +101,13 @@ export class GroupStages {
       const route =
         settings.route === undefined
           ? undefined
-          : new RouteStage({ router: group, rules: settings.route, tenantTags, events: this.parts.events });
+          : new RouteStage({
+              router: group,
+              rules: settings.route,
+              tenantTags,
+              events: this.parts.events,
+              cascade: settings.cascade,
+            });
       const cache = route === undefined ? cacheOf(config, group) : undefined;
       const stage =
         cache === undefined ? undefined : this.cacheStage(config, group, cache, { stores, indexes });

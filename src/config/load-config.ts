@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { interpolate, protect, type InterpolationProblem } from './interpolate.ts';
+import { cascadeProblems } from './cascade-check.ts';
 import { configSchema, type SpillwayConfig } from './schema.ts';
 
 /** One problem in a config file, with the path of the offending key. */
@@ -59,6 +60,7 @@ interface CrossCheckInput {
         readonly cache?: { readonly embedding_group?: string | undefined } | undefined;
         /** A router group's rules: the group each names (`to` or `default`), by rule position. */
         readonly route?: readonly ({ readonly to: string } | { readonly default: string })[] | undefined;
+        readonly cascade?: { readonly from: string; readonly to: string } | undefined;
       }
     >
   >;
@@ -111,6 +113,7 @@ function referencesOf(raw: unknown): CrossCheckInput {
       context_window_fallbacks: strings(group['context_window_fallbacks']),
       cache: cacheReference(group['cache']),
       route: routeReferences(group['route']),
+      cascade: cascadeReference(group['cascade']),
     };
   }
   const tenants: Record<string, CrossCheckInput['tenants'][string]> = {};
@@ -164,6 +167,12 @@ function routeCycles(models: CrossCheckInput['models']): string[][] {
     done.add(group);
   }
   return cycles;
+}
+
+function cascadeReference(cascade: unknown): { from: string; to: string } | undefined {
+  if (!isRecord(cascade)) return undefined;
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  return { from: text(cascade['from']), to: text(cascade['to']) };
 }
 
 function cacheReference(cache: unknown): { embedding_group?: string | undefined } | undefined {
@@ -269,6 +278,7 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
       message: `router groups route in a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
     });
   }
+  problems.push(...cascadeProblems(config.models));
   const embeddingGroup = (path: string, group: string | undefined): void => {
     if (group !== undefined && !(group in config.models)) {
       problems.push({ path, message: `unknown model group "${group}" (known: ${list(groups)})` });

@@ -88,3 +88,24 @@ export const routeSchema = z
 
 export type RouteRule = z.infer<typeof routeRuleSchema>;
 export type RouteCondition = z.infer<typeof routeConditionSchema>;
+
+/** What a cascade escalates on: a `max_tokens` stop, a refusal (content filter), or JSON that fails the requested format. */
+export const cascadeChecks = ['max_tokens', 'refusal', 'invalid_json'] as const;
+export type CascadeCheck = (typeof cascadeChecks)[number];
+
+/**
+ * A router group's cascade (`models.<router>.cascade`): when a rule routes to `from`, a complete
+ * answer from `from` that fails one of `escalate_on` is replaced by one from `to` (both paid for).
+ */
+export const cascadeSchema = z
+  .object({
+    from: z.string().min(1),
+    to: z.string().min(1),
+    escalate_on: z
+      .array(z.enum(cascadeChecks))
+      .min(1)
+      .default([...cascadeChecks]),
+  })
+  .strict();
+
+export type CascadeSettings = z.infer<typeof cascadeSchema>;

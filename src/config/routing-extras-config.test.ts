@@ -45,3 +45,52 @@ models:
     ]);
   });
 });
+
+describe('cascades in the config', () => {
+  const groups = `
+  cheap: { deployments: [{ id: c, provider: east, model: m }] }
+  strong: { deployments: [{ id: s, provider: east, model: m }] }
+  other: { route: [{ default: cheap }] }`;
+
+  it('accepts a cascade on a router group, escalating on every check by default', () => {
+    const text = `${providers}
+models:${groups}
+  auto:
+    route: [{ when: { tags: [x] }, to: strong }, { default: cheap }]
+    cascade: { from: cheap, to: strong }
+`;
+    expect(problemsOf(text)).toEqual([]);
+    expect(parseConfig(text, 'test.yaml', {}).models['auto']?.cascade?.escalate_on).toEqual([
+      'max_tokens',
+      'refusal',
+      'invalid_json',
+    ]);
+  });
+
+  it('refuses bad cascades by path', () => {
+    const text = `${providers}
+models:${groups}
+  a:
+    route: [{ default: cheap }]
+    cascade: { from: nope, to: other, escalate_on: [slow] }
+  b:
+    route: [{ default: cheap }]
+    cascade: { from: cheap, to: cheap }
+  c:
+    route: [{ default: cheap }]
+    cascade: { from: strong, to: cheap }
+  d:
+    deployments: [{ id: d, provider: east, model: m }]
+    cascade: { from: cheap, to: strong }
+`;
+    expect(problemsOf(text)).toEqual([
+      expect.stringMatching(/^models\.a\.cascade\.escalate_on\[0\]: Invalid option/),
+      'models.a.cascade.from: unknown model group "nope" (known: cheap, strong, other, a, b, c, d)',
+      'models.a.cascade.to: "other" is a router group: a cascade names groups with deployments',
+      'models.a.cascade.from: no rule of "a" routes to "nope": the cascade would never start',
+      'models.b.cascade.to: a cascade escalates to another group than `from`',
+      'models.c.cascade.from: no rule of "c" routes to "strong": the cascade would never start',
+      'models.d.cascade: a cascade belongs to a router group (one with route rules)',
+    ]);
+  });
+});

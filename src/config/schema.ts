@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cacheSchema } from './cache-schema.ts';
 import { guardrailIssues, guardrailNamesSchema, guardrailSchema } from './guardrail-schema.ts';
-import { routeSchema } from './route-schema.ts';
+import { cascadeSchema, routeSchema } from './route-schema.ts';
 
 /**
  * The configuration file (docs/configuration.md lists every key). Key names are a contract: they keep their
@@ -206,6 +206,8 @@ export const modelGroupSchema = z
     deployments: z.array(deploymentSchema).default([]),
     /** A router group: rules choosing another group per request, instead of deployments. */
     route: routeSchema.optional(),
+    /** A router group's cascade: escalate a failing answer of `from` to `to` (docs/configuration.md). */
+    cascade: cascadeSchema.optional(),
     /** Group-level overrides of `router`. */
     retries: routerSettingsShape.retries.optional(),
     backoff: backoffSchema.optional(),

@@ -71,6 +71,8 @@ export interface ChatAnswer<T, R> {
    * delivered (a stream: when it ends) and fails the run itself when it rejects.
    */
   deliver(served: Served<T>, clock: Clock): R | Promise<R>;
+  /** The complete answer an attempt gave, for a cascade's check (undefined for a stream). */
+  complete(value: T): ChatResponse | undefined;
   /** Hands over an answer a stage gave (no deployment); owns the request's end like `deliver`. */
   answered(answered: StageAnswered): R | Promise<R>;
 }
@@ -199,6 +201,7 @@ async function completeThroughStages(served: Served<ChatResponse>, clock: Clock)
 export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
   stream: false,
   call: (request, context) => generateCall(request, context),
+  complete: (response) => response,
   deliver(served, clock) {
     if (served.depth > 0) return completeThroughStages(served, clock);
     try {
@@ -268,6 +271,8 @@ export function relayAttempt(served: Served<OpenedStream>): AsyncIterable<ChatSt
 export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
   stream: true,
   call: (request, context, clock, events) => streamCall(request, context, () => clock.now(), events),
+  // A stream is relayed as it comes: a cascade would have to buffer it (decision 0024).
+  complete: () => undefined,
   deliver(served) {
     const { committed, admission, run } = served;
     const deployment = committed.candidate.deployment;

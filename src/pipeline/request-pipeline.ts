@@ -34,6 +34,8 @@ import { countGroupTokens } from './count-tokens.ts';
 import type { StageResolver } from './request-stage.ts';
 import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
+import { cascadeHeader, runCascade } from './cascade.ts';
+import type { CascadeStep } from './request-stage.ts';
 import { StreamRecovery } from './stream-recovery.ts';
 
 /**
@@ -239,6 +241,7 @@ export class RequestPipeline {
       let depth = 0;
       let stageHeaders: Readonly<Record<string, string>> | undefined;
       let answered: StageAnswered | undefined;
+      let cascade: CascadeStep | undefined;
       try {
         // 5. stages before the plan (none configured: nothing runs, nothing is allocated)
         if (stages.length > 0) {
@@ -256,6 +259,7 @@ export class RequestPipeline {
           }
           depth = before.depth;
           stageHeaders = before.headers;
+          cascade = before.cascade;
           if (before.answer !== undefined) {
             admission.reservation.settle(0);
             answered = {
@@ -275,13 +279,39 @@ export class RequestPipeline {
         // 6. plan and execute (unless a stage answered)
         if (answered !== undefined) served = answered;
         else {
-          const committed = await this.execute(
+          const upstream = this.upstreamContext(context);
+          const { clock, events } = this.parts;
+          let committed = await this.execute(
             run,
             generation,
             group,
             tokens,
-            answer.call(request, this.upstreamContext(context), this.parts.clock, this.parts.events),
+            answer.call(request, upstream, clock, events),
           );
+          const response = cascade === undefined ? undefined : answer.complete(committed.value);
+          if (cascade !== undefined && response !== undefined) {
+            const cascaded = await runCascade({
+              step: cascade,
+              run,
+              events,
+              first: committed,
+              response,
+              request,
+              group,
+              groupOf: (model) => this.groupOf(context.principal, generation, model),
+              execute: (next, nextGroup) =>
+                this.execute(
+                  run,
+                  generation,
+                  nextGroup,
+                  chatTokens(next),
+                  answer.call(next, upstream, clock, events),
+                ),
+            });
+            ({ committed, request, group } = cascaded);
+            tokens = chatTokens(request);
+            stageHeaders = { ...stageHeaders, [cascadeHeader]: cascaded.header };
+          }
           const recovery = this.recovery;
           served = {
             run,

@@ -67,6 +67,8 @@ export type StageDecision =
       readonly headers?: Readonly<Record<string, string>> | undefined;
       /** A router's decision, `<router>:<rule>`, recorded on the spend record. */
       readonly route?: string | undefined;
+      /** A router's cascade from the group it chose (complete answers only; pipeline/cascade.ts). */
+      readonly cascade?: CascadeStep | undefined;
     }
   /** Go on unchanged, adding these headers to the response (e.g. `x-spillway-cache: miss`). */
   | { readonly kind: 'annotate'; readonly headers: Readonly<Record<string, string>> }
@@ -83,6 +85,19 @@ export type StageDecision =
     }
   /** Refuse with this error, rendered in the client's dialect (e.g. a guardrail's block). */
   | { readonly kind: 'refuse'; readonly error: GatewayError };
+
+/**
+ * A cascade a router declared for the group it chose: a complete answer that fails the router's
+ * check is paid for and replaced by one from the group `to` (decision 0024).
+ */
+export interface CascadeStep {
+  /** The router group that declared it (metrics, spend record). */
+  readonly router: string;
+  /** The group to escalate to. */
+  readonly to: string;
+  /** The check the answer fails (`max_tokens`, `refusal`, `invalid_json`), or undefined to keep it. */
+  failed(response: ChatResponse, request: ChatRequest): string | undefined;
+}
 
 /**
  * The stages of one request, resolved from configuration per tenant, key and requested group.

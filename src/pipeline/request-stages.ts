@@ -2,7 +2,7 @@ import type { ChatRequest } from '../core/chat-request.ts';
 import type { ChatResponse } from '../core/chat-response.ts';
 import type { ChatStreamEvent } from '../core/stream-event.ts';
 import type { RequestContext } from './gateway.ts';
-import type { RequestStage, ServedBy, StageDecision, StageResolver } from './request-stage.ts';
+import type { CascadeStep, RequestStage, ServedBy, StageDecision, StageResolver } from './request-stage.ts';
 
 /**
  * The request stages and how they compose, written once. A request's list is, in this order:
@@ -59,6 +59,8 @@ export interface StagesBefore {
   readonly stages: readonly RequestStage[];
   /** The routing decisions taken (`<router>:<rule>`), for the spend record; undefined when none. */
   readonly route: string | undefined;
+  /** The cascade of the last router that declared one for the group it chose. */
+  readonly cascade?: CascadeStep | undefined;
 }
 
 function withHeaders(
@@ -84,6 +86,7 @@ export async function runBeforePlan(
   let current = request;
   let headers: Readonly<Record<string, string>> | undefined;
   let route: string | undefined;
+  let cascade: CascadeStep | undefined;
   for (let index = 0; index < stages.length; index += 1) {
     const stage = stages[index] as RequestStage;
     if (stage.beforePlan === undefined) continue;
@@ -99,6 +102,7 @@ export async function runBeforePlan(
         stages = [...stages.slice(0, index + 1), ...resolve(decision.request.model)];
       }
       current = decision.request;
+      cascade = decision.cascade ?? cascade;
       headers = withHeaders(headers, decision.headers);
       if (decision.route !== undefined)
         route = route === undefined ? decision.route : `${route} ${decision.route}`;
@@ -112,6 +116,7 @@ export async function runBeforePlan(
       headers,
       stages,
       route,
+      cascade,
     };
   }
   return {
@@ -122,6 +127,7 @@ export async function runBeforePlan(
     headers,
     stages,
     route,
+    cascade,
   };
 }
 

@@ -2,11 +2,19 @@ import type { ChatRequest } from '../../core/chat-request.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
 import { estimatePromptTokens } from '../../limits/estimate-tokens.ts';
 import type { RequestContext } from '../../pipeline/gateway.ts';
-import type { RequestStage, StageDecision } from '../../pipeline/request-stage.ts';
+import type { CascadeStep, RequestStage, StageDecision } from '../../pipeline/request-stage.ts';
+import { failedCheck, type CascadeCheck } from './cascade-check.ts';
 import { scoreComplexity, type ComplexityScore } from './complexity.ts';
 import { compileRules, type CompiledRule, type RouteInput, type RuleSettings } from './route-rules.ts';
 
 const noTags: ReadonlySet<string> = new Set();
+
+/** A router's cascade as the config gives it (`models.<router>.cascade`). */
+export interface CascadeSettings {
+  readonly from: string;
+  readonly to: string;
+  readonly escalate_on: readonly CascadeCheck[];
+}
 
 /**
  * A router group as a request stage: the first rule whose conditions hold changes the request's
@@ -20,14 +28,28 @@ export class RouteStage implements RequestStage {
   private readonly rules: readonly CompiledRule[];
   private readonly tenantTags: ReadonlyMap<string, readonly string[]>;
   private readonly events: EventSink;
+  /** The cascade from `cascadeFrom`, when the router declares one (one object per router). */
+  private readonly cascade: CascadeStep | undefined;
+  private readonly cascadeFrom: string | undefined;
 
   constructor(options: {
     router: string;
     rules: readonly RuleSettings[];
     tenantTags: ReadonlyMap<string, readonly string[]>;
     events: EventSink;
+    cascade?: CascadeSettings | undefined;
   }) {
     this.router = options.router;
+    const cascade = options.cascade;
+    this.cascadeFrom = cascade?.from;
+    this.cascade =
+      cascade === undefined
+        ? undefined
+        : {
+            router: options.router,
+            to: cascade.to,
+            failed: (response, request) => failedCheck(response, request, cascade.escalate_on),
+          };
     this.rules = compileRules(options.rules);
     this.tenantTags = options.tenantTags;
     this.events = options.events;
@@ -69,6 +91,7 @@ export class RouteStage implements RequestStage {
       request: { ...request, model: rule.to },
       headers: { 'x-spillway-route': `${this.router}:${rule.label} -> ${rule.to}` },
       route: `${this.router}:${rule.label}`,
+      cascade: rule.to === this.cascadeFrom ? this.cascade : undefined,
     };
   }
 }
