@@ -1,4 +1,8 @@
-import type { ConfigProblem } from './load-config.ts';
+/** One problem, with the path of the offending key (load-config.ts `ConfigProblem`). */
+interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
 
 /** What the cascade check reads of a group. */
 interface CascadeGroup {
