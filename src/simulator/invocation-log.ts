@@ -39,6 +39,12 @@ export interface InvocationRecord {
   readonly faultId: string | undefined;
   /** Bedrock service tier asked for (Converse `serviceTier`), when one was. */
   readonly serviceTier?: SimServiceTier | undefined;
+  /**
+   * The prompt's text as the model received it (system prompt and every turn's text, one per
+   * line; the first 8 KB), as Bedrock's invocation logging delivers the input with text data
+   * delivery on. Chat calls only, when the simulator logs prompts (`logPrompts`). Tests read what reached the upstream here (e.g. masked data).
+   */
+  readonly inputText?: string | undefined;
 }
 
 /** Filter for `invocations()` and `GET /_sim/invocations`; every given field must match. */

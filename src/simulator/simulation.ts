@@ -11,7 +11,7 @@ import type { SimFailure } from './sim-failure.ts';
 import type { SimHttpResponse } from './sim-http.ts';
 import type { SimWorld } from './sim-world.ts';
 import { generateWithPrefill } from './prefill.ts';
-import { countInputTokens, filteredResult, generateChatResult } from './text-generator.ts';
+import { countInputTokens, filteredResult, generateChatResult, promptText } from './text-generator.ts';
 import { PromptCache } from './prompt-cache.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
@@ -39,6 +39,8 @@ export class Simulation {
   readonly seed: number;
   readonly latencyScale: number;
   readonly logger: Logger | undefined;
+  /** Whether chat calls' prompt text goes to the invocation log. */
+  private readonly logPrompts: boolean;
   private prng: Prng;
   private readonly planner: RegionPlanner;
   /** Prefixes the simulated models have cached (prompt caching). */
@@ -50,7 +52,9 @@ export class Simulation {
     latencyScale: number;
     clock: Clock;
     logger?: Logger | undefined;
+    logPrompts?: boolean | undefined;
   }) {
+    this.logPrompts = options.logPrompts ?? false;
     this.index = new WorldIndex(options.world);
     this.clock = options.clock;
     this.seed = options.seed;
@@ -126,6 +130,7 @@ export class Simulation {
       latencyMs: this.clock.now() - started,
       faultId: fields.faultId,
       ...(fields.serviceTier === undefined ? {} : { serviceTier: fields.serviceTier }),
+      ...(fields.inputText === undefined ? {} : { inputText: fields.inputText }),
     });
     this.logger?.debug({ invocation: entry }, 'invocation');
   }
@@ -311,6 +316,7 @@ export class Simulation {
     const usage = {
       serviceTier: tier,
       inferenceRegion,
+      inputText: this.logPrompts ? promptText(request) : undefined,
       inputTokens: result.inputTokens,
       outputTokens: result.outputTokens,
       faultId: fault?.id,

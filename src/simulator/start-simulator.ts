@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   readonly clock?: Clock;
   /** Structured logger (default: none). */
   readonly logger?: Logger;
+  /** Keep each chat call's prompt text in the invocation log (`inputText`; default off: it holds user data). */
+  readonly logPrompts?: boolean;
 }
 
 /** A running simulator. */
@@ -76,6 +78,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     latencyScale: options.latencyScale ?? world.latency_scale,
     clock: options.clock ?? systemClock,
     logger: options.logger,
+    logPrompts: options.logPrompts ?? false,
   });
   const bedrock = new BedrockApi(sim);
   const openai = new OpenaiApi(sim);

@@ -27,6 +27,23 @@ export function blockText(block: SimInputBlock): string {
   }
 }
 
+/** The prompt's text for the invocation log: system prompt, then each block's text, one per line (first 8 KB). */
+export function promptText(request: SimChatRequest): string {
+  const lines = request.system === '' ? [] : [request.system];
+  for (const message of request.messages) for (const block of message.content) lines.push(blockText(block));
+  return lines.join('\n').slice(0, 8192);
+}
+
+/** A last user turn starting with this is answered with the rest, verbatim (tests choose an answer's text). */
+const repeatPrefix = 'repeat after me:';
+
+/** The text to repeat when the last turn asks for it, else undefined. */
+function repeated(lastText: string): string | undefined {
+  if (!lastText.toLowerCase().startsWith(repeatPrefix)) return undefined;
+  const text = lastText.slice(repeatPrefix.length).trim();
+  return text === '' ? undefined : text;
+}
+
 /** Input tokens of a request: text of every turn, the system prompt, tool definitions, overheads. */
 export function countInputTokens(request: SimChatRequest): number {
   let tokens = countTokens(request.system) + 3;
@@ -52,6 +69,7 @@ function sentence(random: () => number, length: number): string {
 /**
  * The simulated model: deterministic for a given seed and request. Answers with a tool call when
  * tools are offered (and tool choice allows) and the last user turn is not a tool result;
+ * a last user turn `repeat after me: <text>` with the text verbatim;
  * otherwise with a few sentences, honouring the system prompt, stop sequences and max tokens, or
  * with JSON valid for the requested schema (never cut: a structured answer is whole). Reasons
  * first when asked, within the budget; the reasoning counts as output.
@@ -142,6 +160,16 @@ function generateAnswer(request: SimChatRequest, seed: number, modelId: string):
         outputTokens: 12 + countTokens(inputJson),
       };
     }
+  }
+  const echo = last?.role === 'user' ? repeated(lastText) : undefined;
+  if (echo !== undefined) {
+    return {
+      blocks: [{ type: 'text', text: echo }],
+      stopReason: 'end_turn',
+      stopSequence: undefined,
+      inputTokens,
+      outputTokens: Math.max(1, countTokens(echo)),
+    };
   }
   const json = jsonAnswer(request, prng);
   if (json !== undefined) {
