@@ -91,9 +91,15 @@ export class CommittedAttempt<T> {
     this.reservation?.settle(end.tokens);
     services.stats.finish(deployment.id);
     const error = end.error;
-    if (error === undefined) services.learned.succeeded(deployment.id);
+    services.learned.used(deployment.id, end.tokens ?? 0, endedAt);
+    if (error === undefined) services.learned.succeeded(deployment.id, end.tokens ?? 0);
     else if (error.coolsDeployment && error.retryable)
-      services.learned.throttled(deployment.id, services.clock.now(), deployment.config.rpm !== undefined);
+      services.learned.throttled(
+        deployment.id,
+        endedAt,
+        deployment.config.rpm !== undefined,
+        deployment.config.tpm !== undefined,
+      );
     if (error === undefined) {
       if (end.firstTokenMs !== undefined)
         services.stats.recordStream(deployment.id, end.firstTokenMs, durationMs, end.outputTokens);

@@ -41,4 +41,33 @@ describe('learned limits', () => {
     learned.observe('e', { requestsLimit: 5, requestsRemaining: 3 }, 10, false);
     expect(learned.learnedRpm('e')).toBe(5);
   });
+
+  it('learns a tpm the same way: from the limit header, or halved from the token rate at a throttle', () => {
+    const learned = new LearnedLimits();
+    learned.observe('h', { tokensLimit: 40_000 }, 0, false, false);
+    expect(learned.learnedTpm('h')).toBe(40_000);
+    learned.observe('c', { tokensLimit: 40_000 }, 0, false, true);
+    expect(learned.learnedTpm('c')).toBeUndefined();
+
+    // 8 requests of 1,000 tokens this minute, then a 429: the tpm learned is half the token rate.
+    for (let index = 0; index < 8; index += 1) {
+      learned.started('d', 1000 + index);
+      learned.used('d', 1000, 1000 + index);
+      learned.succeeded('d', 1000);
+    }
+    expect(learned.learnedTpm('d')).toBeUndefined();
+    learned.throttled('d', 2000, false, false);
+    expect(learned.learnedTpm('d')).toBe(4000);
+    // Below 10 requests a minute no rpm is learned; tokens taught the tpm alone.
+    expect(learned.learnedRpm('d')).toBeUndefined();
+    expect(learned.avoid('d', 2000)).toBe(true);
+    learned.succeeded('d', 500);
+    expect(learned.learnedTpm('d')).toBe(4050);
+    // Two minutes on, the tokens of the past no longer count.
+    expect(learned.avoid('d', 1000 + 120_001)).toBe(false);
+    // A configured tpm is never overridden.
+    learned.used('e', 5000, 0);
+    learned.throttled('e', 10, false, true);
+    expect(learned.learnedTpm('e')).toBeUndefined();
+  });
 });

@@ -47,8 +47,9 @@ class AttemptTimeouts implements ExecutionPolicy {
     stats.start(deployment.id);
     learned.started(deployment.id, clock.now());
     const configuredRpm = deployment.config.rpm !== undefined;
+    const configuredTpm = deployment.config.tpm !== undefined;
     scope.onUpstreamLimits = (hint) => {
-      learned.observe(deployment.id, hint, clock.now(), configuredRpm);
+      learned.observe(deployment.id, hint, clock.now(), configuredRpm, configuredTpm);
     };
     return scope;
   }
