@@ -91,8 +91,8 @@ export class CommittedAttempt<T> {
     this.reservation?.settle(end.tokens);
     services.stats.finish(deployment.id);
     const error = end.error;
-    services.learned.used(deployment.id, end.tokens ?? 0, endedAt);
-    if (error === undefined) services.learned.succeeded(deployment.id, end.tokens ?? 0);
+    services.learned.used(deployment.id, end.tokens, endedAt);
+    if (error === undefined) services.learned.succeeded(deployment.id, end.tokens);
     else if (error.coolsDeployment && error.retryable)
       services.learned.throttled(
         deployment.id,
