@@ -105,7 +105,7 @@ export class CommittedAttempt<T> {
         services.stats.recordStream(deployment.id, end.firstTokenMs, durationMs, end.outputTokens);
       else services.stats.recordComplete(deployment.id, durationMs, end.outputTokens);
     } else if (error.slowFailure) {
-      services.stats.recordSlowFailure(deployment.id, durationMs);
+      services.stats.recordSlowFailure(deployment.id, durationMs, !this.execution.request.stream);
     }
     services.breaker
       .recordOutcome(

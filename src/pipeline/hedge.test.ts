@@ -4,6 +4,7 @@ import {
   configWith,
   createHarness,
   ScriptedChatModel,
+  streamOf,
   until,
 } from '../../test/support/pipeline/gateway-harness.ts';
 
@@ -156,5 +157,31 @@ describe('hedged first tokens', () => {
     expect(d2.calls).toBe(0);
     await harness.clock.advance(1);
     expect((await pending).route).toMatchObject({ target: { deployment: 'd2' }, hedged: true });
+  });
+
+  it('learned delay (p95) of a non-streamed request: whole answers, not first tokens', async () => {
+    // d1 streams a first token at once and the rest in 100 ms (20 ms per token), then answers 16
+    // non-streamed requests in 100 ms each: their first tokens are estimated at 0 ms, their answers
+    // take 100 ms. A non-streamed request commits with its whole answer, so its hedge waits for the
+    // answers' p95 (100 ms); measured against first tokens (0 ms) every answer would be hedged.
+    const box: { harness?: ReturnType<typeof createHarness> } = {};
+    const advance = (ms: number) => () => box.harness?.clock.advance(ms) ?? Promise.resolve();
+    const answer = (ms: number) => ({ kind: 'ok' as const, during: advance(ms) });
+    const d1 = new ScriptedChatModel('m1', [
+      { kind: 'events', events: streamOf('m1', 'streamed'), afterFirstText: advance(100) },
+      ...Array.from({ length: 16 }, () => answer(100)),
+      answer(60),
+    ]);
+    const d2 = new ScriptedChatModel('m2', [{ kind: 'ok' }]);
+    const harness = createHarness(hedged({ hedge_after_ms: 'p95' }), { d1, d2 });
+    box.harness = harness;
+    const streamed = await harness.gateway.streamChat(chatRequest('g', { stream: true }), harness.context());
+    for await (const event of streamed.events) expect(event.type).toBeDefined();
+    for (let index = 0; index < 17; index += 1) {
+      const result = await harness.gateway.chat(chatRequest('g'), harness.context());
+      expect(result.route.target?.deployment).toBe('d1');
+    }
+    expect(d2.calls).toBe(0);
+    expect(harness.eventsOf('hedge-finished')).toHaveLength(0);
   });
 });

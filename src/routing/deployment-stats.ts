@@ -30,6 +30,8 @@ export class DeploymentStats {
   private readonly inFlight = new Map<string, number>();
   private readonly latency = new Map<string, Latency>();
   private readonly firstTokens = new Map<string, FirstTokenRing>();
+  /** Whole non-streamed answers: their "first token" is the answer (what a hedge of one waits for). */
+  private readonly answers = new Map<string, FirstTokenRing>();
 
   /** Requests this replica has in flight on the deployment. */
   inFlightOf(deploymentId: string): number {
@@ -59,18 +61,23 @@ export class DeploymentStats {
    * counts as time to first token.
    */
   recordComplete(deploymentId: string, totalMs: number, outputTokens: number): void {
+    sample(this.answers, deploymentId, totalMs);
     const known = this.latency.get(deploymentId);
     const perToken = known?.hasPerToken === true ? known.perTokenMs : 0;
     this.record(deploymentId, Math.max(0, totalMs - perToken * outputTokens), undefined);
   }
 
-  /** Records a failure that cost time (a timeout): it counts as a slow first token. */
-  recordSlowFailure(deploymentId: string, durationMs: number): void {
+  /**
+   * Records a failure that cost time (a timeout, an outpaced hedge): it counts as a slow first
+   * token, and for a non-streamed request (`complete`) as a slow answer too.
+   */
+  recordSlowFailure(deploymentId: string, durationMs: number, complete = false): void {
+    if (complete) sample(this.answers, deploymentId, durationMs);
     this.record(deploymentId, durationMs, undefined);
   }
 
   private record(deploymentId: string, firstTokenMs: number, perTokenMs: number | undefined): void {
-    this.sample(deploymentId, firstTokenMs);
+    sample(this.firstTokens, deploymentId, firstTokenMs);
     const current = this.latency.get(deploymentId);
     if (current === undefined) {
       this.latency.set(deploymentId, {
@@ -89,26 +96,22 @@ export class DeploymentStats {
     }
   }
 
-  private sample(deploymentId: string, firstTokenMs: number): void {
-    let ring = this.firstTokens.get(deploymentId);
-    if (ring === undefined) {
-      ring = { samples: new Float64Array(quantileSamples), count: 0 };
-      this.firstTokens.set(deploymentId, ring);
-    }
-    ring.samples[ring.count % quantileSamples] = firstTokenMs;
-    ring.count += 1;
-  }
-
   /**
    * The `q` quantile (0..1) of the deployment's recent first-token times (slow failures count at
    * their duration); undefined with fewer than {@link minQuantileSamples} samples. Constant work:
    * at most {@link quantileSamples} samples are sorted.
    */
   firstTokenQuantileMs(deploymentId: string, q: number): number | undefined {
-    const ring = this.firstTokens.get(deploymentId);
-    if (ring === undefined || ring.count < minQuantileSamples) return undefined;
-    const sorted = ring.samples.slice(0, Math.min(ring.count, quantileSamples)).sort();
-    return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    return quantile(this.firstTokens.get(deploymentId), q);
+  }
+
+  /**
+   * The `q` quantile of the deployment's recent non-streamed answer times (whole answers; slow
+   * failures of non-streamed requests at their duration), like {@link firstTokenQuantileMs}. A
+   * non-streamed request's first token is its whole answer, so this is what its hedge compares.
+   */
+  answerQuantileMs(deploymentId: string, q: number): number | undefined {
+    return quantile(this.answers.get(deploymentId), q);
   }
 
   /**
@@ -120,4 +123,20 @@ export class DeploymentStats {
     if (latency === undefined) return 0;
     return latency.firstTokenMs + latency.perTokenMs * outputTokens;
   }
+}
+
+function sample(rings: Map<string, FirstTokenRing>, deploymentId: string, ms: number): void {
+  let ring = rings.get(deploymentId);
+  if (ring === undefined) {
+    ring = { samples: new Float64Array(quantileSamples), count: 0 };
+    rings.set(deploymentId, ring);
+  }
+  ring.samples[ring.count % quantileSamples] = ms;
+  ring.count += 1;
+}
+
+function quantile(ring: FirstTokenRing | undefined, q: number): number | undefined {
+  if (ring === undefined || ring.count < minQuantileSamples) return undefined;
+  const sorted = ring.samples.slice(0, Math.min(ring.count, quantileSamples)).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }

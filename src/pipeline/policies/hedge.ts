@@ -107,9 +107,13 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
    */
   private delayMs<T>(execution: Execution<T>, hedge: HedgeSettings): number {
     if (hedge.afterMs !== 'p95') return hedge.afterMs;
+    // A non-streamed request commits with its whole answer: compare it with answers, not first tokens.
+    const { stats } = this.options;
+    const stream = execution.request.stream;
     let best = Infinity;
     for (const candidate of execution.plan?.candidates ?? []) {
-      const p95 = this.options.stats.firstTokenQuantileMs(candidate.deployment.id, 0.95);
+      const id = candidate.deployment.id;
+      const p95 = stream ? stats.firstTokenQuantileMs(id, 0.95) : stats.answerQuantileMs(id, 0.95);
       if (p95 !== undefined && p95 < best) best = p95;
     }
     return Number.isFinite(best) ? best : execution.group.settings.firstTokenTimeoutMs / 2;
@@ -191,7 +195,11 @@ class Hedge extends PolicyAround<HedgeOptions> implements ExecutionPolicy {
    */
   private cancel<T>(loser: Branch<T>, promptTokens: number, primaryLost: boolean): void {
     const { clock, stats } = this.options;
-    stats.recordSlowFailure(loser.candidate.deployment.id, clock.now() - loser.startedAt);
+    stats.recordSlowFailure(
+      loser.candidate.deployment.id,
+      clock.now() - loser.startedAt,
+      !loser.execution.request.stream,
+    );
     const reason = loserReason(primaryLost);
     loser.controller.abort(reason);
     void loser.outcome.then((outcome) => {

@@ -40,7 +40,13 @@ export type CallScript =
   /** Never answers; rejects with the signal's reason when aborted. */
   | { readonly kind: 'hang' }
   /** A stream: these events, then (optionally) a failure or a hang. */
-  | { readonly kind: 'events'; readonly events: readonly ChatStreamEvent[]; readonly then?: 'fail' | 'hang' };
+  | {
+      readonly kind: 'events';
+      readonly events: readonly ChatStreamEvent[];
+      readonly then?: 'fail' | 'hang';
+      /** Runs after the first text (e.g. advances the fake clock: the time the rest of the answer takes). */
+      readonly afterFirstText?: () => Promise<void>;
+    };
 
 /** A ChatModel double that follows a script per call (the last entry repeats). */
 export class ScriptedChatModel implements ChatModel {
@@ -118,9 +124,11 @@ export class ScriptedChatModel implements ChatModel {
       return;
     }
     if (step.kind !== 'events') return;
+    let texts = 0;
     for (const event of step.events) {
       await Promise.resolve();
       yield event;
+      if (event.type === 'text_delta' && (texts += 1) === 1) await step.afterFirstText?.();
     }
     if (step.then === 'hang') await ScriptedChatModel.hang(context.signal);
     if (step.then === 'fail')
