@@ -5,6 +5,8 @@
  * opened at once to one origin, straight and through the gateway),
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
  * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
+ * --peers (also Portkey's gateway, bench/lib/peers.ts: a target in every table, plus --peer-rounds N
+ * interleaved rounds, default 3, of no-op proxy / Spillway / Portkey at 64 connections),
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
  * so the process measured never shares its core with the load; unpinned, the gateway's CPU per
  * request on a 2-core VM measured 2-3x higher and moved ±20% between runs), --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
@@ -29,6 +31,7 @@ import { percentile, probeLatency, runAutocannon, type Target } from './lib/load
 import { holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
+import { installPortkey, measurePeerRounds, startPortkey } from './lib/peers.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 import {
   defaultFirstTokenTailOptions,
@@ -48,6 +51,9 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Each target on CPU 1, the load generator and the upstream on CPU 0 (--no-pin: unpinned). */
     pin: { type: 'boolean', default: true },
+    /** Portkey's gateway measured in the same run (docs/performance.md, Peers). */
+    peers: { type: 'boolean', default: false },
+    'peer-rounds': { type: 'string', default: '3' },
     /** Time to first token p50/p99 with a hanging / slow-first-token deployment, hedging off and on. */
     'first-token-tail': { type: 'boolean', default: true },
   },
@@ -92,6 +98,17 @@ async function startGateway(
   );
 }
 
+/** Installs (once) and starts Portkey's gateway; its installed versions go in the report. */
+async function startPeer(upstreamUrl: string) {
+  const install = installPortkey();
+  process.stderr.write(
+    `portkey: ${Object.entries(install.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}\n`,
+  );
+  return { ...(await startPortkey(install, upstreamUrl)), versions: install.versions };
+}
+
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-bench-'));
   const processes: BenchProcess[] = [];
@@ -120,6 +137,12 @@ async function main(): Promise<void> {
     if (gatewayRedis !== undefined) processes.push(gatewayRedis);
     pin(gatewayRedis?.child.pid, 1);
 
+    const portkey = values.peers ? await startPeer(upstreamUrl) : undefined;
+    if (portkey !== undefined) {
+      processes.push(portkey.process);
+      pin(portkey.process.child.pid, 1);
+    }
+
     const auth = { authorization: `Bearer ${tenantKey}` };
     const targets: Target[] = [
       { name: 'direct', url: upstreamUrl, headers: {} },
@@ -128,6 +151,7 @@ async function main(): Promise<void> {
     ];
     if (gatewayRedis !== undefined)
       targets.push({ name: 'gateway-redis', url: `http://127.0.0.1:${gatewayRedis.port}`, headers: auth });
+    if (portkey !== undefined) targets.push(portkey.target);
     const pidOf = new Map<string, number>(processes.map((p) => [p.name, p.child.pid ?? 0]));
     pidOf.set('direct', upstream.child.pid ?? 0);
 
@@ -142,6 +166,7 @@ async function main(): Promise<void> {
       streaming: [],
       concurrentStreams: [],
       memory: [],
+      ...(portkey === undefined ? {} : { peers: { versions: portkey.versions, rounds: [] } }),
     };
 
     process.stderr.write('warming up\n');
@@ -176,6 +201,20 @@ async function main(): Promise<void> {
         p50Ms: percentile(list, 50),
         p99Ms: percentile(list, 99),
       });
+    }
+
+    if (report.peers !== undefined) {
+      process.stderr.write('peers: interleaved rounds at 64 connections\n');
+      const peerTargets = ['noop-proxy', 'gateway', 'portkey'].flatMap((name) => {
+        const target = targets.find((t) => t.name === name);
+        return target === undefined ? [] : [{ ...target, pid: pidOf.get(name) ?? 0 }];
+      });
+      report.peers.rounds = await measurePeerRounds(
+        peerTargets,
+        64,
+        values.quick ? 2 : Number(values['peer-rounds']),
+        durationS,
+      );
     }
 
     const noopAt64 = report.throughput.find((r) => r.target === 'noop-proxy' && r.connections === 64);

@@ -1,4 +1,5 @@
 /** The benchmark's result shape and its one printed table. */
+import type { PeerFigures } from './peers.ts';
 
 export interface BenchReport {
   startedAt: string;
@@ -49,6 +50,8 @@ export interface BenchReport {
     peakRssMb: number;
   }[];
   memory: ({ atS: number; rssMb: number } | { process: string; rssMb: number; peakMb: number })[];
+  /** With --peers: the peers' installed versions and the interleaved rounds at 64 connections. */
+  peers?: { versions: Record<string, string>; rounds: PeerFigures[] };
 }
 
 const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -172,6 +175,7 @@ export function printReport(report: BenchReport): void {
       );
     }
   }
+  if (report.peers !== undefined) out.push(...formatPeers(report));
   out.push('\nMemory (MB):');
   for (const m of report.memory) {
     out.push(
@@ -181,4 +185,44 @@ export function printReport(report: BenchReport): void {
     );
   }
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The peers section: medians of the interleaved rounds and Spillway's ratios to Portkey. */
+export function formatPeers(report: BenchReport): string[] {
+  const peers = report.peers;
+  if (peers === undefined) return [];
+  const versions = Object.entries(peers.versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
+  const figures = (name: string) => peers.rounds.find((r) => r.target === name);
+  const noop = figures('noop-proxy');
+  const spillway = figures('gateway');
+  const portkey = figures('portkey');
+  const out = [`\nPeers (${versions}; medians of interleaved rounds at 64 connections):`];
+  out.push(
+    table(
+      ['target', 'req/s', 'req/s range', 'x noop', 'p50 ms', 'p99 ms', 'cpu ms/req', 'errors'],
+      peers.rounds.map((r) => [
+        r.target,
+        fixed(r.requestsPerSecond, 0),
+        `${fixed(r.minRequestsPerSecond, 0)}-${fixed(r.maxRequestsPerSecond, 0)}`,
+        fixed(r.requestsPerSecond / (noop?.requestsPerSecond ?? Number.NaN)),
+        fixed(r.p50Ms),
+        fixed(r.p99Ms),
+        fixed(r.cpuPerRequestMs, 3),
+        String(r.errors),
+      ]),
+    ),
+  );
+  if (spillway !== undefined && portkey !== undefined) {
+    const stream = (name: string) => report.streaming.find((r) => r.target === name);
+    const probe = (name: string) => report.latency.find((r) => r.target === name);
+    out.push(
+      `Spillway / Portkey: throughput ${fixed(spillway.requestsPerSecond / portkey.requestsPerSecond)}x (goal >= 5x), ` +
+        `CPU per request ${fixed(portkey.cpuPerRequestMs / spillway.cpuPerRequestMs)}x less, ` +
+        `latency at 1 connection p50 ${fixed(probe('gateway')?.p50Ms ?? Number.NaN, 3)} vs ${fixed(probe('portkey')?.p50Ms ?? Number.NaN, 3)} ms, ` +
+        `streaming TTFT p50 ${fixed(stream('gateway')?.firstTokenP50Ms ?? Number.NaN, 3)} vs ${fixed(stream('portkey')?.firstTokenP50Ms ?? Number.NaN, 3)} ms`,
+    );
+  }
+  return out;
 }
