@@ -1,6 +1,6 @@
 /**
  * A fast OpenAI-style upstream for the benchmark: answers /v1/chat/completions at once (JSON) or as
- * an SSE stream of `chunks` chunks `gapMs` apart. Run as its own process so its CPU is not counted
+ * an SSE stream of `chunks` chunks `gapMs` apart, and /v1/embeddings with one fixed 1536-dimension vector. Run as its own process so its CPU is not counted
  * against the proxy under test: `node bench/fast-upstream.ts [--port N] [--chunks 64] [--gap-ms 20]`.
  * Prints `listening <port>` on stdout once ready.
  */
@@ -32,6 +32,16 @@ const completion = JSON.stringify({
     },
   ],
   usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
+});
+
+/** The same vector for every input: the semantic cache benchmark's hits have similarity 1. */
+const embedding = JSON.stringify({
+  object: 'list',
+  data: [
+    { object: 'embedding', index: 0, embedding: Array.from({ length: 1536 }, (_, i) => ((i % 7) - 3) / 10) },
+  ],
+  model: 'bench-embed',
+  usage: { prompt_tokens: 8, total_tokens: 8 },
 });
 
 function chunk(delta: object, finish: string | null): string {
@@ -75,6 +85,14 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const body = Buffer.concat(parts).toString('utf8');
     const wantsStream = body.includes('"stream":true');
     const respond = (): void => {
+      if (req.url?.endsWith('/embeddings') === true) {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(embedding),
+        });
+        res.end(embedding);
+        return;
+      }
       if (wantsStream) {
         const asked = /"max_(?:completion_)?tokens":(\d+)/.exec(body)?.[1];
         stream(res, Math.min(chunks, asked === undefined ? chunks : Number(asked)));

@@ -14,6 +14,8 @@ export interface GatewayConfigOptions {
   readonly databasePath: string;
   /** Shared state in Redis on 127.0.0.1:6379 instead of in memory. */
   readonly redis: boolean;
+  /** A response cache on the `bench` group (bench/cache-hit.ts); semantic mode embeds with group `embed`. */
+  readonly cache?: 'exact' | 'semantic' | undefined;
 }
 
 /** The YAML text of the configuration. */
@@ -35,6 +37,16 @@ export function gatewayConfig(options: GatewayConfigOptions): string {
     deployment('bench-a'),
     deployment('bench-b'),
     deployment('bench-c'),
+    ...(options.cache === undefined
+      ? []
+      : options.cache === 'exact'
+        ? ['    cache: { mode: exact, ttl_s: 3600 }']
+        : [
+            '    cache: { mode: semantic, embedding_group: embed, threshold: 0.92, ttl_s: 3600 }',
+            '  embed:',
+            '    deployments:',
+            deployment('embed-a'),
+          ]),
     'tenants:',
     `  bench: { keys: ["${tenantKey}"], rpm: 100000000, tpm: 100000000000, max_concurrency: 100000 }`,
     `database: { path: "${options.databasePath}" }`,

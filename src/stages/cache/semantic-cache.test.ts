@@ -162,6 +162,17 @@ describe('ResponseCacheStage in semantic mode', () => {
     expect(await lookup('d')).toMatchObject({ kind: 'annotate' });
   });
 
+  it('answers an identical prompt by its hash, without an embedding call', async () => {
+    const { lookup, keep, embedded } = harness();
+    await keep('a');
+    expect(embedded).toEqual(['a']); // once, for the lookup and the keeping
+    expect(await lookup('a')).toMatchObject({
+      kind: 'answer',
+      headers: { 'x-spillway-cache': 'hit', 'x-spillway-cache-similarity': '1.0000' },
+    });
+    expect(embedded).toEqual(['a']);
+  });
+
   it('never answers another tenant', async () => {
     const { lookup, keep } = harness();
     await keep('a', 'tenant-a');

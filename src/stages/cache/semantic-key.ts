@@ -15,6 +15,8 @@ export interface SemanticKey {
    * the whole request and only an identical request matches.
    */
   readonly text: string | undefined;
+  /** SHA-256 (base64url) of `text`: an identical prompt is a hit without an embedding call. */
+  readonly textHash: string | undefined;
 }
 
 /** The semantic key of `request` in `scope`. Linear in the request. */
@@ -43,5 +45,9 @@ export function semanticKey(request: ChatRequest, scope: string): SemanticKey {
   const shaped =
     text === undefined ? answerInputs : { ...answerInputs, messages: request.messages.slice(0, -1) };
   hash.update(JSON.stringify(shaped));
-  return { shape: `${encodeURIComponent(request.model)}:${hash.digest('base64url')}`, text };
+  return {
+    shape: `${encodeURIComponent(request.model)}:${hash.digest('base64url')}`,
+    text,
+    textHash: text === undefined ? undefined : createHash('sha256').update(text).digest('base64url'),
+  };
 }

@@ -3,7 +3,7 @@ import type { ChatRequest } from '../../core/chat-request.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { RequestContext } from '../../pipeline/gateway.ts';
 import type { AnswerLocator, Located } from './answer-locator.ts';
-import { semanticKey } from './semantic-key.ts';
+import { semanticKey, type SemanticKey } from './semantic-key.ts';
 import { unitVector, type IndexEntry, type VectorIndex } from './vector-index.ts';
 
 /**
@@ -21,16 +21,11 @@ export interface VectorAnnouncer {
   announce(shape: string, entry: IndexEntry): void;
 }
 
-/** A request's shape and prompt vector, computed once per request (undefined: the embedding failed). */
-interface Probe {
-  readonly shape: string;
-  readonly vector: Float32Array | undefined;
-}
-
 /**
  * Semantic mode: a kept answer is found by the nearest prompt of the same exact shape (semantic-key.ts)
- * whose cosine similarity is at least `threshold` (hit headers carry it). An embedding that fails or
- * takes longer than `timeoutMs` (on the injected clock) is a miss, and the answer is then not kept.
+ * whose cosine similarity is at least `threshold` (hit headers carry it); an identical prompt text is
+ * found by its hash without an embedding call. An embedding that fails or takes longer than
+ * `timeoutMs` (on the injected clock) is a miss, and the answer is then not kept.
  */
 export class SemanticLocator implements AnswerLocator {
   private readonly index: VectorIndex;
@@ -39,7 +34,9 @@ export class SemanticLocator implements AnswerLocator {
   private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly announcer: VectorAnnouncer | undefined;
-  private readonly probes = new WeakMap<ChatRequest, Promise<Probe | undefined>>();
+  /** Per request, computed once: its key, and its prompt's vector (undefined: the embedding failed). */
+  private readonly keys = new WeakMap<ChatRequest, SemanticKey>();
+  private readonly vectors = new WeakMap<ChatRequest, Promise<Float32Array | undefined>>();
 
   constructor(options: {
     index: VectorIndex;
@@ -57,24 +54,26 @@ export class SemanticLocator implements AnswerLocator {
     this.announcer = options.announcer;
   }
 
-  private probe(request: ChatRequest, context: RequestContext, scope: string): Promise<Probe | undefined> {
-    let probe = this.probes.get(request);
-    if (probe === undefined) {
-      probe = this.computeProbe(request, context, scope);
-      this.probes.set(request, probe);
+  private keyOf(request: ChatRequest, scope: string): SemanticKey {
+    let key = this.keys.get(request);
+    if (key === undefined) {
+      key = semanticKey(request, scope);
+      this.keys.set(request, key);
     }
-    return probe;
+    return key;
   }
 
-  private async computeProbe(
+  private vectorOf(
     request: ChatRequest,
     context: RequestContext,
-    scope: string,
-  ): Promise<Probe | undefined> {
-    const { shape, text } = semanticKey(request, scope);
-    if (text === undefined) return { shape, vector: undefined };
-    const vector = await this.embedWithin(text, context);
-    return vector === undefined ? undefined : { shape, vector };
+    text: string,
+  ): Promise<Float32Array | undefined> {
+    let vector = this.vectors.get(request);
+    if (vector === undefined) {
+      vector = this.embedWithin(text, context);
+      this.vectors.set(request, vector);
+    }
+    return vector;
   }
 
   /** The unit vector of `text`, or undefined when the call fails, returns nothing usable or times out. */
@@ -96,11 +95,18 @@ export class SemanticLocator implements AnswerLocator {
   }
 
   async find(request: ChatRequest, context: RequestContext, scope: string): Promise<Located | undefined> {
-    const probe = await this.probe(request, context, scope);
-    if (probe === undefined) return undefined;
-    const nearest = this.index.nearest(probe.shape, probe.vector);
+    const { shape, text, textHash } = this.keyOf(request, scope);
+    if (text === undefined || textHash === undefined) {
+      const nearest = this.index.nearest(shape, undefined);
+      return nearest === undefined ? undefined : { key: nearest.key };
+    }
+    const identical = this.index.identical(shape, textHash);
+    if (identical !== undefined)
+      return { key: identical, headers: { 'x-spillway-cache-similarity': '1.0000' } };
+    const vector = await this.vectorOf(request, context, text);
+    if (vector === undefined) return undefined;
+    const nearest = this.index.nearest(shape, vector);
     if (nearest === undefined || nearest.similarity < this.threshold) return undefined;
-    if (probe.vector === undefined) return { key: nearest.key };
     return { key: nearest.key, headers: { 'x-spillway-cache-similarity': nearest.similarity.toFixed(4) } };
   }
 
@@ -110,15 +116,17 @@ export class SemanticLocator implements AnswerLocator {
     scope: string,
     ttlMs: number,
   ): Promise<string | undefined> {
-    const probe = await this.probe(request, context, scope);
-    if (probe === undefined) return undefined;
+    const { shape, text, textHash } = this.keyOf(request, scope);
+    const vector = text === undefined ? undefined : await this.vectorOf(request, context, text);
+    if (text !== undefined && vector === undefined) return undefined;
     const entry: IndexEntry = {
       key: `sem:${randomUUID()}`,
-      vector: probe.vector,
+      vector,
+      textHash,
       expiresAt: this.clock.now() + ttlMs,
     };
-    this.index.add(probe.shape, entry);
-    this.announcer?.announce(probe.shape, entry);
+    this.index.add(shape, entry);
+    this.announcer?.announce(shape, entry);
     return entry.key;
   }
 }

@@ -14,6 +14,7 @@ interface Announcement {
   readonly key: string;
   /** base64 of the Float32Array's bytes; absent for an exact-shape entry. */
   readonly vector?: string | undefined;
+  readonly textHash?: string | undefined;
   readonly expiresAt: number;
 }
 
@@ -26,7 +27,8 @@ function decode(message: string): Announcement | undefined {
       typeof value.shape !== 'string' ||
       typeof value.key !== 'string' ||
       typeof value.expiresAt !== 'number' ||
-      (value.vector !== undefined && typeof value.vector !== 'string')
+      (value.vector !== undefined && typeof value.vector !== 'string') ||
+      (value.textHash !== undefined && typeof value.textHash !== 'string')
     ) {
       return undefined;
     }
@@ -87,7 +89,12 @@ export class SharedVectors {
     if (index === undefined) return;
     const vector = announcement.vector === undefined ? undefined : vectorOf(announcement.vector);
     if (announcement.vector !== undefined && vector === undefined) return;
-    index.add(announcement.shape, { key: announcement.key, vector, expiresAt: announcement.expiresAt });
+    index.add(announcement.shape, {
+      key: announcement.key,
+      vector,
+      textHash: announcement.textHash,
+      expiresAt: announcement.expiresAt,
+    });
   }
 
   private announce(group: string, shape: string, entry: IndexEntry): void {
@@ -102,6 +109,7 @@ export class SharedVectors {
           : Buffer.from(entry.vector.buffer, entry.vector.byteOffset, entry.vector.byteLength).toString(
               'base64',
             ),
+      textHash: entry.textHash,
       expiresAt: entry.expiresAt,
     };
     this.state.publish(vectorChannel, JSON.stringify(announcement)).catch(() => undefined);

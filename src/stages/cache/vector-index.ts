@@ -4,6 +4,8 @@ import type { Clock } from '../../core/clock.ts';
 export interface IndexEntry {
   readonly key: string;
   readonly vector: Float32Array | undefined;
+  /** The hash of the prompt text the vector is of (an identical prompt needs no embedding). */
+  readonly textHash?: string | undefined;
   readonly expiresAt: number;
 }
 
@@ -62,6 +64,18 @@ export class VectorIndex {
     }
     entries.push(entry);
     if (entries.length > this.maxEntries) entries.splice(0, entries.length - this.maxEntries);
+  }
+
+  /** The newest live entry of `shape` whose prompt text has this hash (no vector needed). */
+  identical(shape: string, textHash: string): string | undefined {
+    const entries = this.shapes.get(shape);
+    if (entries === undefined) return undefined;
+    const now = this.clock.now();
+    for (let index = entries.length - 1; index >= 0; index -= 1) {
+      const entry = entries[index];
+      if (entry !== undefined && entry.textHash === textHash && entry.expiresAt > now) return entry.key;
+    }
+    return undefined;
   }
 
   /**
