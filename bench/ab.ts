@@ -29,6 +29,8 @@ const { values } = parseArgs({
     root: { type: 'string', multiple: true },
     /** Node/V8 flags of the gateway of the --root at the same position (e.g. --flags="--max-semi-space-size=32"). */
     flags: { type: 'string', multiple: true },
+    /** Environment of the gateway of the --root at the same position, `NAME=value` separated by spaces (e.g. --env=SPILLWAY_RUN=source). */
+    env: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
@@ -88,6 +90,12 @@ async function main(): Promise<void> {
         ],
         port,
         `http://127.0.0.1:${port}/health/ready`,
+        Object.fromEntries(
+          (values.env?.[index] ?? '')
+            .split(' ')
+            .filter((pair) => pair.includes('='))
+            .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+        ),
       );
       processes.push(gateway);
       if (values.pin) pinToCpu(gateway.child.pid, 1);
@@ -97,7 +105,7 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${tenantKey}` },
         pid: gateway.child.pid ?? 0,
       });
-      process.stderr.write(`${name}: ${root} ${values.flags?.[index] ?? ''}\n`);
+      process.stderr.write(`${name}: ${root} ${values.flags?.[index] ?? ''} ${values.env?.[index] ?? ''}\n`);
     }
     const connections = Number(values.connections);
     for (const target of targets) await runAutocannon(target, connections, 5);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The spillway command. Node 24 runs the TypeScript sources directly (type stripping), so the
-// checkout needs no build step; `npm run build` emits dist/ for packaging.
+// The spillway command. It runs the compiled dist/ when `npm run build` made it from the sources as
+// they are now (scripts/source-stamp.js, decision 0026), else the TypeScript sources directly under
+// Node 24's type stripping, so a checkout needs no build step and never runs a stale dist/.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { arch } from 'node:os';
@@ -71,5 +72,8 @@ async function main() {
       ...process.argv.slice(1),
     ]);
   }
-  await import('../src/cli/main.ts');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const { currentEntry } = await import('../scripts/source-stamp.js');
+  if (currentEntry(root) === 'dist') await import('../dist/cli/main.js');
+  else await import('../src/cli/main.ts');
 }
