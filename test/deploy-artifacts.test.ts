@@ -80,7 +80,9 @@ describe('the compiled gateway and its image', () => {
     expect(existsSync(join(root, 'src/cli/main.ts'))).toBe(true);
     // The build stage copies every file `npm run build` names.
     const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    const buildFiles = packageJson.scripts['build']!.split(/\s+/).filter((word) => /\.(ts|js|json)$/.test(word));
+    const buildFiles = packageJson.scripts['build']!.split(/\s+/).filter((word) =>
+      /\.(ts|js|json)$/.test(word),
+    );
     const dockerfile = read('Dockerfile');
     for (const file of buildFiles) expect(dockerfile).toContain(file);
   });
