@@ -130,6 +130,25 @@ models:
     ]);
   });
 
+  it('checks content_policy_fallbacks: unknown groups, the group itself, router groups', () => {
+    const text = `
+providers:
+  east: { type: bedrock, region: us-east-1 }
+models:
+  g:
+    content_policy_fallbacks: [nope, g, r]
+    deployments:
+      - { id: x, provider: east, model: m }
+  r:
+    route: [{ default: g }]
+`;
+    expect(problemsOf(text)).toEqual([
+      'models.g.content_policy_fallbacks[0]: unknown model group "nope" (known: g, r)',
+      'models.g.content_policy_fallbacks[1]: a group cannot fall back to itself',
+      'models.g.content_policy_fallbacks[2]: "r" is a router group: fall back to a group with deployments',
+    ]);
+  });
+
   it('checks response-cache settings and their embedding group by path', () => {
     const text = `
 providers:

@@ -57,6 +57,7 @@ interface CrossCheckInput {
         }[];
         readonly fallbacks: readonly string[];
         readonly context_window_fallbacks: readonly string[];
+        readonly content_policy_fallbacks: readonly string[];
         readonly cache?: { readonly embedding_group?: string | undefined } | undefined;
         /** A router group's rules: the group each names (`to` or `default`), by rule position. */
         readonly route?: readonly ({ readonly to: string } | { readonly default: string })[] | undefined;
@@ -76,6 +77,9 @@ interface CrossCheckInput {
     >
   >;
 }
+
+/** The keys of a group that name other groups to fall back to. */
+const fallbackKeys = ['fallbacks', 'context_window_fallbacks', 'content_policy_fallbacks'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -111,6 +115,7 @@ function referencesOf(raw: unknown): CrossCheckInput {
       })),
       fallbacks: strings(group['fallbacks']),
       context_window_fallbacks: strings(group['context_window_fallbacks']),
+      content_policy_fallbacks: strings(group['content_policy_fallbacks']),
       cache: cacheReference(group['cache']),
       route: routeReferences(group['route']),
       cascade: cascadeReference(group['cascade']),
@@ -216,7 +221,7 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
         seen.set(deployment.id, path);
       }
     });
-    for (const key of ['fallbacks', 'context_window_fallbacks'] as const) {
+    for (const key of fallbackKeys) {
       group[key].forEach((target, index) => {
         if (!(target in config.models)) {
           problems.push({
@@ -241,7 +246,7 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
     }
     if (group.route !== undefined) {
       // A router group only chooses: what serves (and falls back) is the target groups' business.
-      for (const key of ['deployments', 'fallbacks', 'context_window_fallbacks'] as const) {
+      for (const key of ['deployments', ...fallbackKeys] as const) {
         if (group[key].length > 0) {
           problems.push({
             path: `models.${groupName}.${key}`,
@@ -260,7 +265,7 @@ export function crossCheck(config: CrossCheckInput): ConfigProblem[] {
         problems.push({ path, message: 'a router group cannot route to itself' });
       }
     });
-    for (const key of ['fallbacks', 'context_window_fallbacks'] as const) {
+    for (const key of fallbackKeys) {
       group[key].forEach((target, index) => {
         if (config.models[target]?.route !== undefined) {
           problems.push({

@@ -202,6 +202,8 @@ export const modelGroupSchema = z
     strategy: strategySchema.default('weighted'),
     fallbacks: z.array(z.string()).default([]),
     context_window_fallbacks: z.array(z.string()).default([]),
+    /** Groups to try when an upstream refuses on content grounds (its content filter or guardrail). */
+    content_policy_fallbacks: z.array(z.string()).default([]),
     /** Where the group's requests go; a router group (`route`) has none. */
     deployments: z.array(deploymentSchema).default([]),
     /** A router group: rules choosing another group per request, instead of deployments. */

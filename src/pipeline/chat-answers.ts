@@ -11,6 +11,7 @@ import type { Generation } from '../routing/routing-generations.ts';
 import type { DeploymentRoute } from '../routing/routing-table.ts';
 import { generateCall, streamCall, type AttemptCall, type OpenedStream } from './attempt-calls.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
+import { completeRefusal, streamRefusal, type ContentRefusal } from './content-refusal.ts';
 import type { ChatResult, RequestContext, RouteInfo, StreamResult } from './gateway.ts';
 import { relayStream } from './relay-stream.ts';
 import type { RequestRun } from './request-run.ts';
@@ -65,6 +66,8 @@ export interface ChatAnswer<T, R> {
   readonly stream: boolean;
   /** The upstream call of one attempt (`events`: where a stream reports malformed events it skipped). */
   call(request: ChatRequest, context: RequestContext, clock: Clock, events: EventSink): AttemptCall<T>;
+  /** How the answer may be a content-policy refusal (content-refusal.ts). */
+  readonly refusal: ContentRefusal<T>;
   /**
    * Accounts the committed attempt and hands the answer over, through the stages' way out. Owns
    * the generation and the request's end from here: releases the generation once the answer is
@@ -202,6 +205,7 @@ export const completeAnswer: ChatAnswer<ChatResponse, ChatResult> = {
   stream: false,
   call: (request, context) => generateCall(request, context),
   complete: (response) => response,
+  refusal: completeRefusal,
   deliver(served, clock) {
     if (served.depth > 0) return completeThroughStages(served, clock);
     try {
@@ -273,6 +277,7 @@ export const streamedAnswer: ChatAnswer<OpenedStream, StreamResult> = {
   call: (request, context, clock, events) => streamCall(request, context, () => clock.now(), events),
   // A stream is relayed as it comes: a cascade would have to buffer it (decision 0024).
   complete: () => undefined,
+  refusal: streamRefusal,
   deliver(served) {
     const { committed, admission, run } = served;
     const deployment = committed.candidate.deployment;

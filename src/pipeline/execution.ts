@@ -4,6 +4,7 @@ import type { Candidate, GroupPlan } from '../routing/plan-group.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
 import type { ExecutionRequest, ExecutionTally } from './execution-request.ts';
 import type { AttemptCall } from './attempt-calls.ts';
+import type { ContentRefusal } from './content-refusal.ts';
 
 /** A group's failures and skips so far: made on the first one (an attempt that commits needs none). */
 export interface AttemptRecord {
@@ -56,11 +57,19 @@ export class Execution<T> {
   capacity = false;
   /** Groups served so far (made at the first fallback: until then only the requested group). */
   visited: Set<string> | undefined;
+  /** How an answer of this kind may be a content-policy refusal (none for embeddings). */
+  readonly refusal: ContentRefusal<T> | undefined;
 
-  constructor(request: ExecutionRequest, call: AttemptCall<T>, tally: ExecutionTally) {
+  constructor(
+    request: ExecutionRequest,
+    call: AttemptCall<T>,
+    tally: ExecutionTally,
+    refusal?: ContentRefusal<T>,
+  ) {
     this.request = request;
     this.call = call;
     this.tally = tally;
+    this.refusal = refusal;
     this.group = request.group;
     this.plan = undefined;
     this.record = undefined;
@@ -78,13 +87,21 @@ export class Execution<T> {
    * (the client's and one that ends only this attempt), so each attempt can be aborted alone.
    */
   fork(candidate: Candidate, signal: AbortSignal): Execution<T> {
-    const fork = new Execution({ ...this.request, signal }, this.call, this.tally);
+    const fork = new Execution({ ...this.request, signal }, this.call, this.tally, this.refusal);
     fork.group = this.group;
     fork.plan = this.plan;
     fork.record = this.attempts();
     fork.visited = this.visited;
     fork.candidate = candidate;
     return fork;
+  }
+
+  /** Whether the group being served has a content-policy fallback not yet served in this request. */
+  contentFallbackLeft(): boolean {
+    const { groups } = this.request.table;
+    return this.group.contentPolicyFallbacks.some(
+      (name) => groups.has(name) && name !== this.request.group.name && this.visited?.has(name) !== true,
+    );
   }
 
   /** Records the latest obstacle (undefined: capacity or health, no upstream error). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../errors/gateway-error.ts';
 import {
   chatRequest,
   configWith,
@@ -105,6 +106,99 @@ describe('context-window fallbacks', () => {
     const harness = createHarness(plain, { ds, do: ok('do') });
     await expect(harness.gateway.chat(chatRequest('g'), harness.context())).rejects.toMatchObject({
       code: 'context_window_exceeded',
+      status: 400,
+    });
+  });
+});
+
+describe('content-policy fallbacks', () => {
+  const refusing = (id: string) => new ScriptedChatModel(id, [{ kind: 'ok', stopReason: 'content_filter' }]);
+  const azureRefusal = (id: string) =>
+    new ScriptedChatModel(id, [
+      {
+        kind: 'error',
+        error: new GatewayError('azure: content_filter', {
+          code: 'upstream_content_filtered',
+          upstreamStatus: 400,
+        }),
+      },
+    ]);
+  const config = configWith(
+    {
+      strict: {
+        fallbacks: ['other'],
+        content_policy_fallbacks: ['lenient'],
+        deployments: [
+          { id: 'ds1', provider: 'east', model: 'ds1' },
+          { id: 'ds2', provider: 'east', model: 'ds2' },
+        ],
+        strategy: 'ordered',
+      },
+      other: group('do'),
+      lenient: group('dl'),
+    },
+    { retries: 2 },
+  );
+
+  it('a refusal (content_filter stop) goes to the content fallbacks only, never the same group again', async () => {
+    const ds1 = refusing('ds1');
+    const ds2 = ok('ds2');
+    const harness = createHarness(config, { ds1, ds2, do: ok('do'), dl: ok('dl') });
+    const result = await harness.gateway.chat(chatRequest('strict'), harness.context());
+    expect(result.route.target?.deployment).toBe('dl');
+    expect(result.response.stopReason).toBe('end_turn');
+    expect(ds1.calls).toBe(1);
+    expect(ds2.calls).toBe(0);
+    expect(harness.eventsOf('fallback-taken')).toMatchObject([
+      { fromGroup: 'strict', toGroup: 'lenient', errorCode: 'upstream_content_filtered' },
+    ]);
+  });
+
+  it("an upstream's content-filter error (Azure 400) goes to the content fallbacks", async () => {
+    const harness = createHarness(config, {
+      ds1: azureRefusal('ds1'),
+      ds2: ok('ds2'),
+      do: ok('do'),
+      dl: ok('dl'),
+    });
+    const result = await harness.gateway.chat(chatRequest('strict'), harness.context());
+    expect(result.route.target?.deployment).toBe('dl');
+  });
+
+  it('a stream refused before any content falls back; one refused after text is relayed as it is', async () => {
+    const refusedAtOnce = new ScriptedChatModel('ds1', [
+      {
+        kind: 'events',
+        events: [
+          { type: 'message_start', id: 'm', model: 'ds1' },
+          { type: 'message_stop', stopReason: 'content_filter' },
+        ],
+      },
+    ]);
+    const harness = createHarness(config, { ds1: refusedAtOnce, ds2: ok('ds2'), do: ok('do'), dl: ok('dl') });
+    const result = await harness.gateway.streamChat(chatRequest('strict'), harness.context());
+    expect(result.route.target?.deployment).toBe('dl');
+    for await (const event of result.events) void event;
+  });
+
+  it('without content fallbacks (or once they are used up) the refusal reaches the client as it is', async () => {
+    const plain = configWith({ g: group('dg', { fallbacks: ['other'] }), other: group('do') });
+    const harness = createHarness(plain, { dg: refusing('dg'), do: ok('do') });
+    const result = await harness.gateway.chat(chatRequest('g'), harness.context());
+    expect(result.route.target?.deployment).toBe('dg');
+    expect(result.response.stopReason).toBe('content_filter');
+    const both = createHarness(config, {
+      ds1: refusing('ds1'),
+      ds2: ok('ds2'),
+      do: ok('do'),
+      dl: refusing('dl'),
+    });
+    const last = await both.gateway.chat(chatRequest('strict'), both.context());
+    expect(last.route.target?.deployment).toBe('dl');
+    expect(last.response.stopReason).toBe('content_filter');
+    const azure = createHarness(plain, { dg: azureRefusal('dg'), do: ok('do') });
+    await expect(azure.gateway.chat(chatRequest('g'), azure.context())).rejects.toMatchObject({
+      code: 'upstream_content_filtered',
       status: 400,
     });
   });

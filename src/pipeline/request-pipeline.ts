@@ -31,6 +31,7 @@ import { Execution } from './execution.ts';
 import type { RootPolicy } from './policies/policy.ts';
 import type { ChatResult, EmbedResult, RequestContext, StreamResult, TokenCountResult } from './gateway.ts';
 import { countGroupTokens } from './count-tokens.ts';
+import type { ContentRefusal } from './content-refusal.ts';
 import type { StageResolver } from './request-stage.ts';
 import { runBeforePlan } from './request-stages.ts';
 import { RequestRun } from './request-run.ts';
@@ -175,6 +176,7 @@ export class RequestPipeline {
     group: GroupRoute,
     tokens: TokenEstimate,
     call: AttemptCall<T>,
+    refusal?: ContentRefusal<T>,
   ): Promise<CommittedAttempt<T>> {
     const { context } = run;
     const { principal } = context;
@@ -199,6 +201,7 @@ export class RequestPipeline {
       },
       call,
       run.tally,
+      refusal,
     );
     return this.parts.policy.execute(execution);
   }
@@ -287,6 +290,7 @@ export class RequestPipeline {
             group,
             tokens,
             answer.call(request, upstream, clock, events),
+            answer.refusal,
           );
           const response = cascade === undefined ? undefined : answer.complete(committed.value);
           if (cascade !== undefined && response !== undefined) {
@@ -306,6 +310,7 @@ export class RequestPipeline {
                   nextGroup,
                   chatTokens(next),
                   answer.call(next, upstream, clock, events),
+                  answer.refusal,
                 ),
             });
             ({ committed, request, group } = cascaded);

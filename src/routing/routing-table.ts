@@ -67,6 +67,8 @@ export interface GroupRoute {
   readonly inOrder: readonly DeploymentRoute[];
   readonly fallbacks: readonly string[];
   readonly contextWindowFallbacks: readonly string[];
+  /** Groups to try after a content-policy refusal (`content_policy_fallbacks`). */
+  readonly contentPolicyFallbacks: readonly string[];
   readonly settings: GroupSettings;
   readonly description?: string | undefined;
   /** The breaker and cooldown keys of every deployment, in order: one getMany reads them all. */
@@ -170,6 +172,7 @@ export function buildRoutingTable(
       inOrder: [...deployments].sort(compareOrder),
       fallbacks: group.fallbacks,
       contextWindowFallbacks: group.context_window_fallbacks,
+      contentPolicyFallbacks: group.content_policy_fallbacks,
       settings: settingsOf(config, group),
       description: group.description,
       healthKeys: deployments.flatMap((deployment) => [deployment.breakerKey, deployment.cooldownKey]),

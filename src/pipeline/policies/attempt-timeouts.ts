@@ -30,6 +30,12 @@ class AttemptTimeouts implements ExecutionPolicy {
         execution.group.settings,
       );
       scope.clearFirstToken();
+      // A content-policy refusal another group may take (content_policy_fallbacks): a failed attempt.
+      const refusal = execution.refusal?.of(value);
+      if (refusal !== undefined && execution.contentFallbackLeft()) {
+        execution.refusal?.discard(value);
+        return this.failed(execution, scope, startedAt, refusal);
+      }
       return new CommittedAttempt(value, execution, scope, startedAt, this.accounting);
     } catch (thrown) {
       return this.failed(execution, scope, startedAt, thrown);

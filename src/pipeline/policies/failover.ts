@@ -15,7 +15,8 @@ export interface FailoverOptions {
 /**
  * Failover: the group's candidates in plan order, the next untried one after a skip or a failure
  * that may fail over. Records each failure for retry; returns `exhausted` when a failure is left
- * for retry to decide, `fallback` when nothing was tried, `context` after a context-window error.
+ * for retry to decide, `fallback` when nothing was tried, `context` after a context-window error,
+ * `content` after a content-policy refusal.
  * A client abort, the request's own timeout and errors that may neither retry nor fail over end
  * the request at once. A candidate that failed by running out of time (`slowFailure`) or
  * non-retryably is excluded from the rest of the request, so retry never waits on it again.
@@ -56,7 +57,7 @@ class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy 
     execution: Execution<T>,
     next: Candidate,
     outcome: Exclude<Outcome<T>, CommittedAttempt<T> | string>,
-  ): 'context' | undefined {
+  ): 'context' | 'content' | undefined {
     const { request } = execution;
     const record = execution.attempts();
     if (outcome.kind === 'skipped') {
@@ -74,6 +75,8 @@ class Failover extends PolicyAround<FailoverOptions> implements ExecutionPolicy 
     if (error.endsRequest) throw error;
     if (now >= request.deadlineAt) throw requestTimedOut(request.timeoutMs);
     if (error.contextFallback) return 'context';
+    // The same model refuses the same content again: never retried, only another group may take it.
+    if (error.contentPolicyFallback) return 'content';
     if (!error.retryable && !error.fallbackEligible) throw error;
     excludeAfterFailure(record, next, error, now);
     record.failed = { candidate: next, error };

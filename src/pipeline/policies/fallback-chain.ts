@@ -8,7 +8,7 @@ import type { GroupPlanner } from './group-planner.ts';
 import { PolicyAround, type Outcome, type PolicyLayer, type RootPolicy } from './policy.ts';
 
 /** Why a group could not serve. */
-type GroupFailure = 'fallback' | 'context';
+type GroupFailure = 'fallback' | 'context' | 'content';
 
 export interface FallbackChainOptions {
   readonly events: EventSink;
@@ -36,12 +36,13 @@ function noCapacity<T>(execution: Execution<T>, now: number): GatewayError {
 }
 
 function failureOf<T>(outcome: Outcome<T>): GroupFailure {
-  return outcome === 'context' ? 'context' : 'fallback';
+  return outcome === 'context' || outcome === 'content' ? outcome : 'fallback';
 }
 
 /**
- * The outermost policy: the requested group, then its fallbacks (each planned by the GroupPlanner) (or, after a context-window error,
- * its context-window fallbacks), depth-first, each group once. Rejects with the last meaningful
+ * The outermost policy: the requested group, then its fallbacks (each planned by the GroupPlanner)
+ * (or, after a context-window error, its context-window fallbacks; after a content-policy refusal,
+ * its content-policy fallbacks and nothing else), depth-first, each group once. Rejects with the last meaningful
  * error, or no_capacity (429 when deployments were full, 503 when unhealthy) when nothing could serve.
  */
 class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPolicy {
@@ -81,7 +82,12 @@ class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPo
   ): Promise<CommittedAttempt<T> | GroupFailure> {
     const { request, tally } = execution;
     const visited = (execution.visited ??= new Set([request.group.name]));
-    const next = failure === 'context' ? group.contextWindowFallbacks : group.fallbacks;
+    const next =
+      failure === 'context'
+        ? group.contextWindowFallbacks
+        : failure === 'content'
+          ? group.contentPolicyFallbacks
+          : group.fallbacks;
     for (const name of next) {
       const fallback = request.table.groups.get(name);
       if (fallback === undefined || visited.has(name)) continue;

@@ -14,6 +14,8 @@ export type Outcome<T> =
   | { readonly kind: 'failed'; readonly error: GatewayError }
   | 'fallback'
   | 'context'
+  /** A content-policy refusal: only another group (`content_policy_fallbacks`) may take it. */
+  | 'content'
   | 'exhausted';
 
 /** One resilience policy: does its part of an execution around the policies inside it. */

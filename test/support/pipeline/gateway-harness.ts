@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { CallContext, ChatModel } from '../../../src/core/chat-model.ts';
 import type { ChatRequest } from '../../../src/core/chat-request.ts';
-import type { ChatResponse } from '../../../src/core/chat-response.ts';
+import type { ChatResponse, StopReason } from '../../../src/core/chat-response.ts';
 import type { EmbeddingResponse } from '../../../src/core/embedding.ts';
 import type { GatewayEvent } from '../../../src/core/gateway-events.ts';
 import type { Principal, QuotaLimits } from '../../../src/core/principal.ts';
@@ -25,6 +25,8 @@ export type CallScript =
   | {
       readonly kind: 'ok';
       readonly text?: string;
+      /** The answer's stop reason (default end_turn), e.g. content_filter for a refusal. */
+      readonly stopReason?: StopReason;
       readonly inputTokens?: number;
       readonly outputTokens?: number;
       /** Runs while the call is upstream (e.g. advances the fake clock: the upstream's latency). */
@@ -105,7 +107,7 @@ export class ScriptedChatModel implements ChatModel {
         id: `resp-${this.calls}`,
         model: this.modelId,
         content: [{ type: 'text', text: step.text ?? `from ${this.modelId}` }],
-        stopReason: 'end_turn',
+        stopReason: step.stopReason ?? 'end_turn',
         usage: { inputTokens: step.inputTokens ?? 10, outputTokens: step.outputTokens ?? 5 },
       };
     } finally {
