@@ -83,6 +83,21 @@ describe('sanitizeErrorType', () => {
 });
 
 describe('isContextWindowMessage', () => {
+  it('turns a content-filter ValidationException into upstream_content_filtered', () => {
+    for (const message of [
+      'Output blocked by content filtering policy',
+      'This request has been blocked by our content filters.',
+      'The prompt violates the acceptable use policy.',
+    ]) {
+      const error = classifyBedrockError({ status: 400, errorType: 'ValidationException', message });
+      expect(error.code, message).toBe('upstream_content_filtered');
+      expect(error.contentPolicyFallback).toBe(true);
+      expect(error.status).toBe(400);
+    }
+    const plain = classifyBedrockError({ status: 400, errorType: 'ValidationException', message: 'bad field' });
+    expect(plain.code).toBe('upstream_invalid_request');
+  });
+
   it('does not mistake token throttling for a context window problem', () => {
     expect(isContextWindowMessage('Too many tokens, please wait before trying again.')).toBe(false);
     expect(isContextWindowMessage('Malformed input request: extraneous key [foo]')).toBe(false);

@@ -65,6 +65,16 @@ export function isContextWindowMessage(message: string): boolean {
   return contextWindowPattern.test(message);
 }
 
+// A content refusal is a ValidationException too (Claude on InvokeModel: "Output blocked by content
+// filtering policy"; Titan: "... blocked by our content filters"); only its message tells.
+const contentPolicyPattern =
+  /content filter|content moderation|blocked by (?:our |the )?(?:content|safety)|violates? (?:our |the )?(?:content|usage|acceptable use) polic/i;
+
+/** True when a validation message says a content filter or policy refused the request. */
+export function isContentPolicyMessage(message: string): boolean {
+  return contentPolicyPattern.test(message);
+}
+
 /** Cuts an error code as the SDK does: at `:` and `,`, and after `#`. */
 export function sanitizeErrorType(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
@@ -90,6 +100,14 @@ export function classifyBedrockError(failure: BedrockFailure): GatewayError {
       message,
       upstreamCode: errorType,
       contextWindowExceeded: true,
+    });
+  }
+  if (decision?.code === 'upstream_invalid_request' && isContentPolicyMessage(failure.message)) {
+    // Another group, under another provider's policy, may take it (content_policy_fallbacks).
+    return new GatewayError(message, {
+      code: 'upstream_content_filtered',
+      upstreamStatus: upstreamStatus ?? 400,
+      upstreamCode: errorType,
     });
   }
   if (decision === undefined) {
