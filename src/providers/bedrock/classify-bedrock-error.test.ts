@@ -94,7 +94,11 @@ describe('isContextWindowMessage', () => {
       expect(error.contentPolicyFallback).toBe(true);
       expect(error.status).toBe(400);
     }
-    const plain = classifyBedrockError({ status: 400, errorType: 'ValidationException', message: 'bad field' });
+    const plain = classifyBedrockError({
+      status: 400,
+      errorType: 'ValidationException',
+      message: 'bad field',
+    });
     expect(plain.code).toBe('upstream_invalid_request');
   });
 
