@@ -178,7 +178,9 @@ describe('content-policy fallbacks', () => {
     const harness = createHarness(config, { ds1: refusedAtOnce, ds2: ok('ds2'), do: ok('do'), dl: ok('dl') });
     const result = await harness.gateway.streamChat(chatRequest('strict'), harness.context());
     expect(result.route.target?.deployment).toBe('dl');
-    for await (const event of result.events) void event;
+    const texts: string[] = [];
+    for await (const event of result.events) if (event.type === 'text_delta') texts.push(event.text);
+    expect(texts.join('')).toBe('from dl');
   });
 
   it('without content fallbacks (or once they are used up) the refusal reaches the client as it is', async () => {
