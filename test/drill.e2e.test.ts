@@ -7,8 +7,8 @@ import type { DrillReport } from '../src/drill/drill-report.ts';
 
 /**
  * `spillway drill` as a person runs it (bin/spillway.js in a child process): a 20-second drill with
- * the simulator's latency scaled down, a region outage and an account throttle between healthy
- * phases, the gateway against a naive client calling one deployment with the AWS SDK's defaults.
+ * the simulator's latency scaled down, a region outage, streams cut mid-way (continued by
+ * stream_recovery) and an account throttle between healthy phases, the gateway against a naive client calling one deployment with the AWS SDK's defaults.
  */
 
 const repository = join(import.meta.dirname, '..');
@@ -30,6 +30,7 @@ gateway:
       circuit_breaker: { failure_ratio: 0.5, min_requests: 3, window_s: 5, open_s: 2 }
     models:
       nova:
+        stream_recovery: continue
         deployments:
           - { id: nova-a1-use1, provider: sim-acct1-us-east-1, model: ${nova}, price: { input: 0.8, output: 3.2 } }
           - { id: nova-a1-use2, provider: sim-acct1-us-east-2, model: ${nova}, price: { input: 0.8, output: 3.2 } }
@@ -44,7 +45,10 @@ phases:
     start_s: 4
     end_s: 8
     faults: [{ kind: error, status: 503, code: ServiceUnavailableException, region: us-east-1 }]
-  - { name: recovery, start_s: 8, end_s: 12 }
+  - name: mid-stream-cut
+    start_s: 8
+    end_s: 12
+    faults: [{ kind: cut_stream, after_events: 3, account: '111111111111', region: us-east-1, operation: ConverseStream }]
   - name: account-throttle
     start_s: 12
     end_s: 16
@@ -88,7 +92,7 @@ describe('spillway drill', () => {
     expect(report.phases.map((phase) => phase.name)).toEqual([
       'healthy',
       'region-outage',
-      'recovery',
+      'mid-stream-cut',
       'account-throttle',
       'recovered',
     ]);
@@ -100,7 +104,13 @@ describe('spillway drill', () => {
         success: 1,
       });
     }
-    const [healthy, outage, , throttle] = report.phases;
+    const [healthy, outage, cut, throttle] = report.phases;
+    // Streams cut after their first bytes are continued on another deployment (stream_recovery):
+    // the gateway answered every request of the cut phase (above), the naive client lost its cut streams.
+    expect(cut?.gateway.stream_recoveries).toBeGreaterThan(0);
+    expect(cut?.gateway.stream_recoveries_failed).toBe(0);
+    expect(cut?.naive?.success_rate).toBeLessThan(1);
+    expect(report.overall.gateway.hedges).toBe(0); // read from /metrics: a number, not n/a
     // The naive client's one deployment is down in both fault phases; the gateway routes around it.
     for (const phase of [outage, throttle]) {
       expect(phase?.naive?.success_rate).toBeLessThan(0.5);
