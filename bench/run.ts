@@ -7,6 +7,7 @@
  * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
  * --peers (also Portkey's gateway, bench/lib/peers.ts: a target in every table, plus --peer-rounds N
  * interleaved rounds, default 3, of no-op proxy / Spillway / Portkey at 64 connections),
+ * --no-guardrails (skips the PII guardrail's added cost, bench/guardrails.ts, run last),
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
  * so the process measured never shares its core with the load; unpinned, the gateway's CPU per
  * request on a 2-core VM measured 2-3x higher and moved ±20% between runs), --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
@@ -38,6 +39,7 @@ import {
   formatFirstTokenTail,
   measureFirstTokenTail,
 } from './first-token-tail.ts';
+import { defaultGuardrailBenchOptions, formatGuardrails, measureGuardrails } from './guardrails.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -56,6 +58,8 @@ const { values } = parseArgs({
     'peer-rounds': { type: 'string', default: '3' },
     /** Time to first token p50/p99 with a hanging / slow-first-token deployment, hedging off and on. */
     'first-token-tail': { type: 'boolean', default: true },
+    /** CPU per request and stream first-token delay the PII guardrail adds on a 4 KB prompt. */
+    guardrails: { type: 'boolean', default: true },
   },
 });
 const pin = (pid: number | undefined, cpu: number): void => {
@@ -295,4 +299,13 @@ if (values['first-token-tail']) {
     ...(values.quick ? { requests: 100, warmup: 40 } : {}),
   };
   process.stdout.write(`\n${formatFirstTokenTail(await measureFirstTokenTail(tailOptions), tailOptions)}\n`);
+}
+if (values.guardrails) {
+  const guardrailOptions = {
+    ...defaultGuardrailBenchOptions,
+    ...(values.quick ? { requests: 500 } : {}),
+  };
+  process.stdout.write(
+    `\n${formatGuardrails(await measureGuardrails(guardrailOptions), guardrailOptions)}\n`,
+  );
 }
