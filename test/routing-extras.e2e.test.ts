@@ -10,7 +10,8 @@ import { waitFor } from './support/wait-for.ts';
 
 // Issue 17, the routing extras: Bedrock service tiers as a routing dimension (a latency-sensitive
 // tenant to priority, batch-tagged work to flex) and a cascade (a cheap answer stopped at
-// max_tokens is escalated to the strong group, both paid for), through a real gateway process, the simulator and
+// max_tokens is escalated to the strong group, both paid for) and a classifier model for the
+// complexity score (its timeout falls back to the transparent score), through a real gateway process, the simulator and
 // the official OpenAI SDK.
 
 const run = randomBytes(4).toString('hex');
@@ -60,6 +61,13 @@ beforeAll(async () => {
               price: prices.priority,
             },
           ],
+        },
+        judge: {
+          deployments: [{ id: 'judge-gpt', provider: 'openai', model: simModels.gpt }],
+        },
+        judged: {
+          route: [{ when: { complexity_at_least: 0.6 }, to: 'strong' }, { default: 'cheap' }],
+          classifier: { group: 'judge', timeout_ms: 400 },
         },
         cascading: {
           route: [{ default: 'cheap' }],
@@ -220,5 +228,60 @@ describe('a cascade', () => {
         .slice(before)
         .map((call) => call.modelId),
     ).toEqual([simModels.novaLite]);
+  });
+});
+
+describe('a classifier model', () => {
+  const complex = `Design a rate limiter for a multi-tenant API gateway (${run}). First, explain why a
+token bucket and a sliding window differ, and compare their trade-offs under bursty traffic. Then
+implement it in TypeScript. Requirements:
+1. It must be exact across replicas that share Redis.
+2. It should never allow more than the configured rate, at most 1% error.
+3. Do not use a global lock; ensure each step is O(1).
+4. Finally, prove the bound and analyze the complexity of each operation.`;
+
+  async function ask(content: string) {
+    const before = sim.invocations().length;
+    const { data, response } = await openaiClient(gateway.url, plain.key)
+      .chat.completions.create({ model: 'judged', messages: [{ role: 'user', content }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBeTruthy();
+    const [score, source] = (response.headers.get('x-spillway-complexity') ?? '').split('; source=');
+    return {
+      route: response.headers.get('x-spillway-route'),
+      score: Number(score),
+      source,
+      calls: sim.invocations().slice(before),
+    };
+  }
+
+  it('routes by the score the classifier group gives', async () => {
+    const answer = await ask(`What is the capital of France? (${run})`);
+    expect(answer.source).toBe('classifier');
+    expect(answer.score).toBeGreaterThanOrEqual(0);
+    expect(answer.score).toBeLessThanOrEqual(1);
+    // The classifier was asked first, then the group its score chose.
+    const chosen = answer.score >= 0.6 ? 'strong' : 'cheap';
+    expect(answer.route).toBe(`judged:${chosen === 'strong' ? 'rule-1' : 'default'} -> ${chosen}`);
+    expect(answer.calls.map((call) => call.modelId)).toEqual([
+      simModels.gpt,
+      chosen === 'strong' ? simModels.claudeDirect : simModels.novaLite,
+    ]);
+  });
+
+  it('falls back to the transparent score when the classifier does not answer in time', async () => {
+    const fault = sim.addFault({ kind: 'hang', model: simModels.gpt });
+    try {
+      const hard = await ask(complex);
+      expect(hard.source).toBe('fallback');
+      expect(hard.score).toBeGreaterThanOrEqual(0.6);
+      expect(hard.route).toBe('judged:rule-1 -> strong');
+      const easy = await ask(`Spell ${run} backwards.`);
+      expect(easy.source).toBe('fallback');
+      expect(easy.route).toBe('judged:default -> cheap');
+      expect(easy.calls.at(-1)?.modelId).toBe(simModels.novaLite);
+    } finally {
+      sim.removeFault(fault.id);
+    }
   });
 });

@@ -4,7 +4,8 @@ import type { EmbeddingRequest } from '../core/embedding.ts';
 import type { StateStore } from '../core/state-store.ts';
 import type { CacheConfig } from '../config/cache-schema.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
-import type { EmbedResult, RequestContext } from '../pipeline/gateway.ts';
+import type { ChatRequest } from '../core/chat-request.ts';
+import type { ChatResult, EmbedResult, RequestContext } from '../pipeline/gateway.ts';
 import type { RequestStage, StageResolver } from '../pipeline/request-stage.ts';
 import { composeStages, noStages } from '../pipeline/request-stages.ts';
 import { MemoryAnswerStore, SharedAnswerStore, type AnswerStore } from '../stages/cache/answer-store.ts';
@@ -14,6 +15,7 @@ import { SemanticLocator, type EmbedText } from '../stages/cache/semantic-locato
 import { SharedVectors } from '../stages/cache/shared-vectors.ts';
 import { VectorIndex } from '../stages/cache/vector-index.ts';
 import { GuardrailCatalog } from '../stages/guardrails/build-guardrails.ts';
+import { createClassifier, type Classify } from '../stages/route/classifier.ts';
 import { RouteStage } from '../stages/route/route-stage.ts';
 
 /** What the request stages are built over (the process's shared parts). */
@@ -26,6 +28,36 @@ export interface StageParts {
    * semantic caches. Bound late: the gateway is built after its stages.
    */
   readonly embed?: ((request: EmbeddingRequest, context: RequestContext) => Promise<EmbedResult>) | undefined;
+  /** The gateway's own chat call, for router classifiers (late bound like `embed`). */
+  readonly chat?: ((request: ChatRequest, context: RequestContext) => Promise<ChatResult>) | undefined;
+}
+
+/**
+ * A router's classifier through the gateway: its own request id (`<id>.classify`: its own spend
+ * record and events), no body logging, the caller's principal (its tenant's limits, budget and
+ * `models` apply: a tenant limited to some models needs the classifier group too).
+ */
+function classifierOf(
+  parts: StageParts,
+  settings: { readonly group: string; readonly timeout_ms: number } | undefined,
+): Classify | undefined {
+  const chat = parts.chat;
+  if (settings === undefined || chat === undefined) return undefined;
+  return createClassifier({
+    group: settings.group,
+    timeoutMs: settings.timeout_ms,
+    clock: parts.clock,
+    call: async (request, context, signal) =>
+      (
+        await chat(request, {
+          ...context,
+          requestId: `${context.requestId}.classify`,
+          signal,
+          rawBody: undefined,
+          cacheControl: undefined,
+        })
+      ).response,
+  });
 }
 
 /**
@@ -107,6 +139,7 @@ export class GroupStages {
               tenantTags,
               events: this.parts.events,
               cascade: settings.cascade,
+              classify: classifierOf(this.parts, settings.classifier),
             });
       const cache = route === undefined ? cacheOf(config, group) : undefined;
       const stage =

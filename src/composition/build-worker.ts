@@ -33,7 +33,8 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
   const adminKey = () => config().server.admin_key;
   // Semantic caches embed through this gateway's own pipeline; it is built next, hence the late binding.
   const embed: NonNullable<StageParts['embed']> = (request, context) => gateway.embed(request, context);
-  const stages = new GroupStages({ state: parts.state, events: parts.events, clock, embed }, config());
+  const chat: NonNullable<StageParts['chat']> = (request, context) => gateway.chat(request, context);
+  const stages = new GroupStages({ state: parts.state, events: parts.events, clock, embed, chat }, config());
   const gateway: SpillwayGateway = createGateway({
     config: config(),
     createChatModel: (target) => parts.providers.create(target),

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { interpolate, protect, type InterpolationProblem } from './interpolate.ts';
-import { cascadeProblems } from './cascade-check.ts';
+import { cascadeProblems } from './router-extras-check.ts';
 import { configSchema, type SpillwayConfig } from './schema.ts';
 
 /** One problem in a config file, with the path of the offending key. */
@@ -62,6 +62,7 @@ interface CrossCheckInput {
         /** A router group's rules: the group each names (`to` or `default`), by rule position. */
         readonly route?: readonly ({ readonly to: string } | { readonly default: string })[] | undefined;
         readonly cascade?: { readonly from: string; readonly to: string } | undefined;
+        readonly classifier?: { readonly group: string } | undefined;
       }
     >
   >;
@@ -119,6 +120,9 @@ function referencesOf(raw: unknown): CrossCheckInput {
       cache: cacheReference(group['cache']),
       route: routeReferences(group['route']),
       cascade: cascadeReference(group['cascade']),
+      classifier: isRecord(group['classifier'])
+        ? { group: typeof group['classifier']['group'] === 'string' ? group['classifier']['group'] : '' }
+        : undefined,
     };
   }
   const tenants: Record<string, CrossCheckInput['tenants'][string]> = {};

@@ -109,3 +109,16 @@ export const cascadeSchema = z
   .strict();
 
 export type CascadeSettings = z.infer<typeof cascadeSchema>;
+
+/**
+ * A router group's classifier model (`models.<router>.classifier`): a cheap group asked to rate
+ * each request 0..1 when a rule reads the complexity score; the transparent score is the fallback.
+ */
+export const classifierSchema = z
+  .object({
+    group: z.string().min(1),
+    timeout_ms: z.number().int().positive().max(10_000).default(800),
+  })
+  .strict();
+
+export type ClassifierSettings = z.infer<typeof classifierSchema>;

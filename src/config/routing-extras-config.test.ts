@@ -94,3 +94,27 @@ models:${groups}
     ]);
   });
 });
+
+describe('the classifier in the config', () => {
+  it('accepts a classifier group with a default timeout, and refuses bad ones by path', () => {
+    const ok = `${providers}
+models:
+  judge: { deployments: [{ id: j, provider: east, model: m }] }
+  auto: { route: [{ default: judge }], classifier: { group: judge } }
+`;
+    expect(problemsOf(ok)).toEqual([]);
+    expect(parseConfig(ok, 'test.yaml', {}).models['auto']?.classifier?.timeout_ms).toBe(800);
+    const bad = `${providers}
+models:
+  judge: { deployments: [{ id: j, provider: east, model: m }], classifier: { group: judge } }
+  a: { route: [{ default: judge }], classifier: { group: nope, timeout_ms: 0 } }
+  b: { route: [{ default: judge }], classifier: { group: a } }
+`;
+    expect(problemsOf(bad)).toEqual([
+      expect.stringMatching(/^models\.a\.classifier\.timeout_ms: /),
+      'models.judge.classifier: a classifier belongs to a router group (one with route rules)',
+      'models.a.classifier.group: unknown model group "nope" (known: judge, a, b)',
+      'models.b.classifier.group: "a" is a router group: the classifier is a group with deployments',
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cacheSchema } from './cache-schema.ts';
 import { guardrailIssues, guardrailNamesSchema, guardrailSchema } from './guardrail-schema.ts';
-import { cascadeSchema, routeSchema } from './route-schema.ts';
+import { cascadeSchema, classifierSchema, routeSchema } from './route-schema.ts';
 
 /**
  * The configuration file (docs/configuration.md lists every key). Key names are a contract: they keep their
@@ -210,6 +210,8 @@ export const modelGroupSchema = z
     route: routeSchema.optional(),
     /** A router group's cascade: escalate a failing answer of `from` to `to` (docs/configuration.md). */
     cascade: cascadeSchema.optional(),
+    /** A router group's classifier model for the complexity score (docs/configuration.md). */
+    classifier: classifierSchema.optional(),
     /** Group-level overrides of `router`. */
     retries: routerSettingsShape.retries.optional(),
     backoff: backoffSchema.optional(),

@@ -34,6 +34,8 @@ export interface CompiledRule {
   /** `rule-<n>` (1-based), the rule's `name`, or `default`. */
   readonly label: string;
   readonly to: string;
+  /** Whether the rule reads the complexity score (a classifier is asked before it, if configured). */
+  readonly scores: boolean;
   matches(input: RouteInput): boolean;
 }
 
@@ -102,11 +104,12 @@ function conditionTests(when: RuleConditions): ((input: RouteInput) => boolean)[
 /** Compiles a router group's rules (patterns compiled once). */
 export function compileRules(rules: readonly RuleSettings[]): CompiledRule[] {
   return rules.map((rule, index): CompiledRule => {
-    if ('default' in rule) return { label: 'default', to: rule.default, matches: () => true };
+    if ('default' in rule) return { label: 'default', to: rule.default, scores: false, matches: () => true };
     const tests = conditionTests(rule.when);
     return {
       label: rule.name ?? `rule-${index + 1}`,
       to: rule.to,
+      scores: rule.when.complexity_at_least !== undefined || rule.when.complexity_below !== undefined,
       matches: (input) => tests.every((test) => test(input)),
     };
   });

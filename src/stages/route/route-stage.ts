@@ -4,6 +4,7 @@ import { estimatePromptTokens } from '../../limits/estimate-tokens.ts';
 import type { RequestContext } from '../../pipeline/gateway.ts';
 import type { CascadeStep, RequestStage, StageDecision } from '../../pipeline/request-stage.ts';
 import { failedCheck, type CascadeCheck } from './cascade-check.ts';
+import type { Classify } from './classifier.ts';
 import { scoreComplexity, type ComplexityScore } from './complexity.ts';
 import { compileRules, type CompiledRule, type RouteInput, type RuleSettings } from './route-rules.ts';
 
@@ -31,6 +32,8 @@ export class RouteStage implements RequestStage {
   /** The cascade from `cascadeFrom`, when the router declares one (one object per router). */
   private readonly cascade: CascadeStep | undefined;
   private readonly cascadeFrom: string | undefined;
+  /** The classifier model asked for the score (undefined: the transparent score alone). */
+  private readonly classify: Classify | undefined;
 
   constructor(options: {
     router: string;
@@ -38,7 +41,9 @@ export class RouteStage implements RequestStage {
     tenantTags: ReadonlyMap<string, readonly string[]>;
     events: EventSink;
     cascade?: CascadeSettings | undefined;
+    classify?: Classify | undefined;
   }) {
+    this.classify = options.classify;
     this.router = options.router;
     const cascade = options.cascade;
     this.cascadeFrom = cascade?.from;
@@ -55,45 +60,100 @@ export class RouteStage implements RequestStage {
     this.events = options.events;
   }
 
-  beforePlan(request: ChatRequest, context: RequestContext): StageDecision {
+  beforePlan(request: ChatRequest, context: RequestContext): StageDecision | Promise<StageDecision> {
     const tenant = context.principal.tenant;
     let promptTokens: number | undefined;
-    let complexity: ComplexityScore | undefined;
+    const state: RouteState = { complexity: undefined, classified: undefined };
     const input: RouteInput = {
       request,
       tenant,
       tags: tagsOf(context.tags, this.tenantTags.get(tenant)),
       promptTokens: () => (promptTokens ??= estimatePromptTokens(request)),
-      complexity: () => (complexity ??= scoreComplexity(request, input.promptTokens())),
+      complexity: () => (state.complexity ??= this.scoreOf(request, input.promptTokens(), state)),
     };
-    // The schema guarantees a last `default` rule, so one always matches.
-    let rule = this.rules[this.rules.length - 1] as CompiledRule;
-    for (const candidate of this.rules) {
-      if (candidate.matches(input)) {
-        rule = candidate;
-        break;
-      }
+    const classify = this.classify;
+    const scoringFrom = this.rules.findIndex((rule) => rule.scores);
+    if (classify === undefined || scoringFrom < 0)
+      return this.decide(this.firstMatch(input, 0), input, state, context);
+    // Rules before the first that reads the score decide without asking the classifier.
+    const early = this.firstMatch(input, 0, scoringFrom);
+    if (early !== undefined) return this.decide(early, input, state, context);
+    return classify(request, context).then((classified) => {
+      state.classified = classified ?? 'fallback';
+      return this.decide(this.firstMatch(input, scoringFrom), input, state, context);
+    });
+  }
+
+  /** The transparent score, or the classifier's when it gave one (features kept for the trace). */
+  private scoreOf(request: ChatRequest, promptTokens: number, state: RouteState): ComplexityScore {
+    const transparent = scoreComplexity(request, promptTokens);
+    return typeof state.classified === 'number' ? { ...transparent, score: state.classified } : transparent;
+  }
+
+  /** The first rule in [from, to) that matches, or the last (the default) when `to` is the end. */
+  private firstMatch(input: RouteInput, from: number): CompiledRule;
+  private firstMatch(input: RouteInput, from: number, to: number): CompiledRule | undefined;
+  private firstMatch(input: RouteInput, from: number, to?: number): CompiledRule | undefined {
+    const end = to ?? this.rules.length;
+    for (let index = from; index < end; index += 1) {
+      const candidate = this.rules[index] as CompiledRule;
+      if (candidate.matches(input)) return candidate;
     }
+    // The schema guarantees a last `default` rule, so one always matches over the whole list.
+    return to === undefined ? (this.rules[this.rules.length - 1] as CompiledRule) : undefined;
+  }
+
+  private decide(
+    rule: CompiledRule,
+    input: RouteInput,
+    state: RouteState,
+    context: RequestContext,
+  ): StageDecision {
+    const { request } = input;
+    const complexity = state.complexity;
+    const source = sourceOf(state.classified);
     this.events.emit({
       type: 'route-decided',
       requestId: context.requestId,
-      tenant,
+      tenant: input.tenant,
       router: this.router,
       rule: rule.label,
       target: rule.to,
       complexity:
         complexity === undefined
           ? undefined
-          : { score: complexity.score, features: { ...complexity.features } },
+          : {
+              score: complexity.score,
+              features:
+                state.classified === undefined
+                  ? { ...complexity.features }
+                  : { ...complexity.features, classifier: source === 'classifier' },
+            },
     });
+    const route = `${this.router}:${rule.label} -> ${rule.to}`;
     return {
       kind: 'change',
       request: { ...request, model: rule.to },
-      headers: { 'x-spillway-route': `${this.router}:${rule.label} -> ${rule.to}` },
+      headers:
+        complexity === undefined
+          ? { 'x-spillway-route': route }
+          : { 'x-spillway-route': route, 'x-spillway-complexity': `${complexity.score}; source=${source}` },
       route: `${this.router}:${rule.label}`,
       cascade: rule.to === this.cascadeFrom ? this.cascade : undefined,
     };
   }
+}
+
+/** What a request's routing computed: the score once, and the classifier's rating when asked. */
+interface RouteState {
+  complexity: ComplexityScore | undefined;
+  /** The classifier's score, `fallback` when it gave none in time, undefined when not asked. */
+  classified: number | 'fallback' | undefined;
+}
+
+function sourceOf(classified: RouteState['classified']): 'transparent' | 'classifier' | 'fallback' {
+  if (classified === undefined) return 'transparent';
+  return classified === 'fallback' ? 'fallback' : 'classifier';
 }
 
 function tagsOf(

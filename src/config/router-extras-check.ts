@@ -8,6 +8,7 @@ interface ConfigProblem {
 interface CascadeGroup {
   readonly route?: readonly ({ readonly to: string } | { readonly default: string })[] | undefined;
   readonly cascade?: { readonly from: string; readonly to: string } | undefined;
+  readonly classifier?: { readonly group: string } | undefined;
 }
 
 /**
@@ -18,6 +19,23 @@ export function cascadeProblems(models: Readonly<Record<string, CascadeGroup>>):
   const problems: ConfigProblem[] = [];
   const groups = Object.keys(models);
   for (const [name, group] of Object.entries(models)) {
+    const classifier = group.classifier;
+    if (classifier !== undefined) {
+      const path = `models.${name}.classifier`;
+      if (group.route === undefined) {
+        problems.push({ path, message: 'a classifier belongs to a router group (one with route rules)' });
+      } else if (classifier.group !== '' && !(classifier.group in models)) {
+        problems.push({
+          path: `${path}.group`,
+          message: `unknown model group "${classifier.group}" (known: ${groups.join(', ')})`,
+        });
+      } else if (models[classifier.group]?.route !== undefined) {
+        problems.push({
+          path: `${path}.group`,
+          message: `"${classifier.group}" is a router group: the classifier is a group with deployments`,
+        });
+      }
+    }
     const cascade = group.cascade;
     if (cascade === undefined) continue;
     const path = `models.${name}.cascade`;
