@@ -100,7 +100,7 @@ export class RouteStage implements RequestStage {
       if (candidate.matches(input)) return candidate;
     }
     // The schema guarantees a last `default` rule, so one always matches over the whole list.
-    return to === undefined ? (this.rules[this.rules.length - 1]) : undefined;
+    return to === undefined ? this.rules[this.rules.length - 1] : undefined;
   }
 
   private decide(
