@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { H2cFront } from './h2c-front.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -120,6 +121,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const inFlight = new Set<ServerResponse>();
   let draining = false;
 
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'request handler failed');
+      res.destroy();
+    });
+  };
   const server = createServer(
     // noDelay: every SSE frame leaves at once (no Nagle). keepAliveTimeout above the usual 60 s of
     // load balancers so they, not we, close idle connections; headersTimeout must exceed it.
@@ -130,13 +137,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       // A backstop behind the body timeout (for routes that do not read a body through readJsonBody).
       requestTimeout: 66_000 + (options.bodyTimeoutMs ?? 234_000),
     },
-    (req, res) => {
-      handle(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'request handler failed');
-        res.destroy();
-      });
-    },
+    onRequest,
   );
+  // The port is the front's: HTTP/1.1 connections reach `server`, cleartext HTTP/2 ones (the AWS
+  // SDK for JavaScript's default) an HTTP/2 server with the same handler (h2c-front.ts).
+  const front = new H2cFront(server, onRequest, { noDelay: true });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // 1. identify
@@ -319,11 +324,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
 
   function listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    const listener = front.listener;
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const address = server.address() as AddressInfo;
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
+        // (idle closing at shutdown, the headers and request timeouts).
+        server.emit('listening');
+        const address = listener.address() as AddressInfo;
         resolve({ port: address.port, host: address.address });
       });
     });
@@ -336,11 +345,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (closed === undefined) {
       draining = true;
       for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      // The front counts every accepted connection, HTTP/1.1 and HTTP/2: it closes once all have.
       closed = new Promise<void>((resolve) => {
-        server.close(() => {
+        front.listener.close(() => {
           resolve();
         });
       });
+      server.close(noop);
+      front.closeSessions();
       server.closeIdleConnections();
     }
     // A second call (a second SIGTERM) may shorten the grace period: each call keeps its own timer.
@@ -358,6 +370,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (inFlight.size > 0)
         logger.warn({ inFlight: inFlight.size }, 'shutdown grace period over: closing connections');
       server.closeAllConnections();
+      front.destroySessions();
       await closed;
     }
   }
