@@ -7,7 +7,7 @@
  * with a near-duplicate (warmed with another prompt: each request embeds, the fixed vector of the
  * fast upstream makes the similarity 1).
  * Then the semantic index's linear scan alone: one lookup over N stored vectors of 1536 dimensions.
- * `node bench/cache-hit.ts [--duration 5] [--connections 16]`. Loopback only; `npm run bench:cache`.
+ * `node bench/cache-hit.ts [--duration 5] [--connections 16] [--scan-only]`. Loopback only; `npm run bench:cache`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
+    /** Only the index's scan (no processes). */
+    'scan-only': { type: 'boolean', default: false },
   },
 });
 const durationS = Number(values.duration);
@@ -71,14 +73,19 @@ function scanMicros(entries: number, dimensions: number): number {
   for (let i = 0; i < entries; i += 1)
     index.add('s', { key: `k${String(i)}`, vector: random(), expiresAt: 1e15 });
   const probe = random();
-  const rounds = Math.max(20, Math.round(200_000 / entries));
+  const rounds = Math.max(10, Math.round(50_000 / entries));
   for (let i = 0; i < 10; i += 1) index.nearest('s', probe);
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i += 1) index.nearest('s', probe);
-  return Number(process.hrtime.bigint() - started) / 1e3 / rounds;
+  // The best of 7 repetitions: on a shared machine the others mostly measure waiting for the CPU.
+  let best = Number.POSITIVE_INFINITY;
+  for (let repetition = 0; repetition < 7; repetition += 1) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i += 1) index.nearest('s', probe);
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e3 / rounds);
+  }
+  return best;
 }
 
-async function main(): Promise<void> {
+async function measureHttp(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-cache-bench-'));
   const processes: BenchProcess[] = [];
   try {
@@ -134,8 +141,12 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
   }
+}
+
+async function main(): Promise<void> {
+  if (!values['scan-only']) await measureHttp();
   process.stdout.write(
-    '\nSemantic index, one lookup (linear scan, 1536 dimensions)\n\n| entries | µs |\n| ---: | ---: |\n',
+    '\nSemantic index, one lookup (linear scan, 1536 dimensions, best of 7)\n\n| entries | µs |\n| ---: | ---: |\n',
   );
   for (const entries of [100, 1000, 2000, 10_000]) {
     process.stdout.write(`| ${String(entries)} | ${scanMicros(entries, 1536).toFixed(1)} |\n`);
