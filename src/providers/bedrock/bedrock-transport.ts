@@ -74,7 +74,17 @@ export class BedrockTransport {
     signal: AbortSignal,
     accept: string,
   ): Promise<BedrockResponse> {
-    const path = `${this.basePath}/model/${encodeURIComponent(modelId)}/${operation}`;
+    return this.postPath(`/model/${encodeURIComponent(modelId)}/${operation}`, body, signal, accept);
+  }
+
+  /** POSTs `body` to `path` (below the endpoint's base path), e.g. ApplyGuardrail's `/guardrail/…/apply`. */
+  async postPath(
+    relativePath: string,
+    body: string,
+    signal: AbortSignal,
+    accept: string,
+  ): Promise<BedrockResponse> {
+    const path = `${this.basePath}${relativePath}`;
     const headers = await this.headersFor(path, body, accept);
     let response: Dispatcher.ResponseData;
     try {
