@@ -228,6 +228,12 @@ describe('guardrails through the gateway', () => {
         }),
       }),
     );
+    const summary = await request(`${gateway.url}/admin/dashboard/summary`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const { guardrails } = (await summary.body.json()) as { guardrails: unknown[] };
+    expect(guardrails).toContainEqual({ guardrail: 'leaks', action: 'block', direction: 'output', count: 1 });
+
     const dump = JSON.stringify(audit);
     expect(dump).not.toContain('jane.doe');
     expect(dump).not.toContain('4111');

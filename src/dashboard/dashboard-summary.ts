@@ -54,6 +54,16 @@ export interface DashboardSummary {
   };
   readonly groups: readonly GroupSummary[];
   readonly deployments: readonly DeploymentSummary[];
+  /** Guardrail actions since the process started (spillway_guardrail_actions_total). */
+  readonly guardrails: readonly GuardrailSummary[];
+}
+
+/** One guardrail, action and direction with its count since start. */
+export interface GuardrailSummary {
+  readonly guardrail: string;
+  readonly action: string;
+  readonly direction: string;
+  readonly count: number;
 }
 
 export interface DashboardSummaryOptions {
@@ -100,7 +110,7 @@ export class DashboardSummaryBuilder {
     const now = this.#options.clock.now();
     const current: MetricSnapshot =
       this.#options.registry === undefined
-        ? { time: now, groups: new Map(), deployments: new Map() }
+        ? { time: now, groups: new Map(), deployments: new Map(), guardrails: new Map() }
         : await takeMetricSnapshot(this.#options.registry, now);
     const reference = this.#reference(now);
     this.#remember(current);
@@ -205,6 +215,10 @@ export class DashboardSummaryBuilder {
       },
       groups,
       deployments,
+      guardrails: [...current.guardrails].map(([key, count]) => {
+        const [guardrail = '', action = '', direction = ''] = key.split('\u0000');
+        return { guardrail, action, direction, count };
+      }),
     };
   }
 }

@@ -29,6 +29,8 @@ export interface MetricSnapshot {
   readonly time: number;
   readonly groups: Map<string, GroupCounters>;
   readonly deployments: Map<string, DeploymentCounters>;
+  /** Guardrail actions since start, keyed `guardrail\u0000action\u0000direction`. */
+  readonly guardrails: Map<string, number>;
 }
 
 interface SampleValue {
@@ -103,5 +105,10 @@ export async function takeMetricSnapshot(registry: Registry, time: number): Prom
     if (label(value, 'outcome') === 'success') attempts.success += value.value;
     else attempts.error += value.value;
   }
-  return { time, groups, deployments };
+  const guardrails = new Map<string, number>();
+  for (const value of await valuesOf(registry, 'spillway_guardrail_actions_total')) {
+    const key = [label(value, 'guardrail'), label(value, 'action'), label(value, 'direction')].join('\u0000');
+    guardrails.set(key, (guardrails.get(key) ?? 0) + value.value);
+  }
+  return { time, groups, deployments, guardrails };
 }

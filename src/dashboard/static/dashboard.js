@@ -3,7 +3,7 @@
 import { admin, AdminError, session } from './admin-api.js';
 import { loadHistory } from './history-panels.js';
 import { setUpKeys } from './keys.js';
-import { loadReplicas, loadSpend, renderDeployments, renderTraffic } from './panels.js';
+import { loadReplicas, loadSpend, renderDeployments, renderGuardrails, renderTraffic } from './panels.js';
 
 const refreshMs = 5000;
 const byId = (id) => document.getElementById(id);
@@ -45,6 +45,7 @@ async function refresh() {
   const [summary] = await Promise.all([admin('/dashboard/summary'), loadHistory(admin, historyRange())]);
   renderTraffic(summary);
   renderDeployments(summary);
+  renderGuardrails(summary);
   // Spend and replicas move slowly, keys change mostly from this page: refresh them less often.
   const slow = [];
   if (tick % 3 === 0) slow.push(loadSpend(admin), loadReplicas(admin));

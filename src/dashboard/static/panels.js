@@ -86,6 +86,24 @@ export function renderDeployments(summary) {
   );
 }
 
+/** Guardrail actions since the replica started (block, mask, flag; input or output). */
+export function renderGuardrails(summary) {
+  fill(
+    'guardrails-table',
+    table(
+      'Guardrail actions on this replica',
+      [
+        { label: 'Guardrail', value: (g) => g.guardrail },
+        { label: 'Action', value: (g) => badge(g.action, g.action === 'block' ? 'bad' : 'warn') },
+        { label: 'Direction', value: (g) => g.direction },
+        { label: 'Count', numeric: true, value: (g) => format.count(g.count) },
+      ],
+      summary.guardrails ?? [],
+      'No guardrail has acted',
+    ),
+  );
+}
+
 function spendTable(caption, label, today, week) {
   const todayByKey = new Map(today.map((row) => [row.key, row]));
   const rows = [...week].sort((a, b) => b.cost_usd - a.cost_usd);
