@@ -56,6 +56,9 @@ export async function startDashboardTestGateway(
     models: {
       sonnet: {
         description: 'Claude Sonnet on Bedrock, two regions',
+        // Round-robin, not weighted: the tests count traffic in both regions, which random picks
+        // could leave empty (the history test failed once when seven picks all went to us-east-1).
+        strategy: 'round-robin',
         deployments: [
           {
             id: 'sonnet-use1',
