@@ -52,7 +52,7 @@ const notRunAsWritten: ReadonlyArray<{ command: string; reason: string }> = [
   {
     command: 'npm run setup && npm start',
     reason:
-      '`npm run setup` is `npm ci`: it reinstalls node_modules from the registry (minutes, network, and it would replace the modules of the running test); `npm start` runs until stopped. The test runs `npm start` itself, in the background, as the gateway every other command talks to, and checks what it prints.',
+      '`npm run setup` is `npm ci` and `npm run build`: it reinstalls node_modules from the registry (minutes, network, and it would replace the modules of the running test); `npm start` runs until stopped. The test runs `npm start` itself, in the background, as the gateway every other command talks to, and checks what it prints.',
   },
   {
     command: 'npm test',
