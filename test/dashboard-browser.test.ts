@@ -82,6 +82,13 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       .getByRole('rowheader', { name: '(not served)' })
       .waitFor();
     await page.getByRole('region', { name: 'Replicas' }).getByRole('rowheader').first().waitFor();
+    // Routing decisions and cache figures have their tables (this gateway has no router or cache).
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Routing decisions' }).textContent())
+      .toContain('No router group has routed a request yet');
+    expect(await page.getByRole('region', { name: 'Response cache' }).textContent()).toContain(
+      'No cache lookups yet',
+    );
 
     // The key stays in this tab only.
     expect(await page.evaluate(() => sessionStorage.getItem('spillway.adminKey'))).toBe(world.adminKey);

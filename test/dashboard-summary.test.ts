@@ -82,4 +82,26 @@ describe('DashboardSummaryBuilder', () => {
     });
     expect(second.deployments[0]?.circuit).toBe('open');
   });
+
+  it('answers routing decisions by rule and cache hits, misses and savings by group', async () => {
+    const registry = new Registry();
+    const metrics = createMetricInstruments(registry);
+    const builder = new DashboardSummaryBuilder({ registry, config: () => config, clock: new FakeClock() });
+    metrics.routeDecisions.get('auto', 'default', 'cheap').inc(3);
+    metrics.routeDecisions.get('auto', 'rule-1', 'strong').inc(5);
+    metrics.routeDecisions.get('auto', 'cascade-max_tokens', 'strong').inc();
+    metrics.cacheLookups.get('g', 'hit').inc(3);
+    metrics.cacheLookups.get('g', 'miss').inc(1);
+    metrics.cacheLookups.get('g', 'bypass').inc(2);
+    metrics.cacheSavedUsd.get('g').inc(0.0125);
+    const summary = await builder.read();
+    expect(summary.routing).toEqual([
+      { router: 'auto', rule: 'rule-1', target: 'strong', decisions_total: 5 },
+      { router: 'auto', rule: 'default', target: 'cheap', decisions_total: 3 },
+      { router: 'auto', rule: 'cascade-max_tokens', target: 'strong', decisions_total: 1 },
+    ]);
+    expect(summary.cache).toEqual([
+      { group: 'g', hits_total: 3, misses_total: 1, bypasses_total: 2, hit_ratio: 0.75, saved_usd: 0.0125 },
+    ]);
+  });
 });

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { SpillwayConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { histogramQuantile, subtractBuckets } from './histogram-quantile.ts';
-import { takeMetricSnapshot, type MetricSnapshot } from './metric-snapshot.ts';
+import { takeMetricSnapshot, type CacheCounters, type MetricSnapshot } from './metric-snapshot.ts';
 
 /** One model group in `GET /admin/dashboard/summary`. */
 export interface GroupSummary {
@@ -39,6 +39,27 @@ export interface DeploymentSummary {
   readonly attempts: { readonly success: number; readonly error: number };
 }
 
+/** One rule of a router group in the summary: how many requests it routed since the process started. */
+export interface RouteSummary {
+  readonly router: string;
+  /** The rule's name, `rule-<n>`, `default`, or `cascade-<check>` for a cascade's escalations. */
+  readonly rule: string;
+  readonly target: string;
+  readonly decisions_total: number;
+}
+
+/** One group's response cache in the summary, since the process started. */
+export interface CacheSummary {
+  readonly group: string;
+  readonly hits_total: number;
+  readonly misses_total: number;
+  readonly bypasses_total: number;
+  /** Hits / (hits + misses); null before any lookup. */
+  readonly hit_ratio: number | null;
+  /** What the hits' answers cost when a deployment made them. */
+  readonly saved_usd: number;
+}
+
 /** The body of `GET /admin/dashboard/summary`: what the dashboard page shows, for this replica. */
 export interface DashboardSummary {
   /** ISO 8601 time of the read. */
@@ -54,6 +75,10 @@ export interface DashboardSummary {
   };
   readonly groups: readonly GroupSummary[];
   readonly deployments: readonly DeploymentSummary[];
+  /** Routing decisions by router group and rule (most first). */
+  readonly routing: readonly RouteSummary[];
+  /** Response caches by group (groups with a lookup). */
+  readonly cache: readonly CacheSummary[];
   /** Guardrail actions since the process started (spillway_guardrail_actions_total). */
   readonly guardrails: readonly GuardrailSummary[];
 }
@@ -219,6 +244,27 @@ export class DashboardSummaryBuilder {
         const [guardrail = '', action = '', direction = ''] = key.split('\u0000');
         return { guardrail, action, direction, count };
       }),
+      routing: routingOf(current),
+      cache: cacheOf(current),
     };
   }
+}
+
+function routingOf(snapshot: MetricSnapshot): RouteSummary[] {
+  return (snapshot.routes ?? [])
+    .map(({ router, rule, target, decisions }) => ({ router, rule, target, decisions_total: decisions }))
+    .sort((a, b) => a.router.localeCompare(b.router) || b.decisions_total - a.decisions_total);
+}
+
+function cacheOf(snapshot: MetricSnapshot): CacheSummary[] {
+  return [...(snapshot.cache ?? new Map<string, CacheCounters>())]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([group, counters]) => ({
+      group,
+      hits_total: counters.hit,
+      misses_total: counters.miss,
+      bypasses_total: counters.bypass,
+      hit_ratio: ratio(counters.hit, counters.hit + counters.miss),
+      saved_usd: round(counters.savedUsd, 6),
+    }));
 }

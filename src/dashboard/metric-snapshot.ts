@@ -23,6 +23,22 @@ export interface DeploymentCounters {
   attempts: { success: number; error: number };
 }
 
+/** Routing decisions of one rule of a router group (cumulative). */
+export interface RouteCounter {
+  readonly router: string;
+  readonly rule: string;
+  readonly target: string;
+  readonly decisions: number;
+}
+
+/** Response-cache lookups of one group by result, and what its hits saved (cumulative). */
+export interface CacheCounters {
+  hit: number;
+  miss: number;
+  bypass: number;
+  savedUsd: number;
+}
+
 /** What the dashboard needs from the metrics registry, read at `time`. */
 export interface MetricSnapshot {
   /** Epoch milliseconds of the read. */
@@ -31,6 +47,10 @@ export interface MetricSnapshot {
   readonly deployments: Map<string, DeploymentCounters>;
   /** Guardrail actions since start, keyed `guardrail\u0000action\u0000direction`. */
   readonly guardrails: Map<string, number>;
+  /** Routing decisions by router, rule and target (absent when read without a registry). */
+  readonly routes?: readonly RouteCounter[] | undefined;
+  /** Response-cache counters by requested group. */
+  readonly cache?: ReadonlyMap<string, CacheCounters> | undefined;
 }
 
 interface SampleValue {
@@ -110,5 +130,24 @@ export async function takeMetricSnapshot(registry: Registry, time: number): Prom
     const key = [label(value, 'guardrail'), label(value, 'action'), label(value, 'direction')].join('\u0000');
     guardrails.set(key, (guardrails.get(key) ?? 0) + value.value);
   }
-  return { time, groups, deployments, guardrails };
+  const routes: RouteCounter[] = [];
+  for (const value of await valuesOf(registry, 'spillway_route_decisions_total')) {
+    const [router, rule, target] = [label(value, 'router'), label(value, 'rule'), label(value, 'target')];
+    routes.push({ router, rule, target, decisions: value.value });
+  }
+  const cache = new Map<string, CacheCounters>();
+  const cacheOf = (group: string): CacheCounters => {
+    let counters = cache.get(group);
+    if (counters === undefined) cache.set(group, (counters = { hit: 0, miss: 0, bypass: 0, savedUsd: 0 }));
+    return counters;
+  };
+  for (const value of await valuesOf(registry, 'spillway_cache_lookups_total')) {
+    const result = label(value, 'result');
+    if (result === 'hit' || result === 'miss' || result === 'bypass')
+      cacheOf(label(value, 'group'))[result] += value.value;
+  }
+  for (const value of await valuesOf(registry, 'spillway_cache_saved_usd_total')) {
+    cacheOf(label(value, 'group')).savedUsd += value.value;
+  }
+  return { time, groups, deployments, guardrails, routes, cache };
 }

@@ -3,7 +3,14 @@
 import { admin, AdminError, session } from './admin-api.js';
 import { loadHistory } from './history-panels.js';
 import { setUpKeys } from './keys.js';
-import { loadReplicas, loadSpend, renderDeployments, renderGuardrails, renderTraffic } from './panels.js';
+import {
+  loadReplicas,
+  loadSpend,
+  renderDeployments,
+  renderGuardrails,
+  renderRouting,
+  renderTraffic,
+} from './panels.js';
 
 const refreshMs = 5000;
 const byId = (id) => document.getElementById(id);
@@ -46,6 +53,7 @@ async function refresh() {
   renderTraffic(summary);
   renderDeployments(summary);
   renderGuardrails(summary);
+  renderRouting(summary);
   // Spend and replicas move slowly, keys change mostly from this page: refresh them less often.
   const slow = [];
   if (tick % 3 === 0) slow.push(loadSpend(admin), loadReplicas(admin));

@@ -63,6 +63,40 @@ export function renderTraffic(summary) {
   );
 }
 
+/** Routing decisions by router rule, and each response cache's hits, misses and savings. */
+export function renderRouting(summary) {
+  fill(
+    'routing-table',
+    table(
+      'Routing decisions since start (cascade-* rules are escalations)',
+      [
+        { label: 'Router', value: (r) => r.router },
+        { label: 'Rule', value: (r) => r.rule },
+        { label: 'Target', value: (r) => r.target },
+        { label: 'Requests', numeric: true, value: (r) => format.count(r.decisions_total) },
+      ],
+      summary.routing ?? [],
+      'No router group has routed a request yet',
+    ),
+  );
+  fill(
+    'cache-table',
+    table(
+      'Response cache since start',
+      [
+        { label: 'Group', value: (c) => c.group },
+        { label: 'Hits', numeric: true, value: (c) => format.count(c.hits_total) },
+        { label: 'Misses', numeric: true, value: (c) => format.count(c.misses_total) },
+        { label: 'Bypassed', numeric: true, value: (c) => format.count(c.bypasses_total) },
+        { label: 'Hit ratio', numeric: true, value: (c) => format.percent(c.hit_ratio) },
+        { label: 'Saved', numeric: true, value: (c) => format.usd(c.saved_usd) },
+      ],
+      summary.cache ?? [],
+      'No cache lookups yet',
+    ),
+  );
+}
+
 /** Breaker state, cooldowns and attempts of each deployment. */
 export function renderDeployments(summary) {
   fill(
