@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bedrockClient } from '../src/dialects/bedrock-converse/__fixtures__/bedrock-sdk.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels } from './support/gateway-config.ts';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
+import { runSpillway, startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { metricValue, scrapeMetrics } from './support/metrics.ts';
 import { anthropicClient, openaiClient } from './support/sdk-clients.ts';
 import { startTestSimulator } from './support/simulator.ts';
@@ -233,6 +233,17 @@ describe('guardrails through the gateway', () => {
     });
     const { guardrails } = (await summary.body.json()) as { guardrails: unknown[] };
     expect(guardrails).toContainEqual({ guardrail: 'leaks', action: 'block', direction: 'output', count: 1 });
+
+    const report = await runSpillway([
+      'report',
+      '--url',
+      gateway.url,
+      '--admin-key',
+      adminKey,
+      '--since',
+      '1h',
+    ]);
+    expect(report.stdout).toMatch(/Guardrail actions[\s\S]*leaks\s+block\s+output\s+1\n/);
 
     const dump = JSON.stringify(audit);
     expect(dump).not.toContain('jane.doe');

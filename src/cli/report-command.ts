@@ -9,6 +9,7 @@ import { computeReport } from '../telemetry/report.ts';
 import { reportRecordsFromSpendJson } from '../telemetry/report-record-from-spend.ts';
 import type { ReportRecord } from '../telemetry/report.ts';
 import { renderReport } from '../telemetry/report-tables.ts';
+import { fetchGuardrailActions, renderGuardrailActions } from './report-guardrails.ts';
 
 /** Most records `GET /admin/spend/records` serves in one answer (its `limit` is capped there). */
 export const maxReportRecords = 10_000;
@@ -101,8 +102,11 @@ export async function runReport(options: ReportOptions & { readonly json: boolea
           options.limit < maxReportRecords ? 'raise --limit' : 'narrow the window with --since/--until'
         } for all)\n`
       : '';
-  if (options.json) return `${JSON.stringify(report, null, 2)}\n`;
-  return `${renderReport(report)}${truncated}`;
+  const guardrails = await fetchGuardrailActions(options);
+  if (options.json) {
+    return `${JSON.stringify(guardrails === undefined ? report : { ...report, guardrails }, null, 2)}\n`;
+  }
+  return `${renderReport(report)}${renderGuardrailActions(guardrails ?? [])}${truncated}`;
 }
 
 interface ReportFlags {
