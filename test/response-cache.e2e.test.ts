@@ -6,6 +6,7 @@ import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels } from './support/gateway-config.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { openaiClient } from './support/sdk-clients.ts';
+import { useGatewayReplicas } from './support/gateway-replicas.ts';
 import { startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -201,17 +202,7 @@ describe('the exact response cache (in memory)', () => {
 });
 
 describe('the exact response cache on Redis', () => {
-  const replicas: GatewayProcess[] = [];
-  beforeAll(async () => {
-    const shared = config(sim.url, { redis_url: 'redis://127.0.0.1:6379' });
-    replicas.push(
-      await startGatewayProcess({ config: shared }),
-      await startGatewayProcess({ config: shared }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
-  });
+  const replicas = useGatewayReplicas(() => config(sim.url, { redis_url: 'redis://127.0.0.1:6379' }));
 
   it('shares hits between two replicas', async () => {
     const [one, two] = replicas as [GatewayProcess, GatewayProcess];

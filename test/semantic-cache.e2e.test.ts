@@ -5,6 +5,7 @@ import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels } from './support/gateway-config.ts';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.ts';
 import { openaiClient } from './support/sdk-clients.ts';
+import { useGatewayReplicas } from './support/gateway-replicas.ts';
 import { startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -154,17 +155,7 @@ describe('the semantic response cache (one replica)', () => {
 });
 
 describe('the semantic response cache on Redis', () => {
-  const replicas: GatewayProcess[] = [];
-  beforeAll(async () => {
-    const shared = config(sim.url, { redis_url: 'redis://127.0.0.1:6379' });
-    replicas.push(
-      await startGatewayProcess({ config: shared }),
-      await startGatewayProcess({ config: shared }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
-  });
+  const replicas = useGatewayReplicas(() => config(sim.url, { redis_url: 'redis://127.0.0.1:6379' }));
 
   it('shares hits between two replicas (vectors announced, answers in Redis)', async () => {
     const [one, two] = replicas as [GatewayProcess, GatewayProcess];
