@@ -1,3 +1,4 @@
+import { BedrockGuardrailClient } from '../providers/bedrock/apply-guardrail.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { EmbeddingRequest } from '../core/embedding.ts';
@@ -123,7 +124,16 @@ export class GroupStages {
     for (const [tenant, settings] of Object.entries(config.tenants)) {
       if (settings.tags !== undefined) tenantTags.set(tenant, settings.tags);
     }
-    const catalog = new GuardrailCatalog(config.guardrails ?? {}, this.parts.events);
+    const catalog = new GuardrailCatalog(config.guardrails ?? {}, this.parts.events, (guardrail) => {
+      const provider = config.providers[guardrail.provider];
+      return provider?.type === 'bedrock'
+        ? new BedrockGuardrailClient({
+            provider,
+            guardrailId: guardrail.guardrail_id,
+            guardrailVersion: guardrail.guardrail_version,
+          })
+        : undefined;
+    });
     const tenantGuardrails = Object.entries(config.tenants).filter(
       ([, settings]) => (settings.guardrails?.length ?? 0) > 0,
     );
@@ -147,10 +157,13 @@ export class GroupStages {
       // Guardrails run on the group that serves: a router's target, not the router itself.
       const groupGuardrails = route === undefined ? (settings.guardrails ?? []) : [];
       const compose = (names: readonly string[]) => {
-        const guardrails = catalog.stageOf(names);
+        const guardrails = [
+          ...(catalog.stageOf(names) === undefined ? [] : [catalog.stageOf(names) as RequestStage]),
+          ...catalog.bedrockStagesOf(names),
+        ];
         return composeStages({
           route,
-          guardrails: guardrails === undefined ? undefined : [guardrails],
+          guardrails: guardrails.length === 0 ? undefined : guardrails,
           cache: stage,
         });
       };

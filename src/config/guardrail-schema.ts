@@ -101,6 +101,7 @@ export const guardrailNamesSchema = z
 /** Where a guardrail name is attached, for the check that every name is defined. */
 interface Attachments {
   readonly guardrails?: Readonly<Record<string, GuardrailConfig>> | undefined;
+  readonly providers: Readonly<Record<string, { readonly type: string }>>;
   readonly tenants: Readonly<Record<string, { readonly guardrails?: readonly string[] | undefined }>>;
   readonly models: Readonly<Record<string, { readonly guardrails?: readonly string[] | undefined }>>;
 }
@@ -112,8 +113,8 @@ export interface PathIssue {
 }
 
 /**
- * The cross-checks the per-guardrail schema cannot make: every attached name is defined, and
- * `type: bedrock` is refused until its detector exists (a config asking for it never runs unguarded).
+ * The cross-checks the per-guardrail schema cannot make: every attached name is defined, and a
+ * `type: bedrock` guardrail names a Bedrock provider (its region and credentials make the call).
  */
 export function guardrailIssues(config: Attachments): PathIssue[] {
   const issues: PathIssue[] = [];
@@ -133,10 +134,18 @@ export function guardrailIssues(config: Attachments): PathIssue[] {
     check('tenants', tenant, settings.guardrails);
   for (const [group, settings] of Object.entries(config.models)) check('models', group, settings.guardrails);
   for (const [name, guardrail] of Object.entries(defined)) {
-    if (guardrail.type === 'bedrock') {
+    if (guardrail.type !== 'bedrock') continue;
+    const provider = config.providers[guardrail.provider];
+    if (provider === undefined) {
+      const names = Object.keys(config.providers);
       issues.push({
-        path: ['guardrails', name, 'type'],
-        message: 'type: bedrock is not available in this version yet (use pii, regex or words)',
+        path: ['guardrails', name, 'provider'],
+        message: `unknown provider "${guardrail.provider}" (known: ${names.length === 0 ? 'none' : names.join(', ')})`,
+      });
+    } else if (provider.type !== 'bedrock') {
+      issues.push({
+        path: ['guardrails', name, 'provider'],
+        message: `ApplyGuardrail is Bedrock's: provider "${guardrail.provider}" is ${provider.type}`,
       });
     }
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.ts';
+import type { GuardrailFinding, GuardrailVerdict, RemoteGuardrail } from '../../core/remote-guardrail.ts';
 import { badResponse } from '../../errors/upstream-errors.ts';
 import { connectionTuning } from '../shared/upstream-pool.ts';
 import { resolveBedrockAuth, type BedrockProviderSettings } from './bedrock-credentials.ts';
@@ -38,21 +39,6 @@ const responseSchema = z.looseObject({
   assessments: z.array(assessmentSchema).default([]),
 });
 
-/** One policy finding: what it is (e.g. `topic:investment-advice`, `pii:EMAIL`, `word`) and what Bedrock did. */
-export interface GuardrailFinding {
-  readonly entity: string;
-  readonly action: 'blocked' | 'masked' | 'detected';
-}
-
-/** The guardrail's verdict on the texts. */
-export interface GuardrailVerdict {
-  /** Refuse: a finding was BLOCKED. */
-  readonly blocked: boolean;
-  /** The texts with Bedrock's masks applied (the same texts when nothing was masked). */
-  readonly texts: readonly string[];
-  readonly findings: readonly GuardrailFinding[];
-}
-
 function findingAction(action: string | undefined): GuardrailFinding['action'] {
   if (action === 'BLOCKED') return 'blocked';
   if (action === 'ANONYMIZED') return 'masked';
@@ -87,7 +73,7 @@ export interface BedrockGuardrailOptions {
 }
 
 /** One configured Bedrock guardrail: `apply` asks ApplyGuardrail about texts. */
-export class BedrockGuardrailClient {
+export class BedrockGuardrailClient implements RemoteGuardrail {
   private readonly transport: BedrockTransport;
   private readonly path: string;
 

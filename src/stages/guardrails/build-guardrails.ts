@@ -1,4 +1,7 @@
-import type { GuardrailSettings } from '../../core/guardrail-settings.ts';
+import type { BedrockGuardrailSettings, GuardrailSettings } from '../../core/guardrail-settings.ts';
+import type { RequestStage } from '../../pipeline/request-stage.ts';
+import type { RemoteGuardrail } from '../../core/remote-guardrail.ts';
+import { BedrockGuardrailStage } from './bedrock-guardrail-stage.ts';
 import type { EventSink } from '../../core/gateway-events.ts';
 import { detectorOf } from './detector.ts';
 import { GuardrailStage } from './guardrail-stage.ts';
@@ -19,18 +22,48 @@ export class GuardrailCatalog {
   private readonly compiled = new Map<string, Compiled>();
   private readonly stages = new Map<string, GuardrailStage | undefined>();
   private readonly events: EventSink;
+  /** `type: bedrock` guardrails: a stage each (ApplyGuardrail is a network call per direction). */
+  private readonly bedrock = new Map<string, BedrockGuardrailStage>();
 
-  constructor(definitions: Readonly<Record<string, GuardrailSettings>>, events: EventSink) {
+  constructor(
+    definitions: Readonly<Record<string, GuardrailSettings>>,
+    events: EventSink,
+    /** The client of a `type: bedrock` guardrail (undefined when its provider is not a Bedrock one). */
+    remote: (config: BedrockGuardrailSettings) => RemoteGuardrail | undefined = () => undefined,
+  ) {
     this.events = events;
     for (const [name, config] of Object.entries(definitions)) {
-      // `type: bedrock` is refused by the config check until its detector lands.
-      if (config.type === 'bedrock') continue;
+      if (config.type === 'bedrock') {
+        // The config check refuses a guardrail whose provider is not a Bedrock one.
+        const client = remote(config);
+        if (client === undefined) continue;
+        this.bedrock.set(
+          name,
+          new BedrockGuardrailStage({
+            name,
+            client,
+            input: config.on.includes('input'),
+            output: config.on.includes('output'),
+            onError: config.on_error,
+            events,
+          }),
+        );
+        continue;
+      }
       this.compiled.set(name, {
         guardrail: { name, action: config.action, detector: detectorOf(config) },
         input: config.on.includes('input'),
         output: config.on.includes('output'),
       });
     }
+  }
+
+  /** The `type: bedrock` guardrails among `names`, in order (each its own stage). */
+  bedrockStagesOf(names: readonly string[]): RequestStage[] {
+    return [...new Set(names)].flatMap((name) => {
+      const stage = this.bedrock.get(name);
+      return stage === undefined ? [] : [stage];
+    });
   }
 
   /** The stage running `names` in order, or undefined when they are none. */

@@ -189,7 +189,7 @@ describe('config', () => {
       : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   };
 
-  it('names the path of an unknown guardrail, a bad regex, an unknown type or entity, and refuses bedrock for now', () => {
+  it('names the path of an unknown guardrail, a bad regex, an unknown type or entity, and the provider of a bedrock guardrail', () => {
     expect(
       issues({
         ...base,
@@ -209,9 +209,22 @@ describe('config', () => {
         ...base,
         guardrails: { b: { type: 'bedrock', provider: 'p', guardrail_id: 'g', guardrail_version: '1' } },
       }),
-    ).toEqual([
-      'guardrails.b.type: type: bedrock is not available in this version yet (use pii, regex or words)',
-    ]);
+    ).toEqual(['guardrails.b.provider: unknown provider "p" (known: none)']);
+    const bedrock = { type: 'bedrock', provider: 'p', guardrail_id: 'g', guardrail_version: '1' };
+    expect(
+      issues({
+        ...base,
+        providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:1/v1', api_key: 'k' } },
+        guardrails: { b: bedrock },
+      }),
+    ).toEqual(['guardrails.b.provider: ApplyGuardrail is Bedrock\'s: provider "p" is openai']);
+    expect(
+      issues({
+        ...base,
+        providers: { p: { type: 'bedrock', region: 'us-east-1' } },
+        guardrails: { b: bedrock },
+      }),
+    ).toEqual([]);
     expect(
       issues({ guardrails: { w: { type: 'words', words: ['x'] } }, models: { g: { guardrails: ['w'] } } }),
     ).toEqual([]);
