@@ -23,7 +23,7 @@ afterAll(() => {
 
 describe.skipIf(node === undefined || !existsSync(node24))('npm run setup under an older system Node', () => {
   it('installs under Node 24: no EBADENGINE warning', () => {
-    for (const file of ['package.json', 'package-lock.json', 'scripts/with-node24.sh']) {
+    for (const file of ['package.json', 'package-lock.json', 'scripts/with-node24.sh', 'scripts/setup.sh']) {
       mkdirSync(dirname(join(work, file)), { recursive: true });
       copyFileSync(join(root, file), join(work, file));
     }
