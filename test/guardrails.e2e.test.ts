@@ -251,3 +251,36 @@ describe('guardrails through the gateway', () => {
     expect(dump.toLowerCase()).not.toContain('bluebird');
   });
 });
+
+describe('guardrails on a virtual key', () => {
+  const createKey = async (body: Record<string, unknown>) => {
+    const response = await request(`${gateway.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
+  };
+
+  it('runs the key own guardrails for its requests only, and refuses a key naming an unknown one', async () => {
+    const created = await createKey({ tenant: plain.name, name: 'masked', guardrails: ['pii'] });
+    expect(created.status).toBe(201);
+    expect(created.body['guardrails']).toEqual(['pii']);
+    const say = `Mail ${email} today.`;
+    // The tenant has no guardrails: its ordinary key's prompt reaches the upstream as written.
+    await openaiClient(gateway.url, plain.key).chat.completions.create({
+      model: 'gpt',
+      messages: [{ role: 'user', content: say }],
+    });
+    expect(lastPrompt()).toContain(email);
+    await openaiClient(gateway.url, created.body['key'] as string).chat.completions.create({
+      model: 'gpt',
+      messages: [{ role: 'user', content: say }],
+    });
+    expect(lastPrompt()).toContain('Mail [EMAIL] today.');
+
+    const unknown = await createKey({ tenant: plain.name, guardrails: ['pii', 'nope'] });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body)).toContain('unknown guardrail \\"nope\\"');
+  });
+});

@@ -167,6 +167,19 @@ describe('a router group', () => {
     );
   });
 
+  it("routes by a virtual key's tags (admin API)", async () => {
+    const created = await request(`${gateway.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: plainTenant.name, name: 'legal-team', tags: ['legal'] }),
+    });
+    expect(created.statusCode).toBe(201);
+    const body = (await created.body.json()) as { key: string; tags: string[] };
+    expect(body.tags).toEqual(['legal']);
+    expect((await ask(simple, { key: body.key })).route).toBe('auto:legal -> claude-sonnet');
+    expect((await ask(simple)).route).toBe('auto:default -> nova-lite');
+  });
+
   it('lists the router group in /v1/models', async () => {
     const models = await openaiClient(gateway.url, plainTenant.key).models.list();
     expect(models.data.map((model) => model.id)).toContain('auto');

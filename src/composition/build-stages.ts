@@ -109,11 +109,42 @@ export class GroupStages {
     this.apply(config);
   }
 
-  /** The resolver the gateway calls per request (cheap: two map lookups, a shared list). */
-  readonly resolve: StageResolver = (principal, group) =>
-    (this.byTenant.size === 0 ? undefined : this.byTenant.get(principal.tenant))?.get(group) ??
-    this.byGroup.get(group) ??
-    noStages;
+  /**
+   * The resolver the gateway calls per request (cheap: two map lookups, a shared list). A key with
+   * guardrails of its own gets its list built once per tenant, key guardrails and group (memoised).
+   */
+  readonly resolve: StageResolver = (principal, group) => {
+    if (principal.guardrails !== undefined && principal.guardrails.length > 0) {
+      return this.withKeyGuardrails(principal.tenant, principal.guardrails, group);
+    }
+    return (
+      (this.byTenant.size === 0 ? undefined : this.byTenant.get(principal.tenant))?.get(group) ??
+      this.byGroup.get(group) ??
+      noStages
+    );
+  };
+
+  /** Lists for keys with guardrails: tenant's, then the key's, then the group's (a name once). */
+  private byKey = new Map<string, readonly RequestStage[]>();
+  private composeFor: ((group: string, names: readonly string[]) => readonly RequestStage[]) | undefined;
+  private tenantNames = new Map<string, readonly string[]>();
+
+  private withKeyGuardrails(
+    tenant: string,
+    keyNames: readonly string[],
+    group: string,
+  ): readonly RequestStage[] {
+    const memo = `${tenant}\u0000${keyNames.join('\u0000')}\u0000${group}`;
+    let stages = this.byKey.get(memo);
+    if (stages === undefined) {
+      const names = [...(this.tenantNames.get(tenant) ?? []), ...keyNames];
+      stages = this.composeFor?.(group, names) ?? noStages;
+      // Bounded: key guardrail sets come from the admin API; past 10,000 lists start over.
+      if (this.byKey.size >= 10_000) this.byKey.clear();
+      this.byKey.set(memo, stages);
+    }
+    return stages;
+  }
 
   /** Rebuilds the stages for `config`. */
   apply(config: SpillwayConfig): void {
@@ -138,6 +169,9 @@ export class GroupStages {
       ([, settings]) => (settings.guardrails?.length ?? 0) > 0,
     );
     const byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
+    /** Per group: its stage list with the given guardrail names before the group's own (keys). */
+    const composeByGroup = new Map<string, (names: readonly string[]) => readonly RequestStage[]>();
+    const known = new Set(Object.keys(config.guardrails ?? {}));
     for (const [group, settings] of Object.entries(config.models)) {
       // A router group's list is its route stage; the target's own stages follow once it has chosen.
       const route =
@@ -169,6 +203,13 @@ export class GroupStages {
       };
       const stages = compose(groupGuardrails);
       if (stages.length > 0) byGroup.set(group, stages);
+      composeByGroup.set(group, (names) =>
+        compose(
+          route === undefined
+            ? [...new Set([...names.filter((name) => known.has(name)), ...groupGuardrails])]
+            : [],
+        ),
+      );
       for (const [tenant, tenantSettings] of tenantGuardrails) {
         const names = route === undefined ? [...(tenantSettings.guardrails ?? []), ...groupGuardrails] : [];
         let groups = byTenant.get(tenant);
@@ -178,6 +219,11 @@ export class GroupStages {
     }
     this.byGroup = byGroup;
     this.byTenant = byTenant;
+    this.byKey = new Map();
+    this.tenantNames = new Map(
+      tenantGuardrails.map(([tenant, settings]) => [tenant, settings.guardrails ?? []]),
+    );
+    this.composeFor = (group, names) => composeByGroup.get(group)?.(names) ?? noStages;
     this.stores = stores;
     this.indexes = indexes;
   }

@@ -54,6 +54,7 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
     repositories: parts.repositories,
     clock,
     bodyTimeoutMs: config().server.body_timeout_ms,
+    guardrailNames: () => Object.keys(config().guardrails ?? {}),
   });
   const routes: ExtraRoute[] = [
     // /metrics: on the API port, or only on telemetry.metrics_port (its own listener, main.ts).

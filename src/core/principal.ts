@@ -33,4 +33,8 @@ export interface Principal {
   readonly modelLimits?: Readonly<Record<string, QuotaLimits>> | undefined;
   /** Whether request and response bodies go to the audit log. */
   readonly logBodies: boolean;
+  /** The key's tags (router rules match them); undefined: none. */
+  readonly tags?: readonly string[] | undefined;
+  /** The key's own guardrails, by name; undefined: none. */
+  readonly guardrails?: readonly string[] | undefined;
 }

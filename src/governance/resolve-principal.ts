@@ -68,5 +68,7 @@ export function resolvePrincipal(tenant: string, settings: TenantSettings, key: 
     allowedRegions: settings.regions,
     modelLimits: settings.modelLimits,
     logBodies: settings.logBodies ?? false,
+    tags: key.settings.tags,
+    guardrails: key.settings.guardrails,
   };
 }

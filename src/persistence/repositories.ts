@@ -37,6 +37,10 @@ export interface KeySettings {
   readonly budget?: { readonly usd: number; readonly period: 'day' | 'week' | 'month' | 'total' } | undefined;
   /** Allowed model groups (within the tenant's); undefined: the tenant's. */
   readonly models?: readonly string[] | undefined;
+  /** Tags router rules match (`when: { tags }`), besides the request's and the tenant's. */
+  readonly tags?: readonly string[] | undefined;
+  /** Named guardrails (config `guardrails`) that run for this key, after the tenant's and before the group's. */
+  readonly guardrails?: readonly string[] | undefined;
 }
 
 /** A virtual key as stored: never the key itself, only its SHA-256 hash. */

@@ -39,6 +39,8 @@ export const keySettingsSchema = z.object({
   maxConcurrency: z.number().int().positive().optional(),
   budget: budget.optional(),
   models: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  guardrails: z.array(z.string()).optional(),
 });
 
 /** A JSON text column parsed with the given schema. */

@@ -327,6 +327,17 @@ export const adminOpenApi = {
           expires_at: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }] },
           expires_in: { type: 'string', examples: ['30d'] },
           ...limits,
+          tags: {
+            type: 'array',
+            items: { type: 'string', maxLength: 64 },
+            maxItems: 32,
+            description: 'tags router rules match (when: { tags }) for this key',
+          },
+          guardrails: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "named guardrails of the config that run for this key, after the tenant's",
+          },
         },
       },
       Key: {

@@ -29,6 +29,10 @@ export const createKeyBody = z
     /** Relative expiry: "30d", "12h", ... */
     expires_in: z.string().optional(),
     ...limits,
+    /** Tags router rules match for this key's requests. */
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** Named guardrails (config `guardrails`) that run for this key's requests. */
+    guardrails: z.array(z.string().min(1)).max(32).optional(),
   })
   .strict();
 export type CreateKeyBody = z.infer<typeof createKeyBody>;
@@ -87,6 +91,8 @@ export function keySettingsFromBody(body: CreateKeyBody): KeySettings {
     maxConcurrency: body.max_concurrency,
     budget: body.budget,
     models: body.models,
+    tags: body.tags,
+    guardrails: body.guardrails,
   };
 }
 

@@ -37,6 +37,8 @@ export interface AdminHandlerDeps {
   readonly maxBodyBytes?: number;
   /** A body must arrive within this time, or 408 (`server.body_timeout_ms`; none when absent). */
   readonly bodyTimeoutMs?: number;
+  /** The guardrail names the config defines (a key may name only these); default: none checked. */
+  readonly guardrailNames?: (() => readonly string[]) | undefined;
 }
 
 /** The admin API handler the server mounts at `/admin`. */
@@ -65,6 +67,8 @@ function keyJson(view: KeyView): Record<string, unknown> {
     expires_at: isoTime(view.expiresAt) ?? null,
     revoked_at: isoTime(view.revokedAt) ?? null,
     ...settingsToJson(view.settings),
+    ...(view.settings.tags === undefined ? {} : { tags: view.settings.tags }),
+    ...(view.settings.guardrails === undefined ? {} : { guardrails: view.settings.guardrails }),
   };
 }
 
@@ -175,6 +179,15 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
     if (first === 'keys') {
       if (segments.length === 1 && method === 'POST') {
         const body = parse(createKeyBody, await readJsonBody(req, maxBodyBytes, bodyLimits));
+        const known = deps.guardrailNames?.();
+        const unknown =
+          known === undefined ? undefined : body.guardrails?.find((name) => !known.includes(name));
+        if (unknown !== undefined) {
+          throw new GatewayError(
+            `guardrails: unknown guardrail "${unknown}" (defined: ${known?.join(', ') || 'none'})`,
+            { code: 'invalid_request', param: 'guardrails' },
+          );
+        }
         const created = await admin.createKey(
           {
             tenant: body.tenant,

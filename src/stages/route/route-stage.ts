@@ -67,7 +67,7 @@ export class RouteStage implements RequestStage {
     const input: RouteInput = {
       request,
       tenant,
-      tags: tagsOf(context.tags, this.tenantTags.get(tenant)),
+      tags: tagsOf(context.tags, this.tenantTags.get(tenant), context.principal.tags),
       promptTokens: () => (promptTokens ??= estimatePromptTokens(request)),
       complexity: () => (state.complexity ??= this.scoreOf(request, input.promptTokens(), state)),
     };
@@ -156,10 +156,12 @@ function sourceOf(classified: RouteState['classified']): 'transparent' | 'classi
   return classified === 'fallback' ? 'fallback' : 'classifier';
 }
 
+/** The request's tags (`x-spillway-tags`), its tenant's and its key's, as one set. */
 function tagsOf(
   requestTags: readonly string[] | undefined,
   tenantTags: readonly string[] | undefined,
+  keyTags: readonly string[] | undefined,
 ): ReadonlySet<string> {
-  if (requestTags === undefined && tenantTags === undefined) return noTags;
-  return new Set([...(requestTags ?? []), ...(tenantTags ?? [])]);
+  if (requestTags === undefined && tenantTags === undefined && keyTags === undefined) return noTags;
+  return new Set([...(requestTags ?? []), ...(tenantTags ?? []), ...(keyTags ?? [])]);
 }
