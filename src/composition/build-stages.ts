@@ -100,6 +100,8 @@ export class GroupStages {
   /** Tenants with guardrails of their own: their list per group (others use `byGroup`). */
   private byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
   private stores = new Map<string, AnswerStore>();
+  /** ApplyGuardrail clients by provider settings, guardrail id and version. */
+  private guardrailClients = new Map<string, BedrockGuardrailClient>();
   private indexes = new Map<string, VectorIndex>();
   private shared: SharedVectors | undefined;
   private readonly parts: StageParts;
@@ -155,15 +157,23 @@ export class GroupStages {
     for (const [tenant, settings] of Object.entries(config.tenants)) {
       if (settings.tags !== undefined) tenantTags.set(tenant, settings.tags);
     }
+    // ApplyGuardrail clients outlive a reload when nothing about them changed; the others are
+    // closed once the new stages are in place (their pool leases released).
+    const clients = new Map<string, BedrockGuardrailClient>();
     const catalog = new GuardrailCatalog(config.guardrails ?? {}, this.parts.events, (guardrail) => {
       const provider = config.providers[guardrail.provider];
-      return provider?.type === 'bedrock'
-        ? new BedrockGuardrailClient({
-            provider,
-            guardrailId: guardrail.guardrail_id,
-            guardrailVersion: guardrail.guardrail_version,
-          })
-        : undefined;
+      if (provider?.type !== 'bedrock') return undefined;
+      const identity = JSON.stringify([provider, guardrail.guardrail_id, guardrail.guardrail_version]);
+      const client =
+        clients.get(identity) ??
+        this.guardrailClients.get(identity) ??
+        new BedrockGuardrailClient({
+          provider,
+          guardrailId: guardrail.guardrail_id,
+          guardrailVersion: guardrail.guardrail_version,
+        });
+      clients.set(identity, client);
+      return client;
     });
     const tenantGuardrails = Object.entries(config.tenants).filter(
       ([, settings]) => (settings.guardrails?.length ?? 0) > 0,
@@ -217,6 +227,10 @@ export class GroupStages {
         groups.set(group, compose(names));
       }
     }
+    for (const [identity, client] of this.guardrailClients) {
+      if (!clients.has(identity)) void client.close();
+    }
+    this.guardrailClients = clients;
     this.byGroup = byGroup;
     this.byTenant = byTenant;
     this.byKey = new Map();
