@@ -13,6 +13,7 @@ import {
   complexityFeatures,
   complexityInputs,
   complexityWeights,
+  scoreComplexity,
   scoreOf,
   type ComplexityFeatures,
 } from '../src/stages/route/complexity.ts';
@@ -107,4 +108,36 @@ if (process.argv.includes('--fit')) {
     `held-out ${heldOut.length} (odd lines): ROC AUC ${auc(heldOut, fitted).toFixed(3)} (shipped: ${auc(heldOut, complexityWeights).toFixed(3)})`,
   );
   console.log(table(heldOut, fitted).join('\n'));
+}
+
+// The scorer's cost per request: every labelled prompt scored, repeated; the mean per request.
+{
+  const requests = lines.map((line) => {
+    const { prompt } = JSON.parse(line) as { prompt: string };
+    return {
+      model: 'x',
+      stream: false,
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: prompt }] }],
+    };
+  });
+  const long = {
+    model: 'x',
+    stream: false,
+    messages: [
+      {
+        role: 'user' as const,
+        content: [{ type: 'text' as const, text: 'Explain why the cache must be exact. '.repeat(900) }],
+      },
+    ],
+  };
+  const time = (batch: readonly (typeof long)[], rounds: number): number => {
+    for (const request of batch) scoreComplexity(request, 100); // warm up
+    const started = process.hrtime.bigint();
+    for (let round = 0; round < rounds; round += 1)
+      for (const request of batch) scoreComplexity(request, 100);
+    return Number(process.hrtime.bigint() - started) / 1000 / (rounds * batch.length);
+  };
+  console.log(
+    `\nscorer cost: ${time(requests, 200).toFixed(2)} µs per request over the labelled prompts (${requests.length} prompts × 200), ${time([long], 200).toFixed(1)} µs for a 32 KB prompt (the scan bound)`,
+  );
 }
