@@ -118,8 +118,15 @@ describe('spillway drill', () => {
     }
     // (a request sent just before a phase boundary may meet the next phase's fault)
     expect(healthy?.naive?.success_rate).toBeGreaterThan(0.9);
-    expect(Object.keys(outage?.gateway.by_region ?? {})).toEqual(['us-east-2']);
-    expect(Object.keys(throttle?.gateway.by_account ?? {})).toEqual(['222222222222']);
+    // Requests count in the phase they were sent in: one sent near the end of a fault phase may be
+    // served after the fault ended (by us-east-1, by account 1). So: nearly all, not all.
+    const share = (counts: Readonly<Record<string, number>> | undefined, key: string): number => {
+      const values = Object.values(counts ?? {});
+      const total = values.reduce((sum, value) => sum + value, 0);
+      return total === 0 ? 0 : (counts?.[key] ?? 0) / total;
+    };
+    expect(share(outage?.gateway.by_region, 'us-east-2')).toBeGreaterThanOrEqual(0.85);
+    expect(share(throttle?.gateway.by_account, '222222222222')).toBeGreaterThanOrEqual(0.85);
     expect(outage?.gateway.retries).toBeGreaterThan(0);
     expect(report.overall.gateway.cost?.ratio).toBe(1);
     expect(report.goals.filter((goal) => goal.goal === 'availability').every((goal) => goal.met)).toBe(true);
