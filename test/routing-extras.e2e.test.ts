@@ -279,7 +279,10 @@ implement it in TypeScript. Requirements:
       const easy = await ask(`Spell ${run} backwards.`);
       expect(easy.source).toBe('fallback');
       expect(easy.route).toBe('judged:default -> cheap');
-      expect(easy.calls.at(-1)?.modelId).toBe(simModels.novaLite);
+      // The hung classifier call is logged when it is aborted, before or after the routed one.
+      const called = easy.calls.map((call) => call.modelId);
+      expect(called).toContain(simModels.novaLite);
+      expect(called).not.toContain(simModels.claudeDirect);
     } finally {
       sim.removeFault(fault.id);
     }
