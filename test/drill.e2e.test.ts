@@ -111,20 +111,21 @@ describe('spillway drill', () => {
     expect(cut?.gateway.stream_recoveries_failed).toBe(0);
     expect(cut?.naive?.success_rate).toBeLessThan(1);
     expect(report.overall.gateway.hedges).toBe(0); // read from /metrics: a number, not n/a
-    // The naive client's one deployment is down in both fault phases; the gateway routes around it.
-    for (const phase of [outage, throttle]) {
-      expect(phase?.naive?.success_rate).toBeLessThan(0.5);
-      expect(phase?.gateway.by_deployment['nova-a1-use1']).toBeUndefined();
-    }
-    // (a request sent just before a phase boundary may meet the next phase's fault)
-    expect(healthy?.naive?.success_rate).toBeGreaterThan(0.9);
-    // Requests count in the phase they were sent in: one sent near the end of a fault phase may be
-    // served after the fault ended (by us-east-1, by account 1). So: nearly all, not all.
     const share = (counts: Readonly<Record<string, number>> | undefined, key: string): number => {
       const values = Object.values(counts ?? {});
       const total = values.reduce((sum, value) => sum + value, 0);
       return total === 0 ? 0 : (counts?.[key] ?? 0) / total;
     };
+    // The naive client's one deployment is down in both fault phases; the gateway routes around it.
+    for (const phase of [outage, throttle]) {
+      expect(phase?.naive?.success_rate).toBeLessThan(0.5);
+      // Nearly none (see below: a request sent just before a phase ends may be served after it).
+      expect(share(phase?.gateway.by_deployment, 'nova-a1-use1')).toBeLessThanOrEqual(0.15);
+    }
+    // (a request sent just before a phase boundary may meet the next phase's fault)
+    expect(healthy?.naive?.success_rate).toBeGreaterThan(0.9);
+    // Requests count in the phase they were sent in: one sent near the end of a fault phase may be
+    // served after the fault ended (by us-east-1, by account 1). So: nearly all, not all.
     expect(share(outage?.gateway.by_region, 'us-east-2')).toBeGreaterThanOrEqual(0.85);
     expect(share(throttle?.gateway.by_account, '222222222222')).toBeGreaterThanOrEqual(0.85);
     expect(outage?.gateway.retries).toBeGreaterThan(0);
