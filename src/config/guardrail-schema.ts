@@ -1,5 +1,5 @@
-import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { re2Pattern } from './re2-pattern.ts';
 import { piiEntities } from '../core/guardrail-settings.ts';
 
 /**
@@ -20,22 +20,6 @@ const common = {
   /** Where it runs: the request on the way in, the answer on the way out (streams included). */
   on: directions.default(['input', 'output']),
 };
-
-/** A pattern in RE2 syntax (linear time: no backreferences, no lookaround); `(?i)` for case-insensitive. */
-const re2Pattern = z
-  .string()
-  .min(1)
-  .max(1000)
-  .superRefine((pattern, context) => {
-    try {
-      RE2JS.compile(pattern);
-    } catch (error) {
-      context.addIssue({
-        code: 'custom',
-        message: `not a valid RE2 pattern (linear-time syntax: no backreferences or lookaround): ${error instanceof Error ? error.message : String(error)}`,
-      });
-    }
-  });
 
 const piiGuardrail = z
   .object({

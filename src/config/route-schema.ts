@@ -1,5 +1,5 @@
-import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { re2Pattern } from './re2-pattern.ts';
 
 /**
  * The rules of a router group (`models.<group>.route`): a router group routes each request to
@@ -26,21 +26,7 @@ export const routeConditionSchema = z
     /** The request asks for JSON (`json_object` or `json_schema`; true) or not (false). */
     json: z.boolean().optional(),
     /** The last user turn's text matches this regular expression (JavaScript syntax, `(?i)` prefix for case-insensitive). */
-    last_user_matches: z
-      .string()
-      .min(1)
-      .max(1000)
-      .superRefine((pattern, context) => {
-        try {
-          RE2JS.compile(pattern);
-        } catch (error) {
-          context.addIssue({
-            code: 'custom',
-            message: `not a valid RE2 pattern (linear-time syntax: no backreferences or lookaround): ${error instanceof Error ? error.message : String(error)}`,
-          });
-        }
-      })
-      .optional(),
+    last_user_matches: re2Pattern.optional(),
     /** The request's complexity score (0..1) is at least this. */
     complexity_at_least: z.number().gte(0).lte(1).optional(),
     /** The request's complexity score is below this. */

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { H2cFront } from './h2c-front.ts';
+import { parseCacheControl, parseTags } from './request-hints.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
 import { logMessage } from '../errors/client-message.ts';
 import { clientClosed, GatewayError, isGatewayError } from '../errors/gateway-error.ts';
-import type { CacheControl, Gateway, RequestContext } from '../pipeline/gateway.ts';
+import type { Gateway, RequestContext } from '../pipeline/gateway.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import { dialects as registeredDialects } from '../dialects/dialect-registry.ts';
 import { respondChat } from './chat-route.ts';
@@ -380,26 +381,4 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     listen,
     shutdown,
   };
-}
-
-/** The `cache-control` request directives the response cache honours; undefined when neither is sent. */
-function parseCacheControl(header: string | undefined): CacheControl | undefined {
-  if (header === undefined) return undefined;
-  const directives = header.toLowerCase();
-  const noStore = /(?:^|[\s,])no-store(?:$|[\s,=])/.test(directives);
-  const noCache = noStore || /(?:^|[\s,])no-cache(?:$|[\s,=])/.test(directives);
-  return noCache ? { noCache, noStore } : undefined;
-}
-
-/** At most 32 tags of at most 64 characters each are read from `x-spillway-tags` (comma-separated). */
-function parseTags(header: string | string[] | undefined): readonly string[] | undefined {
-  if (Array.isArray(header)) return parseTags(header.join(','));
-  if (header === undefined || header === '') return undefined;
-  const tags: string[] = [];
-  for (const raw of header.slice(0, 4096).split(',')) {
-    const tag = raw.trim();
-    if (tag !== '' && tag.length <= 64) tags.push(tag);
-    if (tags.length === 32) break;
-  }
-  return tags.length === 0 ? undefined : tags;
 }
