@@ -9,7 +9,7 @@ import { ask, collect, useBedrockIngress } from './support/bedrock-ingress.ts';
 
 // Issue 14: "new BedrockRuntimeClient({ endpoint: gateway })" works unchanged. The SDK's default
 // request handler speaks HTTP/2 (cleartext, prior knowledge, to an http:// endpoint); the gateway
-// serves it on the same port as HTTP/1.1 (src/server/h2c-front.ts). No requestHandler is given here.
+// serves it on the same port as HTTP/1.1 (src/core/h2c-front.ts). No requestHandler is given here.
 
 const { world, key } = useBedrockIngress();
 

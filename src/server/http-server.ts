@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { H2cFront } from './h2c-front.ts';
+import { H2cFront } from '../core/h2c-front.ts';
 import { parseCacheControl, parseTags } from './request-hints.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -141,7 +141,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     onRequest,
   );
   // The port is the front's: HTTP/1.1 connections reach `server`, cleartext HTTP/2 ones (the AWS
-  // SDK for JavaScript's default) an HTTP/2 server with the same handler (h2c-front.ts).
+  // SDK for JavaScript's default) an HTTP/2 server with the same handler (core/h2c-front.ts).
   const front = new H2cFront(server, onRequest, { noDelay: true });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

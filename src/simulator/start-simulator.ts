@@ -1,12 +1,12 @@
-import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { H2cFront } from '../core/h2c-front.ts';
 import { AdminApi } from './admin-api.ts';
 import { AnthropicApi } from './anthropic/anthropic-api.ts';
 import { BedrockApi } from './bedrock/bedrock-api.ts';
 import { defaultSimWorld } from './default-sim-world.ts';
-import { listenDualProtocol, type DualRequestHandler } from './dual-protocol-server.ts';
 import type { ActiveFault } from './fault-registry.ts';
 import type { FaultSpecInput } from './fault-spec.ts';
 import type { InvocationFilter, InvocationRecord } from './invocation-log.ts';
@@ -113,11 +113,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     http.end(body);
   };
 
-  const handler: DualRequestHandler = (incoming, target) => {
+  // HTTP/2 requests arrive through Node's compatibility API, typed as HTTP/1.1 ones (core/h2c-front.ts).
+  const handler = (incoming: IncomingMessage, response: ServerResponse): void => {
     const http =
-      target.version === 1
-        ? wrapHttp1Response(incoming as IncomingMessage, target.response)
-        : wrapHttp2Response(target.response);
+      incoming.httpVersionMajor === 2
+        ? wrapHttp2Response(response as unknown as Http2ServerResponse)
+        : wrapHttp1Response(incoming, response);
     serve(incoming, http).catch((error: unknown) => {
       const tooLarge = error instanceof BodyTooLargeError;
       if (!tooLarge) logger?.error({ err: error }, 'simulator request failed');
@@ -135,7 +136,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     });
   };
 
-  const server = await listenDualProtocol(host, options.port ?? 0, handler);
+  // One port for HTTP/1.1 and h2c with prior knowledge: the AWS SDK's Bedrock client speaks h2c.
+  const http1 = createServer({ keepAliveTimeout: 65_000 }, handler);
+  const front = new H2cFront(http1, handler, { noDelay: true });
+  const server = await front.listen(options.port ?? 0, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   logger?.info(
     { host, port: server.port, seed: sim.seed, latencyScale: sim.latencyScale },
@@ -155,6 +159,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     reset: () => {
       sim.reset();
     },
-    close: () => server.close(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        front.listener.close(() => {
+          resolve();
+        });
+        front.destroyConnections();
+      }),
   };
 }

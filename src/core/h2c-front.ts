@@ -1,6 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createH2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { Duplex } from 'node:stream';
 
 /** What an HTTP/2 client sends first on a cleartext connection with prior knowledge (RFC 9113 3.4). */
@@ -13,6 +18,10 @@ const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * reach the same handler through Node's compatibility API; anything else goes to the HTTP/1.1
  * server unchanged (the bytes read to decide are put back). Only the first bytes of a connection
  * are inspected, so HTTP/1.1 keeps its speed.
+ *
+ * Shared by the gateway's edge (src/server/http-server.ts) and the provider simulator
+ * (src/simulator/start-simulator.ts), which is why it lives in `core`: the only layer both import.
+ * The HTTP/1.1 server does not listen itself; `listen` binds the front's port.
  */
 export class H2cFront {
   readonly listener: NetServer;
@@ -21,11 +30,14 @@ export class H2cFront {
   /** Connections that have not yet sent enough to say which protocol they speak. */
   private readonly undecided = new Set<Socket>();
 
+  private readonly http1: Server;
+
   constructor(
     http1: Server,
     handler: (req: IncomingMessage, res: ServerResponse) => void,
     options: { readonly noDelay: boolean },
   ) {
+    this.http1 = http1;
     // The compatibility API's request and response stand in for IncomingMessage and ServerResponse.
     this.h2 = createH2Server({}, handler as unknown as Parameters<typeof createH2Server>[1]);
     this.h2.on('session', (session: ServerHttp2Session) => {
@@ -33,11 +45,11 @@ export class H2cFront {
       session.once('close', () => this.sessions.delete(session));
     });
     this.listener = createNetServer({ pauseOnConnect: true, noDelay: options.noDelay }, (socket) => {
-      this.route(socket, http1);
+      this.route(socket);
     });
   }
 
-  private route(socket: Socket, http1: Server): void {
+  private route(socket: Socket): void {
     const chunks: Buffer[] = [];
     let size = 0;
     this.undecided.add(socket);
@@ -51,7 +63,7 @@ export class H2cFront {
         this.h2.emit('connection', replayingDuplex(socket, head));
       } else {
         if (head.length > 0) socket.unshift(head);
-        http1.emit('connection', socket);
+        this.http1.emit('connection', socket);
       }
       socket.resume();
     };
@@ -69,6 +81,22 @@ export class H2cFront {
     socket.resume();
   }
 
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    const listener = this.listener;
+    return new Promise((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
+        // (idle closing at shutdown, the headers and request timeouts).
+        this.http1.emit('listening');
+        const address = listener.address() as AddressInfo;
+        resolve({ port: address.port, host: address.address });
+      });
+    });
+  }
+
   /**
    * Asks every HTTP/2 connection to finish its streams and close (GOAWAY); closes the connections
    * that have sent nothing yet (no request is in flight on them).
@@ -81,6 +109,13 @@ export class H2cFront {
   /** Ends every HTTP/2 connection now. */
   destroySessions(): void {
     for (const session of this.sessions) session.destroy();
+  }
+
+  /** Ends every connection now, whichever protocol it speaks or has yet to show. */
+  destroyConnections(): void {
+    for (const socket of this.undecided) socket.destroy();
+    this.destroySessions();
+    this.http1.closeAllConnections();
   }
 }
 
