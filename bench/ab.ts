@@ -133,12 +133,13 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round + 1}: ${line.join(' | ')}\n`);
     }
     const noop = median(rps.get('noop-proxy') ?? []);
+    const noopCpu = median(cpu.get('noop-proxy') ?? []);
     process.stdout.write(`\nmedians over ${values.rounds} rounds at ${connections} connections:\n`);
     for (const target of targets) {
       const r = median(rps.get(target.name) ?? []);
       const c = median(cpu.get(target.name) ?? []);
       process.stdout.write(
-        `  ${target.name.padEnd(10)} ${r.toFixed(0).padStart(6)} req/s  x noop ${(r / noop).toFixed(2)}  ${c.toFixed(3)} cpu-ms/req  peak RSS ${memoryMb(target.pid).peak.toFixed(0)} MB  (req/s range ${Math.min(...(rps.get(target.name) ?? [])).toFixed(0)}-${Math.max(...(rps.get(target.name) ?? [])).toFixed(0)})\n`,
+        `  ${target.name.padEnd(10)} ${r.toFixed(0).padStart(6)} req/s  x noop ${(r / noop).toFixed(2)}  ${c.toFixed(3)} cpu-ms/req (${(c / noopCpu).toFixed(2)}x noop)  peak RSS ${memoryMb(target.pid).peak.toFixed(0)} MB  (req/s range ${Math.min(...(rps.get(target.name) ?? [])).toFixed(0)}-${Math.max(...(rps.get(target.name) ?? [])).toFixed(0)})\n`,
       );
     }
   } finally {

@@ -102,6 +102,7 @@ export function printReport(report: BenchReport): void {
       ]),
     ),
   );
+  out.push(...formatFootprintBudget(report));
   const probe = (name: string) => report.latency.find((r) => r.target === name);
   out.push('\nLatency at 1 connection (hrtime probe, interleaved):');
   out.push(
@@ -225,4 +226,26 @@ export function formatPeers(report: BenchReport): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Issue 18's two lines at 64 connections, per gateway: CPU per request as a multiple of the no-op
+ * proxy's (goal <= 1.7x, i.e. one pinned core serves >= 0.6x the no-op's requests) and the peak RSS
+ * so far (goal <= 150 MB on default settings; the runs go 1, 16, 64, ... connections, so it is the
+ * peak up to and including the 64-connection run).
+ */
+export function formatFootprintBudget(report: BenchReport): string[] {
+  const at64 = report.throughput.filter((r) => r.connections === 64);
+  const noop = at64.find((r) => r.target === 'noop-proxy');
+  if (noop === undefined) return [];
+  const lines = at64
+    .filter((r) => r.target.startsWith('gateway'))
+    .map((r) => {
+      const ratio = r.cpuPerRequestMs / noop.cpuPerRequestMs;
+      return (
+        `${r.target} at 64 connections: CPU ${fixed(r.cpuPerRequestMs, 3)} ms/request = ${fixed(ratio)}x the no-op's ${fixed(noop.cpuPerRequestMs, 3)} ` +
+        `(goal <= 1.7x; per core ${fixed(1 / ratio)}x the no-op, goal >= 0.6), peak RSS ${fixed(r.peakRssMb, 0)} MB (goal <= 150)`
+      );
+    });
+  return lines.length === 0 ? [] : ['\nFootprint budget (issue 18):', ...lines];
 }
