@@ -9,48 +9,40 @@ import {
   publicMetricsWarning,
   startMetricsListener,
 } from './server/metrics-endpoint.ts';
+import { startWorkerPool } from './composition/worker-pool.ts';
 import { packageVersion } from './version.ts';
-import type { Logger } from 'pino';
+import type { RunningGateway, StartGatewayOptions, WorkerSeat } from './composition/running-gateway.ts';
 
 /**
  * The composition root: the only place that picks implementations (memory or Redis state, SQLite or
  * PostgreSQL, which provider adapter per deployment: composition/) and wires them into the request
  * pipeline and the HTTP edge. What a process holds once (stores, governance, telemetry, loaded
  * adapters) is built by buildProcess; what serves requests (gateway, HTTP edge) by buildWorker,
- * which a multi-worker mode calls once per worker.
+ * which each worker thread calls (`server.workers`, composition/worker-pool.ts).
  */
 
-export type StartGatewayOptions = ProcessOptions;
+export type { RunningGateway, StartGatewayOptions, WorkerSeat } from './composition/running-gateway.ts';
 export { probeBackends, startProblems } from './composition/start-checks.ts';
 
-export interface RunningGateway {
-  /** http://host:port of the gateway. */
-  readonly url: string;
-  readonly port: number;
-  /** The scrape URL: /metrics on the API port or on `telemetry.metrics_port`; undefined when metrics are off. */
-  readonly metricsUrl: string | undefined;
-  readonly logger: Logger;
-  /** Whether requests need a key (tenants or keys exist, or `server.allow_anonymous: false`). */
-  requiresKeys(): boolean;
-  /** Applies a new config; throws (and keeps the old one) if it cannot be applied. */
-  reload(config: SpillwayConfig, actor?: string): Promise<void>;
-  /** Graceful stop: in-flight requests finish (up to `server.shutdown_grace_ms`), records are flushed. */
-  close(): Promise<void>;
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const workers = options.workers ?? options.config.server.workers ?? 1;
+  return workers > 1 ? startWorkerPool(options, workers, startOneGateway) : startOneGateway(options);
 }
 
-export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+/** A gateway in this thread: the whole process, or one worker thread of it (`seat`). */
+export async function startOneGateway(options: ProcessOptions, seat?: WorkerSeat): Promise<RunningGateway> {
   const parts = await buildProcess(options);
-  const { logger, registry, audit, host } = parts;
+  const { logger, registry, host } = parts;
   const startConfig = parts.config();
   // /metrics: on the API port, or only on telemetry.metrics_port; behind telemetry.metrics_token if set.
   const metrics = parts.telemetry.metrics;
   const metricsEndpoint = createMetricsEndpoint({
-    serve: metrics === undefined ? undefined : (req, res) => metrics.handle(req, res),
+    serve: metrics === undefined ? undefined : (seat?.metrics ?? ((req, res) => metrics.handle(req, res))),
     token: () => parts.config().telemetry?.metrics_token,
   });
-  const metricsPort = startConfig.telemetry?.metrics_port;
-  // One worker today; a multi-worker mode builds one per worker over the same process parts.
-  const worker = buildWorker(parts, metricsEndpoint);
+  // A worker thread leaves the metrics port to the main thread.
+  const metricsPort = seat === undefined ? startConfig.telemetry?.metrics_port : undefined;
+  const worker = buildWorker(parts, metricsEndpoint, seat?.index);
   const workers = [worker];
   const metricsListener =
     metricsPort === undefined || metrics === undefined
@@ -61,14 +53,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
           });
         });
   const port = options.port ?? startConfig.server.port;
-  const address = await worker.http.listen(port, host).catch((error: unknown) => {
+  const address = await worker.http.listen(port, host, seat?.reusePort).catch((error: unknown) => {
     throw new StartupError('server.port', listenFailure(error, host, port), { cause: error });
   });
   const url = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   parts.self.port = address.port;
   await parts.replicas.heartbeat();
   const metricsUrl = metrics === undefined ? undefined : `${metricsListener?.url ?? url}/metrics`;
-  logger.info({ url, metricsUrl, replica: parts.replicaId, version: packageVersion }, 'listening');
+  if (seat === undefined) {
+    logger.info({ url, metricsUrl, replica: parts.replicaId, version: packageVersion }, 'listening');
+  }
   const exposure = publicMetricsWarning(
     startConfig.telemetry,
     metricsListener === undefined ? host : undefined,
@@ -82,7 +76,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metricsUrl,
     logger,
     requiresKeys: () => registry.requiresKeys(),
-    async reload(file: SpillwayConfig, actor = 'system') {
+    config: () => parts.config(),
+    collectMetrics: async () => (await metrics?.registry.getMetricsAsJSON()) ?? [],
+    async reload(file: SpillwayConfig, actor = 'system', audit = true) {
       // Throws (the running config keeps serving) for a file that would leave no models or drop keys.
       const config = parts.config();
       const plan = planReload(config, file, {
@@ -105,12 +101,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       for (const each of workers) each.applyConfig(next);
       const previousHash = configHash(config);
       await parts.applyConfig(next);
-      await audit.recordAudit({
-        actor,
-        action: 'config.reloaded',
-        target: 'config',
-        details: { from: previousHash, to: configHash(next) },
-      });
+      if (audit)
+        await parts.audit.recordAudit({
+          actor,
+          action: 'config.reloaded',
+          target: 'config',
+          details: { from: previousHash, to: configHash(next) },
+        });
       logger.info({ configHash: configHash(next) }, 'configuration reloaded');
     },
     close() {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfigFile } from '../config/load-config.ts';
 import { startGateway, startProblems } from '../main.ts';
 import { reportStartFailure } from './start-failure.ts';
 import { superviseGateway } from './run-gateway-process.ts';
+import { resolveWorkers, workersOptionHelp } from './workers-option.ts';
 
 /** Where the config comes from: --config, then SPILLWAY_CONFIG, then ./spillway.yaml. */
 export function resolveConfigPath(option: string | undefined): string {
@@ -14,6 +15,7 @@ interface ServeOptions {
   readonly config?: string;
   readonly port?: string;
   readonly host?: string;
+  readonly workers?: string;
 }
 
 /** `spillway serve`: the gateway alone, on a configuration file. */
@@ -24,6 +26,7 @@ export function registerServeCommand(program: Command): void {
     .option('-c, --config <file>', 'configuration file (default: $SPILLWAY_CONFIG or ./spillway.yaml)')
     .option('-p, --port <port>', 'listen on this port instead of server.port')
     .option('--host <host>', 'listen on this interface instead of server.host')
+    .option('-w, --workers <n>', workersOptionHelp)
     .action(async (options: ServeOptions) => {
       const configPath = resolveConfigPath(options.config);
       if (!existsSync(configPath)) {
@@ -42,10 +45,14 @@ export function registerServeCommand(program: Command): void {
           config,
           port: options.port === undefined ? undefined : Number(options.port),
           host: options.host,
+          workers: resolveWorkers(options.workers, config),
         });
         superviseGateway(gateway, configPath, process.env);
       } catch (error) {
-        reportStartFailure(error, { 'server.port': 'pass --port N or set server.port' });
+        reportStartFailure(error, {
+          'server.port': 'pass --port N or set server.port',
+          '--workers': 'pass --workers N, or omit it for server.workers or every core',
+        });
         // Whatever was opened before the failure (state, database) must not keep the process alive.
         process.exit();
       }

@@ -7,6 +7,7 @@ import { startSimulator, type RunningSimulator } from '../simulator/start-simula
 import { ensureLocalAdminKey, localAdminKeyFile } from './local-admin-key.ts';
 import { superviseGateway } from './run-gateway-process.ts';
 import { reportStartFailure } from './start-failure.ts';
+import { resolveWorkers, workersOptionHelp } from './workers-option.ts';
 
 const exampleConfig = fileURLToPath(new URL('../../examples/simulated-world.yaml', import.meta.url));
 
@@ -16,6 +17,7 @@ interface UpOptions {
   readonly simPort: string;
   readonly seed: string;
   readonly latencyScale?: string;
+  readonly workers?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export function registerUpCommand(program: Command): void {
     .option('--sim-port <port>', 'simulator port', '9100')
     .option('--seed <n>', 'seed of the simulator', '1')
     .option('--latency-scale <x>', 'multiply simulated latencies (0: instant)')
+    .option('-w, --workers <n>', workersOptionHelp)
     .action(async (options: UpOptions) => {
       const simPort = Number(options.simPort);
       let simulator: RunningSimulator | undefined;
@@ -63,7 +66,8 @@ export function registerUpCommand(program: Command): void {
         const config = await loadConfigFile(configPath, env);
         const problems = startProblems(config);
         if (problems.length > 0) throw new ConfigError(configPath, problems);
-        const gateway = await startGateway({ config, port: Number(options.port) });
+        const workers = resolveWorkers(options.workers, config);
+        const gateway = await startGateway({ config, port: Number(options.port), workers });
         superviseGateway(gateway, configPath, env, () => running.close());
         const groups = Object.keys(config.models).join(', ');
         const adminKey = config.server.admin_key;
@@ -82,6 +86,7 @@ export function registerUpCommand(program: Command): void {
             '',
             `Spillway gateway   ${gateway.url}   (config: ${configPath})`,
             `Dashboard          ${gateway.url}/dashboard`,
+            `Workers            ${workers} (threads on the port: --workers N; limits exact across them)`,
             ...(gateway.metricsUrl === undefined ? [] : [`Metrics            ${gateway.metricsUrl}`]),
             `Provider simulator ${running.url}   (invocation log: ${running.url}/_sim/invocations)`,
             ...keyLines,
@@ -96,7 +101,11 @@ export function registerUpCommand(program: Command): void {
         );
       } catch (error) {
         await simulator?.close();
-        reportStartFailure(error, { 'server.port': 'pass --port N', 'simulator.port': 'pass --sim-port N' });
+        reportStartFailure(error, {
+          'server.port': 'pass --port N',
+          'simulator.port': 'pass --sim-port N',
+          '--workers': 'pass --workers N',
+        });
         // Whatever was opened before the failure (state, database) must not keep the process alive.
         process.exit();
       }

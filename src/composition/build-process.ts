@@ -36,6 +36,11 @@ export interface ProcessOptions {
   readonly spoolDirectory?: string | undefined;
   /** Turns the access log off (the demo prints its own lines). */
   readonly accessLog?: boolean | undefined;
+  /** A worker thread's: the process's replica id (all its workers are one replica). */
+  readonly replicaId?: string | undefined;
+  /** A worker thread's: its state (the main thread's store over a port); default from `state.*`. */
+  readonly state?:
+    ((self: ReplicaInfo, logger: Logger, telemetry: Telemetry) => Promise<StateParts>) | undefined;
 }
 
 /**
@@ -74,7 +79,7 @@ export interface ProcessParts {
   close(): Promise<void>;
 }
 
-function defaultLogger(config: SpillwayConfig): Logger {
+export function defaultLogger(config: SpillwayConfig): Logger {
   return pino(
     {
       level: config.server.log_level,
@@ -102,7 +107,7 @@ function defaultLogger(config: SpillwayConfig): Logger {
   );
 }
 
-interface StateParts {
+export interface StateParts {
   readonly state: StateStore;
   readonly replicas: ReplicaRegistry;
   readonly check: () => ReadinessCheck;
@@ -110,15 +115,17 @@ interface StateParts {
 }
 
 /** State: in memory for one process; Redis (with static stability) when `state.redis_url` is set. */
-async function buildState(
+export async function buildState(
   config: SpillwayConfig,
   self: ReplicaInfo,
   clock: Clock,
   logger: Logger,
   telemetry: Telemetry,
+  workers = 1,
 ): Promise<StateParts> {
   if (config.state?.redis_url !== undefined && config.state.redis_url !== '') {
     const shared = await createSharedState({
+      workersPerReplica: workers,
       redisUrl: config.state.redis_url,
       redisTimeoutMs: config.state.redis_timeout_ms,
       redisBreakerTimeouts: config.state.redis_breaker_timeouts,
@@ -166,7 +173,8 @@ export async function buildProcess(options: ProcessOptions): Promise<ProcessPart
     logger.error({ err: error, detail }, context);
   };
   const host = options.host ?? config.server.host;
-  const replicaId = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const replicaId =
+    options.replicaId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
   const telemetry = await createTelemetry({
     config:
@@ -192,7 +200,9 @@ export async function buildProcess(options: ProcessOptions): Promise<ProcessPart
     host,
     port: options.port ?? config.server.port,
   };
-  const state = await buildState(config, self, clock, logger, telemetry);
+  const buildStateParts =
+    options.state ?? ((who: ReplicaInfo) => buildState(config, who, clock, logger, telemetry));
+  const state = await buildStateParts(self, logger, telemetry);
 
   // Governance: repositories, keys, budgets, spend records, audit.
   const repositories = await openRepositories(config.database).catch((error: unknown) => {

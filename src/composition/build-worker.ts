@@ -23,11 +23,15 @@ export interface Worker {
 }
 
 /**
- * Builds one worker. `metricsEndpoint` serves /metrics on the API port when no metrics port is set.
+ * Builds one worker (`workerIndex`: its thread's, shown by /version). `metricsEndpoint` serves /metrics on the API port when no metrics port is set.
  * The caller listens (`http.listen`) and, to stop, shuts the edge down (`http.shutdown`) before
  * closing the gateway (`gateway.close`) and then the process parts.
  */
-export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler): Worker {
+export function buildWorker(
+  parts: ProcessParts,
+  metricsEndpoint: MetricsHandler,
+  workerIndex?: number,
+): Worker {
   const { clock, logger, telemetry } = parts;
   const config = parts.config;
   const adminKey = () => config().server.admin_key;
@@ -87,6 +91,8 @@ export function buildWorker(parts: ProcessParts, metricsEndpoint: MetricsHandler
             version: packageVersion,
             replica: parts.replicaId,
             config_hash: parts.self.configHash,
+            // Which worker thread answered (server.workers > 1).
+            ...(workerIndex === undefined ? {} : { worker: workerIndex }),
           }),
         );
       },

@@ -12,6 +12,7 @@ export const restartOnlyPaths: readonly string[] = [
   'server.max_body_bytes',
   'server.body_timeout_ms',
   'server.log_level',
+  'server.workers',
   'state',
   'database',
   'telemetry.metrics',

@@ -292,6 +292,8 @@ export const serverSchema = z
     shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
     /** Allow requests without a key (a single-user local gateway). Default: keys required once any tenant exists. */
     allow_anonymous: z.boolean().optional(),
+    /** Worker threads on the port, limits exact across them (1: one thread). Absent: `spillway serve` uses every core. */
+    workers: z.number().int().min(1).max(256).optional(),
   })
   .strict();
 
@@ -333,14 +335,7 @@ export const telemetrySchema = z
 
 export const configSchema = z
   .object({
-    server: serverSchema.default({
-      host: '127.0.0.1',
-      port: 4000,
-      max_body_bytes: 10 * 1024 * 1024,
-      body_timeout_ms: 30_000,
-      log_level: 'info',
-      shutdown_grace_ms: 30_000,
-    }),
+    server: serverSchema.default(() => serverSchema.parse({})),
     providers: z.record(z.string(), providerSchema).default({}),
     models: z.record(z.string(), modelGroupSchema).default({}),
     tenants: z.record(z.string(), tenantSchema).default({}),

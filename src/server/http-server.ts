@@ -47,8 +47,11 @@ export interface HttpServerOptions {
 export interface HttpServer {
   /** The node:http server (for tests and for main.ts to attach to). */
   readonly server: Server;
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(port: number, host: string): Promise<{ port: number; host: string }>;
+  /**
+   * Starts listening; resolves with the bound address (port 0 picks a free port). `reusePort`: several
+   * worker threads listen on one port and the kernel spreads the connections (server.workers).
+   */
+  listen(port: number, host: string, reusePort?: boolean): Promise<{ port: number; host: string }>;
   /**
    * Stops accepting connections, closes idle keep-alive sockets, lets in-flight requests and streams
    * finish for up to `graceMs`, then destroys what is left (aborting their upstream calls).
@@ -324,11 +327,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   }
 
-  function listen(port: number, host: string): Promise<{ port: number; host: string }> {
+  function listen(port: number, host: string, reusePort = false): Promise<{ port: number; host: string }> {
     const listener = front.listener;
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen(port, host, () => {
+      listener.listen({ port, host, ...(reusePort ? { reusePort } : {}) }, () => {
         listener.off('error', reject);
         // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
         // (idle closing at shutdown, the headers and request timeouts).

@@ -19,6 +19,11 @@ export interface SharedStateOptions {
   readonly self: ReplicaInfo;
   /** Key and channel prefix in Redis (default `spillway:`). */
   readonly prefix?: string;
+  /**
+   * Worker threads of this replica that each hold a connection (server.workers): while Redis is away
+   * each enforces its share of this replica's local share (default 1).
+   */
+  readonly workersPerReplica?: number;
   /** Heartbeat interval of the registry (default 5000 ms). */
   readonly heartbeatIntervalMs?: number;
   /** How long startup waits for a first Redis connection before answering locally (default 2000 ms). */
@@ -75,7 +80,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     primary: redis,
     timeoutMs: options.redisTimeoutMs ?? 1000,
     breakerTimeouts: options.redisBreakerTimeouts ?? 5,
-    replicaCount: () => registry.liveCount(),
+    replicaCount: () => registry.liveCount() * (options.workersPerReplica ?? 1),
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });

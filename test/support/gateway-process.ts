@@ -31,6 +31,8 @@ export interface GatewayProcessOptions {
    * the same directory restarts on the same SQLite file and spool.
    */
   readonly directory?: string;
+  /** `--workers N` (default 1: one thread, as these tests were written for; 0: the command's default). */
+  readonly workers?: number;
   /** How long to wait for the `listening` line and a 200 from /health/ready (default 20 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -135,7 +137,17 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   await writeFile(configPath, configText(options.config));
   const child = spawn(
     process.execPath,
-    [spillwayBin, 'serve', '--config', configPath, '--port', '0', '--host', '127.0.0.1'],
+    [
+      spillwayBin,
+      'serve',
+      '--config',
+      configPath,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...(options.workers === 0 ? [] : ['--workers', String(options.workers ?? 1)]),
+    ],
     { cwd: directory, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);

@@ -1,0 +1,373 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, Worker as Thread, type MessagePort } from 'node:worker_threads';
+import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
+import type { SpillwayConfig } from '../config/schema.ts';
+import { listenFailure, StartupError } from '../core/startup-error.ts';
+import type { RunningGateway, StartGatewayOptions } from './running-gateway.ts';
+import { openRepositories } from '../persistence/open-repositories.ts';
+import {
+  createMetricsEndpoint,
+  publicMetricsWarning,
+  startMetricsListener,
+  type MetricsHandler,
+} from '../server/metrics-endpoint.ts';
+import { MemoryStateStore } from '../state/memory-state-store.ts';
+import { serveStateStore } from '../state/port-state-store.ts';
+import { mergeWorkerMetrics, type WorkerMetrics } from '../telemetry/merge-metrics.ts';
+import { packageVersion } from '../version.ts';
+import { defaultLogger } from './build-process.ts';
+import { databaseFailure } from './start-checks.ts';
+
+/**
+ * `server.workers` > 1: N worker threads serve one port (SO_REUSEPORT: the kernel spreads the
+ * connections), each a gateway of its own (worker-thread.ts) over the process's state. Without Redis
+ * the main thread owns the one MemoryStateStore and answers every worker's state calls over a
+ * MessagePort, so rpm/tpm/concurrency/budget limits are exact across workers; with Redis each worker
+ * talks to Redis, as replicas do. The main thread runs migrations once, starts the workers, relays
+ * reloads, merges /metrics into one view, drains every worker on close, and replaces a worker that
+ * dies. docs/decisions/0027-workers.md.
+ */
+
+/** What a worker thread is started with. */
+export interface WorkerData {
+  readonly config: SpillwayConfig;
+  readonly index: number;
+  readonly count: number;
+  readonly port: number;
+  readonly host: string;
+  /** The process's replica id: its workers are one replica. */
+  readonly replicaId: string;
+  readonly spoolDirectory: string;
+  readonly accessLog: boolean | undefined;
+  /** The main thread's state store (absent with Redis: the worker connects itself). */
+  readonly statePort: MessagePort | undefined;
+}
+
+export type FromWorker =
+  | { readonly kind: 'ready'; readonly port: number; readonly requiresKeys: boolean }
+  | { readonly kind: 'failed'; readonly message: string; readonly setting: string | undefined }
+  | { readonly kind: 'metrics-request'; readonly id: number }
+  | { readonly kind: 'metrics'; readonly id: number; readonly metrics: WorkerMetrics }
+  | {
+      readonly kind: 'reloaded';
+      readonly id: number;
+      readonly error:
+        { readonly message: string; readonly problems: readonly ConfigProblem[] | undefined } | undefined;
+      readonly requiresKeys: boolean;
+      readonly config: SpillwayConfig;
+    }
+  | { readonly kind: 'closed' };
+
+export type ToWorker =
+  | { readonly kind: 'collect'; readonly id: number }
+  | {
+      readonly kind: 'metrics-text';
+      readonly id: number;
+      readonly text: string;
+      readonly contentType: string;
+    }
+  | {
+      readonly kind: 'reload';
+      readonly id: number;
+      readonly config: SpillwayConfig;
+      readonly actor: string;
+      readonly audit: boolean;
+    }
+  | { readonly kind: 'drain' };
+
+interface Seat {
+  readonly index: number;
+  readonly thread: Thread;
+  readonly startedAt: number;
+  readonly replies: Map<number, (message: FromWorker) => void>;
+  closed: Promise<void>;
+}
+
+/** Platforms whose kernel spreads connections over sockets bound with SO_REUSEPORT. */
+const reusePortPlatforms = new Set<string>(['linux', 'freebsd', 'sunos', 'aix']);
+/** A worker that dies sooner than this after it started is not replaced (a crash loop): the process stops. */
+const minimumLifetimeMs = 10_000;
+/** A worker that does not answer a metrics scrape within this time is left out of it. */
+const scrapeTimeoutMs = 5_000;
+const entry = new URL(
+  import.meta.url.endsWith('.ts') ? './worker-thread.ts' : './worker-thread.js',
+  import.meta.url,
+);
+
+/** Starts `count` worker threads on one port; `single` starts one in this thread where SO_REUSEPORT is missing. */
+export async function startWorkerPool(
+  options: StartGatewayOptions,
+  count: number,
+  single: (options: StartGatewayOptions) => Promise<RunningGateway>,
+): Promise<RunningGateway> {
+  const logger = options.logger ?? defaultLogger(options.config);
+  if (!reusePortPlatforms.has(process.platform)) {
+    logger.warn(
+      { platform: process.platform },
+      `server.workers: ${count} needs SO_REUSEPORT; running 1 worker`,
+    );
+    return single({ ...options, workers: 1 });
+  }
+  let config = options.config;
+  let requiresKeys = false;
+  const host = options.host ?? config.server.host;
+  const replicaId = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const spool = options.spoolDirectory ?? join('.spillway', 'spool');
+  const redis = config.state?.redis_url !== undefined && config.state.redis_url !== '';
+  const memory = redis
+    ? undefined
+    : new MemoryStateStore(undefined, (error, channel) => {
+        logger.error({ err: error, channel }, 'state store: a subscriber threw');
+      });
+  const servedStores = new Set<{ close(): Promise<void> }>();
+  // Migrations run once, here, before any worker opens the database.
+  const repositories = await openRepositories(config.database).catch((error: unknown) => {
+    throw databaseFailure(config.database, error);
+  });
+  await repositories.close();
+
+  const seats: (Seat | undefined)[] = Array.from({ length: count }, () => undefined);
+  let stopping = false;
+  let nextId = 1;
+  const live = (): Seat[] => seats.filter((seat): seat is Seat => seat !== undefined);
+  const ask = (seat: Seat, message: ToWorker & { id: number }): Promise<FromWorker> =>
+    new Promise((resolve) => {
+      seat.replies.set(message.id, resolve);
+      seat.thread.postMessage(message);
+    });
+
+  async function merged(): Promise<{ text: string; contentType: string }> {
+    const all = await Promise.all(
+      live().map(async (seat) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => {
+            resolve(undefined);
+          }, scrapeTimeoutMs);
+        });
+        const reply = await Promise.race([ask(seat, { kind: 'collect', id: nextId++ }), timeout]);
+        clearTimeout(timer);
+        return reply?.kind === 'metrics' ? reply.metrics : [];
+      }),
+    );
+    return mergeWorkerMetrics(all);
+  }
+
+  function spawn(index: number, port: number): Promise<Seat> {
+    let statePort: MessagePort | undefined;
+    let served: { close(): Promise<void> } | undefined;
+    if (memory !== undefined) {
+      const channel = new MessageChannel();
+      served = serveStateStore(channel.port1, memory, (error) => {
+        logger.warn({ err: error, worker: index }, 'state store call failed');
+      });
+      servedStores.add(served);
+      statePort = channel.port2;
+    }
+    const data: WorkerData = {
+      config,
+      index,
+      count,
+      port,
+      host,
+      replicaId,
+      spoolDirectory: index === 0 ? spool : join(spool, `worker-${index}`),
+      accessLog: options.accessLog,
+      statePort,
+    };
+    const thread = new Thread(entry, {
+      workerData: data,
+      transferList: statePort === undefined ? [] : [statePort],
+      name: `spillway-worker-${index}`,
+    });
+    let closedNow = (): void => undefined;
+    const seat: Seat = {
+      index,
+      thread,
+      startedAt: Date.now(),
+      replies: new Map(),
+      closed: new Promise<void>((resolve) => {
+        closedNow = resolve;
+      }),
+    };
+    return new Promise((resolve, reject) => {
+      let started = false;
+      thread.on('message', (message: FromWorker) => {
+        if (message.kind === 'ready') {
+          started = true;
+          if (index === 0) requiresKeys = message.requiresKeys;
+          resolve({ ...seat, port: message.port } as Seat & { port: number });
+        } else if (message.kind === 'failed') {
+          reject(
+            message.setting === undefined
+              ? new Error(message.message)
+              : new StartupError(message.setting, message.message),
+          );
+        } else if (message.kind === 'metrics-request') {
+          merged().then(
+            ({ text, contentType }) => {
+              thread.postMessage({
+                kind: 'metrics-text',
+                id: message.id,
+                text,
+                contentType,
+              } satisfies ToWorker);
+            },
+            (error: unknown) => {
+              const text = `# metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`;
+              thread.postMessage({
+                kind: 'metrics-text',
+                id: message.id,
+                text,
+                contentType: 'text/plain',
+              } satisfies ToWorker);
+            },
+          );
+        } else if (message.kind === 'closed') {
+          closedNow();
+        } else {
+          seat.replies.get(message.id)?.(message);
+          seat.replies.delete(message.id);
+        }
+      });
+      thread.on('error', (error) => {
+        logger.error({ err: error, worker: index }, `worker ${index} failed`);
+      });
+      thread.on('exit', (code) => {
+        closedNow();
+        if (served !== undefined) {
+          servedStores.delete(served);
+          void served.close();
+        }
+        if (!started) {
+          reject(new Error(`worker ${index} exited (code ${code}) before it listened`));
+          return;
+        }
+        if (stopping || seats[index]?.thread !== thread) return;
+        seats[index] = undefined;
+        replace(index, port, code, Date.now() - seat.startedAt);
+      });
+    });
+  }
+
+  /** A worker died: start another in its place, unless it died young (then the process stops, loudly). */
+  function replace(index: number, port: number, code: number, livedMs: number): void {
+    if (livedMs < minimumLifetimeMs) {
+      logger.fatal(
+        { worker: index, code },
+        `worker ${index} exited (code ${code}) ${livedMs} ms after it started; stopping`,
+      );
+      void gateway.close().finally(() => process.exit(1));
+      return;
+    }
+    logger.error(
+      { worker: index, code },
+      `worker ${index} exited (code ${code}); starting another in its place`,
+    );
+    spawn(index, port).then(
+      (seat) => {
+        seats[index] = seat;
+      },
+      (error: unknown) => {
+        logger.fatal({ err: error, worker: index }, `worker ${index} could not be replaced; stopping`);
+        void gateway.close().finally(() => process.exit(1));
+      },
+    );
+  }
+
+  async function stopAll(): Promise<void> {
+    stopping = true;
+    await Promise.all(
+      live().map(async (seat) => {
+        seat.thread.postMessage({ kind: 'drain' } satisfies ToWorker);
+        await seat.closed;
+        await seat.thread.terminate();
+      }),
+    );
+    await Promise.all([...servedStores].map((served) => served.close()));
+    await memory?.close();
+  }
+
+  let port = options.port ?? config.server.port;
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  const metricsOn = config.telemetry?.metrics !== false;
+  try {
+    // The first worker binds (port 0: the OS picks); the others bind the port it got.
+    const first = (await spawn(0, port)) as Seat & { port: number };
+    seats[0] = first;
+    port = first.port;
+    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, index) => spawn(index + 1, port)));
+    for (const seat of rest) seats[seat.index] = seat;
+    const metricsPort = config.telemetry?.metrics_port;
+    if (metricsOn && metricsPort !== undefined) {
+      const serve: MetricsHandler = async (_req, res) => {
+        const { text, contentType } = await merged();
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(text);
+      };
+      const endpoint = createMetricsEndpoint({ serve, token: () => config.telemetry?.metrics_token });
+      metricsListener = await startMetricsListener(endpoint, metricsPort, host).catch((error: unknown) => {
+        throw new StartupError('telemetry.metrics_port', listenFailure(error, host, metricsPort), {
+          cause: error,
+        });
+      });
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const metricsUrl = metricsOn ? `${metricsListener?.url ?? url}/metrics` : undefined;
+  logger.info({ url, metricsUrl, replica: replicaId, version: packageVersion, workers: count }, 'listening');
+  const exposure = publicMetricsWarning(config.telemetry, metricsListener === undefined ? host : undefined);
+  if (exposure !== undefined) logger.warn({ metricsUrl }, exposure);
+
+  let closing: Promise<void> | undefined;
+  const gateway: RunningGateway = {
+    url,
+    port,
+    metricsUrl,
+    logger,
+    requiresKeys: () => requiresKeys,
+    config: () => config,
+    collectMetrics: () => Promise.resolve([]),
+    async reload(file, actor = 'system') {
+      // Every worker applies it (each plans it against its running config, as one process does);
+      // worker 0 records the audit entry.
+      const replies = await Promise.all(
+        live().map((seat) =>
+          ask(seat, { kind: 'reload', id: nextId++, config: file, actor, audit: seat.index === 0 }),
+        ),
+      );
+      const failures: string[] = [];
+      let problems: readonly ConfigProblem[] | undefined;
+      for (const [position, reply] of replies.entries()) {
+        if (reply.kind !== 'reloaded') continue;
+        if (position === 0) {
+          config = reply.config;
+          requiresKeys = reply.requiresKeys;
+        }
+        if (reply.error !== undefined) {
+          failures.push(`worker ${live()[position]?.index ?? position}: ${reply.error.message}`);
+          problems ??= reply.error.problems;
+        }
+      }
+      if (failures.length === 0) return;
+      if (problems !== undefined && failures.length === replies.length) {
+        throw new ConfigError('new configuration', problems);
+      }
+      throw new Error(
+        `reload failed on ${failures.length} of ${replies.length} workers: ${failures.join('; ')}`,
+      );
+    },
+    close() {
+      closing ??= (async () => {
+        await stopAll();
+        await metricsListener?.close();
+      })();
+      return closing;
+    },
+  };
+  return gateway;
+}

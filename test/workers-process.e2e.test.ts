@@ -1,0 +1,86 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
+import { parseSimWorld } from '../src/simulator/sim-world.ts';
+import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
+import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
+import { startGatewayProcess } from './support/gateway-process.ts';
+import { startTestSimulator } from './support/simulator.ts';
+import { waitFor } from './support/wait-for.ts';
+import { metricSum, pinnedConnections, send } from './support/worker-connections.ts';
+
+// `spillway serve --workers 4` as a process: SIGTERM drains every worker (a slow request in flight
+// on each of the four completes; new connections are refused) and the process exits 0.
+
+// Nova Lite answers slowly here (15 tokens a second: 30 tokens take 2 s) so requests are in flight at SIGTERM.
+const slowWorld = parseSimWorld(
+  {
+    ...defaultSimWorld,
+    latency: {
+      default: { ttft_ms: 0, tokens_per_second: 1000, jitter: 0 },
+      overrides: [{ model: simModels.novaLite, ttft_ms: 0, tokens_per_second: 15, jitter: 0 }],
+    },
+  },
+  'slow world',
+);
+
+let sim: RunningSimulator;
+beforeAll(async () => {
+  sim = await startTestSimulator({ seed: 7, world: slowWorld, latencyScale: 1 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+const refused = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => {
+      resolve(true);
+    });
+  });
+
+it('SIGTERM drains every worker: a slow request in flight on each of the 4 completes, new connections are refused, exit 0', async () => {
+  const gateway = await startGatewayProcess({
+    config: simGatewayConfig(sim.url, {
+      models: { slow: singleDeploymentGroup('slow', 'a1-us-east-1', simModels.novaLite) },
+      server: { shutdown_grace_ms: 20_000 },
+    }),
+    workers: 4,
+  });
+  const pins = await pinnedConnections(gateway.url, 4, 1);
+  try {
+    expect([...pins.byWorker.keys()].sort()).toEqual([0, 1, 2, 3]);
+    const slow = [...pins.byWorker.values()].map(([agent]) =>
+      send(gateway.url, '/v1/chat/completions', agent ?? false, {
+        model: 'slow',
+        messages: [{ role: 'user', content: 'Tell me a story' }],
+        max_tokens: 30,
+      }),
+    );
+    // All four are in flight (the merged gauge of the process) before the signal.
+    await waitFor(
+      async () =>
+        metricSum((await send(gateway.url, '/metrics', false)).body, 'spillway_requests_in_flight') === 4,
+      { what: '4 requests in flight' },
+    );
+    gateway.signal('SIGTERM');
+    await waitFor(() => refused(gateway.port), { what: 'new connections refused' });
+    const answers = await Promise.all(slow);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    for (const answer of answers) {
+      expect(
+        (JSON.parse(answer.body) as { choices: { finish_reason: string }[] }).choices[0]?.finish_reason,
+      ).toBe('length');
+    }
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(gateway.logLines().filter((line) => line['msg'] === 'stopped')).toHaveLength(1);
+  } finally {
+    pins.close();
+    await gateway.stop();
+  }
+});
