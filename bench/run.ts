@@ -7,7 +7,8 @@
  * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
  * --peers (also Portkey's gateway, bench/lib/peers.ts: a target in every table, plus --peer-rounds N
  * interleaved rounds, default 3, of no-op proxy / Spillway / Portkey at 64 connections),
- * --no-guardrails (skips the PII guardrail's added cost, bench/guardrails.ts, run last),
+ * --no-guardrails (skips the PII guardrail's added cost, bench/guardrails.ts), --no-workers (skips N
+ * worker threads vs 1 at 64 connections, unpinned, bench/workers.ts, run last),
  * --no-pin (by default each target runs pinned to CPU 1 and the load generator and upstream to CPU 0,
  * so the process measured never shares its core with the load; unpinned, the gateway's CPU per
  * request on a 2-core VM measured 2-3x higher and moved ±20% between runs), --profile (runs the gateway under `--cpu-prof` and prints its top self-time functions; the
@@ -40,6 +41,7 @@ import {
   measureFirstTokenTail,
 } from './first-token-tail.ts';
 import { defaultGuardrailBenchOptions, formatGuardrails, measureGuardrails } from './guardrails.ts';
+import { defaultWorkersBenchOptions, formatWorkers, measureWorkers } from './workers.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -60,6 +62,8 @@ const { values } = parseArgs({
     'first-token-tail': { type: 'boolean', default: true },
     /** CPU per request and stream first-token delay the PII guardrail adds on a 4 KB prompt. */
     guardrails: { type: 'boolean', default: true },
+    /** N worker threads (the cores available) vs 1 at 64 connections, unpinned (bench/workers.ts). */
+    workers: { type: 'boolean', default: true },
   },
 });
 const pin = (pid: number | undefined, cpu: number): void => {
@@ -96,7 +100,8 @@ async function startGateway(
   const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
   return startWithHealth(
     name,
-    [...profileArgs, 'bin/spillway.js', 'serve', '--config', configPath],
+    // One worker thread: the table measures one pinned thread; N workers are bench/workers.ts's row.
+    [...profileArgs, 'bin/spillway.js', 'serve', '--config', configPath, '--workers', '1'],
     port,
     `http://127.0.0.1:${port}/health/ready`,
   );
@@ -308,4 +313,11 @@ if (values.guardrails) {
   process.stdout.write(
     `\n${formatGuardrails(await measureGuardrails(guardrailOptions), guardrailOptions)}\n`,
   );
+}
+if (values.workers) {
+  const workersOptions = {
+    ...defaultWorkersBenchOptions,
+    ...(values.quick ? { rounds: 2, durationS: 3 } : {}),
+  };
+  process.stdout.write(`\n${formatWorkers(await measureWorkers(workersOptions), workersOptions)}\n`);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker as Thread, type MessagePort } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
+import { workerResourceLimits } from '../core/heap-settings.ts';
 import { listenFailure, StartupError } from '../core/startup-error.ts';
 import type { RunningGateway, StartGatewayOptions } from './running-gateway.ts';
 import { openRepositories } from '../persistence/open-repositories.ts';
@@ -180,6 +181,8 @@ export async function startWorkerPool(
       workerData: data,
       transferList: statePort === undefined ? [] : [statePort],
       name: `spillway-worker-${index}`,
+      // The gateway process's young generation (a worker does not inherit --max-semi-space-size).
+      resourceLimits: workerResourceLimits(),
     });
     let closedNow = (): void => undefined;
     const seat: Seat = {
