@@ -16,6 +16,11 @@ export interface GatewayConfigOptions {
   readonly redis: boolean;
   /** A response cache on the `bench` group (bench/cache-hit.ts); semantic mode embeds with group `embed`. */
   readonly cache?: 'exact' | 'semantic' | undefined;
+  /**
+   * `server.workers` (default 1). `serve` now starts a worker thread per core unless told; the
+   * benchmark's figures are per core (one thread, pinned: issue 18), so it asks for one.
+   */
+  readonly workers?: number | undefined;
 }
 
 /** The YAML text of the configuration. */
@@ -28,6 +33,7 @@ export function gatewayConfig(options: GatewayConfigOptions): string {
     // info: the access log writes its line per request (to the benchmark's /dev/null), as in production.
     '  log_level: info',
     '  admin_key: bench-admin-key-0001',
+    `  workers: ${options.workers ?? 1}`,
     'providers:',
     `  upstream: { type: openai, base_url: "http://127.0.0.1:${options.upstreamPort}/v1", api_key: sk-bench-upstream }`,
     'models:',
