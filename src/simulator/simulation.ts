@@ -16,6 +16,7 @@ import { PromptCache } from './prompt-cache.ts';
 import type { ChatProtocol, ResponseMeta, WireProtocol } from './wire-protocol.ts';
 import { WorldIndex } from './world-index.ts';
 import { failureStatus, streamBreak } from './stream-faults.ts';
+import { answerAtAdmission, breakStream } from './fault-effects.ts';
 import { RegionPlanner } from './region-planner.ts';
 import type { CallTarget } from './call-target.ts';
 
@@ -178,70 +179,16 @@ export class Simulation {
       baseModelId: target.model.id,
     });
     if (fault !== undefined) {
-      const faultId = fault.id;
-      switch (fault.kind) {
-        case 'throttle': {
-          fail({ kind: 'rate', reason: 'rpm', retryAfterMs: 1000, message: fault.message }, faultId);
-          return;
-        }
-        case 'error':
-          if (!target.stream || fault.after_events === undefined) {
-            fail(
-              { kind: 'status', status: fault.status ?? 500, code: fault.code, message: fault.message },
-              faultId,
-            );
-            return;
-          }
-          break;
-        case 'hang':
-          await new Promise<void>((resolve) => {
-            if (http.signal.aborted) resolve();
-            http.signal.addEventListener(
-              'abort',
-              () => {
-                resolve();
-              },
-              { once: true },
-            );
-          });
-          this.record(target, started, {
-            status: 0,
-            errorCode: 'Hang',
-            inferenceRegion,
-            inputTokens,
-            faultId,
-          });
+      const meta = (): ResponseMeta => this.meta(target, base, started);
+      const answered = await answerAtAdmission(fault, target.stream, protocol, http, meta);
+      if (answered !== undefined) {
+        if ('failure' in answered) {
+          fail(answered.failure, fault.id);
           return undefined;
-        case 'reset':
-          if (!target.stream || fault.after_events === undefined) {
-            http.reset();
-            this.record(target, started, {
-              status: 0,
-              errorCode: 'ConnectionReset',
-              inferenceRegion,
-              inputTokens,
-              faultId,
-            });
-            return undefined;
-          }
-          break;
-        case 'malformed':
-          if (!target.stream) {
-            protocol.sendMalformed(http, this.meta(target, base, started));
-            this.record(target, started, {
-              status: 200,
-              errorCode: 'MalformedBody',
-              inferenceRegion,
-              inputTokens,
-              faultId,
-            });
-            return undefined;
-          }
-          break;
-        case 'slow_first_token':
-        case 'cut_stream':
-        case 'content_filter':
-          break;
+        }
+        const { status, errorCode } = answered;
+        this.record(target, started, { status, errorCode, inferenceRegion, inputTokens, faultId: fault.id });
+        return undefined;
       }
     }
     if (chosen === undefined) {
@@ -342,7 +289,8 @@ export class Simulation {
         return;
       }
       if (position === breakAt && fault !== undefined) {
-        this.breakStream(target, started, usage, fault, protocol, http);
+        const errorCode = breakStream(fault, protocol, http);
+        this.record(target, started, { ...usage, status: 200, errorCode });
         return;
       }
       if (frame.tokens > 0) {
@@ -353,55 +301,6 @@ export class Simulation {
     }
     http.end();
     this.record(target, started, { ...usage, status: 200 });
-  }
-
-  private breakStream(
-    target: CallTarget,
-    started: number,
-    usage: Partial<InvocationRecord>,
-    fault: ActiveFault,
-    protocol: ChatProtocol,
-    http: SimHttpResponse,
-  ): void {
-    switch (fault.kind) {
-      case 'reset':
-        http.reset();
-        {
-          this.record(target, started, { ...usage, status: 200, errorCode: 'ConnectionReset' });
-          return;
-        }
-      case 'malformed':
-        http.end(protocol.malformedFrame());
-        {
-          this.record(target, started, { ...usage, status: 200, errorCode: 'MalformedFrame' });
-          return;
-        }
-      case 'error': {
-        const failure: SimFailure = {
-          kind: 'status',
-          status: fault.status ?? 500,
-          code: fault.code,
-          message: fault.message,
-        };
-        http.end(protocol.streamError(failure));
-        this.record(target, started, {
-          ...usage,
-          status: 200,
-          errorCode: protocol.errorCode(failure),
-        });
-        return;
-      }
-      case 'throttle':
-      case 'hang':
-      case 'slow_first_token':
-      case 'cut_stream':
-      case 'content_filter':
-        http.end();
-        {
-          this.record(target, started, { ...usage, status: 200, errorCode: 'StreamCut' });
-          return;
-        }
-    }
   }
 
   /** Serves one unary call (embeddings): admission, latency, `respond`, log. */
