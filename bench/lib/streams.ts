@@ -184,3 +184,158 @@ export async function holdStreams(
     await pool.close();
   }
 }
+
+/** First-token latency percentiles of one target's probe streams. */
+export interface FirstTokenProbe {
+  readonly samples: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** One-token streams: the probe's only content event is its first token. */
+const oneTokenBody = streamBodyOf(1);
+
+/**
+ * `pairs` probe streams per target, each target's probe sent at the same moment as the others' (so
+ * whatever else is running hits all alike), pairs one after another, one connection per target.
+ */
+export async function probeFirstTokens(
+  targets: readonly Target[],
+  pairs: number,
+): Promise<Map<string, FirstTokenProbe>> {
+  const pools = targets.map((target) => new Pool(target.url, { connections: 1 }));
+  const firsts = targets.map((): number[] => []);
+  try {
+    for (let i = 0; i < pairs; i += 1) {
+      const samples = await Promise.all(
+        targets.map((target, index) => streamOnce(pools[index] as Pool, target, oneTokenBody)),
+      );
+      samples.forEach((sample, index) => {
+        if (sample.completed && Number.isFinite(sample.firstTokenMs))
+          firsts[index]?.push(sample.firstTokenMs);
+      });
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+  return new Map(
+    targets.map((target, index) => {
+      const sorted = (firsts[index] ?? []).sort((a, b) => a - b);
+      return [
+        target.name,
+        { samples: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+      ];
+    }),
+  );
+}
+
+export interface SteadyStreams<T> {
+  readonly completed: number;
+  readonly droppedChunks: number;
+  readonly concurrentPeak: number;
+  /** How many background streams were streaming (past their first token, not ended) while `during` ran. */
+  readonly streamingDuringProbes: { readonly min: number; readonly max: number };
+  readonly during: T;
+}
+
+/**
+ * `count` streams of `tokens` tokens each, opened evenly over `rampMs`; once all of them are
+ * streaming (or the ramp plus 5 s has passed), runs `during`, then waits for every stream to end.
+ * The background streams are read cheaply (their content tokens counted, not parsed), so that the
+ * load generator spends its CPU on the probes.
+ */
+export async function holdSteadyStreams<T>(
+  target: Target,
+  count: number,
+  tokens: number,
+  rampMs: number,
+  during: () => Promise<T>,
+): Promise<SteadyStreams<T>> {
+  const pool = new Pool(target.url, { connections: count, pipelining: 1 });
+  const body = streamBodyOf(tokens);
+  let streaming = 0;
+  let peak = 0;
+  const one = async (): Promise<StreamSample> => {
+    const started = process.hrtime.bigint();
+    const answer = await pool.request({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body,
+    });
+    let contentChunks = 0;
+    let carry = '';
+    let firstTokenMs = Number.NaN;
+    try {
+      for await (const part of answer.body) {
+        const text = carry + (part as Buffer).toString('latin1');
+        let at = text.indexOf('"content":"tok');
+        while (at !== -1) {
+          contentChunks += 1;
+          at = text.indexOf('"content":"tok', at + 14);
+        }
+        if (contentChunks > 0 && Number.isNaN(firstTokenMs)) {
+          firstTokenMs = Number(process.hrtime.bigint() - started) / 1e6;
+          streaming += 1;
+          peak = Math.max(peak, streaming);
+        }
+        carry = text.slice(-14);
+      }
+    } finally {
+      if (!Number.isNaN(firstTokenMs)) streaming -= 1;
+    }
+    return {
+      startedAtMs: Number(started) / 1e6,
+      endMs: Number(process.hrtime.bigint() - started) / 1e6,
+      firstTokenMs,
+      gapsMs: [],
+      contentChunks,
+      completed: answer.statusCode === 200 && contentChunks === tokens,
+    };
+  };
+  try {
+    const running: Promise<StreamSample>[] = [];
+    const stepMs = 10;
+    const perStep = Math.max(1, Math.ceil((count * stepMs) / Math.max(stepMs, rampMs)));
+    while (running.length < count) {
+      for (let i = 0; i < perStep && running.length < count; i += 1) running.push(one());
+      await new Promise((resolve) => setTimeout(resolve, stepMs));
+    }
+    const deadline = Date.now() + 5000;
+    while (streaming < count && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    let min = streaming;
+    let max = streaming;
+    const sampler = setInterval(() => {
+      min = Math.min(min, streaming);
+      max = Math.max(max, streaming);
+    }, 50);
+    let result: T;
+    try {
+      result = await during();
+    } finally {
+      clearInterval(sampler);
+    }
+    min = Math.min(min, streaming);
+    const settled = await Promise.allSettled(running);
+    let completed = 0;
+    let droppedChunks = 0;
+    for (const outcome of settled) {
+      if (outcome.status !== 'fulfilled') {
+        droppedChunks += tokens;
+        continue;
+      }
+      if (outcome.value.completed) completed += 1;
+      droppedChunks += Math.max(0, tokens - outcome.value.contentChunks);
+    }
+    return {
+      completed,
+      droppedChunks,
+      concurrentPeak: peak,
+      streamingDuringProbes: { min, max },
+      during: result,
+    };
+  } finally {
+    await pool.close();
+  }
+}
