@@ -55,12 +55,42 @@ export type ReserveResult =
 /** Sums of a windowed counter. */
 export type WindowCounts = Readonly<Record<string, number>>;
 
+/** Increments to a windowed counter (as `incrementWindow`), made by an admission. */
+export interface WindowIncrement {
+  readonly key: string;
+  readonly increments: WindowCounts;
+  readonly windowMs: number;
+}
+
+/**
+ * One request's admission: its limits reserved, and, only when granted, the windowed counters it
+ * counts toward (retry budgets) incremented and the values routing needs (breaker, cooldown) read.
+ * Plain data, so that it can cross a thread boundary.
+ */
+export interface AdmitRequest {
+  readonly reserve: ReserveRequest;
+  readonly windows: readonly WindowIncrement[];
+  /** Value keys (as `get`) to read. */
+  readonly reads: readonly string[];
+}
+
+export interface AdmitResult {
+  readonly reservation: ReserveResult;
+  /** The values of `reads` in order (all undefined when the reservation was refused). */
+  readonly values: readonly (string | undefined)[];
+}
+
 export interface StateStore {
   /**
    * Checks every rate and concurrency limit and, only if all fit, counts them all: one atomic step.
    * When any limit says no, nothing is counted. States are in the order rates then concurrency.
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * `reserve`, then, only when granted, `incrementWindow` of each window (sums not returned) and
+   * `getMany` of the reads: one atomic step, one round trip on Redis. The hot path of a request.
+   */
+  admit(request: AdmitRequest): Promise<AdmitResult>;
   /**
    * Adds `cost` (may be negative: a refund) to a rate without checking it. Used to reconcile a token
    * reservation with the real usage once a response ends.

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { RateLimit, StateStore } from '../core/state-store.ts';
+import type { RateLimit, ReserveRequest, StateStore, WindowIncrement } from '../core/state-store.ts';
 import {
   buildLimitPlan,
   isUnlimited,
@@ -20,7 +20,21 @@ export interface TenantAdmission {
   readonly reservation: QuotaReservation;
   /** Remaining-quota headers for the client (empty when the principal has no limits). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The values of the route's reads, in order (empty without a route). */
+  readonly values: readonly (string | undefined)[];
 }
+
+/**
+ * What the admission also does for the route it leads to, in the same state-store step: windowed
+ * counters to count the request toward (retry and hedge budgets) and values to read (breaker and
+ * cooldown states). Both happen only when the request is admitted.
+ */
+export interface AdmissionRoute {
+  readonly windows: readonly WindowIncrement[];
+  readonly reads: readonly string[];
+}
+
+const noValues: readonly (string | undefined)[] = Object.freeze([]);
 
 /** What one combination of plans (tenant and key, and maybe a model group) reserves, derived once. */
 interface AdmissionPlan {
@@ -100,7 +114,8 @@ export class TenantLimiter {
 
   /**
    * Reserves one request and `estimatedTokens` tokens against every limit of the principal, and
-   * against the tenant's limits on `model` (the requested group) when that group is limited.
+   * against the tenant's limits on `model` (the requested group) when that group is limited; with a
+   * `route`, also its counts and reads, in the same one state-store call.
    * Throws GatewayError 429 `rate_limited` with Retry-After and RateLimit headers when any says no.
    */
   async admit(
@@ -110,30 +125,36 @@ export class TenantLimiter {
     leaseTtlMs: number,
     requestId: string,
     model?: string,
+    route?: AdmissionRoute,
   ): Promise<TenantAdmission> {
     const plans = this.plansOf(principal);
     const modelPlan = model === undefined ? undefined : plans.models.get(model);
-    if (plans.unlimited && modelPlan === undefined) {
+    if (plans.unlimited && modelPlan === undefined && route === undefined) {
       return {
         reservation: new QuotaReservation(this.accounting, noRates, noKeys, leaseId),
         headers: {},
+        values: noValues,
       };
     }
     const admission = modelPlan ?? plans.base;
     const template = admission.reservation;
     const tokenRates = template.tokenRateCount === 0 ? [] : new Array<RateLimit>(template.tokenRateCount);
     const rates = template.rates(estimatedTokens, tokenRates);
-    const result = await this.state.reserve({
-      rates,
-      concurrency: template.concurrency,
-      leaseId,
-      leaseTtlMs,
-    });
+    const reserve: ReserveRequest = { rates, concurrency: template.concurrency, leaseId, leaseTtlMs };
+    let values = noValues;
+    let result;
+    if (route === undefined) result = await this.state.reserve(reserve);
+    else {
+      const admitted = await this.state.admit({ reserve, windows: route.windows, reads: route.reads });
+      result = admitted.reservation;
+      values = admitted.values;
+    }
     const headers = admission.headers.render(result.states);
     if (result.granted) {
       return {
         reservation: new QuotaReservation(this.accounting, tokenRates, template.concurrencyKeys, leaseId),
         headers,
+        values,
       };
     }
     const rejectedKey = result.rejectedKey;

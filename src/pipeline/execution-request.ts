@@ -24,6 +24,11 @@ export interface ExecutionRequest {
   readonly requestedRegions?: readonly string[] | undefined;
   /** Prefix of concurrency lease ids (each attempt appends its number). */
   readonly leaseId: string;
+  /**
+   * The requested group's health values, when its admission read them and counted the request
+   * toward its budgets (admission-route.ts): the plan uses them instead of reading again.
+   */
+  readonly health?: readonly (string | undefined)[] | undefined;
   readonly stream: boolean;
 }
 

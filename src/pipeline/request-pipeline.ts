@@ -10,9 +10,10 @@ import {
   estimateEmbeddingTokens,
   estimatePromptTokens,
 } from '../limits/estimate-tokens.ts';
-import type { TenantAdmission, TenantLimiter } from '../limits/tenant-limiter.ts';
+import type { TenantLimiter } from '../limits/tenant-limiter.ts';
 import type { Generation, RoutingGenerations } from '../routing/routing-generations.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
+import { admitRequest } from './admission-route.ts';
 import { embedCall, type AttemptCall } from './attempt-calls.ts';
 import type { BudgetChecker } from '../core/authenticator.ts';
 import {
@@ -26,7 +27,6 @@ import {
   type TokenEstimate,
 } from './chat-answers.ts';
 import type { CommittedAttempt } from './committed-attempt.ts';
-import { leaseMarginMs } from './execution-request.ts';
 import { Execution } from './execution.ts';
 import type { RootPolicy } from './policies/policy.ts';
 import type { ChatResult, EmbedResult, RequestContext, StreamResult, TokenCountResult } from './gateway.ts';
@@ -47,7 +47,7 @@ import { StreamRecovery } from './stream-recovery.ts';
  *   1. model allowed for the principal      403 permission_denied
  *   2. model group exists                   404 unknown_model
  *   3. budget                               402 budget_exceeded
- *   4. tenant + key limits (one reserve)    429 rate_limited, at once
+ *   4. tenant + key limits (one reserve)    429 rate_limited, at once (admission-route.ts)
  *   5. request stages before the plan       (request-stages.ts: may change, answer or refuse)
  *   6. plan + execute                       (policies/execution-policy.ts: fallback → plan → retry → failover → probe → limits → timeouts)
  *   7. account and answer                   (chat-answers.ts: stages after, reconcile, cost, request-finished)
@@ -151,24 +151,6 @@ export class RequestPipeline {
     return group;
   }
 
-  /** Step 4: tenant and key limits, one reservation (not an async layer of its own). */
-  private reserve(
-    run: RequestRun,
-    group: GroupRoute,
-    model: string,
-    tokens: TokenEstimate,
-  ): Promise<TenantAdmission> {
-    const { context } = run;
-    return this.parts.tenantLimiter.admit(
-      context.principal,
-      tokens.prompt + tokens.output,
-      context.requestId,
-      group.settings.timeoutMs + leaseMarginMs,
-      context.requestId,
-      model,
-    );
-  }
-
   /** Step 6: plan and execute on `group`. */
   private execute<T>(
     run: RequestRun,
@@ -198,6 +180,7 @@ export class RequestPipeline {
         requestedRegions: context.regions,
         leaseId: context.requestId,
         stream: run.stream,
+        health: run.admitted?.group === group ? run.admitted.values : undefined,
       },
       call,
       run.tally,
@@ -239,7 +222,7 @@ export class RequestPipeline {
     try {
       let tokens = chatTokens(request);
       let group = this.admit(run, generation, request.model);
-      const admission = await this.reserve(run, group, request.model, tokens);
+      const admission = await admitRequest(this.parts, run, group, request.model, tokens);
       let stages = this.parts.stages(context.principal, request.model);
       let depth = 0;
       let stageHeaders: Readonly<Record<string, string>> | undefined;
@@ -360,7 +343,7 @@ export class RequestPipeline {
       const prompt = estimateEmbeddingTokens(request);
       const tokens = { prompt, output: 0, context: prompt };
       const group = this.admit(run, generation, request.model);
-      const admission = await this.reserve(run, group, request.model, tokens);
+      const admission = await admitRequest(this.parts, run, group, request.model, tokens);
       let committed: CommittedAttempt<EmbeddingResponse>;
       try {
         committed = await this.execute(

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EventSink, Target } from '../core/gateway-events.ts';
 import type { Usage } from '../core/usage.ts';
 import type { GatewayError } from '../errors/gateway-error.ts';
+import type { GroupRoute } from '../routing/routing-table.ts';
 import { createTally, type ExecutionTally } from './execution-request.ts';
 import type { RequestContext } from './gateway.ts';
 
@@ -28,6 +29,12 @@ export interface RequestOutcome {
  * One client request from start to account: emits `request-started` when created and exactly one
  * `request-finished` (every path, including refusals before any upstream call).
  */
+/** A group's health values as its admission read them. */
+export interface AdmittedHealth {
+  readonly group: GroupRoute;
+  readonly values: readonly (string | undefined)[];
+}
+
 export class RequestRun {
   readonly tally: ExecutionTally = createTally();
   readonly context: RequestContext;
@@ -75,6 +82,9 @@ export class RequestRun {
 
   /** The router decisions that chose the served group (`<router>:<rule>`), set by the stages. */
   route: string | undefined;
+
+  /** The health values of the admitted group, read by the admission (admission-route.ts). */
+  admitted: AdmittedHealth | undefined;
 
   /** Emits `request-finished`; later calls do nothing. */
   finish(outcome: RequestOutcome): void {

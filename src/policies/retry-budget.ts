@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StateStore, WindowCounts } from '../core/state-store.ts';
+import type { StateStore, WindowCounts, WindowIncrement } from '../core/state-store.ts';
 
 /** The retry budget of a group (its `retry_budget` settings, as plain values). */
 export interface RetryBudgetSettings {
@@ -10,6 +10,10 @@ export interface RetryBudgetSettings {
   /** ... but at least this many per window, so a quiet group can still retry. */
   readonly min_retries: number;
 }
+
+/** Key prefixes of the budgets: retries, hedges. */
+export const retryBudgetPrefix = 'rb:';
+export const hedgeBudgetPrefix = 'hb:';
 
 /** The increments, shared by every call (stores only read them). */
 const oneRequest: WindowCounts = Object.freeze({ requests: 1 });
@@ -29,7 +33,7 @@ export class RetryBudget {
   /** State key per group, built once (groups are few and long-lived). */
   private readonly keys = new Map<string, string>();
 
-  constructor(state: StateStore, logger: Logger, prefix = 'rb:') {
+  constructor(state: StateStore, logger: Logger, prefix = retryBudgetPrefix) {
     this.state = state;
     this.logger = logger;
     this.prefix = prefix;
@@ -42,6 +46,14 @@ export class RetryBudget {
       this.keys.set(group, key);
     }
     return key;
+  }
+
+  /**
+   * What `countRequest` adds, for a state-store admission that counts the request itself (the
+   * budget `prefix` of a RetryBudget: retryBudgetPrefix or hedgeBudgetPrefix).
+   */
+  static requestCount(prefix: string, group: string, config: RetryBudgetSettings): WindowIncrement {
+    return { key: `${prefix}${group}`, increments: oneRequest, windowMs: config.window_s * 1000 };
   }
 
   /** Counts one request entering the group (not awaited: it must not delay the request). */

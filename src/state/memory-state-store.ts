@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type {
+  AdmitRequest,
+  AdmitResult,
   ConcurrencyLimit,
   LimitState,
   RateLimit,
@@ -94,6 +96,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return Promise.resolve(this.reserveNow(request));
+  }
+
+  private reserveNow(request: ReserveRequest): ReserveResult {
     const now = this.clock.now();
     const rates = request.rates;
     const concurrency = request.concurrency;
@@ -133,9 +139,7 @@ export class MemoryStateStore implements StateStore {
         resetMs: 0,
       };
     }
-    if (rejectedKey !== undefined) {
-      return Promise.resolve({ granted: false, rejectedKey, retryAfterMs, states });
-    }
+    if (rejectedKey !== undefined) return { granted: false, rejectedKey, retryAfterMs, states };
     for (let index = 0; index < rates.length; index += 1) {
       this.arrival.set((rates[index] as RateLimit).key, nextArrivals[index] ?? now);
     }
@@ -145,7 +149,16 @@ export class MemoryStateStore implements StateStore {
       leases.holders.set(request.leaseId, expiresAt);
       if (expiresAt < leases.earliestExpiry) leases.earliestExpiry = expiresAt;
     }
-    return Promise.resolve({ granted: true, states });
+    return { granted: true, states };
+  }
+
+  admit(request: AdmitRequest): Promise<AdmitResult> {
+    const reservation = this.reserveNow(request.reserve);
+    if (!reservation.granted) {
+      return Promise.resolve({ reservation, values: request.reads.map(() => undefined) });
+    }
+    for (const window of request.windows) this.incrementNow(window.key, window.increments, window.windowMs);
+    return Promise.resolve({ reservation, values: request.reads.map((key) => this.read(key)) });
   }
 
   /**
@@ -202,6 +215,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {
+    return Promise.resolve(this.incrementNow(key, increments, windowMs));
+  }
+
+  private incrementNow(key: string, increments: WindowCounts, windowMs: number): WindowCounts {
     const now = this.clock.now();
     const bucketMs = windowMs / bucketsPerWindow;
     const start = Math.floor(now / bucketMs) * bucketMs;
@@ -213,7 +230,7 @@ export class MemoryStateStore implements StateStore {
         counters[name] = (counters[name] ?? 0) + (increments[name] as number);
     }
     buckets.set(start, counters);
-    return Promise.resolve(this.sumWindow(buckets, windowMs, now));
+    return this.sumWindow(buckets, windowMs, now);
   }
 
   readWindow(key: string, windowMs: number): Promise<WindowCounts> {

@@ -22,69 +22,80 @@ end
 `;
 
 /**
+ * reserve(keyBase, argBase, rateCount, concurrencyCount, leaseId, leaseTtl): the rate keys are
+ * KEYS[keyBase + 1 ..], then the concurrency keys; the arguments ARGV[argBase + 1 ..] are (limit,
+ * windowMs, cost) per rate, then limit per concurrency key.
+ * Returns {rejectedIndex (0: granted), retryAfterMs (-1: never), remaining1, reset1, ...}.
+ */
+const reservePrelude = `
+local function reserve(keyBase, argBase, rateCount, concurrencyCount, leaseId, leaseTtl)
+  local result = {0, 0}
+  local nextArrivals = {}
+  for i = 1, rateCount do
+    local base = argBase + (i - 1) * 3
+    local limit = tonumber(ARGV[base + 1])
+    local window = tonumber(ARGV[base + 2])
+    local cost = tonumber(ARGV[base + 3])
+    local interval = window / limit
+    local stored = redis.call('GET', KEYS[keyBase + i])
+    local arrival = now
+    if stored then arrival = math.max(tonumber(stored), now) end
+    local nextArrival = arrival + cost * interval
+    nextArrivals[i] = nextArrival
+    local fits = nextArrival - now <= window + 1e-6
+    if not fits and result[1] == 0 then
+      result[1] = i
+      if cost > limit then result[2] = -1 else result[2] = math.ceil(nextArrival - window - now) end
+    end
+    local counted = arrival
+    if fits then counted = nextArrival end
+    local used = math.max(0, counted - now)
+    result[#result + 1] = math.max(0, math.floor((window - used) / interval + 1e-9))
+    result[#result + 1] = math.ceil(used)
+  end
+  local concurrencyBase = argBase + rateCount * 3
+  for j = 1, concurrencyCount do
+    local key = KEYS[keyBase + rateCount + j]
+    local limit = tonumber(ARGV[concurrencyBase + j])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    local held = redis.call('ZCARD', key)
+    if redis.call('ZSCORE', key, leaseId) then held = held - 1 end
+    local fits = held < limit
+    if not fits and result[1] == 0 then
+      result[1] = rateCount + j
+      result[2] = 1000
+    end
+    local taken = 0
+    if fits then taken = 1 end
+    result[#result + 1] = math.max(0, limit - held - taken)
+    result[#result + 1] = 0
+  end
+  if result[1] == 0 then
+    for i = 1, rateCount do
+      local ttl = math.max(1, math.ceil(nextArrivals[i] - now))
+      redis.call('SET', KEYS[keyBase + i], fmt(nextArrivals[i]), 'PX', ttl)
+    end
+    for j = 1, concurrencyCount do
+      local key = KEYS[keyBase + rateCount + j]
+      redis.call('ZADD', key, now + leaseTtl, leaseId)
+      extend(key, math.max(1, math.ceil(leaseTtl)))
+    end
+  end
+  return result
+end
+`;
+
+/**
  * KEYS: rate keys, then concurrency keys. ARGV: now, rateCount, leaseId, leaseTtlMs, then
  * (limit, windowMs, cost) per rate, then limit per concurrency key.
  * Returns {rejectedIndex (0: granted), retryAfterMs (-1: never), remaining1, reset1, ...}.
  */
 export const reserveScript =
   prelude +
+  reservePrelude +
   `
 local rateCount = tonumber(ARGV[2])
-local leaseId = ARGV[3]
-local leaseTtl = tonumber(ARGV[4])
-local result = {0, 0}
-local nextArrivals = {}
-for i = 1, rateCount do
-  local base = 4 + (i - 1) * 3
-  local limit = tonumber(ARGV[base + 1])
-  local window = tonumber(ARGV[base + 2])
-  local cost = tonumber(ARGV[base + 3])
-  local interval = window / limit
-  local stored = redis.call('GET', KEYS[i])
-  local arrival = now
-  if stored then arrival = math.max(tonumber(stored), now) end
-  local nextArrival = arrival + cost * interval
-  nextArrivals[i] = nextArrival
-  local fits = nextArrival - now <= window + 1e-6
-  if not fits and result[1] == 0 then
-    result[1] = i
-    if cost > limit then result[2] = -1 else result[2] = math.ceil(nextArrival - window - now) end
-  end
-  local counted = arrival
-  if fits then counted = nextArrival end
-  local used = math.max(0, counted - now)
-  result[#result + 1] = math.max(0, math.floor((window - used) / interval + 1e-9))
-  result[#result + 1] = math.ceil(used)
-end
-local concurrencyBase = 4 + rateCount * 3
-for j = 1, #KEYS - rateCount do
-  local key = KEYS[rateCount + j]
-  local limit = tonumber(ARGV[concurrencyBase + j])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local held = redis.call('ZCARD', key)
-  if redis.call('ZSCORE', key, leaseId) then held = held - 1 end
-  local fits = held < limit
-  if not fits and result[1] == 0 then
-    result[1] = rateCount + j
-    result[2] = 1000
-  end
-  local taken = 0
-  if fits then taken = 1 end
-  result[#result + 1] = math.max(0, limit - held - taken)
-  result[#result + 1] = 0
-end
-if result[1] == 0 then
-  for i = 1, rateCount do
-    local ttl = math.max(1, math.ceil(nextArrivals[i] - now))
-    redis.call('SET', KEYS[i], fmt(nextArrivals[i]), 'PX', ttl)
-  end
-  for j = 1, #KEYS - rateCount do
-    local key = KEYS[rateCount + j]
-    redis.call('ZADD', key, now + leaseTtl, leaseId)
-    extend(key, math.max(1, math.ceil(leaseTtl)))
-  end
-end
-return result
+return reserve(0, 4, rateCount, #KEYS - rateCount, ARGV[3], tonumber(ARGV[4]))
 `;
 
 /** KEYS: the rate key. ARGV: now, limit, windowMs, cost (negative: a refund). */
@@ -114,45 +125,52 @@ return 1
 
 /**
  * One hash per windowed key, field "<bucket index>|<counter name>"; ten buckets per window.
- * KEYS: the window key. ARGV: now, windowMs, then (name, increment) pairs (none: read only).
- * Returns {name, sum, ...} over the buckets still in the window; older fields are deleted.
+ * countWindow(key, window, first, last) adds the (name, increment) pairs ARGV[first..last] (none: read
+ * only) and returns {name, sum, ...} over the buckets still in the window; older fields are deleted.
  */
+const windowPrelude = `
+local function countWindow(key, window, first, last)
+  local bucketMs = window / 10
+  local current = math.floor(now / bucketMs)
+  local currentText = string.format('%.0f', current)
+  if last >= first then
+    for i = first, last, 2 do
+      redis.call('HINCRBYFLOAT', key, currentText .. '|' .. ARGV[i], ARGV[i + 1])
+    end
+    redis.call('PEXPIRE', key, math.max(1, math.ceil(window)))
+  end
+  local fields = redis.call('HGETALL', key)
+  local sums = {}
+  local names = {}
+  for i = 1, #fields, 2 do
+    local separator = string.find(fields[i], '|', 1, true)
+    local index = tonumber(string.sub(fields[i], 1, separator - 1))
+    local name = string.sub(fields[i], separator + 1)
+    if index > current - 10 then
+      if sums[name] == nil then
+        sums[name] = 0
+        names[#names + 1] = name
+      end
+      sums[name] = sums[name] + tonumber(fields[i + 1])
+    else
+      redis.call('HDEL', key, fields[i])
+    end
+  end
+  local result = {}
+  for _, name in ipairs(names) do
+    result[#result + 1] = name
+    result[#result + 1] = fmt(sums[name])
+  end
+  return result
+end
+`;
+
+/** KEYS: the window key. ARGV: now, windowMs, then (name, increment) pairs (none: read only). */
 export const windowScript =
   prelude +
+  windowPrelude +
   `
-local window = tonumber(ARGV[2])
-local bucketMs = window / 10
-local current = math.floor(now / bucketMs)
-local currentText = string.format('%.0f', current)
-if #ARGV > 2 then
-  for i = 3, #ARGV, 2 do
-    redis.call('HINCRBYFLOAT', KEYS[1], currentText .. '|' .. ARGV[i], ARGV[i + 1])
-  end
-  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(window)))
-end
-local fields = redis.call('HGETALL', KEYS[1])
-local sums = {}
-local names = {}
-for i = 1, #fields, 2 do
-  local separator = string.find(fields[i], '|', 1, true)
-  local index = tonumber(string.sub(fields[i], 1, separator - 1))
-  local name = string.sub(fields[i], separator + 1)
-  if index > current - 10 then
-    if sums[name] == nil then
-      sums[name] = 0
-      names[#names + 1] = name
-    end
-    sums[name] = sums[name] + tonumber(fields[i + 1])
-  else
-    redis.call('HDEL', KEYS[1], fields[i])
-  end
-end
-local result = {}
-for _, name in ipairs(names) do
-  result[#result + 1] = name
-  result[#result + 1] = fmt(sums[name])
-end
-return result
+return countWindow(KEYS[1], tonumber(ARGV[2]), 3, #ARGV)
 `;
 
 /**
@@ -260,6 +278,40 @@ for _, member in ipairs(members) do
     result[#result + 1] = member
     result[#result + 1] = value
   end
+end
+return result
+`;
+
+/**
+ * reserve, then (only when granted) each window's increments and the value reads: one admission.
+ * KEYS: rate keys, concurrency keys, window keys, value keys. ARGV: now, rateCount,
+ * concurrencyCount, windowCount, leaseId, leaseTtlMs, the reserve's arguments (as reserveScript),
+ * then per window: windowMs, pairCount, (name, increment) pairs.
+ * Returns {reserve's reply..., then one value per value key (nil: absent) when granted}.
+ */
+export const admitScript =
+  prelude +
+  reservePrelude +
+  windowPrelude +
+  valuePrelude +
+  `
+local rateCount = tonumber(ARGV[2])
+local concurrencyCount = tonumber(ARGV[3])
+local windowCount = tonumber(ARGV[4])
+local result = reserve(0, 6, rateCount, concurrencyCount, ARGV[5], tonumber(ARGV[6]))
+if result[1] ~= 0 then return result end
+local keyIndex = rateCount + concurrencyCount
+local argIndex = 6 + rateCount * 3 + concurrencyCount
+for w = 1, windowCount do
+  local pairCount = tonumber(ARGV[argIndex + 2])
+  local first = argIndex + 3
+  countWindow(KEYS[keyIndex + w], tonumber(ARGV[argIndex + 1]), first, first + pairCount * 2 - 1)
+  argIndex = argIndex + 2 + pairCount * 2
+end
+local size = #result
+for i = keyIndex + windowCount + 1, #KEYS do
+  size = size + 1
+  result[size] = live(redis.call('GET', KEYS[i]))
 end
 return result
 `;

@@ -11,6 +11,8 @@ import { RedisSubscriptions, closeClient } from './redis-subscriptions.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
 import type {
+  AdmitRequest,
+  AdmitResult,
   LimitState,
   RateLimit,
   ReserveRequest,
@@ -39,11 +41,13 @@ export interface RedisStateStoreOptions {
 }
 
 const reserveReply = z.array(z.number());
+const admitReply = z.array(z.union([z.number(), z.string(), z.null()]));
 const stringPairsReply = z.array(z.string());
 const valuesReply = z.array(z.string().nullable());
 
 const compiled = {
   reserve: new RedisScript(scripts.reserveScript),
+  admit: new RedisScript(scripts.admitScript),
   adjustRate: new RedisScript(scripts.adjustRateScript),
   release: new RedisScript(scripts.releaseScript),
   window: new RedisScript(scripts.windowScript),
@@ -149,30 +153,53 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    const keys = [
+  private reserveKeys(request: ReserveRequest): string[] {
+    return [
       ...request.rates.map((rate) => this.key('rate', rate.key)),
       ...request.concurrency.map((limit) => this.key('lease', limit.key)),
     ];
-    const args: (string | number)[] = [request.rates.length, request.leaseId, request.leaseTtlMs];
+  }
+
+  private reserveArgs(request: ReserveRequest, args: (string | number)[]): void {
     for (const rate of request.rates) args.push(rate.limit, rate.windowMs, rate.cost);
     for (const limit of request.concurrency) args.push(limit.limit);
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const args: (string | number)[] = [request.rates.length, request.leaseId, request.leaseTtlMs];
+    this.reserveArgs(request, args);
+    const keys = this.reserveKeys(request);
     const reply = reserveReply.parse(await this.run('reserve', compiled.reserve, keys, args));
-    const [rejectedIndex = 0, retryAfterMs = 0] = reply;
-    const limits = [...request.rates, ...request.concurrency];
-    const states: LimitState[] = limits.map((limit, index) => ({
-      key: limit.key,
-      limit: limit.limit,
-      remaining: reply[2 + index * 2] ?? 0,
-      resetMs: reply[3 + index * 2] ?? 0,
-    }));
-    if (rejectedIndex === 0) return { granted: true, states };
-    return {
-      granted: false,
-      rejectedKey: limits[rejectedIndex - 1]?.key ?? '',
-      retryAfterMs: retryAfterMs < 0 ? Infinity : retryAfterMs,
-      states,
-    };
+    return reserveResult(request, reply);
+  }
+
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    const { reserve, windows, reads } = request;
+    const keys = this.reserveKeys(reserve);
+    const args: (string | number)[] = [
+      reserve.rates.length,
+      reserve.concurrency.length,
+      windows.length,
+      reserve.leaseId,
+      reserve.leaseTtlMs,
+    ];
+    this.reserveArgs(reserve, args);
+    for (const window of windows) {
+      keys.push(this.key('window', window.key));
+      const pairs = Object.entries(window.increments);
+      args.push(window.windowMs, pairs.length);
+      for (const [name, value] of pairs) args.push(name, value);
+    }
+    for (const key of reads) keys.push(this.key('kv', key));
+    const reply = admitReply.parse(await this.run('admit', compiled.admit, keys, args));
+    const limitCount = reserve.rates.length + reserve.concurrency.length;
+    const numbers = reply.slice(0, 2 + limitCount * 2).map(Number);
+    const reservation = reserveResult(reserve, numbers);
+    const values = reads.map((_, index) => {
+      const value = reply[2 + limitCount * 2 + index];
+      return typeof value === 'string' ? value : undefined;
+    });
+    return { reservation, values };
   }
 
   async adjustRate(rate: RateLimit): Promise<void> {
@@ -273,6 +300,25 @@ export class RedisStateStore implements StateStore {
     await this.subscriptions?.close();
     await closeClient(this.client);
   }
+}
+
+/** A reserve script's reply {rejectedIndex, retryAfterMs, remaining1, reset1, ...} as a result. */
+function reserveResult(request: ReserveRequest, reply: readonly number[]): ReserveResult {
+  const [rejectedIndex = 0, retryAfterMs = 0] = reply;
+  const limits = [...request.rates, ...request.concurrency];
+  const states: LimitState[] = limits.map((limit, index) => ({
+    key: limit.key,
+    limit: limit.limit,
+    remaining: reply[2 + index * 2] ?? 0,
+    resetMs: reply[3 + index * 2] ?? 0,
+  }));
+  if (rejectedIndex === 0) return { granted: true, states };
+  return {
+    granted: false,
+    rejectedKey: limits[rejectedIndex - 1]?.key ?? '',
+    retryAfterMs: retryAfterMs < 0 ? Infinity : retryAfterMs,
+    states,
+  };
 }
 
 /** Redis PX takes whole, finite milliseconds; reject what would otherwise fail inside a script. */

@@ -4,6 +4,8 @@ import { MemoryStateStore } from './memory-state-store.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
 import type {
+  AdmitRequest,
+  AdmitResult,
   RateLimit,
   ReserveRequest,
   ReserveResult,
@@ -237,6 +239,15 @@ export class ResilientStateStore implements StateStore {
     return { ...rate, limit, cost };
   }
 
+  /** The request as enforced locally: this replica's share of every limit. */
+  private localRequest(request: ReserveRequest): ReserveRequest {
+    return {
+      ...request,
+      rates: request.rates.map((rate) => this.localRate(rate)),
+      concurrency: request.concurrency.map((limit) => ({ ...limit, limit: this.share(limit.limit) })),
+    };
+  }
+
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     return this.either(
       async () => {
@@ -244,12 +255,19 @@ export class ResilientStateStore implements StateStore {
         this.mirror(request, result);
         return result;
       },
-      () =>
-        this.local.reserve({
-          ...request,
-          rates: request.rates.map((rate) => this.localRate(rate)),
-          concurrency: request.concurrency.map((limit) => ({ ...limit, limit: this.share(limit.limit) })),
-        }),
+      () => this.local.reserve(this.localRequest(request)),
+    );
+  }
+
+  /** As reserve: shared, mirrored locally; locally at this replica's share while Redis is away. */
+  admit(request: AdmitRequest): Promise<AdmitResult> {
+    return this.either(
+      async () => {
+        const result = await this.primary.admit(request);
+        this.mirror(request.reserve, result.reservation);
+        return result;
+      },
+      () => this.local.admit({ ...request, reserve: this.localRequest(request.reserve) }),
     );
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import type { RateLimit, ReserveRequest, StateStore } from '../core/state-store.ts';
+import { describeAdmitContract } from './state-store-admit.contract.ts';
 
 /**
  * The one contract every StateStore passes (docs/architecture.md, Seams: memory and Redis pass the same
@@ -22,6 +23,11 @@ export function describeStateStoreContract(
     afterEach(async () => {
       await store.close();
     });
+
+    describeAdmitContract(
+      () => store,
+      () => clock,
+    );
 
     const rpm = (key: string, limit: number, cost = 1): RateLimit => ({ key, limit, windowMs: 60_000, cost });
     const request = (

@@ -4,7 +4,7 @@ import type { EventSink } from '../../core/gateway-events.ts';
 import { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
 import { CircuitBreaker } from '../../policies/circuit-breaker.ts';
 import { Cooldowns } from '../../policies/cooldown.ts';
-import { RetryBudget } from '../../policies/retry-budget.ts';
+import { hedgeBudgetPrefix, RetryBudget } from '../../policies/retry-budget.ts';
 import { DeploymentStats } from '../../routing/deployment-stats.ts';
 import { LearnedLimits } from '../../routing/learned-limits.ts';
 import type { StateStore } from '../../core/state-store.ts';
@@ -41,7 +41,7 @@ export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPoli
   const breaker = new CircuitBreaker(state, clock, events, logger);
   const limiter = new DeploymentLimiter(state, logger);
   const retryBudget = new RetryBudget(state, logger);
-  const hedgeBudget = new RetryBudget(state, logger, 'hb:');
+  const hedgeBudget = new RetryBudget(state, logger, hedgeBudgetPrefix);
   const rotations = new Map<string, number>();
   const cooldowns = new Cooldowns(state, clock, events, logger);
   const learned = new LearnedLimits();

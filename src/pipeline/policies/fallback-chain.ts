@@ -50,8 +50,9 @@ class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPo
     const { planner } = this.options;
     const group = execution.request.group;
     execution.group = group;
-    // The requested group, planned and served in this frame (no async layer of its own).
-    const health = await planner.health(group);
+    // The requested group, planned and served in this frame (no async layer of its own); its
+    // health was usually read by the admission already.
+    const health = execution.request.health ?? (await planner.health(group));
     const outcome = planner.plan(execution, health) ? await this.inner.execute(execution) : 'context';
     const result =
       outcome instanceof CommittedAttempt
