@@ -15,6 +15,7 @@ import type { StateStore } from '../core/state-store.ts';
  */
 export const forwardedMethods = {
   reserve: true,
+  admit: true,
   adjustRate: true,
   release: true,
   incrementWindow: true,
