@@ -9,6 +9,8 @@ import {
   publicMetricsWarning,
   startMetricsListener,
 } from './server/metrics-endpoint.ts';
+import { join } from 'node:path';
+import { adoptWorkerSpools } from './governance/worker-spools.ts';
 import { startWorkerPool } from './composition/worker-pool.ts';
 import { packageVersion } from './version.ts';
 import type { RunningGateway, StartGatewayOptions, WorkerSeat } from './composition/running-gateway.ts';
@@ -26,6 +28,8 @@ export { probeBackends, startProblems } from './composition/start-checks.ts';
 
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const workers = options.workers ?? options.config.server.workers ?? 1;
+  // Spend files a run with more workers left in spool/worker-N/ are replayed by this one.
+  await adoptWorkerSpools(options.spoolDirectory ?? join('.spillway', 'spool'), workers);
   return workers > 1 ? startWorkerPool(options, workers, startOneGateway) : startOneGateway(options);
 }
 

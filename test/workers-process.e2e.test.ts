@@ -44,6 +44,46 @@ const refused = (port: number): Promise<boolean> =>
     });
   });
 
+it('a file change reaches every worker; a refused one (no models) is logged once and the old config serves on every worker', async () => {
+  const models = { slow: singleDeploymentGroup('slow', 'a1-us-east-1', simModels.novaLite) };
+  const gateway = await startGatewayProcess({ config: simGatewayConfig(sim.url, { models }), workers: 4 });
+  const pins = await pinnedConnections(gateway.url, 4, 1);
+  const agents = [...pins.byWorker.values()].map(([agent]) => agent ?? false);
+  const statusesOf = async (model: string) =>
+    Promise.all(
+      agents.map(async (agent) => {
+        const answer = await send(gateway.url, '/v1/chat/completions', agent, {
+          model,
+          messages: [{ role: 'user', content: 'Hi' }],
+          max_tokens: 1,
+        });
+        return answer.status;
+      }),
+    );
+  try {
+    let since = gateway.logLines().length;
+    await gateway.writeConfig(simGatewayConfig(sim.url, { models: {} }));
+    await gateway.waitForLog((line) => String(line['msg']).startsWith('configuration rejected'), { since });
+    expect(await statusesOf('slow')).toEqual([200, 200, 200, 200]);
+    since = gateway.logLines().length;
+    await gateway.writeConfig(
+      simGatewayConfig(sim.url, {
+        models: { ...models, added: singleDeploymentGroup('added', 'a1-us-east-1', simModels.novaLite) },
+      }),
+    );
+    await waitFor(async () => (await statusesOf('added')).every((status) => status === 200), {
+      what: 'the added group on every worker',
+    });
+    const rejected = gateway
+      .logLines()
+      .filter((line) => String(line['msg']).startsWith('configuration rejected'));
+    expect(rejected).toHaveLength(1);
+  } finally {
+    pins.close();
+    await gateway.stop();
+  }
+});
+
 it('SIGTERM drains every worker: a slow request in flight on each of the 4 completes, new connections are refused, exit 0', async () => {
   const gateway = await startGatewayProcess({
     config: simGatewayConfig(sim.url, {

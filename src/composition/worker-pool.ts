@@ -6,6 +6,7 @@ import type { SpillwayConfig } from '../config/schema.ts';
 import { workerResourceLimits } from '../core/heap-settings.ts';
 import { listenFailure, StartupError } from '../core/startup-error.ts';
 import type { RunningGateway, StartGatewayOptions } from './running-gateway.ts';
+import { workerSpoolDirectory } from '../governance/worker-spools.ts';
 import { openRepositories } from '../persistence/open-repositories.ts';
 import {
   createMetricsEndpoint,
@@ -173,7 +174,7 @@ export async function startWorkerPool(
       port,
       host,
       replicaId,
-      spoolDirectory: index === 0 ? spool : join(spool, `worker-${index}`),
+      spoolDirectory: workerSpoolDirectory(spool, index),
       accessLog: options.accessLog,
       statePort,
     };
