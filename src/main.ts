@@ -46,7 +46,7 @@ export async function startOneGateway(options: ProcessOptions, seat?: WorkerSeat
   });
   // A worker thread leaves the metrics port to the main thread.
   const metricsPort = seat === undefined ? startConfig.telemetry?.metrics_port : undefined;
-  const worker = buildWorker(parts, metricsEndpoint, seat?.index);
+  const worker = buildWorker(parts, metricsEndpoint, seat?.index, seat?.check);
   const workers = [worker];
   const metricsListener =
     metricsPort === undefined || metrics === undefined

@@ -29,10 +29,16 @@ const builtFiles = buildConfig.include
   .flatMap(filesUnder)
   .filter((file) => !buildConfig.exclude.some((pattern) => path.matchesGlob(file, pattern)));
 
-/** Import specifiers of a file (static and dynamic). */
+/**
+ * Import specifiers of a file (static and dynamic), and relative `.ts` paths it names as string
+ * literals: a worker thread's entry is loaded by URL (`new URL('./worker-thread.ts', import.meta.url)`),
+ * not imported.
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(path.join(root, file), 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
+  const imports = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
+  const loadedByUrl = [...text.matchAll(/['"](\.\.?\/[^'"\s]+\.ts)['"]/g)].map((match) => match[1]!);
+  return [...imports, ...loadedByUrl];
 }
 
 /** Files reachable from `entry` through relative imports (static and dynamic). */

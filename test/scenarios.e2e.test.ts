@@ -146,9 +146,11 @@ beforeAll(async () => {
   ]);
   await writeFile(otherFile, renderConfig(others, 'all'));
   const env = { SPILLWAY_SIM_URL: simulator.url };
+  // One worker thread each: the expected counts (10 requests to each account) are one round-robin's;
+  // worker threads each keep their own rotation, as replicas do.
   [standard, other] = await Promise.all([
-    spawnSpillway(['serve', '--config', standardFile, '--port', '0'], env),
-    spawnSpillway(['serve', '--config', otherFile, '--port', '0'], env),
+    spawnSpillway(['serve', '--config', standardFile, '--port', '0', '--workers', '1'], env),
+    spawnSpillway(['serve', '--config', otherFile, '--port', '0', '--workers', '1'], env),
   ]);
 }, 60_000);
 

@@ -90,6 +90,15 @@ describe('4 workers, no Redis', () => {
     }
   });
 
+  it('/health/ready on every worker says all 4 worker threads listen (down while any is starting)', async () => {
+    for (const [, agents] of pins.byWorker) {
+      const answer = await send(gateway.url, '/health/ready', agents[0] ?? false);
+      expect(answer.status).toBe(200);
+      const body = JSON.parse(answer.body) as { checks: Record<string, unknown> };
+      expect(body.checks.workers).toEqual({ status: 'ok', detail: '4 worker threads' });
+    }
+  });
+
   it('the process is one replica in /admin/replicas, whichever worker answers', async () => {
     for (const [, agents] of pins.byWorker) {
       const answer = await send(gateway.url, '/admin/replicas', agents[0] ?? false, undefined, {

@@ -6,6 +6,7 @@ import { createHttpServer, type ExtraRoute, type HttpServer } from '../server/ht
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
 import { sendJson } from '../server/respond.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
+import type { ReadinessCheck } from '../core/readiness.ts';
 import { packageVersion } from '../version.ts';
 import type { ProcessParts } from './build-process.ts';
 import { GroupStages, type StageParts } from './build-stages.ts';
@@ -31,6 +32,7 @@ export function buildWorker(
   parts: ProcessParts,
   metricsEndpoint: MetricsHandler,
   workerIndex?: number,
+  workersCheck?: () => ReadinessCheck,
 ): Worker {
   const { clock, logger, telemetry } = parts;
   const config = parts.config;
@@ -49,7 +51,10 @@ export function buildWorker(
     budget: parts.budget,
     logger,
     traceparentFor: (requestId) => telemetry.traceparentFor(requestId),
-    storeChecks: () => parts.storeChecks(),
+    storeChecks:
+      workersCheck === undefined
+        ? () => parts.storeChecks()
+        : () => ({ ...parts.storeChecks(), workers: workersCheck() }),
     stages: stages.resolve,
   });
   const admin = createAdminHandler({

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SpillwayConfig } from '../config/schema.ts';
+import type { ReadinessCheck } from '../core/readiness.ts';
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
 import type { WorkerMetrics } from '../telemetry/merge-metrics.ts';
 import type { ProcessOptions } from './build-process.ts';
@@ -21,6 +22,11 @@ export interface WorkerSeat {
   readonly metrics: MetricsHandler;
   /** Listen with SO_REUSEPORT (the port is shared with the other workers). */
   readonly reusePort: boolean;
+  /**
+   * The `workers` entry of /health/ready: down until every worker of the process listens, so a
+   * balancer (or an operator's script) does not send traffic to a process that is still starting.
+   */
+  readonly check?: () => ReadinessCheck;
 }
 
 export interface RunningGateway {

@@ -44,6 +44,8 @@ export interface WorkerData {
   readonly accessLog: boolean | undefined;
   /** The main thread's state store (absent with Redis: the worker connects itself). */
   readonly statePort: MessagePort | undefined;
+  /** False while the process starts: /health/ready says down until the main thread sends 'serving'. */
+  readonly serving: boolean;
 }
 
 export type FromWorker =
@@ -76,7 +78,9 @@ export type ToWorker =
       readonly actor: string;
       readonly audit: boolean;
     }
-  | { readonly kind: 'drain' };
+  | { readonly kind: 'drain' }
+  /** Every worker of the process listens: /health/ready may say ready. */
+  | { readonly kind: 'serving' };
 
 interface Seat {
   readonly index: number;
@@ -131,6 +135,8 @@ export async function startWorkerPool(
 
   const seats: (Seat | undefined)[] = Array.from({ length: count }, () => undefined);
   let stopping = false;
+  // Until every first worker listens, each one's /health/ready says down (replacements start serving).
+  let serving = false;
   let nextId = 1;
   const live = (): Seat[] => seats.filter((seat): seat is Seat => seat !== undefined);
   const ask = (seat: Seat, message: ToWorker & { id: number }): Promise<FromWorker> =>
@@ -177,6 +183,7 @@ export async function startWorkerPool(
       spoolDirectory: workerSpoolDirectory(spool, index),
       accessLog: options.accessLog,
       statePort,
+      serving,
     };
     const thread = new Thread(entry, {
       workerData: data,
@@ -303,6 +310,8 @@ export async function startWorkerPool(
     port = first.port;
     const rest = await Promise.all(Array.from({ length: count - 1 }, (_, index) => spawn(index + 1, port)));
     for (const seat of rest) seats[seat.index] = seat;
+    serving = true;
+    for (const seat of live()) seat.thread.postMessage({ kind: 'serving' } satisfies ToWorker);
     const metricsPort = config.telemetry?.metrics_port;
     if (metricsOn && metricsPort !== undefined) {
       const serve: MetricsHandler = async (_req, res) => {

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
 import { systemClock } from '../core/clock.ts';
+import type { ReadinessCheck } from '../core/readiness.ts';
 import { StartupError } from '../core/startup-error.ts';
 import { startOneGateway, type RunningGateway } from '../main.ts';
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
@@ -68,6 +69,13 @@ const state: ProcessOptions['state'] =
         };
       };
 
+// Down until the main thread says every worker listens (a process that is half up is not ready).
+let serving = data.serving;
+const workersCheck = (): ReadinessCheck =>
+  serving
+    ? { status: 'ok', detail: `${data.count} worker threads` }
+    : { status: 'down', detail: `starting: waiting for all ${data.count} worker threads to listen` };
+
 let gateway: RunningGateway | undefined;
 try {
   gateway = await startOneGateway(
@@ -81,7 +89,7 @@ try {
       accessLog: data.accessLog,
       state,
     },
-    { index: data.index, metrics, reusePort: true },
+    { index: data.index, metrics, reusePort: true, check: workersCheck },
   );
   send({ kind: 'ready', port: gateway.port, requiresKeys: gateway.requiresKeys() });
 } catch (error) {
@@ -101,6 +109,10 @@ async function answer(message: ToWorker): Promise<void> {
   if (message.kind === 'metrics-text') {
     merged.get(message.id)?.(message.text, message.contentType);
     merged.delete(message.id);
+    return;
+  }
+  if (message.kind === 'serving') {
+    serving = true;
     return;
   }
   if (running === undefined) return;

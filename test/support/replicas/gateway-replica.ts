@@ -64,10 +64,26 @@ export async function getJson(url: string, adminKey?: string): Promise<unknown> 
   return JSON.parse(response.body) as unknown;
 }
 
-async function startOnce(directory: string, configPath: string, port: number, readyTimeoutMs: number) {
+async function startOnce(
+  directory: string,
+  configPath: string,
+  port: number,
+  readyTimeoutMs: number,
+  workers: number,
+) {
   const child = spawn(
     process.execPath,
-    [spillwayBin, 'serve', '--config', configPath, '--port', String(port), '--host', '127.0.0.1'],
+    [
+      spillwayBin,
+      'serve',
+      '--config',
+      configPath,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      ...(workers === 0 ? [] : ['--workers', String(workers)]),
+    ],
     { cwd: directory, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -106,14 +122,24 @@ async function startOnce(directory: string, configPath: string, port: number, re
 export async function startReplica(
   directory: string,
   config: unknown,
-  options: { readonly readyTimeoutMs?: number } = {},
+  options: {
+    readonly readyTimeoutMs?: number;
+    /** `--workers N` (default 1: one thread per replica, as these tests count per replica; 0: the command's default). */
+    readonly workers?: number;
+  } = {},
 ): Promise<GatewayReplica> {
   const configPath = join(directory, 'spillway.yaml');
   await writeFile(configPath, stringify(config));
   let lastOutput = '';
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
-    const started = await startOnce(directory, configPath, port, options.readyTimeoutMs ?? 20_000);
+    const started = await startOnce(
+      directory,
+      configPath,
+      port,
+      options.readyTimeoutMs ?? 20_000,
+      options.workers ?? 1,
+    );
     if (!started.started) {
       started.child.kill('SIGKILL');
       await started.exited;

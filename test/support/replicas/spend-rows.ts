@@ -37,12 +37,20 @@ export async function waitForSpendRows(
   return rows;
 }
 
-/** Request ids of the records in the spool files of `directory` (one JSON record per line). */
+/**
+ * Request ids of the records in the spool files of `directory` (one JSON record per line), its
+ * worker threads' subfolders (`worker-N/`) included.
+ */
 export async function spooledRequestIds(directory: string): Promise<string[]> {
-  const files = await readdir(directory).catch(() => []);
+  const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
   const ids: string[] = [];
-  for (const file of files) {
-    const text = await readFile(join(directory, file), 'utf8');
+  for (const entry of entries) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) {
+      ids.push(...(await spooledRequestIds(path)));
+      continue;
+    }
+    const text = await readFile(path, 'utf8');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       const record = JSON.parse(line) as { requestId?: unknown };
