@@ -31,7 +31,7 @@ import {
 } from './lib/processes.ts';
 import { percentile, probeLatency, runAutocannon, type Target } from './lib/load.ts';
 import { holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
-import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
+import { benchRedisUrl, gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
 import { installPortkey, measurePeerRounds, startPortkey } from './lib/peers.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
@@ -42,6 +42,7 @@ import {
 } from './first-token-tail.ts';
 import { defaultGuardrailBenchOptions, formatGuardrails, measureGuardrails } from './guardrails.ts';
 import { defaultWorkersBenchOptions, formatWorkers, measureWorkers } from './workers.ts';
+import { countRedisCommands } from './lib/redis-commands.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -121,6 +122,7 @@ async function startPeer(upstreamUrl: string) {
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-bench-'));
   const processes: BenchProcess[] = [];
+  let redisCounterClose: (() => Promise<void>) | undefined;
   if (values.profile) mkdirSync(profileDirectory, { recursive: true });
   try {
     const upstream = await startListening('upstream', [
@@ -174,19 +176,36 @@ async function main(): Promise<void> {
       fixedRate: [],
       streaming: [],
       concurrentStreams: [],
+      redisCommands: [],
       memory: [],
       ...(portkey === undefined ? {} : { peers: { versions: portkey.versions, rounds: [] } }),
     };
 
+    const redisCounter = gatewayRedis === undefined ? undefined : countRedisCommands(benchRedisUrl);
+    redisCounterClose = redisCounter === undefined ? undefined : () => redisCounter.close();
     process.stderr.write('warming up\n');
     for (const target of targets) await runAutocannon(target, 16, 2);
 
     for (const connections of connectionLevels) {
       for (const target of targets) {
         const pid = pidOf.get(target.name) ?? 0;
+        const counting = target.name === 'gateway-redis' ? redisCounter : undefined;
+        await counting?.start();
         const cpuBefore = cpuMs(pid);
         const result = await runAutocannon(target, connections, durationS);
         const cpuPerRequestMs = (cpuMs(pid) - cpuBefore) / Math.max(1, result.requests);
+        const counted = await counting?.stop();
+        if (counted !== undefined) {
+          // Autocannon stops counting at the deadline; requests still in flight then are few (<= connections).
+          const requests = Math.max(1, result.requests);
+          report.redisCommands.push({
+            connections,
+            requests: result.requests,
+            scriptsPerRequest: counted.scripts / requests,
+            commandsPerRequest: counted.commands / requests,
+            top: counted.byCommand.slice(0, 8).map(([name, calls]) => [name, calls / requests] as const),
+          });
+        }
         report.throughput.push({
           target: target.name,
           connections,
@@ -282,6 +301,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\nresults written to ${file}\n`);
   } finally {
+    await redisCounterClose?.();
     await Promise.all(processes.map((p) => p.stop()));
   }
   if (values.profile) {

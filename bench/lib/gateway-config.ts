@@ -4,6 +4,9 @@
  * SQLite), limits set so high that they never bind, in-memory state unless `redis`.
  */
 
+/** The Redis the bench's Redis gateway uses (the machine's; the bench counts its commands). */
+export const benchRedisUrl = 'redis://127.0.0.1:6379';
+
 /** The virtual key of the one benchmark tenant. */
 export const tenantKey = 'sk-bench-tenant-key-000000000001';
 
@@ -56,7 +59,7 @@ export function gatewayConfig(options: GatewayConfigOptions): string {
     'tenants:',
     `  bench: { keys: ["${tenantKey}"], rpm: 100000000, tpm: 100000000000, max_concurrency: 100000 }`,
     `database: { path: "${options.databasePath}" }`,
-    options.redis ? 'state: { redis_url: "redis://127.0.0.1:6379" }' : '',
+    options.redis ? `state: { redis_url: "${benchRedisUrl}" }` : '',
     'telemetry: { metrics: true, access_log: true }',
     '',
   ].join('\n');

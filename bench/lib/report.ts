@@ -49,6 +49,16 @@ export interface BenchReport {
     firstTokenP99Ms: number;
     peakRssMb: number;
   }[];
+  /** With --redis: what the Redis gateway's throughput runs cost the Redis server, per request. */
+  redisCommands: {
+    connections: number;
+    requests: number;
+    /** EVAL/EVALSHA calls (round trips a request's script calls made). */
+    scriptsPerRequest: number;
+    /** Every command the server ran, those inside scripts included. */
+    commandsPerRequest: number;
+    top: (readonly [string, number])[];
+  }[];
   memory: ({ atS: number; rssMb: number } | { process: string; rssMb: number; peakMb: number })[];
   /** With --peers: the peers' installed versions and the interleaved rounds at 64 connections. */
   peers?: { versions: Record<string, string>; rounds: PeerFigures[] };
@@ -103,6 +113,23 @@ export function printReport(report: BenchReport): void {
     ),
   );
   out.push(...formatFootprintBudget(report));
+  if (report.redisCommands.length > 0) {
+    out.push(
+      '\nRedis commands per request (gateway-redis; INFO commandstats, script-internal commands included):',
+    );
+    out.push(
+      table(
+        ['conns', 'requests', 'script calls/req', 'commands/req', 'largest'],
+        report.redisCommands.map((r) => [
+          String(r.connections),
+          String(r.requests),
+          fixed(r.scriptsPerRequest),
+          fixed(r.commandsPerRequest, 1),
+          r.top.map(([name, perRequest]) => `${name} ${fixed(perRequest, 1)}`).join(', '),
+        ]),
+      ),
+    );
+  }
   const probe = (name: string) => report.latency.find((r) => r.target === name);
   out.push('\nLatency at 1 connection (hrtime probe, interleaved):');
   out.push(
@@ -247,5 +274,15 @@ export function formatFootprintBudget(report: BenchReport): string[] {
         `(goal <= 1.7x; per core ${fixed(1 / ratio)}x the no-op, goal >= 0.6), peak RSS ${fixed(r.peakRssMb, 0)} MB (goal <= 150)`
       );
     });
+  const memory = at64.find((r) => r.target === 'gateway');
+  const redis = at64.find((r) => r.target === 'gateway-redis');
+  const commands = report.redisCommands.find((r) => r.connections === 64);
+  if (memory !== undefined && redis !== undefined)
+    lines.push(
+      `gateway-redis at 64 connections: ${fixed(redis.requestsPerSecond / memory.requestsPerSecond)}x the in-memory gateway's throughput (goal >= 0.8)` +
+        (commands === undefined
+          ? ''
+          : `, ${fixed(commands.scriptsPerRequest)} script calls and ${fixed(commands.commandsPerRequest, 1)} Redis commands per request`),
+    );
   return lines.length === 0 ? [] : ['\nFootprint budget (issue 18):', ...lines];
 }

@@ -315,3 +315,9 @@ for i = keyIndex + windowCount + 1, #KEYS do
 end
 return result
 `;
+
+/** ARGV: now (unused), channel, message. PUBLISH from a script, so that it keeps its place among the batched calls. */
+export const publishScript = `
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`;

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { createRedisClient, parseRedisUrl, redact } from './redis-connection.ts';
 import type { RedisClient } from './redis-connection.ts';
-import { RedisScript } from './redis-script.ts';
+import { RedisBatcher } from './redis-batch.ts';
 import * as scripts from './redis-scripts.ts';
 import { RedisSubscriptions, closeClient } from './redis-subscriptions.ts';
 import { silentStateLogger } from './state-logger.ts';
@@ -45,18 +45,21 @@ const admitReply = z.array(z.union([z.number(), z.string(), z.null()]));
 const stringPairsReply = z.array(z.string());
 const valuesReply = z.array(z.string().nullable());
 
-const compiled = {
-  reserve: new RedisScript(scripts.reserveScript),
-  admit: new RedisScript(scripts.admitScript),
-  adjustRate: new RedisScript(scripts.adjustRateScript),
-  release: new RedisScript(scripts.releaseScript),
-  window: new RedisScript(scripts.windowScript),
-  get: new RedisScript(scripts.getScript),
-  set: new RedisScript(scripts.setScript),
-  compareAndSet: new RedisScript(scripts.compareAndSetScript),
-  delete: new RedisScript(scripts.deleteScript),
-  scan: new RedisScript(scripts.scanScript),
-};
+/** Each operation's script, run inside the batch script (redis-batch.ts) by name. */
+const sources = {
+  reserve: scripts.reserveScript,
+  admit: scripts.admitScript,
+  adjustRate: scripts.adjustRateScript,
+  release: scripts.releaseScript,
+  window: scripts.windowScript,
+  get: scripts.getScript,
+  set: scripts.setScript,
+  compareAndSet: scripts.compareAndSetScript,
+  delete: scripts.deleteScript,
+  scan: scripts.scanScript,
+  publish: scripts.publishScript,
+} as const;
+type ScriptName = keyof typeof sources;
 
 /** A Redis failure, classified: the state store is unavailable (ResilientStateStore answers locally). */
 function unavailable(operation: string, error: unknown): GatewayError {
@@ -84,8 +87,9 @@ function pairsToRecord(
 }
 
 /**
- * The StateStore on Redis (standalone, Sentinel or Cluster): every operation is one Lua script, one
- * round trip, atomic across replicas. Every key carries an expiry, so nothing grows without bound.
+ * The StateStore on Redis (standalone, Sentinel or Cluster): every operation is one Lua script,
+ * atomic across replicas; the operations called in one event-loop turn share one round trip
+ * (RedisBatcher, decision 0030). Every key carries an expiry, so nothing grows without bound.
  * Commands fail fast while disconnected (no offline queue): the caller (ResilientStateStore) decides
  * what to do, and a late command never replays after the caller gave up on it.
  */
@@ -96,6 +100,7 @@ export class RedisStateStore implements StateStore {
   private readonly clock: Clock | undefined;
   private readonly logger: StateLogger;
   private subscriptions: RedisSubscriptions | undefined;
+  private readonly batch: RedisBatcher;
 
   constructor(options: RedisStateStoreOptions) {
     const prefix = options.prefix ?? 'spillway:';
@@ -110,6 +115,7 @@ export class RedisStateStore implements StateStore {
       maxRetriesPerRequest: 1,
       connectTimeout: options.connectTimeoutMs ?? 2000,
     });
+    this.batch = new RedisBatcher(this.client, sources);
     const url = redact(options.url);
     this.client.on('error', (error: unknown) => {
       // ioredis emits every failed (re)connect; the ResilientStateStore logs the transitions.
@@ -142,12 +148,12 @@ export class RedisStateStore implements StateStore {
 
   private async run(
     operation: string,
-    script: RedisScript,
+    script: ScriptName,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {
     try {
-      return await script.run(this.client, keys, [this.now(), ...args]);
+      return await this.batch.run(script, keys, [this.now(), ...args]);
     } catch (error) {
       throw unavailable(operation, error);
     }
@@ -169,7 +175,7 @@ export class RedisStateStore implements StateStore {
     const args: (string | number)[] = [request.rates.length, request.leaseId, request.leaseTtlMs];
     this.reserveArgs(request, args);
     const keys = this.reserveKeys(request);
-    const reply = reserveReply.parse(await this.run('reserve', compiled.reserve, keys, args));
+    const reply = reserveReply.parse(await this.run('reserve', 'reserve', keys, args));
     return reserveResult(request, reply);
   }
 
@@ -191,7 +197,7 @@ export class RedisStateStore implements StateStore {
       for (const [name, value] of pairs) args.push(name, value);
     }
     for (const key of reads) keys.push(this.key('kv', key));
-    const reply = admitReply.parse(await this.run('admit', compiled.admit, keys, args));
+    const reply = admitReply.parse(await this.run('admit', 'admit', keys, args));
     const limitCount = reserve.rates.length + reserve.concurrency.length;
     const numbers = reply.slice(0, 2 + limitCount * 2).map(Number);
     const reservation = reserveResult(reserve, numbers);
@@ -205,7 +211,7 @@ export class RedisStateStore implements StateStore {
   async adjustRate(rate: RateLimit): Promise<void> {
     await this.run(
       'adjustRate',
-      compiled.adjustRate,
+      'adjustRate',
       [this.key('rate', rate.key)],
       [rate.limit, rate.windowMs, rate.cost],
     );
@@ -214,18 +220,18 @@ export class RedisStateStore implements StateStore {
   async release(concurrencyKeys: readonly string[], leaseId: string): Promise<void> {
     if (concurrencyKeys.length === 0) return;
     const keys = concurrencyKeys.map((key) => this.key('lease', key));
-    await this.run('release', compiled.release, keys, [leaseId]);
+    await this.run('release', 'release', keys, [leaseId]);
   }
 
   async incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {
     const args: (string | number)[] = [windowMs];
     for (const [name, value] of Object.entries(increments)) args.push(name, value);
-    const reply = await this.run('incrementWindow', compiled.window, [this.key('window', key)], args);
+    const reply = await this.run('incrementWindow', 'window', [this.key('window', key)], args);
     return pairsToRecord(stringPairsReply.parse(reply), Number);
   }
 
   async readWindow(key: string, windowMs: number): Promise<WindowCounts> {
-    const reply = await this.run('readWindow', compiled.window, [this.key('window', key)], [windowMs]);
+    const reply = await this.run('readWindow', 'window', [this.key('window', key)], [windowMs]);
     return pairsToRecord(stringPairsReply.parse(reply), Number);
   }
 
@@ -238,7 +244,7 @@ export class RedisStateStore implements StateStore {
     if (keys.length === 0) return [];
     const reply = await this.run(
       'get',
-      compiled.get,
+      'get',
       keys.map((key) => this.key('kv', key)),
       [],
     );
@@ -251,7 +257,7 @@ export class RedisStateStore implements StateStore {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return this.delete(key);
-    await this.run('set', compiled.set, this.valueKeys(key), [checkedTtl(ttlMs), value, key]);
+    await this.run('set', 'set', this.valueKeys(key), [checkedTtl(ttlMs), value, key]);
   }
 
   async compareAndSet(
@@ -261,26 +267,22 @@ export class RedisStateStore implements StateStore {
     ttlMs: number,
   ): Promise<boolean> {
     const args = [checkedTtl(ttlMs), value, key, expected === undefined ? '0' : '1', expected ?? ''];
-    const reply = await this.run('compareAndSet', compiled.compareAndSet, this.valueKeys(key), args);
+    const reply = await this.run('compareAndSet', 'compareAndSet', this.valueKeys(key), args);
     return reply === 1;
   }
 
   async delete(key: string): Promise<void> {
-    await this.run('delete', compiled.delete, this.valueKeys(key), [key]);
+    await this.run('delete', 'delete', this.valueKeys(key), [key]);
   }
 
   async scan(prefix: string): Promise<Record<string, string>> {
     const keys = [this.key('kv-index', 'expiry'), this.key('kv-index', 'name')];
-    const reply = await this.run('scan', compiled.scan, keys, [prefix, this.key('kv', '')]);
+    const reply = await this.run('scan', 'scan', keys, [prefix, this.key('kv', '')]);
     return pairsToRecord(stringPairsReply.parse(reply));
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    try {
-      await this.client.publish(this.channelPrefix + channel, message);
-    } catch (error) {
-      throw unavailable('publish', error);
-    }
+    await this.run('publish', 'publish', [], [this.channelPrefix + channel, message]);
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
@@ -297,6 +299,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    this.batch.flush();
     await this.subscriptions?.close();
     await closeClient(this.client);
   }

@@ -1,0 +1,149 @@
+import type { RedisClient } from './redis-connection.ts';
+import { RedisScript } from './redis-script.ts';
+
+/**
+ * The state store's script calls, batched: every call made in one turn of the event loop (until
+ * the next `setImmediate`) goes to Redis as one EVALSHA of a script that runs each call's own
+ * script in the order the calls were made, each inside `pcall`, and answers each call separately.
+ * Under load the calls of many requests (one's admission, another's settlement: token
+ * reconciliation, lease release, breaker count) share one round trip and one script invocation,
+ * instead of one each; at rest a call waits only for the rest of its turn.
+ *
+ * What does not change: each call is still atomic (the whole batch is, which is stronger), calls run
+ * in the order they were made, and a call's reply and error are its own (one call's Lua error fails
+ * that call, not its batch). A failed batch (connection lost, timeout) fails every call in it, as
+ * the calls would have failed one by one. Every key carries the store's hash tag, so a batch stays
+ * in one Redis Cluster slot.
+ */
+
+/** One call's script, as a Lua function of (KEYS, ARGV) inside the batch script. */
+function wrap(source: string): string {
+  return `function(KEYS, ARGV)\n${source}\nend`;
+}
+
+/**
+ * The batch script over `sources` (index i + 1 in Lua is sources[i]). ARGV: count, then per call:
+ * script index, key count, argument count, the arguments; KEYS: every call's keys in order.
+ * Returns one {1, reply} or {0, error message} per call.
+ */
+export function batchScriptSource(sources: readonly string[]): string {
+  return `
+local scripts = {
+${sources.map(wrap).join(',\n')}
+}
+local count = tonumber(ARGV[1])
+local argAt = 2
+local keyAt = 0
+local results = {}
+for call = 1, count do
+  local script = scripts[tonumber(ARGV[argAt])]
+  local keyCount = tonumber(ARGV[argAt + 1])
+  local argCount = tonumber(ARGV[argAt + 2])
+  argAt = argAt + 3
+  local keys = {}
+  for k = 1, keyCount do keys[k] = KEYS[keyAt + k] end
+  keyAt = keyAt + keyCount
+  local args = {}
+  for a = 1, argCount do args[a] = ARGV[argAt + a - 1] end
+  argAt = argAt + argCount
+  local ok, reply = pcall(script, keys, args)
+  if ok then
+    results[call] = {1, reply}
+  else
+    if type(reply) == 'table' then reply = reply.err or reply.message end
+    results[call] = {0, tostring(reply)}
+  end
+end
+return results
+`;
+}
+
+interface PendingCall {
+  readonly script: number;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+  resolve(reply: unknown): void;
+  reject(error: Error): void;
+}
+
+/** At most this many calls (or arguments and keys) in one EVALSHA; more go in the next, in order. */
+const maxCallsPerBatch = 512;
+const maxItemsPerBatch = 20_000;
+
+export class RedisBatcher {
+  private readonly client: RedisClient;
+  private readonly script: RedisScript;
+  private readonly index = new Map<string, number>();
+  private pending: PendingCall[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  /** `scripts`: each call's script source by name (the names `run` takes). */
+  constructor(client: RedisClient, scripts: Readonly<Record<string, string>>) {
+    this.client = client;
+    const names = Object.keys(scripts);
+    names.forEach((name, position) => this.index.set(name, position + 1));
+    this.script = new RedisScript(batchScriptSource(names.map((name) => scripts[name] ?? '')));
+  }
+
+  /** Runs script `name` with these keys and arguments in the next batch; resolves to its reply. */
+  run(name: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const script = this.index.get(name);
+    if (script === undefined) return Promise.reject(new Error(`no batched script named ${name}`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ script, keys, args, resolve, reject });
+      this.scheduled ??= setImmediate(() => {
+        this.flush();
+      });
+    });
+  }
+
+  /** Sends what is pending now (close() calls it so that nothing waits for a turn that never comes). */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const calls = this.pending;
+    this.pending = [];
+    for (let start = 0; start < calls.length;) {
+      let end = start;
+      let items = 0;
+      while (end < calls.length && end - start < maxCallsPerBatch) {
+        const call = calls[end] as PendingCall;
+        const size = call.keys.length + call.args.length + 3;
+        if (end > start && items + size > maxItemsPerBatch) break;
+        items += size;
+        end += 1;
+      }
+      this.send(calls.slice(start, end));
+      start = end;
+    }
+  }
+
+  private send(calls: readonly PendingCall[]): void {
+    const keys: string[] = [];
+    const args: (string | number)[] = [calls.length];
+    for (const call of calls) {
+      args.push(call.script, call.keys.length, call.args.length);
+      for (const key of call.keys) keys.push(key);
+      for (const arg of call.args) args.push(arg);
+    }
+    this.script.run(this.client, keys, args).then(
+      (reply) => {
+        const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
+        calls.forEach((call, position) => {
+          const answer = replies[position];
+          if (!Array.isArray(answer) || (answer[0] !== 1 && answer[0] !== 0)) {
+            call.reject(new Error('malformed batch reply'));
+          } else if (answer[0] === 1) {
+            call.resolve(answer.length > 1 ? answer[1] : null);
+          } else {
+            call.reject(new Error(String(answer[1])));
+          }
+        });
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const call of calls) call.reject(failure);
+      },
+    );
+  }
+}
