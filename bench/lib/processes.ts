@@ -11,6 +11,35 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Every child a benchmark started and has not seen exit. A benchmark stopped by Ctrl-C, SIGTERM
+ * or `timeout` must not leave its upstream and gateways running (they would skew the next run):
+ * the first child started installs handlers that kill them all and exit.
+ */
+const running = new Set<ChildProcess>();
+let handlersInstalled = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const killAll = (): void => {
+    for (const each of running) each.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping the benchmark's processes\n`);
+      killAll();
+      process.exit(code);
+    });
+}
+
 /** A free loopback port (the OS picks; the short race is acceptable for a benchmark). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,6 +65,7 @@ export function startListening(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  track(child);
   return new Promise((resolve, reject) => {
     let buffered = '';
     const onData = (data: Buffer): void => {
@@ -65,6 +95,7 @@ export async function startWithHealth(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  track(child);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited before it was ready`);
