@@ -1,4 +1,5 @@
 import type { SpillwayConfig } from './config/schema.ts';
+import { snapshotOf } from './dashboard/merge-history.ts';
 import { configHash } from './config/config-hash.ts';
 import { planReload } from './config/plan-reload.ts';
 import { buildProcess, type ProcessOptions } from './composition/build-process.ts';
@@ -46,7 +47,7 @@ export async function startOneGateway(options: ProcessOptions, seat?: WorkerSeat
   });
   // A worker thread leaves the metrics port to the main thread.
   const metricsPort = seat === undefined ? startConfig.telemetry?.metrics_port : undefined;
-  const worker = buildWorker(parts, metricsEndpoint, seat?.index, seat?.check);
+  const worker = buildWorker(parts, metricsEndpoint, seat);
   const workers = [worker];
   const metricsListener =
     metricsPort === undefined || metrics === undefined
@@ -82,6 +83,7 @@ export async function startOneGateway(options: ProcessOptions, seat?: WorkerSeat
     requiresKeys: () => registry.requiresKeys(),
     config: () => parts.config(),
     collectMetrics: async () => (await metrics?.registry.getMetricsAsJSON()) ?? [],
+    collectHistory: (rangeMs) => Promise.resolve(snapshotOf(parts.history.read(rangeMs))),
     async reload(file: SpillwayConfig, actor = 'system', audit = true) {
       // Throws (the running config keeps serving) for a file that would leave no models or drop keys.
       const config = parts.config();

@@ -9,7 +9,7 @@ import {
   latencyCell,
   latencyQuantile,
 } from '../src/dashboard/history-bucket.ts';
-import { historyView } from '../src/dashboard/history-view.ts';
+import { historyRanges, historyView } from '../src/dashboard/history-view.ts';
 import { TrafficHistory } from '../src/dashboard/traffic-history.ts';
 import { FakeClock } from './support/fake-clock.ts';
 
@@ -269,7 +269,7 @@ describe('historyView', () => {
     history.emit(finished('sonnet', { errorCode: 'upstream_unavailable', status: 503 }));
     history.emit({ type: 'circuit-changed', deployment: 'sonnet-b', from: 'closed', to: 'open' });
     await clock.advance(30_000);
-    const view = historyView(history, '15m', config);
+    const view = historyView(history.read(historyRanges['15m'] ?? 0), '15m', config, history.tiers);
     expect(view.interval_seconds).toBe(10);
     expect(view.buckets).toHaveLength(90);
     expect(view.requests.total.at(-4)).toBe(2);

@@ -90,6 +90,39 @@ describe('4 workers, no Redis', () => {
     }
   });
 
+  it('the dashboard on any worker shows the process: summary totals and history summed over the workers', async () => {
+    const admin = { authorization: `Bearer ${server.admin_key}` };
+    for (const [, agents] of pins.byWorker) {
+      const summary = await send(
+        gateway.url,
+        '/admin/dashboard/summary',
+        agents[0] ?? false,
+        undefined,
+        admin,
+      );
+      expect(summary.status).toBe(200);
+      const totals = (JSON.parse(summary.body) as { totals: { requests_total: number } }).totals;
+      expect(totals.requests_total).toBe(sent);
+      const history = await send(
+        gateway.url,
+        '/admin/dashboard/history?range=15m',
+        agents[0] ?? false,
+        undefined,
+        admin,
+      );
+      expect(history.status).toBe(200);
+      const view = JSON.parse(history.body) as {
+        requests: { total: number[]; by_group: Record<string, number[]> };
+        errors: { by_class: Record<string, number[]> };
+      };
+      const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
+      expect(sum(view.requests.total)).toBe(sent);
+      expect(sum(view.requests.by_group.limited)).toBe(sent);
+      // 13 of the 20 were refused by the rpm limit, whichever worker refused them.
+      expect(sum(Object.values(view.errors.by_class).flat())).toBe(13);
+    }
+  });
+
   it('/health/ready on every worker says all 4 worker threads listen (down while any is starting)', async () => {
     for (const [, agents] of pins.byWorker) {
       const answer = await send(gateway.url, '/health/ready', agents[0] ?? false);

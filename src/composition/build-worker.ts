@@ -6,7 +6,7 @@ import { createHttpServer, type ExtraRoute, type HttpServer } from '../server/ht
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
 import { sendJson } from '../server/respond.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
-import type { ReadinessCheck } from '../core/readiness.ts';
+import type { WorkerSeat } from './running-gateway.ts';
 import { packageVersion } from '../version.ts';
 import type { ProcessParts } from './build-process.ts';
 import { GroupStages, type StageParts } from './build-stages.ts';
@@ -31,9 +31,10 @@ export interface Worker {
 export function buildWorker(
   parts: ProcessParts,
   metricsEndpoint: MetricsHandler,
-  workerIndex?: number,
-  workersCheck?: () => ReadinessCheck,
+  seat?: Pick<WorkerSeat, 'index' | 'check' | 'dashboard'>,
 ): Worker {
+  const workerIndex = seat?.index;
+  const workersCheck = seat?.check;
   const { clock, logger, telemetry } = parts;
   const config = parts.config;
   const adminKey = () => config().server.admin_key;
@@ -82,6 +83,7 @@ export function buildWorker(
       config,
       clock,
       history: parts.history,
+      sources: seat?.dashboard,
     }),
     { prefix: '/admin', handle: (req, res, url) => admin(req, res, url) },
     {

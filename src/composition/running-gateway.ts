@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { SpillwayConfig } from '../config/schema.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
+import type { DashboardSources } from '../dashboard/dashboard-routes.ts';
+import type { HistorySnapshot } from '../dashboard/merge-history.ts';
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
 import type { WorkerMetrics } from '../telemetry/merge-metrics.ts';
 import type { ProcessOptions } from './build-process.ts';
@@ -27,6 +29,8 @@ export interface WorkerSeat {
    * balancer (or an operator's script) does not send traffic to a process that is still starting.
    */
   readonly check?: () => ReadinessCheck;
+  /** Where the dashboard reads the process's metrics and history (every worker's, merged). */
+  readonly dashboard?: DashboardSources;
 }
 
 export interface RunningGateway {
@@ -40,6 +44,8 @@ export interface RunningGateway {
   requiresKeys(): boolean;
   /** This thread's metrics as JSON, for a merged view of several workers (none when metrics are off). */
   collectMetrics(): Promise<WorkerMetrics>;
+  /** The dashboard history of the last `rangeMs` as plain data (several workers: merged over them). */
+  collectHistory(rangeMs: number): Promise<HistorySnapshot>;
   /** The running config (as the last reload applied it). */
   config(): SpillwayConfig;
   /** Applies a new config; throws (and keeps the old one) if it cannot be applied. `audit`: record it (default true). */

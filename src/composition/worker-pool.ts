@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { mergeHistory, snapshotOf, type HistorySnapshot } from '../dashboard/merge-history.ts';
 import { join } from 'node:path';
 import { MessageChannel, Worker as Thread, type MessagePort } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
@@ -52,6 +53,10 @@ export type FromWorker =
   | { readonly kind: 'ready'; readonly port: number; readonly requiresKeys: boolean }
   | { readonly kind: 'failed'; readonly message: string; readonly setting: string | undefined }
   | { readonly kind: 'metrics-request'; readonly id: number }
+  /** The dashboard of the worker that sends it needs every worker's metrics or history. */
+  | { readonly kind: 'gather'; readonly id: number; readonly what: 'metrics' }
+  | { readonly kind: 'gather'; readonly id: number; readonly what: 'history'; readonly rangeMs: number }
+  | { readonly kind: 'history'; readonly id: number; readonly snapshot: HistorySnapshot }
   | { readonly kind: 'metrics'; readonly id: number; readonly metrics: WorkerMetrics }
   | {
       readonly kind: 'reloaded';
@@ -65,6 +70,14 @@ export type FromWorker =
 
 export type ToWorker =
   | { readonly kind: 'collect'; readonly id: number }
+  | { readonly kind: 'collect-history'; readonly id: number; readonly rangeMs: number }
+  | {
+      readonly kind: 'gathered';
+      readonly id: number;
+      readonly metrics: readonly WorkerMetrics[];
+      /** Each worker's history, with its index (the asking worker's own read frames the merge). */
+      readonly history: readonly { readonly index: number; readonly snapshot: HistorySnapshot }[];
+    }
   | {
       readonly kind: 'metrics-text';
       readonly id: number;
@@ -145,7 +158,10 @@ export async function startWorkerPool(
       seat.thread.postMessage(message);
     });
 
-  async function merged(): Promise<{ text: string; contentType: string }> {
+  /** Every live worker's answer to `message` (one that does not answer in time is left out). */
+  async function gather(
+    message: () => ToWorker & { id: number },
+  ): Promise<{ seat: Seat; reply: FromWorker }[]> {
     const all = await Promise.all(
       live().map(async (seat) => {
         let timer: NodeJS.Timeout | undefined;
@@ -154,12 +170,24 @@ export async function startWorkerPool(
             resolve(undefined);
           }, scrapeTimeoutMs);
         });
-        const reply = await Promise.race([ask(seat, { kind: 'collect', id: nextId++ }), timeout]);
+        const reply = await Promise.race([ask(seat, message()), timeout]);
         clearTimeout(timer);
-        return reply?.kind === 'metrics' ? reply.metrics : [];
+        return reply === undefined ? [] : [{ seat, reply }];
       }),
     );
-    return mergeWorkerMetrics(all);
+    return all.flat();
+  }
+  const metricsOf = async (): Promise<WorkerMetrics[]> =>
+    (await gather(() => ({ kind: 'collect', id: nextId++ }))).flatMap(({ reply }) =>
+      reply.kind === 'metrics' ? [reply.metrics] : [],
+    );
+  const historyOf = async (rangeMs: number): Promise<{ index: number; snapshot: HistorySnapshot }[]> =>
+    (await gather(() => ({ kind: 'collect-history', id: nextId++, rangeMs }))).flatMap(({ seat, reply }) =>
+      reply.kind === 'history' ? [{ index: seat.index, snapshot: reply.snapshot }] : [],
+    );
+
+  async function merged(): Promise<{ text: string; contentType: string }> {
+    return mergeWorkerMetrics(await metricsOf());
   }
 
   function spawn(index: number, port: number): Promise<Seat> {
@@ -235,6 +263,23 @@ export async function startWorkerPool(
               } satisfies ToWorker);
             },
           );
+        } else if (message.kind === 'gather') {
+          const answer = (
+            metrics: WorkerMetrics[],
+            history: { index: number; snapshot: HistorySnapshot }[],
+          ) => {
+            thread.postMessage({ kind: 'gathered', id: message.id, metrics, history } satisfies ToWorker);
+          };
+          (message.what === 'metrics'
+            ? metricsOf().then((metrics) => {
+                answer(metrics, []);
+              })
+            : historyOf(message.rangeMs).then((history) => {
+                answer([], history);
+              })
+          ).catch(() => {
+            answer([], []);
+          });
         } else if (message.kind === 'closed') {
           closedNow();
         } else {
@@ -345,6 +390,11 @@ export async function startWorkerPool(
     requiresKeys: () => requiresKeys,
     config: () => config,
     collectMetrics: () => Promise.resolve([]),
+    async collectHistory(rangeMs) {
+      const [first, ...rest] = (await historyOf(rangeMs)).map(({ snapshot }) => snapshot);
+      if (first === undefined) throw new Error('no worker answered');
+      return snapshotOf(mergeHistory(first, rest));
+    },
     async reload(file, actor = 'system') {
       // Every worker applies it (each plans it against its running config, as one process does);
       // worker 0 records the audit entry.

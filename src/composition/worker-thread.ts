@@ -2,6 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
 import { systemClock } from '../core/clock.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
+import type { DashboardSources } from '../dashboard/dashboard-routes.ts';
+import { mergeHistory } from '../dashboard/merge-history.ts';
+import { mergedRegistry } from '../telemetry/merge-metrics.ts';
 import { StartupError } from '../core/startup-error.ts';
 import { startOneGateway, type RunningGateway } from '../main.ts';
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
@@ -69,6 +72,29 @@ const state: ProcessOptions['state'] =
         };
       };
 
+// The dashboard on any worker: the main thread gathers every worker's metrics or history.
+const gathering = new Map<number, (message: Extract<ToWorker, { kind: 'gathered' }>) => void>();
+function gather(
+  request: { what: 'metrics' } | { what: 'history'; rangeMs: number },
+): Promise<Extract<ToWorker, { kind: 'gathered' }>> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    gathering.set(id, resolve);
+    send({ kind: 'gather', id, ...request });
+  });
+}
+const dashboard: DashboardSources = {
+  registry: async () => mergedRegistry((await gather({ what: 'metrics' })).metrics),
+  async history(rangeMs) {
+    const all = (await gather({ what: 'history', rangeMs })).history;
+    const own =
+      all.find((entry) => entry.index === data.index)?.snapshot ??
+      (await (gateway as RunningGateway).collectHistory(rangeMs));
+    const others = all.filter((entry) => entry.index !== data.index).map((entry) => entry.snapshot);
+    return mergeHistory(own, others);
+  },
+};
+
 // Down until the main thread says every worker listens (a process that is half up is not ready).
 let serving = data.serving;
 const workersCheck = (): ReadinessCheck =>
@@ -89,7 +115,7 @@ try {
       accessLog: data.accessLog,
       state,
     },
-    { index: data.index, metrics, reusePort: true, check: workersCheck },
+    { index: data.index, metrics, reusePort: true, check: workersCheck, dashboard },
   );
   send({ kind: 'ready', port: gateway.port, requiresKeys: gateway.requiresKeys() });
 } catch (error) {
@@ -115,9 +141,16 @@ async function answer(message: ToWorker): Promise<void> {
     serving = true;
     return;
   }
+  if (message.kind === 'gathered') {
+    gathering.get(message.id)?.(message);
+    gathering.delete(message.id);
+    return;
+  }
   if (running === undefined) return;
   if (message.kind === 'collect') {
     send({ kind: 'metrics', id: message.id, metrics: await running.collectMetrics() });
+  } else if (message.kind === 'collect-history') {
+    send({ kind: 'history', id: message.id, snapshot: await running.collectHistory(message.rangeMs) });
   } else if (message.kind === 'reload') {
     let error: { message: string; problems: readonly ConfigProblem[] | undefined } | undefined;
     try {

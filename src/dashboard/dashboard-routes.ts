@@ -8,7 +8,7 @@ import { requireAdmin, sendAdminJson } from '../server/admin/admin-authorization
 import { DashboardSummaryBuilder } from './dashboard-summary.ts';
 import { historyRanges, historyView } from './history-view.ts';
 import { createStaticHandler, loadStaticFiles } from './static-files.ts';
-import type { TrafficHistory } from './traffic-history.ts';
+import type { HistoryRange, TrafficHistory } from './traffic-history.ts';
 
 export interface DashboardRoutesOptions {
   /** The current `server.admin_key`; undefined: the summary answers 404 (the page still loads). */
@@ -20,6 +20,18 @@ export interface DashboardRoutesOptions {
   readonly clock: Clock;
   /** The process's time series (fed by the pipeline's events) for `GET /admin/dashboard/history`. */
   readonly history: TrafficHistory;
+  /**
+   * Where the summary and the history are read when this is one worker thread of several: the whole
+   * process's (every worker's metrics and history, gathered by the main thread). Default: this
+   * thread's `registry` and `history`.
+   */
+  readonly sources?: DashboardSources | undefined;
+}
+
+/** The metrics and the history the dashboard reads. */
+export interface DashboardSources {
+  registry(): Promise<Registry | undefined>;
+  history(rangeMs: number): Promise<HistoryRange>;
 }
 
 const sendJson = sendAdminJson;
@@ -45,8 +57,10 @@ const staticDirectory = fileURLToPath(new URL('./static/', import.meta.url));
  * process) and the static page at `/dashboard`. Mount them before `/admin`.
  */
 export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRoute[] {
+  const sources = options.sources;
   const summary = new DashboardSummaryBuilder({
     registry: options.registry,
+    ...(sources === undefined ? {} : { readRegistry: () => sources.registry() }),
     config: options.config,
     clock: options.clock,
   });
@@ -67,7 +81,7 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRou
     {
       method: 'GET',
       prefix: '/admin/dashboard/history',
-      handle: (req, res, url) => {
+      handle: async (req, res, url) => {
         if (!exact(url, '/admin/dashboard/history')) {
           notFound(res, url);
           return;
@@ -85,7 +99,9 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): ExtraRou
           });
           return;
         }
-        sendJson(res, 200, historyView(options.history, range, options.config()));
+        const rangeMs = historyRanges[range] ?? 0;
+        const read = sources === undefined ? options.history.read(rangeMs) : await sources.history(rangeMs);
+        sendJson(res, 200, historyView(read, range, options.config(), options.history.tiers));
       },
     },
     { prefix: '/dashboard', handle: serveStatic },

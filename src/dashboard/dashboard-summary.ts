@@ -94,6 +94,8 @@ export interface GuardrailSummary {
 export interface DashboardSummaryOptions {
   /** The metrics registry; undefined when `telemetry.metrics` is off (the summary then has zeros). */
   readonly registry: Registry | undefined;
+  /** Reads the registry to summarize instead (a worker thread of several: the process's merged one). */
+  readonly readRegistry?: () => Promise<Registry | undefined>;
   /** The current configuration (read per call, so reloads apply). */
   readonly config: () => SpillwayConfig;
   readonly clock: Clock;
@@ -133,10 +135,12 @@ export class DashboardSummaryBuilder {
   /** Reads the registry now and answers the summary. */
   async read(): Promise<DashboardSummary> {
     const now = this.#options.clock.now();
+    const registry =
+      this.#options.readRegistry === undefined ? this.#options.registry : await this.#options.readRegistry();
     const current: MetricSnapshot =
-      this.#options.registry === undefined
+      registry === undefined
         ? { time: now, groups: new Map(), deployments: new Map(), guardrails: new Map() }
-        : await takeMetricSnapshot(this.#options.registry, now);
+        : await takeMetricSnapshot(registry, now);
     const reference = this.#reference(now);
     this.#remember(current);
     return this.#summarize(current, reference);

@@ -9,7 +9,7 @@ import {
   type HistoryBucket,
   type LatencyFamily,
 } from './history-bucket.ts';
-import type { HistoryTier, TrafficHistory } from './traffic-history.ts';
+import type { HistoryRange, HistoryTier } from './traffic-history.ts';
 
 /** The ranges the dashboard offers (`?range=`), in milliseconds. */
 export const historyRanges: Readonly<Record<string, number>> = {
@@ -104,11 +104,11 @@ const tierOf = (tier: HistoryTier) => ({ interval_seconds: tier.intervalMs / 100
 
 /** Builds the history endpoint's body for one of `historyRanges`. */
 export function historyView(
-  history: TrafficHistory,
+  read: HistoryRange,
   range: string,
   config: SpillwayConfig,
+  tiers: { readonly fine: HistoryTier; readonly coarse: HistoryTier },
 ): DashboardHistory {
-  const read = history.read(historyRanges[range] ?? 0);
   const buckets = read.buckets;
   const byGroup = seriesOf(buckets, 'requests');
   const byClass = seriesOf(buckets, 'error_classes');
@@ -144,6 +144,6 @@ export function historyView(
     ttft_ms: { by_group: latencyOf(buckets, 'group'), by_deployment: latencyOf(buckets, 'deployment') },
     spend_usd: { total: totalOf(spendByGroup, buckets.length, 6), by_group: spendByGroup },
     deployments: lanes.map((lane) => ({ ...lane, ...read.timeline(lane.id) })),
-    retention: { fine: tierOf(history.tiers.fine), coarse: tierOf(history.tiers.coarse) },
+    retention: { fine: tierOf(tiers.fine), coarse: tierOf(tiers.coarse) },
   };
 }

@@ -1,4 +1,9 @@
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 
 /** One worker thread's metrics, as `registry.getMetricsAsJSON()` gives them (structured-clonable). */
 export type WorkerMetrics = readonly MetricObjectWithValues<MetricValue<string>>[];
@@ -15,16 +20,21 @@ function aggregatorOf(name: string): string | undefined {
   return undefined;
 }
 
-/** The Prometheus text exposition of the workers' metrics merged into one view of the process. */
-export async function mergeWorkerMetrics(
-  workers: readonly WorkerMetrics[],
-): Promise<{ text: string; contentType: string }> {
+/** The workers' metrics merged into one registry of the process (read by /metrics and the dashboard). */
+export function mergedRegistry(workers: readonly WorkerMetrics[]): Registry {
   const marked = workers.map((metrics) =>
     metrics.map((metric) => {
       const aggregator = aggregatorOf(metric.name);
       return aggregator === undefined ? metric : { ...metric, aggregator };
     }),
   );
-  const registry = AggregatorRegistry.aggregate(marked);
+  return AggregatorRegistry.aggregate(marked);
+}
+
+/** The Prometheus text exposition of the workers' metrics merged into one view of the process. */
+export async function mergeWorkerMetrics(
+  workers: readonly WorkerMetrics[],
+): Promise<{ text: string; contentType: string }> {
+  const registry = mergedRegistry(workers);
   return { text: await registry.metrics(), contentType: registry.contentType };
 }
