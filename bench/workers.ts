@@ -7,12 +7,19 @@
  * says how many cores there were.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { median, runAutocannon } from './lib/load.ts';
-import { cpuMs, freePort, startListening, startWithHealth, type BenchProcess } from './lib/processes.ts';
+import {
+  cpuMs,
+  freePort,
+  startListening,
+  startWithHealth,
+  unpin,
+  type BenchProcess,
+} from './lib/processes.ts';
 
 export interface WorkersBenchOptions {
   /** Worker threads of the multi-worker gateway (default: the cores available). */
@@ -57,6 +64,10 @@ async function startGateway(name: string, workers: number, upstreamPort: number,
 export async function measureWorkers(options: WorkersBenchOptions): Promise<WorkersBenchResult> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-bench-workers-'));
   const processes: BenchProcess[] = [];
+  // Unpinned means every core: `npm run bench` pinned this process to CPU 0 for its table, and
+  // the processes started here would inherit that (the N-worker gateway then ran on one core).
+  unpin(process.pid);
+  const cores = cpus().length;
   try {
     const upstream = await startListening('upstream', [
       'bench/fast-upstream.ts',
@@ -94,7 +105,7 @@ export async function measureWorkers(options: WorkersBenchOptions): Promise<Work
       }
     }
     return {
-      cores: availableParallelism(),
+      cores,
       workers: options.workers,
       one: rates[0],
       many: rates[1],

@@ -1,7 +1,7 @@
 /** Child processes for the benchmark: start, wait until ready, read CPU time and memory from /proc. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { createServer } from 'node:net';
 
 export interface BenchProcess {
@@ -164,6 +164,16 @@ export function pinToCpu(pid: number | undefined, cpu: number): void {
 
 let pinnable: boolean | undefined;
 /** True when the machine has two or more CPUs and `taskset` works. */
+/**
+ * Lets `pid` (every thread of it) run on every CPU of the machine again. A child inherits its
+ * parent's pinning: a benchmark that runs after `npm run bench` pinned itself to CPU 0 would
+ * otherwise start its processes on that one CPU.
+ */
+export function unpin(pid: number): void {
+  if (!canPin()) return;
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+}
+
 export function canPin(): boolean {
   if (pinnable === undefined) {
     try {
