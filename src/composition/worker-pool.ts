@@ -3,10 +3,10 @@ import { mergeHistory, snapshotOf, type HistorySnapshot } from '../dashboard/mer
 import { join } from 'node:path';
 import { MessageChannel, Worker as Thread, type MessagePort } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from '../config/load-config.ts';
-import type { SpillwayConfig } from '../config/schema.ts';
 import { workerResourceLimits } from '../core/heap-settings.ts';
 import { listenFailure, StartupError } from '../core/startup-error.ts';
 import type { RunningGateway, StartGatewayOptions } from './running-gateway.ts';
+import type { FromWorker, ToWorker, WorkerData } from './worker-messages.ts';
 import { workerSpoolDirectory } from '../governance/worker-spools.ts';
 import { openRepositories } from '../persistence/open-repositories.ts';
 import {
@@ -31,69 +31,6 @@ import { databaseFailure } from './start-checks.ts';
  * reloads, merges /metrics into one view, drains every worker on close, and replaces a worker that
  * dies. docs/decisions/0027-workers.md.
  */
-
-/** What a worker thread is started with. */
-export interface WorkerData {
-  readonly config: SpillwayConfig;
-  readonly index: number;
-  readonly count: number;
-  readonly port: number;
-  readonly host: string;
-  /** The process's replica id: its workers are one replica. */
-  readonly replicaId: string;
-  readonly spoolDirectory: string;
-  readonly accessLog: boolean | undefined;
-  /** The main thread's state store (absent with Redis: the worker connects itself). */
-  readonly statePort: MessagePort | undefined;
-  /** False while the process starts: /health/ready says down until the main thread sends 'serving'. */
-  readonly serving: boolean;
-}
-
-export type FromWorker =
-  | { readonly kind: 'ready'; readonly port: number; readonly requiresKeys: boolean }
-  | { readonly kind: 'failed'; readonly message: string; readonly setting: string | undefined }
-  | { readonly kind: 'metrics-request'; readonly id: number }
-  /** The dashboard of the worker that sends it needs every worker's metrics or history. */
-  | { readonly kind: 'gather'; readonly id: number; readonly what: 'metrics' }
-  | { readonly kind: 'gather'; readonly id: number; readonly what: 'history'; readonly rangeMs: number }
-  | { readonly kind: 'history'; readonly id: number; readonly snapshot: HistorySnapshot }
-  | { readonly kind: 'metrics'; readonly id: number; readonly metrics: WorkerMetrics }
-  | {
-      readonly kind: 'reloaded';
-      readonly id: number;
-      readonly error:
-        { readonly message: string; readonly problems: readonly ConfigProblem[] | undefined } | undefined;
-      readonly requiresKeys: boolean;
-      readonly config: SpillwayConfig;
-    }
-  | { readonly kind: 'closed' };
-
-export type ToWorker =
-  | { readonly kind: 'collect'; readonly id: number }
-  | { readonly kind: 'collect-history'; readonly id: number; readonly rangeMs: number }
-  | {
-      readonly kind: 'gathered';
-      readonly id: number;
-      readonly metrics: readonly WorkerMetrics[];
-      /** Each worker's history, with its index (the asking worker's own read frames the merge). */
-      readonly history: readonly { readonly index: number; readonly snapshot: HistorySnapshot }[];
-    }
-  | {
-      readonly kind: 'metrics-text';
-      readonly id: number;
-      readonly text: string;
-      readonly contentType: string;
-    }
-  | {
-      readonly kind: 'reload';
-      readonly id: number;
-      readonly config: SpillwayConfig;
-      readonly actor: string;
-      readonly audit: boolean;
-    }
-  | { readonly kind: 'drain' }
-  /** Every worker of the process listens: /health/ready may say ready. */
-  | { readonly kind: 'serving' };
 
 interface Seat {
   readonly index: number;
@@ -242,26 +179,6 @@ export async function startWorkerPool(
             message.setting === undefined
               ? new Error(message.message)
               : new StartupError(message.setting, message.message),
-          );
-        } else if (message.kind === 'metrics-request') {
-          merged().then(
-            ({ text, contentType }) => {
-              thread.postMessage({
-                kind: 'metrics-text',
-                id: message.id,
-                text,
-                contentType,
-              } satisfies ToWorker);
-            },
-            (error: unknown) => {
-              const text = `# metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`;
-              thread.postMessage({
-                kind: 'metrics-text',
-                id: message.id,
-                text,
-                contentType: 'text/plain',
-              } satisfies ToWorker);
-            },
           );
         } else if (message.kind === 'gather') {
           const answer = (

@@ -4,14 +4,14 @@ import { systemClock } from '../core/clock.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
 import type { DashboardSources } from '../dashboard/dashboard-routes.ts';
 import { mergeHistory } from '../dashboard/merge-history.ts';
-import { mergedRegistry } from '../telemetry/merge-metrics.ts';
+import { mergedRegistry, mergeWorkerMetrics } from '../telemetry/merge-metrics.ts';
 import { StartupError } from '../core/startup-error.ts';
 import { startOneGateway, type RunningGateway } from '../main.ts';
 import type { MetricsHandler } from '../server/metrics-endpoint.ts';
 import { createPortStateStore } from '../state/port-state-store.ts';
 import { ReplicaRegistry } from '../state/replica-registry.ts';
 import { buildState, defaultLogger, type ProcessOptions } from './build-process.ts';
-import type { ToWorker, WorkerData, FromWorker } from './worker-pool.ts';
+import type { ToWorker, WorkerData, FromWorker } from './worker-messages.ts';
 
 /**
  * The entry of one worker thread (`server.workers` > 1; composition/worker-pool.ts starts it): a
@@ -29,21 +29,14 @@ const send = (message: FromWorker): void => {
 };
 const logger = defaultLogger(data.config).child({ worker: data.index });
 
-// /metrics on any worker: the main thread asks every worker and answers with the merged view.
+// /metrics on any worker: the main thread gathers every worker's metrics; this one merges them.
 let nextId = 1;
-const merged = new Map<number, (text: string, contentType: string) => void>();
 const metrics: MetricsHandler = async (req, res) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
     return;
   }
-  const id = nextId++;
-  const [text, contentType] = await new Promise<[string, string]>((resolve) => {
-    merged.set(id, (body, type) => {
-      resolve([body, type]);
-    });
-    send({ kind: 'metrics-request', id });
-  });
+  const { text, contentType } = await mergeWorkerMetrics((await gather({ what: 'metrics' })).metrics);
   res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : text);
 };
@@ -132,11 +125,6 @@ main.on('message', (message: ToWorker) => {
 
 async function answer(message: ToWorker): Promise<void> {
   const running = gateway;
-  if (message.kind === 'metrics-text') {
-    merged.get(message.id)?.(message.text, message.contentType);
-    merged.delete(message.id);
-    return;
-  }
   if (message.kind === 'serving') {
     serving = true;
     return;
