@@ -101,6 +101,11 @@ export interface StateStore {
 
   /** Adds to named counters in the current bucket and returns their sums over the window. */
   incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts>;
+  /**
+   * `incrementWindow` without reading the sums back: for counts nobody reads at once (a success for
+   * the breaker, a request for the retry budget). On Redis the window is not read: fewer commands.
+   */
+  addToWindow(key: string, increments: WindowCounts, windowMs: number): Promise<void>;
   /** Sums of named counters over the window, without changing them. */
   readWindow(key: string, windowMs: number): Promise<WindowCounts>;
 

@@ -69,8 +69,12 @@ describe('CircuitBreaker.recordOutcome', () => {
   it('rejects when the store fails', async () => {
     const { state, breaker } = setup();
     state.incrementWindow = () => Promise.reject(new Error('store down'));
+    state.addToWindow = () => Promise.reject(new Error('store down'));
     await expect(
       breaker.recordOutcome(ref, parseBreaker(undefined), undefined, 'success', config),
+    ).rejects.toThrow('store down');
+    await expect(
+      breaker.recordOutcome(ref, parseBreaker(undefined), undefined, 'failure', config),
     ).rejects.toThrow('store down');
   });
 });

@@ -24,8 +24,6 @@ const breakerTtlMs = 86_400_000;
 const oneSuccess: WindowCounts = Object.freeze({ ok: 1 });
 const oneFailure: WindowCounts = Object.freeze({ failed: 1 });
 
-const ignore = (): void => undefined;
-
 /** Identifies a deployment's breaker. */
 export interface BreakerRef {
   readonly deploymentId: string;
@@ -95,13 +93,11 @@ export class CircuitBreaker {
     // The usual case, a success that is no probe: at most one count, without an async function.
     if (snapshot.state !== 'closed') return Promise.resolve();
     try {
-      return this.state
-        .incrementWindow(
-          this.windowKeyOf(ref.deploymentId, snapshot.epoch),
-          oneSuccess,
-          config.window_s * 1000,
-        )
-        .then(ignore);
+      return this.state.addToWindow(
+        this.windowKeyOf(ref.deploymentId, snapshot.epoch),
+        oneSuccess,
+        config.window_s * 1000,
+      );
     } catch (error) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as an async function would
       return Promise.reject(error);

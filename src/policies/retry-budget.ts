@@ -58,11 +58,9 @@ export class RetryBudget {
 
   /** Counts one request entering the group (not awaited: it must not delay the request). */
   countRequest(group: string, config: RetryBudgetSettings): void {
-    this.state
-      .incrementWindow(this.keyOf(group), oneRequest, config.window_s * 1000)
-      .catch((error: unknown) => {
-        this.logger.warn({ err: error, group }, 'retry budget: counting a request failed');
-      });
+    this.state.addToWindow(this.keyOf(group), oneRequest, config.window_s * 1000).catch((error: unknown) => {
+      this.logger.warn({ err: error, group }, 'retry budget: counting a request failed');
+    });
   }
 
   /** Takes one retry from the budget; false when it is spent (the retry must not happen). */
@@ -73,7 +71,7 @@ export class RetryBudget {
     const allowed = Math.max(config.min_retries, config.ratio * (sums.requests ?? 0));
     if ((sums.retries ?? 0) <= allowed) return true;
     // Counted optimistically (one atomic step); give the unit back so denials do not eat the budget.
-    this.state.incrementWindow(key, retryRefund, windowMs).catch((error: unknown) => {
+    this.state.addToWindow(key, retryRefund, windowMs).catch((error: unknown) => {
       this.logger.warn({ err: error, group }, 'retry budget: refund failed');
     });
     return false;

@@ -157,7 +157,7 @@ export class MemoryStateStore implements StateStore {
     if (!reservation.granted) {
       return Promise.resolve({ reservation, values: request.reads.map(() => undefined) });
     }
-    for (const window of request.windows) this.incrementNow(window.key, window.increments, window.windowMs);
+    for (const window of request.windows) this.addNow(window.key, window.increments, window.windowMs);
     return Promise.resolve({ reservation, values: request.reads.map((key) => this.read(key)) });
   }
 
@@ -218,7 +218,21 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve(this.incrementNow(key, increments, windowMs));
   }
 
+  addToWindow(key: string, increments: WindowCounts, windowMs: number): Promise<void> {
+    this.addNow(key, increments, windowMs);
+    return Promise.resolve();
+  }
+
   private incrementNow(key: string, increments: WindowCounts, windowMs: number): WindowCounts {
+    return this.sumWindow(this.addNow(key, increments, windowMs), windowMs, this.clock.now());
+  }
+
+  /** Adds to the current bucket; returns the key's buckets. */
+  private addNow(
+    key: string,
+    increments: WindowCounts,
+    windowMs: number,
+  ): Map<number, Record<string, number>> {
     const now = this.clock.now();
     const bucketMs = windowMs / bucketsPerWindow;
     const start = Math.floor(now / bucketMs) * bucketMs;
@@ -230,7 +244,7 @@ export class MemoryStateStore implements StateStore {
         counters[name] = (counters[name] ?? 0) + (increments[name] as number);
     }
     buckets.set(start, counters);
-    return this.sumWindow(buckets, windowMs, now);
+    return buckets;
   }
 
   readWindow(key: string, windowMs: number): Promise<WindowCounts> {

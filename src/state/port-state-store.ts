@@ -19,6 +19,7 @@ export const forwardedMethods = {
   adjustRate: true,
   release: true,
   incrementWindow: true,
+  addToWindow: true,
   readWindow: true,
   get: true,
   getMany: true,

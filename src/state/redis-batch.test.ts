@@ -21,6 +21,8 @@ const scripts = {
   pair: `return {ARGV[1], ARGV[2]}`,
   broken: `return redis.call('HGET', KEYS[1], 'field')`,
   thrown: `error('refused by the script')`,
+  // the server's time, read after spinning (so that a TIME per call would see it move)
+  time: `for i = 1, 200000 do local _ = i * 2 end return tostring(batchTime())`,
 };
 
 let client: Redis;
@@ -118,5 +120,13 @@ describe('RedisBatcher', () => {
     ]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     closed.disconnect();
+  });
+
+  it('reads the server time once per batch: every call of a turn sees the same instant', async () => {
+    const batcher = new RedisBatcher(client, scripts);
+    const first = await Promise.all(Array.from({ length: 5 }, () => batcher.run('time', [], [])));
+    expect(new Set(first).size).toBe(1);
+    const [later] = await Promise.all([batcher.run('time', [], [])]);
+    expect(Number(later)).toBeGreaterThan(Number(first[0]));
   });
 });

@@ -24,10 +24,20 @@ function wrap(source: string): string {
 /**
  * The batch script over `sources` (index i + 1 in Lua is sources[i]). ARGV: count, then per call:
  * script index, key count, argument count, the arguments; KEYS: every call's keys in order.
- * Returns one {1, reply} or {0, error message} per call.
+ * Returns one {1, reply} or {0, error message} per call. A call's script may call `batchTime()`:
+ * the server's TIME in milliseconds, read once per batch (the batch runs atomically, so every call
+ * in it is at one instant; one TIME instead of one per call).
  */
 export function batchScriptSource(sources: readonly string[]): string {
   return `
+local serverTime = nil
+local function batchTime()
+  if serverTime == nil then
+    local t = redis.call('TIME')
+    serverTime = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  end
+  return serverTime
+end
 local scripts = {
 ${sources.map(wrap).join(',\n')}
 }

@@ -4,16 +4,17 @@
  * to the same results).
  *
  * Every script takes `now` (milliseconds since the epoch) as ARGV[1]; a negative value means "use
- * the Redis server's TIME", which keeps every replica on one clock (docs/decisions/0004).
+ * the Redis server's TIME", which keeps every replica on one clock (docs/decisions/0004). The scripts
+ * run inside the batch script (redis-batch.ts), whose `batchTime()` reads TIME once per batch.
  * Times are stored with %.17g so a double survives the round trip through a Redis string exactly.
  */
 
+/** More fields than this in a window's hash and an add prunes the buckets that left the window. */
+export const windowPruneAbove = 64;
+
 const prelude = `
 local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
+if now < 0 then now = batchTime() end
 local function fmt(x) return string.format('%.17g', x) end
 local function extend(key, ttl)
   local current = redis.call('PTTL', key)
@@ -165,12 +166,40 @@ local function countWindow(key, window, first, last)
 end
 `;
 
+/**
+ * addWindow(key, window, first, last): countWindow's increments without reading the window back.
+ * Old buckets are pruned only once the hash holds more than `windowPruneAbove` fields (a window's
+ * live fields are 10 buckets × its counter names, a handful), so the common add is 2 commands and
+ * the hash stays bounded.
+ */
+const addWindowPrelude = `
+local function addWindow(key, window, first, last)
+  local current = math.floor(now / (window / 10))
+  local currentText = string.format('%.0f', current)
+  for i = first, last, 2 do
+    redis.call('HINCRBYFLOAT', key, currentText .. '|' .. ARGV[i], ARGV[i + 1])
+  end
+  redis.call('PEXPIRE', key, math.max(1, math.ceil(window)))
+  if redis.call('HLEN', key) > ${windowPruneAbove} then countWindow(key, window, 1, 0) end
+end
+`;
+
 /** KEYS: the window key. ARGV: now, windowMs, then (name, increment) pairs (none: read only). */
 export const windowScript =
   prelude +
   windowPrelude +
   `
 return countWindow(KEYS[1], tonumber(ARGV[2]), 3, #ARGV)
+`;
+
+/** KEYS: the window key. ARGV: now, windowMs, then (name, increment) pairs. Returns 1. */
+export const addWindowScript =
+  prelude +
+  windowPrelude +
+  addWindowPrelude +
+  `
+addWindow(KEYS[1], tonumber(ARGV[2]), 3, #ARGV)
+return 1
 `;
 
 /**
@@ -214,8 +243,9 @@ export const getScript =
   prelude +
   valuePrelude +
   `
+local raws = redis.call('MGET', unpack(KEYS))
 local result = {}
-for i = 1, #KEYS do result[i] = live(redis.call('GET', KEYS[i])) end
+for i = 1, #raws do result[i] = live(raws[i]) end
 return result
 `;
 
@@ -293,6 +323,7 @@ export const admitScript =
   prelude +
   reservePrelude +
   windowPrelude +
+  addWindowPrelude +
   valuePrelude +
   `
 local rateCount = tonumber(ARGV[2])
@@ -305,13 +336,14 @@ local argIndex = 6 + rateCount * 3 + concurrencyCount
 for w = 1, windowCount do
   local pairCount = tonumber(ARGV[argIndex + 2])
   local first = argIndex + 3
-  countWindow(KEYS[keyIndex + w], tonumber(ARGV[argIndex + 1]), first, first + pairCount * 2 - 1)
+  addWindow(KEYS[keyIndex + w], tonumber(ARGV[argIndex + 1]), first, first + pairCount * 2 - 1)
   argIndex = argIndex + 2 + pairCount * 2
 end
-local size = #result
-for i = keyIndex + windowCount + 1, #KEYS do
-  size = size + 1
-  result[size] = live(redis.call('GET', KEYS[i]))
+local firstRead = keyIndex + windowCount + 1
+if firstRead <= #KEYS then
+  local raws = redis.call('MGET', unpack(KEYS, firstRead))
+  local size = #result
+  for i = 1, #raws do result[size + i] = live(raws[i]) end
 end
 return result
 `;

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { RedisStateStore } from './redis-state-store.ts';
+import { windowPruneAbove } from './redis-scripts.ts';
 import {
   deleteKeysWithPrefix,
   testRedisUrl,
@@ -65,6 +66,26 @@ describe('RedisStateStore across replicas', () => {
     await publisher.publish('config-changed', 'v2');
     expect(await received.promise).toBe('v2');
     await Promise.all([publisher.close(), subscriber.close()]);
+  });
+
+  it('keeps a window written only by addToWindow bounded: buckets that left it are pruned', async () => {
+    const prefix = uniquePrefix();
+    const clock = new FakeClock();
+    const store = await openStore(clock, prefix);
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(testRedisUrl);
+    const key = `{${prefix.replace(/:$/, '')}}:window:busy`;
+    // 200 buckets of one 10 s window (1 s each), two counters each: 400 fields without pruning
+    for (let bucket = 0; bucket < 200; bucket += 1) {
+      await store.addToWindow('busy', { ok: 1, failed: 1 }, 10_000);
+      await clock.advance(1_000);
+    }
+    const fields = await raw.hlen(key);
+    expect(fields).toBeLessThanOrEqual(windowPruneAbove + 2);
+    expect(fields).toBeGreaterThanOrEqual(20);
+    expect(await store.readWindow('busy', 10_000)).toEqual({ ok: 9, failed: 9 });
+    raw.disconnect();
+    await store.close();
   });
 
   it('keeps no key without an expiry', async () => {

@@ -52,6 +52,7 @@ const sources = {
   adjustRate: scripts.adjustRateScript,
   release: scripts.releaseScript,
   window: scripts.windowScript,
+  addWindow: scripts.addWindowScript,
   get: scripts.getScript,
   set: scripts.setScript,
   compareAndSet: scripts.compareAndSetScript,
@@ -228,6 +229,12 @@ export class RedisStateStore implements StateStore {
     for (const [name, value] of Object.entries(increments)) args.push(name, value);
     const reply = await this.run('incrementWindow', 'window', [this.key('window', key)], args);
     return pairsToRecord(stringPairsReply.parse(reply), Number);
+  }
+
+  async addToWindow(key: string, increments: WindowCounts, windowMs: number): Promise<void> {
+    const args: (string | number)[] = [windowMs];
+    for (const name in increments) args.push(name, increments[name] as number);
+    await this.run('addToWindow', 'addWindow', [this.key('window', key)], args);
   }
 
   async readWindow(key: string, windowMs: number): Promise<WindowCounts> {

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
+import { CallDeadlines } from './call-deadlines.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
@@ -53,32 +54,6 @@ class PrimaryTimeout extends Error {
 }
 
 /**
- * Settles like `promise`, or rejects after `ms`; the late outcome of `promise` is ignored. On a
- * loaded host the timer and the answer can become due in the same turn of the event loop, and
- * timers run before I/O: the rejection waits for the I/O phase (setImmediate), so an answer that has
- * arrived wins.
- */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        reject(new PrimaryTimeout(`no answer within ${ms} ms`));
-      });
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-/**
  * Static stability for shared state: every call goes to the primary (Redis) and waits for it up to
  * a timeout. When a call fails, or `breakerTimeouts` calls in a row get no answer in time, that call
  * and every later one is answered by a local store, with rate and concurrency limits scaled to this
@@ -92,6 +67,8 @@ export class ResilientStateStore implements StateStore {
   private readonly primary: ProbedStateStore;
   private readonly local: MemoryStateStore;
   private readonly timeoutMs: number;
+  /** Every call to the primary waits `timeoutMs`: one timer for all of them. */
+  private readonly deadlines: CallDeadlines;
   private readonly breakerTimeouts: number;
   private readonly replicaCount: () => number;
   private readonly logger: StateLogger;
@@ -107,6 +84,7 @@ export class ResilientStateStore implements StateStore {
     this.primary = options.primary;
     this.local = options.local ?? new MemoryStateStore(options.clock ?? systemClock);
     this.timeoutMs = options.timeoutMs ?? 1000;
+    this.deadlines = new CallDeadlines(this.timeoutMs);
     this.breakerTimeouts = Math.max(1, options.breakerTimeouts ?? 5);
     this.replicaCount = options.replicaCount ?? (() => 1);
     this.logger = options.logger ?? silentStateLogger;
@@ -143,7 +121,7 @@ export class ResilientStateStore implements StateStore {
     if (this.probing) return false;
     this.probing = true;
     try {
-      await withTimeout(this.primary.ping(), this.timeoutMs);
+      await this.withTimeout(this.primary.ping());
       this.change(false, undefined);
       return true;
     } catch {
@@ -152,6 +130,13 @@ export class ResilientStateStore implements StateStore {
       this.probing = false;
     }
   }
+
+  /** Settles like `promise`, or rejects with a PrimaryTimeout after `timeoutMs`. */
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    return this.deadlines.within(promise, this.timedOut);
+  }
+
+  private readonly timedOut = (): Error => new PrimaryTimeout(`no answer within ${this.timeoutMs} ms`);
 
   private change(degraded: boolean, cause: unknown): void {
     if (this.isDegraded === degraded) return;
@@ -175,7 +160,7 @@ export class ResilientStateStore implements StateStore {
   private async either<T>(onPrimary: () => Promise<T>, onLocal: () => Promise<T>): Promise<T> {
     if (!this.isDegraded) {
       try {
-        const value = await withTimeout(onPrimary(), this.timeoutMs);
+        const value = await this.withTimeout(onPrimary());
         this.timeoutsInARow = 0;
         return value;
       } catch (error) {
@@ -291,7 +276,7 @@ export class ResilientStateStore implements StateStore {
     await this.local.release(concurrencyKeys, leaseId);
     if (this.isDegraded) return;
     try {
-      await withTimeout(this.primary.release(concurrencyKeys, leaseId), this.timeoutMs);
+      await this.withTimeout(this.primary.release(concurrencyKeys, leaseId));
     } catch (error) {
       this.failed(error);
     }
@@ -301,6 +286,13 @@ export class ResilientStateStore implements StateStore {
     return this.either(
       () => this.primary.incrementWindow(key, increments, windowMs),
       () => this.local.incrementWindow(key, increments, windowMs),
+    );
+  }
+
+  addToWindow(key: string, increments: WindowCounts, windowMs: number): Promise<void> {
+    return this.either(
+      () => this.primary.addToWindow(key, increments, windowMs),
+      () => this.local.addToWindow(key, increments, windowMs),
     );
   }
 
@@ -373,7 +365,7 @@ export class ResilientStateStore implements StateStore {
       this.logger.warn({ err: error, channel }, 'state store: Redis subscription failed');
     });
     try {
-      await withTimeout(primarySubscription, this.timeoutMs);
+      await this.withTimeout(primarySubscription);
     } catch {
       // still pending: it completes on reconnect; a failure is logged above
     }
@@ -383,7 +375,7 @@ export class ResilientStateStore implements StateStore {
       const unsubscribing = primarySubscription.then((unsubscribePrimary) => unsubscribePrimary());
       unsubscribing.catch(() => undefined);
       try {
-        await withTimeout(unsubscribing, this.timeoutMs);
+        await this.withTimeout(unsubscribing);
       } catch {
         // Redis away: the handler is removed when the subscription completes
       }

@@ -206,6 +206,18 @@ export function describeStateStoreContract(
         expect(await store.readWindow('a', 60_000)).toEqual({ n: 2 });
       });
 
+      it('addToWindow counts as incrementWindow does, without answering the sums', async () => {
+        await store.addToWindow('q', { ok: 1, latency: 250 }, 10_000);
+        await clock.advance(5_000);
+        expect(await store.incrementWindow('q', { ok: 1 }, 10_000)).toEqual({ ok: 2, latency: 250 });
+        await store.addToWindow('q', { failed: 1, ok: -1 }, 10_000);
+        expect(await store.readWindow('q', 10_000)).toEqual({ ok: 1, latency: 250, failed: 1 });
+        await clock.advance(5_000);
+        expect(await store.readWindow('q', 10_000)).toEqual({ ok: 0, failed: 1 });
+        await Promise.all(Array.from({ length: 30 }, () => store.addToWindow('q', { n: 1 }, 10_000)));
+        expect(await store.readWindow('q', 10_000)).toEqual({ ok: 0, failed: 1, n: 30 });
+      });
+
       it('adds parallel increments without losing any', async () => {
         await Promise.all(Array.from({ length: 30 }, () => store.incrementWindow('p', { n: 1 }, 60_000)));
         expect(await store.readWindow('p', 60_000)).toEqual({ n: 30 });
