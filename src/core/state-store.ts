@@ -72,12 +72,20 @@ export interface AdmitRequest {
   readonly windows: readonly WindowIncrement[];
   /** Value keys (as `get`) to read. */
   readonly reads: readonly string[];
+  /**
+   * A second reservation in the same step, made only when `reserve` is granted, with an outcome of
+   * its own: when it is refused nothing of it is counted and `reserve` stays granted. The gateway
+   * reserves the deployment it expects to call here (docs/decisions/0031).
+   */
+  readonly also?: ReserveRequest | undefined;
 }
 
 export interface AdmitResult {
   readonly reservation: ReserveResult;
   /** The values of `reads` in order (all undefined when the reservation was refused). */
   readonly values: readonly (string | undefined)[];
+  /** The outcome of `also`; undefined when none was asked or `reserve` was refused. */
+  readonly also?: ReserveResult | undefined;
 }
 
 export interface StateStore {
@@ -87,7 +95,7 @@ export interface StateStore {
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /**
-   * `reserve`, then, only when granted, `incrementWindow` of each window (sums not returned) and
+   * `reserve`, then, only when granted, `addToWindow` of each window, the `also` reservation and
    * `getMany` of the reads: one atomic step, one round trip on Redis. The hot path of a request.
    */
   admit(request: AdmitRequest): Promise<AdmitResult>;

@@ -158,7 +158,8 @@ export class MemoryStateStore implements StateStore {
       return Promise.resolve({ reservation, values: request.reads.map(() => undefined) });
     }
     for (const window of request.windows) this.addNow(window.key, window.increments, window.windowMs);
-    return Promise.resolve({ reservation, values: request.reads.map((key) => this.read(key)) });
+    const also = request.also === undefined ? undefined : this.reserveNow(request.also);
+    return Promise.resolve({ reservation, values: request.reads.map((key) => this.read(key)), also });
   }
 
   /**

@@ -313,11 +313,14 @@ return result
 `;
 
 /**
- * reserve, then (only when granted) each window's increments and the value reads: one admission.
- * KEYS: rate keys, concurrency keys, window keys, value keys. ARGV: now, rateCount,
- * concurrencyCount, windowCount, leaseId, leaseTtlMs, the reserve's arguments (as reserveScript),
- * then per window: windowMs, pairCount, (name, increment) pairs.
- * Returns {reserve's reply..., then one value per value key (nil: absent) when granted}.
+ * reserve, then (only when granted) each window's increments, the second reservation (`also`) and
+ * the value reads: one admission.
+ * KEYS: rate keys, concurrency keys, window keys, also's rate keys and concurrency keys, value keys.
+ * ARGV: now, rateCount, concurrencyCount, windowCount, leaseId, leaseTtlMs, the reserve's
+ * arguments (as reserveScript), then per window: windowMs, pairCount, (name, increment) pairs; then
+ * also's rateCount, concurrencyCount, leaseId, leaseTtlMs and arguments (counts 0: no also).
+ * Returns {reserve's reply..., then when granted one value per value key (nil: absent), then also's
+ * reply (as reserve's) when there is one}.
  */
 export const admitScript =
   prelude +
@@ -339,11 +342,22 @@ for w = 1, windowCount do
   addWindow(KEYS[keyIndex + w], tonumber(ARGV[argIndex + 1]), first, first + pairCount * 2 - 1)
   argIndex = argIndex + 2 + pairCount * 2
 end
-local firstRead = keyIndex + windowCount + 1
+keyIndex = keyIndex + windowCount
+local alsoRates = tonumber(ARGV[argIndex + 1])
+local alsoConcurrency = tonumber(ARGV[argIndex + 2])
+local also = nil
+if alsoRates + alsoConcurrency > 0 then
+  also = reserve(keyIndex, argIndex + 4, alsoRates, alsoConcurrency, ARGV[argIndex + 3], tonumber(ARGV[argIndex + 4]))
+end
+local firstRead = keyIndex + alsoRates + alsoConcurrency + 1
 if firstRead <= #KEYS then
   local raws = redis.call('MGET', unpack(KEYS, firstRead))
   local size = #result
   for i = 1, #raws do result[size + i] = live(raws[i]) end
+end
+if also then
+  local size = #result
+  for i = 1, #also do result[size + i] = also[i] end
 end
 return result
 `;

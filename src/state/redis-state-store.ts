@@ -197,16 +197,30 @@ export class RedisStateStore implements StateStore {
       args.push(window.windowMs, pairs.length);
       for (const [name, value] of pairs) args.push(name, value);
     }
+    const { also } = request;
+    const alsoLimits = also === undefined ? 0 : also.rates.length + also.concurrency.length;
+    if (also === undefined || alsoLimits === 0) args.push(0, 0, '', 0);
+    else {
+      for (const key of this.reserveKeys(also)) keys.push(key);
+      args.push(also.rates.length, also.concurrency.length, also.leaseId, also.leaseTtlMs);
+      this.reserveArgs(also, args);
+    }
     for (const key of reads) keys.push(this.key('kv', key));
     const reply = admitReply.parse(await this.run('admit', 'admit', keys, args));
     const limitCount = reserve.rates.length + reserve.concurrency.length;
-    const numbers = reply.slice(0, 2 + limitCount * 2).map(Number);
-    const reservation = reserveResult(reserve, numbers);
+    const reservation = reserveResult(reserve, reply.slice(0, 2 + limitCount * 2).map(Number));
+    if (!reservation.granted) return { reservation, values: reads.map(() => undefined) };
+    const valuesAt = 2 + limitCount * 2;
     const values = reads.map((_, index) => {
-      const value = reply[2 + limitCount * 2 + index];
+      const value = reply[valuesAt + index];
       return typeof value === 'string' ? value : undefined;
     });
-    return { reservation, values };
+    if (also === undefined) return { reservation, values };
+    // An also without limits is granted without a round of its own in the script.
+    const alsoAt = valuesAt + reads.length;
+    const alsoReply =
+      alsoLimits === 0 ? [0, 0] : reply.slice(alsoAt, alsoAt + 2 + alsoLimits * 2).map(Number);
+    return { reservation, values, also: reserveResult(also, alsoReply) };
   }
 
   async adjustRate(rate: RateLimit): Promise<void> {

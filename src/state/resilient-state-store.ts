@@ -250,9 +250,15 @@ export class ResilientStateStore implements StateStore {
       async () => {
         const result = await this.primary.admit(request);
         this.mirror(request.reserve, result.reservation);
+        if (request.also !== undefined && result.also !== undefined) this.mirror(request.also, result.also);
         return result;
       },
-      () => this.local.admit({ ...request, reserve: this.localRequest(request.reserve) }),
+      () =>
+        this.local.admit({
+          ...request,
+          reserve: this.localRequest(request.reserve),
+          also: request.also === undefined ? undefined : this.localRequest(request.also),
+        }),
     );
   }
 

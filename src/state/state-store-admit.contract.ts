@@ -116,5 +116,74 @@ export function describeAdmitContract(store: () => StateStore, clock: () => Fake
       });
       expect(rpmState.states[0]).toMatchObject({ remaining: 94 });
     });
+
+    describe('also (a second reservation in the same step)', () => {
+      const deployment = (leaseId: string, rpmLimit = 2): AdmitRequest['reserve'] => ({
+        rates: [rpm('d:rpm', rpmLimit), rpm('d:tpm', 1000, 400)],
+        concurrency: [{ key: 'd:cc', limit: 5 }],
+        leaseId,
+        leaseTtlMs: 30_000,
+      });
+
+      it('reserves it after a granted reserve, with its own states', async () => {
+        await store().set('cb', 'closed|3', 60_000);
+        const result = await store().admit({ ...admission(), also: deployment('lease-1:1') });
+        expect(result.reservation.granted).toBe(true);
+        expect(result.values).toEqual(['closed|3', undefined]);
+        expect(result.also).toEqual({
+          granted: true,
+          states: [
+            { key: 'd:rpm', limit: 2, remaining: 1, resetMs: 30_000 },
+            { key: 'd:tpm', limit: 1000, remaining: 600, resetMs: 24_000 },
+            { key: 'd:cc', limit: 5, remaining: 4, resetMs: 0 },
+          ],
+        });
+        // counted like a reserve: the second takes the deployment's last rpm, a third is refused by it
+        const second = await store().admit({
+          ...admission({ leaseId: 'lease-2', rates: [rpm('t:rpm', 3)] }),
+          also: deployment('lease-2:1'),
+        });
+        expect(second.also?.granted).toBe(true);
+        await store().release(['t:cc'], 'lease-1');
+        const third = await store().admit({
+          ...admission({ leaseId: 'lease-3', rates: [rpm('t:rpm', 3)] }),
+          also: deployment('lease-3:1'),
+        });
+        expect(third.reservation.granted).toBe(true);
+        expect(third.also).toMatchObject({ granted: false, rejectedKey: 'd:rpm' });
+      });
+
+      it('a refused also counts nothing of its own and leaves the first reservation granted', async () => {
+        const result = await store().admit({
+          ...admission(),
+          also: { ...deployment('lease-1:1'), rates: [rpm('d:rpm', 2), rpm('d:tpm', 300, 400)] },
+        });
+        expect(result.reservation.granted).toBe(true);
+        expect(result.values).toEqual([undefined, undefined]);
+        expect(result.also).toMatchObject({ granted: false, rejectedKey: 'd:tpm', retryAfterMs: Infinity });
+        expect(await store().readWindow('rb:group', 10_000)).toEqual({ requests: 1 });
+        const untouched = await store().reserve(deployment('other'));
+        expect(untouched.states.map((state) => state.remaining)).toEqual([1, 600, 4]);
+      });
+
+      it('is not made when the first reservation is refused', async () => {
+        const refused = await store().admit({
+          ...admission({ rates: [rpm('t:rpm', 3), rpm('t:tpm', 1000, 1001)] }),
+          also: deployment('lease-1:1'),
+        });
+        expect(refused.reservation.granted).toBe(false);
+        expect(refused.also).toBeUndefined();
+        const untouched = await store().reserve(deployment('other'));
+        expect(untouched.states.map((state) => state.remaining)).toEqual([1, 600, 4]);
+      });
+
+      it('an also without limits is granted', async () => {
+        const result = await store().admit({
+          ...admission(),
+          also: { rates: [], concurrency: [], leaseId: 'x', leaseTtlMs: 1000 },
+        });
+        expect(result.also).toEqual({ granted: true, states: [] });
+      });
+    });
   });
 }
