@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RateLimit, StateStore } from '../core/state-store.ts';
+import type { RateLimit, ReserveRequest, ReserveResult, StateStore } from '../core/state-store.ts';
 import {
   isUnlimited,
   noKeys,
@@ -20,6 +20,72 @@ export type DeploymentReservation =
       /** When the deployment could take this request. */
       readonly retryAfterMs: number;
     };
+
+/**
+ * A deployment reservation ready to be made in some state-store call (`state.reserve`, or the
+ * tenant admission's `also`, decision 0031): what to send, and what the store's answer makes.
+ */
+export class PreparedReservation {
+  /** What to reserve. */
+  readonly request: ReserveRequest;
+  private readonly plan: LimitPlan;
+  private readonly accounting: QuotaAccounting;
+  private readonly template: ReservationTemplate;
+  private readonly tokenRates: RateLimit[];
+
+  constructor(
+    plan: LimitPlan,
+    accounting: QuotaAccounting,
+    template: ReservationTemplate,
+    estimatedTokens: number,
+    leaseId: string,
+    leaseTtlMs: number,
+  ) {
+    this.plan = plan;
+    this.accounting = accounting;
+    this.template = template;
+    this.tokenRates = template.tokenRateCount === 0 ? [] : new Array<RateLimit>(template.tokenRateCount);
+    const rates = template.rates(estimatedTokens, this.tokenRates);
+    this.request = { rates, concurrency: template.concurrency, leaseId, leaseTtlMs };
+  }
+
+  /** The reservation the store's answer to `request` makes. */
+  outcome(result: ReserveResult): DeploymentReservation {
+    if (result.granted) {
+      return {
+        granted: true,
+        reservation: new QuotaReservation(
+          this.accounting,
+          this.tokenRates,
+          this.template.concurrencyKeys,
+          this.request.leaseId,
+        ),
+      };
+    }
+    return {
+      granted: false,
+      limit: this.plan.kinds.get(result.rejectedKey) ?? 'rpm',
+      retryAfterMs: Number.isFinite(result.retryAfterMs) ? Math.max(0, result.retryAfterMs) : 60_000,
+    };
+  }
+
+  /**
+   * Gives back a granted reservation that no attempt used: every rate (requests and tokens) refunded
+   * and the leases released, as if it had not been made. Not awaited; a failure is logged.
+   */
+  cancel(): void {
+    const { state, logger } = this.accounting;
+    for (const rate of this.request.rates) {
+      if (rate.cost === 0) continue;
+      state.adjustRate({ ...rate, cost: -rate.cost }).catch((error: unknown) => {
+        logger.warn({ err: error, key: rate.key }, 'unused deployment reservation: refund failed');
+      });
+    }
+    if (this.template.concurrencyKeys.length > 0) {
+      state.release(this.template.concurrencyKeys, this.request.leaseId).catch(this.accounting.releaseFailed);
+    }
+  }
+}
 
 /**
  * A deployment's own limits as reservations: one `state.reserve` per attempt. A deployment at its
@@ -46,6 +112,27 @@ export class DeploymentLimiter {
     return template;
   }
 
+  /**
+   * One request and `estimatedTokens` against the plan, to reserve in a state-store call of the
+   * caller's; undefined when the plan has no limit (nothing to reserve).
+   */
+  prepare(
+    plan: LimitPlan,
+    estimatedTokens: number,
+    leaseId: string,
+    leaseTtlMs: number,
+  ): PreparedReservation | undefined {
+    if (isUnlimited(plan)) return undefined;
+    return new PreparedReservation(
+      plan,
+      this.accounting,
+      this.templateOf(plan),
+      estimatedTokens,
+      leaseId,
+      leaseTtlMs,
+    );
+  }
+
   /** Reserves one request and `estimatedTokens` against the plan, all or nothing. */
   async reserve(
     plan: LimitPlan,
@@ -53,31 +140,13 @@ export class DeploymentLimiter {
     leaseId: string,
     leaseTtlMs: number,
   ): Promise<DeploymentReservation> {
-    if (isUnlimited(plan)) {
+    const prepared = this.prepare(plan, estimatedTokens, leaseId, leaseTtlMs);
+    if (prepared === undefined) {
       return {
         granted: true,
         reservation: new QuotaReservation(this.accounting, noRates, noKeys, leaseId),
       };
     }
-    const template = this.templateOf(plan);
-    const tokenRates = template.tokenRateCount === 0 ? [] : new Array<RateLimit>(template.tokenRateCount);
-    const rates = template.rates(estimatedTokens, tokenRates);
-    const result = await this.state.reserve({
-      rates,
-      concurrency: template.concurrency,
-      leaseId,
-      leaseTtlMs,
-    });
-    if (result.granted) {
-      return {
-        granted: true,
-        reservation: new QuotaReservation(this.accounting, tokenRates, template.concurrencyKeys, leaseId),
-      };
-    }
-    return {
-      granted: false,
-      limit: plan.kinds.get(result.rejectedKey) ?? 'rpm',
-      retryAfterMs: Number.isFinite(result.retryAfterMs) ? Math.max(0, result.retryAfterMs) : 60_000,
-    };
+    return prepared.outcome(await this.state.reserve(prepared.request));
   }
 }

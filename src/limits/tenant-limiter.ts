@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { Principal } from '../core/principal.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { RateLimit, ReserveRequest, StateStore, WindowIncrement } from '../core/state-store.ts';
+import type {
+  RateLimit,
+  ReserveRequest,
+  ReserveResult,
+  StateStore,
+  WindowIncrement,
+} from '../core/state-store.ts';
 import {
   buildLimitPlan,
   isUnlimited,
@@ -22,6 +28,8 @@ export interface TenantAdmission {
   readonly headers: Readonly<Record<string, string>>;
   /** The values of the route's reads, in order (empty without a route). */
   readonly values: readonly (string | undefined)[];
+  /** The store's answer to the route's `also` reservation (undefined without one). */
+  readonly also?: ReserveResult | undefined;
 }
 
 /**
@@ -126,6 +134,7 @@ export class TenantLimiter {
     requestId: string,
     model?: string,
     route?: AdmissionRoute,
+    also?: ReserveRequest,
   ): Promise<TenantAdmission> {
     const plans = this.plansOf(principal);
     const modelPlan = model === undefined ? undefined : plans.models.get(model);
@@ -142,12 +151,14 @@ export class TenantLimiter {
     const rates = template.rates(estimatedTokens, tokenRates);
     const reserve: ReserveRequest = { rates, concurrency: template.concurrency, leaseId, leaseTtlMs };
     let values = noValues;
+    let alsoResult: ReserveResult | undefined;
     let result;
     if (route === undefined) result = await this.state.reserve(reserve);
     else {
-      const admitted = await this.state.admit({ reserve, windows: route.windows, reads: route.reads });
+      const admitted = await this.state.admit({ reserve, windows: route.windows, reads: route.reads, also });
       result = admitted.reservation;
       values = admitted.values;
+      alsoResult = admitted.also;
     }
     const headers = admission.headers.render(result.states);
     if (result.granted) {
@@ -155,6 +166,7 @@ export class TenantLimiter {
         reservation: new QuotaReservation(this.accounting, tokenRates, template.concurrencyKeys, leaseId),
         headers,
         values,
+        also: alsoResult,
       };
     }
     const rejectedKey = result.rejectedKey;

@@ -6,6 +6,7 @@ import type { TokenEstimate } from './chat-answers.ts';
 import { leaseMarginMs } from './execution-request.ts';
 import type { StageResolver } from './request-stage.ts';
 import type { RequestRun } from './request-run.ts';
+import type { RootPolicy } from './policies/policy.ts';
 
 /** Per group (routes live as long as their routing table): built once. */
 const routes = new WeakMap<GroupRoute, AdmissionRoute>();
@@ -36,23 +37,49 @@ export function admissionRoute(group: GroupRoute): AdmissionRoute {
  * toward the group's budgets and reads its health; the plan of that group then uses these values.
  */
 export async function admitRequest(
-  parts: { readonly tenantLimiter: TenantLimiter; readonly stages: StageResolver },
+  parts: {
+    readonly tenantLimiter: TenantLimiter;
+    readonly stages: StageResolver;
+    readonly policy: Pick<RootPolicy, 'planAhead'>;
+  },
   run: RequestRun,
   group: GroupRoute,
   model: string,
   tokens: TokenEstimate,
 ): Promise<TenantAdmission> {
   const { context } = run;
-  const route = parts.stages(context.principal, model).length === 0 ? admissionRoute(group) : undefined;
-  const admission = await parts.tenantLimiter.admit(
-    context.principal,
-    tokens.prompt + tokens.output,
-    context.requestId,
-    group.settings.timeoutMs + leaseMarginMs,
-    context.requestId,
-    model,
-    route,
-  );
-  if (route !== undefined) run.admitted = { group, values: admission.values };
+  const { principal } = context;
+  const route = parts.stages(principal, model).length === 0 ? admissionRoute(group) : undefined;
+  // the plan and the first deployment's reservation, made ahead when the group's health was read before
+  const ahead =
+    route === undefined
+      ? undefined
+      : parts.policy.planAhead(group, {
+          requestId: context.requestId,
+          allowedRegions: principal.allowedRegions,
+          requestedRegions: context.regions,
+          contextTokens: tokens.context,
+          promptTokens: tokens.prompt,
+          outputTokens: tokens.output,
+          reservedTokens: tokens.prompt + tokens.output,
+        });
+  let admission: TenantAdmission;
+  try {
+    admission = await parts.tenantLimiter.admit(
+      principal,
+      tokens.prompt + tokens.output,
+      context.requestId,
+      group.settings.timeoutMs + leaseMarginMs,
+      context.requestId,
+      model,
+      route,
+      ahead?.prepared.request,
+    );
+  } catch (error) {
+    ahead?.rewind();
+    throw error;
+  }
+  ahead?.admitted(admission.also);
+  if (route !== undefined) run.admitted = { group, values: admission.values, ahead };
   return admission;
 }

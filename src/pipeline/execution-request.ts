@@ -1,5 +1,6 @@
 import type { Target } from '../core/gateway-events.ts';
 import type { GroupRoute, RoutingTable } from '../routing/routing-table.ts';
+import type { AheadPlan } from './policies/ahead-plan.ts';
 
 /** One request as execution sees it. */
 export interface ExecutionRequest {
@@ -29,6 +30,11 @@ export interface ExecutionRequest {
    * toward its budgets (admission-route.ts): the plan uses them instead of reading again.
    */
   readonly health?: readonly (string | undefined)[] | undefined;
+  /**
+   * The requested group's plan made before the admission, with its first deployment's reservation
+   * made by the admission (docs/decisions/0031): used when the admission's health values match.
+   */
+  readonly ahead?: AheadPlan | undefined;
   readonly stream: boolean;
 }
 

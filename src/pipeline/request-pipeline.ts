@@ -163,6 +163,10 @@ export class RequestPipeline {
     const { context } = run;
     const { principal } = context;
     const timeoutMs = group.settings.timeoutMs;
+    const admitted = run.admitted?.group === group ? run.admitted : undefined;
+    // the plan made ahead serves this group's first execution only (not a cascade's next one)
+    const ahead = admitted?.ahead;
+    if (admitted !== undefined) admitted.ahead = undefined;
     const execution = new Execution<T>(
       {
         requestId: context.requestId,
@@ -180,7 +184,8 @@ export class RequestPipeline {
         requestedRegions: context.regions,
         leaseId: context.requestId,
         stream: run.stream,
-        health: run.admitted?.group === group ? run.admitted.values : undefined,
+        health: admitted?.values,
+        ahead,
       },
       call,
       run.tally,

@@ -5,6 +5,7 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { GroupRoute } from '../routing/routing-table.ts';
 import { createTally, type ExecutionTally } from './execution-request.ts';
 import type { RequestContext } from './gateway.ts';
+import type { AheadPlan } from './policies/ahead-plan.ts';
 
 /** How a request ended, for its `request-finished` event. */
 export interface RequestOutcome {
@@ -33,6 +34,8 @@ export interface RequestOutcome {
 export interface AdmittedHealth {
   readonly group: GroupRoute;
   readonly values: readonly (string | undefined)[];
+  /** The group's plan made ahead, its deployment reservation made by the admission (0031). */
+  ahead: AheadPlan | undefined;
 }
 
 export class RequestRun {

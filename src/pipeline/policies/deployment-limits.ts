@@ -26,8 +26,12 @@ class DeploymentLimits extends PolicyAround<DeploymentLimitsOptions> implements 
 
   private reserve<T>(execution: Execution<T>): Promise<DeploymentReservation> {
     const { request } = execution;
+    const { deployment } = attemptCandidate(execution);
+    // reserved by the admission already (docs/decisions/0031)
+    const ahead = request.ahead?.take(deployment);
+    if (ahead !== undefined) return Promise.resolve(ahead);
     return this.options.limiter.reserve(
-      attemptCandidate(execution).deployment.limits,
+      deployment.limits,
       request.reservedTokens,
       `${request.leaseId}:${execution.tally.attempts + 1}`,
       request.timeoutMs + leaseMarginMs,

@@ -61,6 +61,7 @@ export function createExecutionPolicy(options: ExecutionPolicyOptions): RootPoli
         rotations,
         retryBudget,
         hedgeBudget,
+        limiter,
       }),
     }),
     // a failure failover cannot place: again after backoff / Retry-After, within retries, budget, deadline

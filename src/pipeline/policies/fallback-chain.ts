@@ -4,7 +4,8 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import type { GroupRoute } from '../../routing/routing-table.ts';
 import { CommittedAttempt } from '../committed-attempt.ts';
 import type { Execution } from '../execution.ts';
-import type { GroupPlanner } from './group-planner.ts';
+import type { AheadPlan } from './ahead-plan.ts';
+import type { AheadRequest, GroupPlanner } from './group-planner.ts';
 import { PolicyAround, type Outcome, type PolicyLayer, type RootPolicy } from './policy.ts';
 
 /** Why a group could not serve. */
@@ -50,16 +51,25 @@ class FallbackChain extends PolicyAround<FallbackChainOptions> implements RootPo
     const { planner } = this.options;
     const group = execution.request.group;
     execution.group = group;
-    // The requested group, planned and served in this frame (no async layer of its own); its
-    // health was usually read by the admission already.
-    const health = execution.request.health ?? (await planner.health(group));
-    const outcome = planner.plan(execution, health) ? await this.inner.execute(execution) : 'context';
-    const result =
-      outcome instanceof CommittedAttempt
-        ? outcome
-        : await this.fallBack(execution, group, failureOf(outcome));
-    if (typeof result !== 'string') return result;
-    throw execution.last ?? noCapacity(execution, this.options.clock.now());
+    try {
+      // The requested group, planned and served in this frame (no async layer of its own); its
+      // health was usually read by the admission already.
+      const health = execution.request.health ?? (await planner.health(group));
+      const outcome = planner.plan(execution, health) ? await this.inner.execute(execution) : 'context';
+      const result =
+        outcome instanceof CommittedAttempt
+          ? outcome
+          : await this.fallBack(execution, group, failureOf(outcome));
+      if (typeof result !== 'string') return result;
+      throw execution.last ?? noCapacity(execution, this.options.clock.now());
+    } finally {
+      // a deployment reservation made ahead that no attempt took is given back
+      execution.request.ahead?.cancel();
+    }
+  }
+
+  planAhead(group: GroupRoute, request: AheadRequest): AheadPlan | undefined {
+    return this.options.planner.planAhead(group, request);
   }
 
   async resume<T>(execution: Execution<T>, afterError: GatewayError): Promise<CommittedAttempt<T>> {

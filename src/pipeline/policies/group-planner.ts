@@ -3,7 +3,10 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import type { RetryBudget } from '../../policies/retry-budget.ts';
 import type { DeploymentStats } from '../../routing/deployment-stats.ts';
 import type { LearnedLimits } from '../../routing/learned-limits.ts';
-import { planGroup } from '../../routing/plan-group.ts';
+import { planGroup, type GroupPlan, type PlanFilters } from '../../routing/plan-group.ts';
+import type { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
+import { leaseMarginMs } from '../execution-request.ts';
+import { AheadPlan } from './ahead-plan.ts';
 import type { GroupRoute } from '../../routing/routing-table.ts';
 import type { StateStore } from '../../core/state-store.ts';
 import type { Execution } from '../execution.ts';
@@ -22,6 +25,17 @@ export interface GroupPlannerOptions {
   readonly retryBudget: RetryBudget;
   /** ... and toward its hedge budget when it hedges. */
   readonly hedgeBudget: RetryBudget;
+  /** Prepares the first candidate's reservation of a plan made ahead of the admission. */
+  readonly limiter: DeploymentLimiter;
+}
+
+/** What a plan made ahead of the admission needs to know of the request. */
+export interface AheadRequest extends PlanFilters {
+  readonly requestId: string;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  /** Tokens reserved against deployment tpm limits. */
+  readonly reservedTokens: number;
 }
 
 /**
@@ -30,6 +44,8 @@ export interface GroupPlannerOptions {
  */
 export class GroupPlanner {
   private readonly options: GroupPlannerOptions;
+  /** Each group's health values as this process last read them: the base of a plan made ahead. */
+  private readonly lastHealth = new WeakMap<GroupRoute, readonly (string | undefined)[]>();
 
   constructor(options: GroupPlannerOptions) {
     this.options = options;
@@ -45,14 +61,17 @@ export class GroupPlanner {
   }
 
   /**
-   * Sets the execution's plan for its current group and resets the group's attempt record. False
-   * when every deployment is too small for the request's context (noted as the error).
+   * The group planned before its admission from the health values read last, with the first
+   * candidate's deployment reservation prepared for the admission to make (docs/decisions/0031).
+   * Undefined when there is nothing to gain: no health read yet, no candidate, a first candidate that
+   * would be a breaker probe (claimed before its reservation) or has no limits to reserve.
    */
-  plan<T>(execution: Execution<T>, healthValues: readonly (string | undefined)[]): boolean {
+  planAhead(group: GroupRoute, request: AheadRequest): AheadPlan | undefined {
+    const values = this.lastHealth.get(group);
+    if (values === undefined) return undefined;
     const { clock, random, stats, learned, rotations } = this.options;
-    const { request } = execution;
-    const group = execution.group;
-    const plan = planGroup(group, healthValues, clock.now(), request, {
+    const rotation = rotations.get(group.name);
+    const plan = planGroup(group, values, clock.now(), request, {
       random,
       stats,
       learned,
@@ -61,6 +80,60 @@ export class GroupPlanner {
       promptTokens: request.promptTokens,
       outputTokens: request.outputTokens,
     });
+    const first = plan.candidates[0];
+    const prepared =
+      first === undefined || first.probe
+        ? undefined
+        : this.options.limiter.prepare(
+            first.deployment.limits,
+            request.reservedTokens,
+            // the first attempt's lease, as DeploymentLimits names it
+            `${request.requestId}:1`,
+            group.settings.timeoutMs + leaseMarginMs,
+          );
+    const ahead =
+      first === undefined || prepared === undefined
+        ? undefined
+        : new AheadPlan(group, plan, first.deployment, prepared, values, rotations, rotation);
+    if (ahead === undefined) {
+      // not used: the round-robin turn it took goes back
+      if (rotation === undefined) rotations.delete(group.name);
+      else rotations.set(group.name, rotation);
+    }
+    return ahead;
+  }
+
+  /**
+   * Sets the execution's plan for its current group and resets the group's attempt record. False
+   * when every deployment is too small for the request's context (noted as the error).
+   */
+  plan<T>(execution: Execution<T>, healthValues: readonly (string | undefined)[]): boolean {
+    const { clock, random, stats, learned, rotations } = this.options;
+    const { request } = execution;
+    const group = execution.group;
+    this.lastHealth.set(group, healthValues);
+    const now = clock.now();
+    const ahead = request.ahead?.group === group ? request.ahead : undefined;
+    if (ahead !== undefined && ahead.stands(healthValues, now)) return this.use(execution, ahead.plan);
+    ahead?.rewind();
+    const plan = planGroup(group, healthValues, now, request, {
+      random,
+      stats,
+      learned,
+      rotations,
+      group: group.name,
+      promptTokens: request.promptTokens,
+      outputTokens: request.outputTokens,
+    });
+    // planned again: the reservation made ahead serves only if the same deployment comes first
+    if (ahead !== undefined && plan.candidates[0]?.deployment !== ahead.deployment) ahead.cancel();
+    return this.use(execution, plan);
+  }
+
+  /** Makes `plan` the execution's plan of its current group (false: every context window too small). */
+  private use<T>(execution: Execution<T>, plan: GroupPlan): boolean {
+    const { request } = execution;
+    const group = execution.group;
     execution.freeAt = Math.min(execution.freeAt, plan.freeAt);
     if (plan.contextTooSmall) {
       execution.note(

@@ -1,6 +1,9 @@
 import type { GatewayError } from '../../errors/gateway-error.ts';
 import type { CommittedAttempt } from '../committed-attempt.ts';
+import type { GroupRoute } from '../../routing/routing-table.ts';
 import type { Execution } from '../execution.ts';
+import type { AheadPlan } from './ahead-plan.ts';
+import type { AheadRequest } from './group-planner.ts';
 
 /**
  * Where an execution stands after a policy ran: the attempt that committed, an attempt skipped or
@@ -35,6 +38,13 @@ export interface RootPolicy {
    * with the execution's (replaced) call. Rejects with the last error when none can serve.
    */
   resume<T>(execution: Execution<T>, afterError: GatewayError): Promise<CommittedAttempt<T>>;
+  /**
+   * The requested group planned before its admission, with the first deployment's reservation for
+   * the admission's state-store call (docs/decisions/0031); undefined when nothing can be planned
+   * ahead. Pass it to the execution (`ExecutionRequest.ahead`) with the admission's answer, or
+   * `rewind()` it when the admission refused.
+   */
+  planAhead(group: GroupRoute, request: AheadRequest): AheadPlan | undefined;
 }
 
 /** What every policy around another one holds: its options (the services it uses) and the inner policy. */
