@@ -4,7 +4,7 @@ import { MemoryStateStore } from './memory-state-store.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import type { ProbedStateStore } from './resilient-state-store.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { ReserveRequest } from '../core/state-store.ts';
+import type { AdmitRequest, ReserveRequest } from '../core/state-store.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';
 
 /**
@@ -43,6 +43,10 @@ class SwitchablePrimary extends MemoryStateStore implements ProbedStateStore {
 
   override get(key: string): Promise<string | undefined> {
     return this.gate(() => super.get(key));
+  }
+
+  override admit(request: AdmitRequest): ReturnType<MemoryStateStore['admit']> {
+    return this.gate(() => super.admit(request));
   }
 }
 
@@ -121,6 +125,26 @@ describe('ResilientStateStore when the primary is away', () => {
     expect(logger.lines.filter((line) => line.startsWith('warn'))).toHaveLength(1);
     expect(store.degradedTransitions).toBe(1);
     expect(store.localCalls).toBe(45);
+  });
+
+  it('answers an admission and its second reservation locally, each at this replica’s share', async () => {
+    const { primary, store } = open(3);
+    const admit = (index: number) =>
+      store.admit({
+        reserve: reserveOf([rpm(100)], [], `t${index}`),
+        windows: [],
+        reads: [],
+        also: reserveOf([rpm(10, 'deployment:rpm')], [{ key: 'deployment:cc', limit: 30 }], `t${index}:1`),
+      });
+    // shared: 2 of the deployment's rpm 10 counted on the primary, mirrored here
+    for (const index of [0, 1]) expect((await admit(index)).also?.granted).toBe(true);
+    primary.mode = 'error';
+    const results = await Promise.all(Array.from({ length: 20 }, (_, index) => admit(10 + index)));
+    expect(results.filter((result) => result.reservation.granted)).toHaveLength(20);
+    // share 3 of rpm 10; the 2 counted on the primary carry over as time used (12 s of the 60 s
+    // window): 2 more locally, not 3
+    expect(results.filter((result) => result.also?.granted === true)).toHaveLength(2);
+    expect(store.degraded).toBe(true);
   });
 
   it('stops calling the primary once degraded, and returns to it when the probe answers', async () => {
