@@ -106,6 +106,15 @@ export interface StateStore {
   adjustRate(rate: RateLimit): Promise<void>;
   /** Releases this lease's slots on the given concurrency keys. Releasing twice is harmless. */
   release(concurrencyKeys: readonly string[], leaseId: string): Promise<void>;
+  /**
+   * A reservation's settlement in one call: `adjustRate` of each adjustment, then `release` of the
+   * lease on the concurrency keys (either list may be empty).
+   */
+  settle(
+    adjustments: readonly RateLimit[],
+    concurrencyKeys: readonly string[],
+    leaseId: string,
+  ): Promise<void>;
 
   /** Adds to named counters in the current bucket and returns their sums over the window. */
   incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts>;

@@ -74,16 +74,11 @@ export class PreparedReservation {
    * and the leases released, as if it had not been made. Not awaited; a failure is logged.
    */
   cancel(): void {
-    const { state, logger } = this.accounting;
-    for (const rate of this.request.rates) {
-      if (rate.cost === 0) continue;
-      state.adjustRate({ ...rate, cost: -rate.cost }).catch((error: unknown) => {
-        logger.warn({ err: error, key: rate.key }, 'unused deployment reservation: refund failed');
-      });
-    }
-    if (this.template.concurrencyKeys.length > 0) {
-      state.release(this.template.concurrencyKeys, this.request.leaseId).catch(this.accounting.releaseFailed);
-    }
+    const refunds: RateLimit[] = [];
+    for (const rate of this.request.rates) if (rate.cost !== 0) refunds.push({ ...rate, cost: -rate.cost });
+    this.accounting.state
+      .settle(refunds, this.template.concurrencyKeys, this.request.leaseId)
+      .catch(this.accounting.settleFailed);
   }
 }
 

@@ -1,18 +1,20 @@
 import type { Logger } from 'pino';
 import type { RateLimit, StateStore } from '../core/state-store.ts';
 
+const noAdjustments: readonly RateLimit[] = Object.freeze([]);
+
 /** What the reservations of one limiter share: the store, the logger and a failure handler. */
 export class QuotaAccounting {
   readonly state: StateStore;
   readonly logger: Logger;
-  /** Logs a failed lease release (one function for every reservation). */
-  readonly releaseFailed: (error: unknown) => void;
+  /** Logs a failed settlement (one function for every reservation). */
+  readonly settleFailed: (error: unknown) => void;
 
   constructor(state: StateStore, logger: Logger) {
     this.state = state;
     this.logger = logger;
-    this.releaseFailed = (error: unknown) => {
-      logger.warn({ err: error }, 'concurrency lease release failed');
+    this.settleFailed = (error: unknown) => {
+      logger.warn({ err: error }, 'reservation settlement failed (token reconcile, lease release)');
     };
   }
 }
@@ -47,17 +49,17 @@ export class QuotaReservation {
   settle(actualTokens: number): void {
     if (this.settled) return;
     this.settled = true;
-    const { state, logger } = this.accounting;
-    for (const rate of this.tokenRates) {
+    const { tokenRates, concurrencyKeys } = this;
+    let adjustments: RateLimit[] | undefined;
+    for (const rate of tokenRates) {
       const delta = actualTokens - rate.cost;
       if (delta === 0) continue;
-      const adjustment = { key: rate.key, limit: rate.limit, windowMs: rate.windowMs, cost: delta };
-      state.adjustRate(adjustment).catch((error: unknown) => {
-        logger.warn({ err: error, key: rate.key }, 'token reservation reconcile failed');
-      });
+      (adjustments ??= []).push({ key: rate.key, limit: rate.limit, windowMs: rate.windowMs, cost: delta });
     }
-    if (this.concurrencyKeys.length > 0) {
-      state.release(this.concurrencyKeys, this.leaseId).catch(this.accounting.releaseFailed);
-    }
+    if (adjustments === undefined && concurrencyKeys.length === 0) return;
+    // one store call for the whole settlement
+    this.accounting.state
+      .settle(adjustments ?? noAdjustments, concurrencyKeys, this.leaseId)
+      .catch(this.accounting.settleFailed);
   }
 }

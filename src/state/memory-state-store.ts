@@ -174,14 +174,28 @@ export class MemoryStateStore implements StateStore {
   }
 
   adjustRate(rate: RateLimit): Promise<void> {
+    this.adjustNow(rate);
+    return Promise.resolve();
+  }
+
+  private adjustNow(rate: RateLimit): void {
     const now = this.clock.now();
     const interval = rate.windowMs / rate.limit;
     const arrival = Math.max(this.arrival.get(rate.key) ?? now, now);
     this.arrival.set(rate.key, Math.max(now, arrival + rate.cost * interval));
-    return Promise.resolve();
   }
 
   release(concurrencyKeys: readonly string[], leaseId: string): Promise<void> {
+    for (const key of concurrencyKeys) this.leases.get(key)?.holders.delete(leaseId);
+    return Promise.resolve();
+  }
+
+  settle(
+    adjustments: readonly RateLimit[],
+    concurrencyKeys: readonly string[],
+    leaseId: string,
+  ): Promise<void> {
+    for (const rate of adjustments) this.adjustNow(rate);
     for (const key of concurrencyKeys) this.leases.get(key)?.holders.delete(leaseId);
     return Promise.resolve();
   }

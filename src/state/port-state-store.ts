@@ -18,6 +18,7 @@ export const forwardedMethods = {
   admit: true,
   adjustRate: true,
   release: true,
+  settle: true,
   incrementWindow: true,
   addToWindow: true,
   readWindow: true,

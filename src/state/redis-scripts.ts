@@ -116,6 +116,32 @@ end
 return 1
 `;
 
+/**
+ * A settlement: each rate adjusted (as adjustRateScript), then the lease released (as releaseScript).
+ * KEYS: rate keys, then concurrency keys. ARGV: now, rateCount, leaseId, then (limit, windowMs,
+ * cost) per rate.
+ */
+export const settleScript =
+  prelude +
+  `
+local rateCount = tonumber(ARGV[2])
+for i = 1, rateCount do
+  local base = 3 + (i - 1) * 3
+  local interval = tonumber(ARGV[base + 2]) / tonumber(ARGV[base + 1])
+  local stored = redis.call('GET', KEYS[i])
+  local arrival = now
+  if stored then arrival = math.max(tonumber(stored), now) end
+  local nextArrival = math.max(now, arrival + tonumber(ARGV[base + 3]) * interval)
+  if nextArrival > now then
+    redis.call('SET', KEYS[i], fmt(nextArrival), 'PX', math.max(1, math.ceil(nextArrival - now)))
+  else
+    redis.call('DEL', KEYS[i])
+  end
+end
+for i = rateCount + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3]) end
+return 1
+`;
+
 /** KEYS: concurrency keys. ARGV: now (unused), leaseId. */
 export const releaseScript =
   prelude +

@@ -51,6 +51,7 @@ const sources = {
   admit: scripts.admitScript,
   adjustRate: scripts.adjustRateScript,
   release: scripts.releaseScript,
+  settle: scripts.settleScript,
   window: scripts.windowScript,
   addWindow: scripts.addWindowScript,
   get: scripts.getScript,
@@ -236,6 +237,22 @@ export class RedisStateStore implements StateStore {
     if (concurrencyKeys.length === 0) return;
     const keys = concurrencyKeys.map((key) => this.key('lease', key));
     await this.run('release', 'release', keys, [leaseId]);
+  }
+
+  async settle(
+    adjustments: readonly RateLimit[],
+    concurrencyKeys: readonly string[],
+    leaseId: string,
+  ): Promise<void> {
+    if (adjustments.length === 0 && concurrencyKeys.length === 0) return;
+    const keys: string[] = [];
+    const args: (string | number)[] = [adjustments.length, leaseId];
+    for (const rate of adjustments) {
+      keys.push(this.key('rate', rate.key));
+      args.push(rate.limit, rate.windowMs, rate.cost);
+    }
+    for (const key of concurrencyKeys) keys.push(this.key('lease', key));
+    await this.run('settle', 'settle', keys, args);
   }
 
   async incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {

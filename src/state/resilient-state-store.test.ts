@@ -4,7 +4,7 @@ import { MemoryStateStore } from './memory-state-store.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
 import type { ProbedStateStore } from './resilient-state-store.ts';
 import type { StateLogger } from './state-logger.ts';
-import type { AdmitRequest, ReserveRequest } from '../core/state-store.ts';
+import type { AdmitRequest, RateLimit, ReserveRequest } from '../core/state-store.ts';
 import { describeStateStoreContract } from './state-store.contract.ts';
 
 /**
@@ -47,6 +47,14 @@ class SwitchablePrimary extends MemoryStateStore implements ProbedStateStore {
 
   override admit(request: AdmitRequest): ReturnType<MemoryStateStore['admit']> {
     return this.gate(() => super.admit(request));
+  }
+
+  override settle(
+    adjustments: readonly RateLimit[],
+    keys: readonly string[],
+    leaseId: string,
+  ): Promise<void> {
+    return this.gate(() => super.settle(adjustments, keys, leaseId));
   }
 }
 
@@ -145,6 +153,25 @@ describe('ResilientStateStore when the primary is away', () => {
     // window): 2 more locally, not 3
     expect(results.filter((result) => result.also?.granted === true)).toHaveLength(2);
     expect(store.degraded).toBe(true);
+  });
+
+  it('settles locally at this replica’s share while the primary is away, releasing on both stores', async () => {
+    const { primary, store } = open(2);
+    const tpm = (cost: number) => ({ key: 'tenant:tpm', limit: 1000, windowMs: 60_000, cost });
+    // a lease and 400 tokens on the primary, mirrored here
+    expect(await store.reserve(reserveOf([tpm(400)], [{ key: 'slots', limit: 2 }], 'a'))).toMatchObject({
+      granted: true,
+    });
+    primary.mode = 'error';
+    // the answer used 100 tokens: 300 refunded at the share (500), the lease released here
+    await store.settle([tpm(-300)], ['slots'], 'a');
+    expect(store.degraded).toBe(true);
+    // share 500: the primary's 400 of 1000 carried over as 24 s of the 60 s window; the refund, at
+    // the share (300 of 500: 36 s), empties it, so the whole share is free and no more
+    expect((await store.reserve(reserveOf([tpm(500)], [], 'b'))).granted).toBe(true);
+    expect((await store.reserve(reserveOf([tpm(1)], [], 'c'))).granted).toBe(false);
+    // the lease was released: the share of 2 slots (1) is free
+    expect((await store.reserve(reserveOf([], [{ key: 'slots', limit: 2 }], 'd'))).granted).toBe(true);
   });
 
   it('stops calling the primary once degraded, and returns to it when the probe answers', async () => {

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import { CallDeadlines } from './call-deadlines.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
+import { ReplicaShare } from './replica-share.ts';
 import { silentStateLogger } from './state-logger.ts';
 import type { StateLogger } from './state-logger.ts';
 import type {
@@ -49,6 +50,8 @@ export interface ResilientStateStoreOptions {
   readonly logger?: StateLogger;
 }
 
+const noKeys: readonly string[] = Object.freeze([]);
+
 class PrimaryTimeout extends Error {
   override readonly name = 'PrimaryTimeout';
 }
@@ -70,7 +73,8 @@ export class ResilientStateStore implements StateStore {
   /** Every call to the primary waits `timeoutMs`: one timer for all of them. */
   private readonly deadlines: CallDeadlines;
   private readonly breakerTimeouts: number;
-  private readonly replicaCount: () => number;
+  /** This replica's share of each limit, enforced while the primary is away. */
+  private readonly shares: ReplicaShare;
   private readonly logger: StateLogger;
   private readonly listeners = new Set<(degraded: boolean) => void>();
   private readonly prober: NodeJS.Timeout;
@@ -86,7 +90,7 @@ export class ResilientStateStore implements StateStore {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.deadlines = new CallDeadlines(this.timeoutMs);
     this.breakerTimeouts = Math.max(1, options.breakerTimeouts ?? 5);
-    this.replicaCount = options.replicaCount ?? (() => 1);
+    this.shares = new ReplicaShare(options.replicaCount ?? (() => 1));
     this.logger = options.logger ?? silentStateLogger;
     this.prober = setInterval(() => {
       if (this.isDegraded) void this.probe();
@@ -144,7 +148,7 @@ export class ResilientStateStore implements StateStore {
     if (degraded) {
       this.degradations += 1;
       this.logger.warn(
-        { err: cause, replicas: this.replicas() },
+        { err: cause, replicas: this.shares.replicas() },
         'state store: Redis unavailable, enforcing limits locally at this replica’s share',
       );
     } else {
@@ -201,38 +205,6 @@ export class ResilientStateStore implements StateStore {
     }
   }
 
-  private replicas(): number {
-    const count = this.replicaCount();
-    return Number.isFinite(count) && count >= 1 ? Math.floor(count) : 1;
-  }
-
-  /** This replica's share of a limit: limit ÷ replicas, at least 1 (never above the limit). */
-  private share(limit: number): number {
-    const replicas = this.replicas();
-    if (replicas === 1) return limit;
-    return Math.min(limit, Math.max(1, Math.floor(limit / replicas)));
-  }
-
-  /**
-   * The rate as enforced locally. A cost that fits the whole limit but not the share is clamped to
-   * the share (admitted when the local bucket is full), so a request that would pass on Redis is
-   * not refused forever during an outage.
-   */
-  private localRate(rate: RateLimit): RateLimit {
-    const limit = this.share(rate.limit);
-    const cost = rate.cost > limit && rate.cost <= rate.limit ? limit : rate.cost;
-    return { ...rate, limit, cost };
-  }
-
-  /** The request as enforced locally: this replica's share of every limit. */
-  private localRequest(request: ReserveRequest): ReserveRequest {
-    return {
-      ...request,
-      rates: request.rates.map((rate) => this.localRate(rate)),
-      concurrency: request.concurrency.map((limit) => ({ ...limit, limit: this.share(limit.limit) })),
-    };
-  }
-
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     return this.either(
       async () => {
@@ -240,7 +212,7 @@ export class ResilientStateStore implements StateStore {
         this.mirror(request, result);
         return result;
       },
-      () => this.local.reserve(this.localRequest(request)),
+      () => this.local.reserve(this.shares.request(request)),
     );
   }
 
@@ -256,8 +228,8 @@ export class ResilientStateStore implements StateStore {
       () =>
         this.local.admit({
           ...request,
-          reserve: this.localRequest(request.reserve),
-          also: request.also === undefined ? undefined : this.localRequest(request.also),
+          reserve: this.shares.request(request.reserve),
+          also: request.also === undefined ? undefined : this.shares.request(request.also),
         }),
     );
   }
@@ -269,7 +241,7 @@ export class ResilientStateStore implements StateStore {
         // the whole limit: the local copy moves by the same time as the shared count
         await this.local.adjustRate(rate);
       },
-      () => this.local.adjustRate({ ...rate, limit: this.share(rate.limit) }),
+      () => this.local.adjustRate({ ...rate, limit: this.shares.of(rate.limit) }),
     );
   }
 
@@ -286,6 +258,32 @@ export class ResilientStateStore implements StateStore {
     } catch (error) {
       this.failed(error);
     }
+  }
+
+  /**
+   * As adjustRate and release in one call: the leases released on both stores (as release), the
+   * rates adjusted on the primary and by the same time locally, or at this replica's share while
+   * the primary is away.
+   */
+  async settle(
+    adjustments: readonly RateLimit[],
+    concurrencyKeys: readonly string[],
+    leaseId: string,
+  ): Promise<void> {
+    await this.local.release(concurrencyKeys, leaseId);
+    if (!this.isDegraded) {
+      try {
+        await this.withTimeout(this.primary.settle(adjustments, concurrencyKeys, leaseId));
+        this.timeoutsInARow = 0;
+        await this.local.settle(adjustments, noKeys, leaseId);
+        return;
+      } catch (error) {
+        this.failed(error);
+      }
+    }
+    this.localAnswers += 1;
+    const local = adjustments.map((rate) => ({ ...rate, limit: this.shares.of(rate.limit) }));
+    await this.local.settle(local, noKeys, leaseId);
   }
 
   incrementWindow(key: string, increments: WindowCounts, windowMs: number): Promise<WindowCounts> {

@@ -180,6 +180,27 @@ export function describeStateStoreContract(
       });
     });
 
+    describe('settle', () => {
+      const tpm = (cost: number, key = 't'): RateLimit => ({ key, limit: 1000, windowMs: 60_000, cost });
+      const slots = [{ key: 'c', limit: 1 }];
+
+      it('adjusts every rate and releases the lease in one call, as adjustRate and release do', async () => {
+        await store.reserve(request([tpm(500), tpm(500, 'u')], slots, 'a'));
+        expect((await store.reserve(request([], slots, 'b'))).granted).toBe(false);
+        await store.settle([tpm(600), tpm(-500, 'u')], ['c'], 'a');
+        expect(await store.reserve(request([tpm(1)], [], 'x'))).toMatchObject({
+          granted: false,
+          retryAfterMs: 6_060,
+        });
+        expect(await store.reserve(request([tpm(1000, 'u')], [], 'x'))).toMatchObject({ granted: true });
+        expect((await store.reserve(request([], slots, 'b'))).granted).toBe(true);
+        // settling again, or with nothing to do, is harmless
+        await store.settle([], ['c'], 'a');
+        await store.settle([], [], 'a');
+        expect((await store.reserve(request([], slots, 'c'))).granted).toBe(false);
+      });
+    });
+
     describe('windowed counters', () => {
       it('sums increments over the window and forgets buckets that left it', async () => {
         expect(await store.incrementWindow('w', { ok: 1, latency: 250 }, 10_000)).toEqual({
