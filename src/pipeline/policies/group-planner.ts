@@ -69,17 +69,9 @@ export class GroupPlanner {
   planAhead(group: GroupRoute, request: AheadRequest): AheadPlan | undefined {
     const values = this.lastHealth.get(group);
     if (values === undefined) return undefined;
-    const { clock, random, stats, learned, rotations } = this.options;
+    const { clock, rotations } = this.options;
     const rotation = rotations.get(group.name);
-    const plan = planGroup(group, values, clock.now(), request, {
-      random,
-      stats,
-      learned,
-      rotations,
-      group: group.name,
-      promptTokens: request.promptTokens,
-      outputTokens: request.outputTokens,
-    });
+    const plan = this.planNow(group, values, clock.now(), request);
     const first = plan.candidates[0];
     const prepared =
       first === undefined || first.probe
@@ -108,15 +100,28 @@ export class GroupPlanner {
    * when every deployment is too small for the request's context (noted as the error).
    */
   plan<T>(execution: Execution<T>, healthValues: readonly (string | undefined)[]): boolean {
-    const { clock, random, stats, learned, rotations } = this.options;
     const { request } = execution;
     const group = execution.group;
     this.lastHealth.set(group, healthValues);
-    const now = clock.now();
+    const now = this.options.clock.now();
     const ahead = request.ahead?.group === group ? request.ahead : undefined;
     if (ahead !== undefined && ahead.stands(healthValues, now)) return this.use(execution, ahead.plan);
     ahead?.rewind();
-    const plan = planGroup(group, healthValues, now, request, {
+    const plan = this.planNow(group, healthValues, now, request);
+    // planned again: the reservation made ahead serves only if the same deployment comes first
+    if (ahead !== undefined && plan.candidates[0]?.deployment !== ahead.deployment) ahead.cancel();
+    return this.use(execution, plan);
+  }
+
+  /** `group` planned with these health values at `now` for a request (its filters and tokens). */
+  private planNow(
+    group: GroupRoute,
+    healthValues: readonly (string | undefined)[],
+    now: number,
+    request: PlanFilters & { readonly promptTokens: number; readonly outputTokens: number },
+  ): GroupPlan {
+    const { random, stats, learned, rotations } = this.options;
+    return planGroup(group, healthValues, now, request, {
       random,
       stats,
       learned,
@@ -125,9 +130,6 @@ export class GroupPlanner {
       promptTokens: request.promptTokens,
       outputTokens: request.outputTokens,
     });
-    // planned again: the reservation made ahead serves only if the same deployment comes first
-    if (ahead !== undefined && plan.candidates[0]?.deployment !== ahead.deployment) ahead.cancel();
-    return this.use(execution, plan);
   }
 
   /** Makes `plan` the execution's plan of its current group (false: every context window too small). */
