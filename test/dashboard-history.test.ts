@@ -12,6 +12,7 @@ import {
 import { historyRanges, historyView } from '../src/dashboard/history-view.ts';
 import { TrafficHistory } from '../src/dashboard/traffic-history.ts';
 import { FakeClock } from './support/fake-clock.ts';
+import { requestFinished } from './support/telemetry/request-finished.ts';
 
 // The dashboard's time series: buckets counted from pipeline events with a fake clock, rolled up
 // from the fine tier into the coarse one, bounded in memory, and shaped for the charts.
@@ -31,29 +32,14 @@ const target = (deployment: string, region = 'us-east-1', account = '111'): Targ
 let testClock = new FakeClock(start);
 
 function finished(group: string, options: Partial<RequestFinished> = {}): RequestFinished {
-  return {
-    type: 'request-finished',
-    requestId: 'r',
-    dialect: 'openai',
-    endpoint: 'chat',
-    tenant: 't',
-    keyId: 'k',
+  return requestFinished({
     requestedGroup: group,
     target: target(`${group}-a`),
-    stream: false,
-    status: 200,
-    attempts: 1,
-    fallbacks: 0,
-    inputTokens: 1,
-    outputTokens: 1,
-    cacheReadInputTokens: 0,
-    cacheWriteInputTokens: 0,
     startedAt: testClock.now() - 100,
     latencyMs: 100,
     firstTokenMs: 100,
-    overheadMs: 1,
     ...options,
-  };
+  });
 }
 
 const attempt = (deployment: string, outcome: 'success' | 'error', region?: string): GatewayEvent => ({

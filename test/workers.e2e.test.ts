@@ -93,25 +93,17 @@ describe('4 workers, no Redis', () => {
   it('the dashboard on any worker shows the process: summary totals and history summed over the workers', async () => {
     const admin = { authorization: `Bearer ${server.admin_key}` };
     for (const [, agents] of pins.byWorker) {
-      const summary = await send(
-        gateway.url,
-        '/admin/dashboard/summary',
-        agents[0] ?? false,
-        undefined,
-        admin,
-      );
-      expect(summary.status).toBe(200);
-      const totals = (JSON.parse(summary.body) as { totals: { requests_total: number } }).totals;
+      // both reads on this worker's pinned connection
+      const read = async (path: string): Promise<string> => {
+        const answer = await send(gateway.url, path, agents[0] ?? false, undefined, admin);
+        expect(answer.status).toBe(200);
+        return answer.body;
+      };
+      const summary = await read('/admin/dashboard/summary');
+      const totals = (JSON.parse(summary) as { totals: { requests_total: number } }).totals;
       expect(totals.requests_total).toBe(sent);
-      const history = await send(
-        gateway.url,
-        '/admin/dashboard/history?range=15m',
-        agents[0] ?? false,
-        undefined,
-        admin,
-      );
-      expect(history.status).toBe(200);
-      const view = JSON.parse(history.body) as {
+      const history = await read('/admin/dashboard/history?range=15m');
+      const view = JSON.parse(history) as {
         requests: { total: number[]; by_group: Record<string, number[]> };
         errors: { by_class: Record<string, number[]> };
       };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
+import { requestFinished } from '../../test/support/telemetry/request-finished.ts';
 import { countsOf } from './history-bucket.ts';
 import { mergeHistory, snapshotOf } from './merge-history.ts';
 import { TrafficHistory } from './traffic-history.ts';
@@ -21,29 +22,15 @@ const target = {
 function historyWith(clock: FakeClock, requests: number, errors: number): TrafficHistory {
   const history = new TrafficHistory({ clock, knownGroup: (name) => name === 'g' });
   for (let index = 0; index < requests; index += 1)
-    history.emit({
-      type: 'request-finished',
-      requestId: `r${index}`,
-      dialect: 'openai',
-      endpoint: 'chat',
-      tenant: 't',
-      keyId: 'k',
-      requestedGroup: 'g',
-      target,
-      stream: false,
-      status: index < errors ? 503 : 200,
-      ...(index < errors ? { errorCode: 'upstream_unavailable' as const } : {}),
-      attempts: 1,
-      fallbacks: 0,
-      inputTokens: 1,
-      outputTokens: 1,
-      cacheReadInputTokens: 0,
-      cacheWriteInputTokens: 0,
-      startedAt: clock.now() - 10,
-      latencyMs: 10,
-      firstTokenMs: 10,
-      overheadMs: 1,
-    });
+    history.emit(
+      requestFinished({
+        requestId: `r${index}`,
+        requestedGroup: 'g',
+        target,
+        startedAt: clock.now() - 10,
+        ...(index < errors ? { status: 503, errorCode: 'upstream_unavailable' as const } : {}),
+      }),
+    );
   return history;
 }
 

@@ -4,6 +4,7 @@ import type { RequestFinished } from '../core/gateway-events.ts';
 import { accessLine, accessLogText, createAccessLog, writeAccessLogLine } from './access-log.ts';
 import { LineBatcher } from './line-batcher.ts';
 import { scriptedEvents, west } from '../../test/support/telemetry/scripted-events.ts';
+import { requestFinished } from '../../test/support/telemetry/request-finished.ts';
 
 function memoryDestination(): { destination: DestinationStream; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -66,23 +67,13 @@ describe('createAccessLog', () => {
     const { destination, lines } = memoryDestination();
     const log = createAccessLog({ destination });
     const secret = 'sk-spillway-0123456789abcdef';
-    const event: RequestFinished = {
-      type: 'request-finished',
+    const event = requestFinished({
       requestId: 'req-9',
       dialect: 'anthropic',
-      endpoint: 'chat',
       tenant: 'acme',
       keyId: 'key-acme-1',
       requestedGroup: 'sonnet',
       target: west,
-      stream: false,
-      status: 200,
-      attempts: 1,
-      fallbacks: 0,
-      inputTokens: 1,
-      outputTokens: 1,
-      cacheReadInputTokens: 0,
-      cacheWriteInputTokens: 0,
       startedAt: 0,
       latencyMs: 5,
       overheadMs: 0.1234567,
@@ -90,7 +81,7 @@ describe('createAccessLog', () => {
         request: { headers: { authorization: `Bearer ${secret}` }, prompt: 'hello' },
         response: 'world',
       },
-    };
+    });
     log.sink.emit(event);
     await log.flush();
     const [line] = lines();

@@ -3,6 +3,16 @@ import type { DeploymentReservation, PreparedReservation } from '../../limits/de
 import type { GroupPlan } from '../../routing/plan-group.ts';
 import type { DeploymentRoute, GroupRoute } from '../../routing/routing-table.ts';
 
+/** Puts a group's round-robin position back to `position` (undefined: none was taken yet). */
+export function setRotation(
+  rotations: Map<string, number>,
+  group: string,
+  position: number | undefined,
+): void {
+  if (position === undefined) rotations.delete(group);
+  else rotations.set(group, position);
+}
+
 /** Two reads of the same health keys hold the same values. */
 function sameValues(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
   if (a.length !== b.length) return false;
@@ -71,9 +81,8 @@ export class AheadPlan {
    */
   rewind(): void {
     const { rotations, group } = this;
-    if (rotations.get(group.name) !== this.rotationAfter) return;
-    if (this.rotationBefore === undefined) rotations.delete(group.name);
-    else rotations.set(group.name, this.rotationBefore);
+    if (rotations.get(group.name) === this.rotationAfter)
+      setRotation(rotations, group.name, this.rotationBefore);
   }
 
   /**

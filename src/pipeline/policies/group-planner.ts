@@ -6,7 +6,7 @@ import type { LearnedLimits } from '../../routing/learned-limits.ts';
 import { planGroup, type GroupPlan, type PlanFilters } from '../../routing/plan-group.ts';
 import type { DeploymentLimiter } from '../../limits/deployment-limiter.ts';
 import { leaseMarginMs } from '../execution-request.ts';
-import { AheadPlan } from './ahead-plan.ts';
+import { AheadPlan, setRotation } from './ahead-plan.ts';
 import type { GroupRoute } from '../../routing/routing-table.ts';
 import type { StateStore } from '../../core/state-store.ts';
 import type { Execution } from '../execution.ts';
@@ -89,8 +89,7 @@ export class GroupPlanner {
         : new AheadPlan(group, plan, first.deployment, prepared, values, rotations, rotation);
     if (ahead === undefined) {
       // not used: the round-robin turn it took goes back
-      if (rotation === undefined) rotations.delete(group.name);
-      else rotations.set(group.name, rotation);
+      setRotation(rotations, group.name, rotation);
     }
     return ahead;
   }
