@@ -51,18 +51,38 @@ const entry = new URL(
   import.meta.url,
 );
 
+/** What the pool takes from its surroundings; the defaults are the process's own (tests replace them). */
+export interface PoolSurroundings {
+  /** The platform, for the SO_REUSEPORT check (default `process.platform`). */
+  readonly platform?: string;
+  /** A worker that dies sooner than this after it started is not replaced (default 10 s). */
+  readonly minimumLifetimeMs?: number;
+  /** Milliseconds now, for a worker's age (default `Date.now`). */
+  readonly now?: () => number;
+  /** After a crash loop or a failed replacement has closed the pool (default: exit with code 1). */
+  readonly giveUp?: () => void;
+  /** Each worker thread as it starts (a drill or a test ends one to see it replaced). */
+  readonly started?: (index: number, thread: Thread) => void;
+}
+
 /** Starts `count` worker threads on one port; `single` starts one in this thread where SO_REUSEPORT is missing. */
 export async function startWorkerPool(
   options: StartGatewayOptions,
   count: number,
   single: (options: StartGatewayOptions) => Promise<RunningGateway>,
+  surroundings: PoolSurroundings = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? defaultLogger(options.config);
-  if (!reusePortPlatforms.has(process.platform)) {
-    logger.warn(
-      { platform: process.platform },
-      `server.workers: ${count} needs SO_REUSEPORT; running 1 worker`,
-    );
+  const platform = surroundings.platform ?? process.platform;
+  const shortestLife = surroundings.minimumLifetimeMs ?? minimumLifetimeMs;
+  const now = surroundings.now ?? Date.now;
+  const giveUp =
+    surroundings.giveUp ??
+    (() => {
+      process.exit(1);
+    });
+  if (!reusePortPlatforms.has(platform)) {
+    logger.warn({ platform }, `server.workers: ${count} needs SO_REUSEPORT; running 1 worker`);
     return single({ ...options, workers: 1 });
   }
   let config = options.config;
@@ -88,6 +108,8 @@ export async function startWorkerPool(
   // Until every first worker listens, each one's /health/ready says down (replacements start serving).
   let serving = false;
   let nextId = 1;
+  /** Replacements still starting. */
+  const replacing = new Set<Promise<void>>();
   const live = (): Seat[] => seats.filter((seat): seat is Seat => seat !== undefined);
   const ask = (seat: Seat, message: ToWorker & { id: number }): Promise<FromWorker> =>
     new Promise((resolve) => {
@@ -157,11 +179,12 @@ export async function startWorkerPool(
       // The gateway process's young generation (a worker does not inherit --max-semi-space-size).
       resourceLimits: workerResourceLimits(),
     });
+    surroundings.started?.(index, thread);
     let closedNow = (): void => undefined;
     const seat: Seat = {
       index,
       thread,
-      startedAt: Date.now(),
+      startedAt: now(),
       replies: new Map(),
       closed: new Promise<void>((resolve) => {
         closedNow = resolve;
@@ -209,6 +232,9 @@ export async function startWorkerPool(
       });
       thread.on('exit', (code) => {
         closedNow();
+        // A question it will never answer (a reload, a scrape) gets no answer from it instead of hanging.
+        for (const answer of seat.replies.values()) answer({ kind: 'closed' });
+        seat.replies.clear();
         if (served !== undefined) {
           servedStores.delete(served);
           void served.close();
@@ -219,38 +245,45 @@ export async function startWorkerPool(
         }
         if (stopping || seats[index]?.thread !== thread) return;
         seats[index] = undefined;
-        replace(index, port, code, Date.now() - seat.startedAt);
+        replace(index, code, now() - seat.startedAt);
       });
     });
   }
 
   /** A worker died: start another in its place, unless it died young (then the process stops, loudly). */
-  function replace(index: number, port: number, code: number, livedMs: number): void {
-    if (livedMs < minimumLifetimeMs) {
+  function replace(index: number, code: number, livedMs: number): void {
+    if (livedMs < shortestLife) {
       logger.fatal(
         { worker: index, code },
         `worker ${index} exited (code ${code}) ${livedMs} ms after it started; stopping`,
       );
-      void gateway.close().finally(() => process.exit(1));
+      void gateway.close().finally(giveUp);
       return;
     }
     logger.error(
       { worker: index, code },
       `worker ${index} exited (code ${code}); starting another in its place`,
     );
-    spawn(index, port).then(
+    // On the pool's port (the one the first worker got, when the configured port is 0).
+    const starting = spawn(index, port).then(
       (seat) => {
+        // Taken even while stopping: stopAll waits for this, then drains it with the others.
         seats[index] = seat;
       },
       (error: unknown) => {
+        if (stopping) return;
         logger.fatal({ err: error, worker: index }, `worker ${index} could not be replaced; stopping`);
-        void gateway.close().finally(() => process.exit(1));
+        void gateway.close().finally(giveUp);
       },
     );
+    replacing.add(starting);
+    void starting.finally(() => replacing.delete(starting));
   }
 
   async function stopAll(): Promise<void> {
     stopping = true;
+    // A worker being started in a dead one's place listens first, then drains like the rest.
+    await Promise.all(replacing);
     await Promise.all(
       live().map(async (seat) => {
         seat.thread.postMessage({ kind: 'drain' } satisfies ToWorker);

@@ -89,4 +89,48 @@ describe('PortStateStore', () => {
     await served.close();
     await a.close();
   });
+
+  it('a worker that goes away gives back the concurrency leases it held, and only those', async () => {
+    const owner = new MemoryStateStore();
+    const other = pair(owner);
+    const { port1, port2 } = new MessageChannel();
+    const served = serveStateStore(port1, owner, () => undefined);
+    const dying = createPortStateStore(port2);
+    const slots = (key: string, limit: number) => ({ key, limit });
+    const reserve = (leaseId: string) => ({
+      rates: [],
+      concurrency: [slots('tenant', 3), slots('key', 3)],
+      leaseId,
+      leaseTtlMs: 600_000,
+    });
+    // The dying worker holds: a reserve, an admit with its also (deployment), and one it released.
+    expect((await dying.reserve(reserve('r1'))).granted).toBe(true);
+    const admitted = await dying.admit({
+      reserve: reserve('r2'),
+      windows: [],
+      reads: [],
+      also: { rates: [], concurrency: [slots('deployment', 1)], leaseId: 'r2', leaseTtlMs: 600_000 },
+    });
+    expect(admitted.reservation.granted && admitted.also?.granted).toBe(true);
+    expect((await dying.reserve(reserve('r3'))).granted).toBe(true);
+    await dying.release(['tenant', 'key'], 'r3');
+    // The other worker holds one slot of the same keys.
+    expect((await other.client.reserve(reserve('o1'))).granted).toBe(true);
+    expect((await other.client.reserve(reserve('o2'))).granted).toBe(false);
+    expect(
+      (await other.client.reserve({ ...reserve('o3'), concurrency: [slots('deployment', 1)] })).granted,
+    ).toBe(false);
+
+    // It dies (its thread is gone: the owner closes its side).
+    await served.close();
+    await dying.close();
+    // r1 and r2 are back; o1 still holds its slot: 2 of 3 may be taken, not 3.
+    expect((await other.client.reserve(reserve('o4'))).granted).toBe(true);
+    expect((await other.client.reserve(reserve('o5'))).granted).toBe(true);
+    expect((await other.client.reserve(reserve('o6'))).granted).toBe(false);
+    expect(
+      (await other.client.reserve({ ...reserve('o7'), concurrency: [slots('deployment', 1)] })).granted,
+    ).toBe(true);
+    await other.close();
+  });
 });

@@ -1,5 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { StateStore } from '../core/state-store.ts';
+import type {
+  AdmitRequest,
+  AdmitResult,
+  ReserveRequest,
+  ReserveResult,
+  StateStore,
+} from '../core/state-store.ts';
 
 /**
  * The state store of a worker thread (`server.workers` > 1 without Redis): every call goes over a
@@ -129,8 +135,57 @@ export function createPortStateStore(
 }
 
 /**
+ * The concurrency leases one worker holds: granted by its reserve/admit calls, given back by its
+ * release/settle calls. When the worker dies with requests in flight, these are what it never gave
+ * back; the owner releases them then, instead of leaving the slots taken until each lease's TTL
+ * (the group's timeout: minutes for a streaming group).
+ */
+class HeldLeases {
+  /** leaseId → the concurrency keys it holds. */
+  private readonly held = new Map<string, Set<string>>();
+
+  /** Notes what a call did to the worker's leases (`value` is its answer). */
+  note(method: string, args: readonly unknown[], value: unknown): void {
+    if (method === 'admit') {
+      const request = args[0] as AdmitRequest;
+      const result = value as AdmitResult;
+      if (!result.reservation.granted) return;
+      this.hold(request.reserve);
+      if (request.also !== undefined && result.also?.granted === true) this.hold(request.also);
+    } else if (method === 'reserve') {
+      if ((value as ReserveResult).granted) this.hold(args[0] as ReserveRequest);
+    } else if (method === 'release' || method === 'settle') {
+      const keys = args[method === 'release' ? 0 : 1] as readonly string[];
+      const leaseId = args[method === 'release' ? 1 : 2] as string;
+      const held = this.held.get(leaseId);
+      if (held === undefined) return;
+      for (const key of keys) held.delete(key);
+      if (held.size === 0) this.held.delete(leaseId);
+    }
+  }
+
+  private hold(request: ReserveRequest): void {
+    if (request.concurrency.length === 0) return;
+    let held = this.held.get(request.leaseId);
+    if (held === undefined) {
+      held = new Set();
+      this.held.set(request.leaseId, held);
+    }
+    for (const limit of request.concurrency) held.add(limit.key);
+  }
+
+  /** Every lease still held, emptied. */
+  take(): [leaseId: string, keys: string[]][] {
+    const all = [...this.held].map(([leaseId, keys]): [string, string[]] => [leaseId, [...keys]]);
+    this.held.clear();
+    return all;
+  }
+}
+
+/**
  * The owner's side: answers one worker's calls on `port` from `store` (the main thread's
- * MemoryStateStore) and relays the channels it subscribed to. close() drops its subscriptions.
+ * MemoryStateStore) and relays the channels it subscribed to. close() drops its subscriptions and
+ * releases the concurrency leases the worker still holds (it is gone: nothing will release them).
  */
 export function serveStateStore(
   port: MessagePort,
@@ -138,6 +193,11 @@ export function serveStateStore(
   onError: (error: unknown) => void,
 ): { close(): Promise<void> } {
   const subscriptions = new Map<string, () => Promise<void>>();
+  const leases = new HeldLeases();
+  let closed = false;
+  const releaseHeld = async (): Promise<void> => {
+    await Promise.all(leases.take().map(([leaseId, keys]) => store.release(keys, leaseId)));
+  };
   const reply = batcher<Reply>((replies) => {
     port.postMessage({ kind: 'replies', replies } satisfies ToClient);
   });
@@ -166,7 +226,10 @@ export function serveStateStore(
     for (const [id, method, args] of message.calls) {
       run(method, args).then(
         (value) => {
-          reply([id, true, value]);
+          leases.note(method, args, value);
+          // A reservation that completes after the worker is gone is given back at once.
+          if (closed) void releaseHeld().catch(onError);
+          else reply([id, true, value]);
         },
         (error: unknown) => {
           onError(error);
@@ -177,9 +240,10 @@ export function serveStateStore(
   });
   return {
     async close() {
+      closed = true;
       const all = [...subscriptions.values()];
       subscriptions.clear();
-      await Promise.all(all.map((unsubscribe) => unsubscribe()));
+      await Promise.all([...all.map((unsubscribe) => unsubscribe()), releaseHeld()]);
       port.close();
     },
   };
