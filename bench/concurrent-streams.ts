@@ -25,6 +25,7 @@ import { cpuMs, freePort, memoryMb, pinToCpu, startListening, startWithHealth } 
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { holdStreams, holdSteadyStreams, probeFirstTokens } from './lib/streams.ts';
 import type { Target } from './lib/load.ts';
+import { failureCauses } from './lib/report.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
@@ -112,8 +113,8 @@ try {
       const cpu = cpuMs(gatewayPid) - cpuBefore;
       out.push(
         `burst x${count} (all opened at once, ${burstChunks} tokens each):`,
-        `  direct:  ${straight.completed} completed, ${straight.concurrentPeak} streaming at once, first token p50 ${fixed(straight.firstTokenP50Ms)} / p99 ${fixed(straight.firstTokenP99Ms)} ms`,
-        `  gateway: ${relayed.completed} completed, ${relayed.droppedChunks} chunks dropped, ${relayed.concurrentPeak} streaming at once, first token p50 ${fixed(relayed.firstTokenP50Ms)} / p99 ${fixed(relayed.firstTokenP99Ms)} ms; added p50 ${fixed(relayed.firstTokenP50Ms - straight.firstTokenP50Ms)} / p99 ${fixed(relayed.firstTokenP99Ms - straight.firstTokenP99Ms)} ms; gateway CPU ${fixed(cpu, 0)} ms, ${fixed((cpu * 1000) / Math.max(1, count * (burstChunks + 4)), 2)} µs per event`,
+        `  direct:  ${straight.completed} completed${failureCauses(straight.failures)}, ${straight.concurrentPeak} streaming at once, first token p50 ${fixed(straight.firstTokenP50Ms)} / p99 ${fixed(straight.firstTokenP99Ms)} ms`,
+        `  gateway: ${relayed.completed} completed${failureCauses(relayed.failures)}, ${relayed.droppedChunks} chunks dropped, ${relayed.concurrentPeak} streaming at once, first token p50 ${fixed(relayed.firstTokenP50Ms)} / p99 ${fixed(relayed.firstTokenP99Ms)} ms; added p50 ${fixed(relayed.firstTokenP50Ms - straight.firstTokenP50Ms)} / p99 ${fixed(relayed.firstTokenP99Ms - straight.firstTokenP99Ms)} ms; gateway CPU ${fixed(cpu, 0)} ms, ${fixed((cpu * 1000) / Math.max(1, count * (burstChunks + 4)), 2)} µs per event`,
       );
     }
     if (scenarios.has('steady')) {

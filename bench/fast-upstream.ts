@@ -110,7 +110,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const server = createServer({ keepAliveTimeout: 60_000, noDelay: true }, handle);
-server.listen(Number(values.port), '127.0.0.1', () => {
+// The gateway's backlog (src/server/http-server.ts): a burst of thousands of connects is not dropped here either.
+server.listen({ port: Number(values.port), host: '127.0.0.1', backlog: 4096 }, () => {
   const address = server.address();
   if (address !== null && typeof address === 'object') process.stdout.write(`listening ${address.port}\n`);
 });

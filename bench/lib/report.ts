@@ -1,6 +1,12 @@
 /** The benchmark's result shape and its one printed table. */
 import type { PeerFigures } from './peers.ts';
 
+/** " (ECONNRESET 3, incomplete 1)": why streams failed, largest first; "" when none did. */
+export function failureCauses(failures: Readonly<Record<string, number>>): string {
+  const causes = Object.entries(failures).sort((a, b) => b[1] - a[1]);
+  return causes.length === 0 ? '' : ` (${causes.map(([cause, count]) => `${cause} ${count}`).join(', ')})`;
+}
+
 export interface BenchReport {
   startedAt: string;
   node: string;
@@ -43,6 +49,7 @@ export interface BenchReport {
     opened: number;
     completed: number;
     failed: number;
+    failures: Readonly<Record<string, number>>;
     droppedChunks: number;
     concurrentPeak: number;
     firstTokenP50Ms: number;
@@ -199,7 +206,7 @@ export function printReport(report: BenchReport): void {
           ? ''
           : `, added first-token p99 ${fixed(c.firstTokenP99Ms - direct.firstTokenP99Ms, 1)} ms`;
       out.push(
-        `  ${c.target} x${c.opened}: ${c.completed} completed, ${c.failed} failed, ${c.droppedChunks} chunks dropped, ${c.concurrentPeak} streaming at once, first token p50 ${fixed(c.firstTokenP50Ms, 1)} / p99 ${fixed(c.firstTokenP99Ms, 1)} ms${added}${c.target === 'direct' ? '' : `, peak RSS ${fixed(c.peakRssMb, 0)} MB`}`,
+        `  ${c.target} x${c.opened}: ${c.completed} completed, ${c.failed} failed${failureCauses(c.failures)}, ${c.droppedChunks} chunks dropped, ${c.concurrentPeak} streaming at once, first token p50 ${fixed(c.firstTokenP50Ms, 1)} / p99 ${fixed(c.firstTokenP99Ms, 1)} ms${added}${c.target === 'direct' ? '' : `, peak RSS ${fixed(c.peakRssMb, 0)} MB`}`,
       );
     }
   }

@@ -124,6 +124,8 @@ export interface ConcurrentStreams {
   readonly opened: number;
   readonly completed: number;
   readonly failed: number;
+  /** Why streams failed: the error's code (or message), by count; "incomplete" for one without [DONE]. */
+  readonly failures: Readonly<Record<string, number>>;
   readonly droppedChunks: number;
   /** Most streams streaming at once: past their first token and not yet ended. */
   readonly concurrentPeak: number;
@@ -161,10 +163,19 @@ export async function holdStreams(
     let completed = 0;
     let droppedChunks = 0;
     const samples: StreamSample[] = [];
+    const failures: Record<string, number> = {};
+    const failedWith = (reason: string): void => {
+      failures[reason] = (failures[reason] ?? 0) + 1;
+    };
     for (const result of results) {
-      if (result.status !== 'fulfilled') continue;
+      if (result.status !== 'fulfilled') {
+        const error = result.reason as { code?: unknown; message?: unknown };
+        failedWith(String(error.code ?? error.message));
+        continue;
+      }
       samples.push(result.value);
       if (result.value.completed) completed += 1;
+      else failedWith('incomplete');
       droppedChunks += Math.max(0, expectedChunks - result.value.contentChunks);
     }
     const firstTokens = samples
@@ -175,6 +186,7 @@ export async function holdStreams(
       opened: count,
       completed,
       failed: count - completed,
+      failures,
       droppedChunks,
       concurrentPeak: overlapPeak(samples),
       firstTokenP50Ms: percentile(firstTokens, 50),

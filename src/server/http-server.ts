@@ -18,6 +18,14 @@ import { clientRequestIdOf } from './request-id.ts';
 import { addRouteHeaders, baseHeaders, sendError, sendJson, type RequestIds } from './respond.ts';
 
 /** A route mounted beside the dialect routes (main.ts mounts /metrics and /admin/* this way). */
+/**
+ * Connections the kernel may hold for the gateway before it accepts them (the kernel caps it at
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of clients connect in one
+ * instant (a deploy that reconnects every client, a burst of streams): the SYNs past it are dropped
+ * and each of those clients waits for its retransmission (1 s, then 3 s, ...).
+ */
+export const listenBacklog = 4096;
+
 export interface ExtraRoute {
   /** Only this method is routed here (any method when absent). */
   readonly method?: string;
@@ -331,7 +339,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const listener = front.listener;
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen({ port, host, ...(reusePort ? { reusePort } : {}) }, () => {
+      listener.listen({ port, host, backlog: listenBacklog, ...(reusePort ? { reusePort } : {}) }, () => {
         listener.off('error', reject);
         // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
         // (idle closing at shutdown, the headers and request timeouts).
