@@ -20,7 +20,8 @@ import {
   type BenchProcess,
 } from './lib/processes.ts';
 import { median, runAutocannon, type Target } from './lib/load.ts';
-import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
+import { Redis } from 'ioredis';
+import { benchRedisUrl, gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
       process.stderr.write(`${name}: ${root} ${values.flags?.[index] ?? ''} ${values.env?.[index] ?? ''}\n`);
     }
     const connections = Number(values.connections);
+    // With --redis, the Redis server's own CPU per request too (it shares this machine's cores).
+    const redisPid = values.redis ? await redisServerPid(benchRedisUrl) : undefined;
     for (const target of targets) await runAutocannon(target, connections, 5);
     const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]));
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
       const line: string[] = [];
       for (const target of targets) {
         const before = cpuMs(target.pid);
+        const redisBefore = redisPid === undefined ? 0 : cpuMs(redisPid);
         const loadBefore = cpuMs(process.pid) + cpuMs(upstream.child.pid ?? 0);
         const started = performance.now();
         const result = await runAutocannon(target, connections, Number(values.duration));
@@ -126,8 +130,12 @@ async function main(): Promise<void> {
         rps.get(target.name)?.push(result.requestsPerSecond);
         cpu.get(target.name)?.push(perRequest);
         const failed = result.errors + result.non2xx;
+        const redisPerRequest =
+          redisPid === undefined || target.name === 'noop-proxy'
+            ? ''
+            : ` redis ${((cpuMs(redisPid) - redisBefore) / Math.max(1, result.requests)).toFixed(3)} cpu-ms/req`;
         line.push(
-          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req load ${(loadBusy * 100).toFixed(0)}%${failed > 0 ? ` ${failed} FAILED` : ''}`,
+          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req${redisPerRequest} load ${(loadBusy * 100).toFixed(0)}%${failed > 0 ? ` ${failed} FAILED` : ''}`,
         );
       }
       process.stdout.write(`round ${round + 1}: ${line.join(' | ')}\n`);
@@ -151,6 +159,18 @@ async function main(): Promise<void> {
       if (file !== undefined)
         process.stdout.write(`\n${p.name}: ${formatProfile(summariseProfile(file, 30))}\n`);
     }
+  }
+}
+
+/** The pid of the Redis server at `url` (INFO server's process_id), for its CPU time: it runs on this machine. */
+async function redisServerPid(url: string): Promise<number | undefined> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const match = /process_id:(\d+)/.exec(await client.info('server'));
+    return match === null ? undefined : Number(match[1]);
+  } finally {
+    client.disconnect();
   }
 }
 

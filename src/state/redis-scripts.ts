@@ -32,15 +32,17 @@ const reservePrelude = `
 local function reserve(keyBase, argBase, rateCount, concurrencyCount, leaseId, leaseTtl)
   local result = {0, 0}
   local nextArrivals = {}
+  -- Every rate's stored arrival in one command (a nil is false).
+  local stored = {}
+  if rateCount > 0 then stored = redis.call('MGET', unpack(KEYS, keyBase + 1, keyBase + rateCount)) end
   for i = 1, rateCount do
     local base = argBase + (i - 1) * 3
     local limit = tonumber(ARGV[base + 1])
     local window = tonumber(ARGV[base + 2])
     local cost = tonumber(ARGV[base + 3])
     local interval = window / limit
-    local stored = redis.call('GET', KEYS[keyBase + i])
     local arrival = now
-    if stored then arrival = math.max(tonumber(stored), now) end
+    if stored[i] then arrival = math.max(tonumber(stored[i]), now) end
     local nextArrival = arrival + cost * interval
     nextArrivals[i] = nextArrival
     local fits = nextArrival - now <= window + 1e-6
@@ -55,12 +57,19 @@ local function reserve(keyBase, argBase, rateCount, concurrencyCount, leaseId, l
     result[#result + 1] = math.ceil(used)
   end
   local concurrencyBase = argBase + rateCount * 3
+  -- Whether this lease already holds a slot changes the fit only at the limit; below it, it is
+  -- read afterwards (ZADD's reply, or ZSCORE on a refusal) to correct the remaining count.
+  local unchecked = {}
   for j = 1, concurrencyCount do
     local key = KEYS[keyBase + rateCount + j]
     local limit = tonumber(ARGV[concurrencyBase + j])
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     local held = redis.call('ZCARD', key)
-    if redis.call('ZSCORE', key, leaseId) then held = held - 1 end
+    if held < limit then
+      unchecked[j] = true
+    elseif redis.call('ZSCORE', key, leaseId) then
+      held = held - 1
+    end
     local fits = held < limit
     if not fits and result[1] == 0 then
       result[1] = rateCount + j
@@ -78,8 +87,19 @@ local function reserve(keyBase, argBase, rateCount, concurrencyCount, leaseId, l
     end
     for j = 1, concurrencyCount do
       local key = KEYS[keyBase + rateCount + j]
-      redis.call('ZADD', key, now + leaseTtl, leaseId)
+      -- 0: the lease was there already (it was counted as another holder).
+      if redis.call('ZADD', key, now + leaseTtl, leaseId) == 0 and unchecked[j] then
+        local at = 3 + (rateCount + j - 1) * 2
+        result[at] = result[at] + 1
+      end
       extend(key, math.max(1, math.ceil(leaseTtl)))
+    end
+  else
+    for j = 1, concurrencyCount do
+      if unchecked[j] and redis.call('ZSCORE', KEYS[keyBase + rateCount + j], leaseId) then
+        local at = 3 + (rateCount + j - 1) * 2
+        result[at] = result[at] + 1
+      end
     end
   end
   return result

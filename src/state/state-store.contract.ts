@@ -141,6 +141,32 @@ export function describeStateStoreContract(
         expect((await store.reserve(request([], slots, 'b'))).granted).toBe(true);
       });
 
+      it('counts what remains the same when the lease re-reserves below the limit, granted or refused', async () => {
+        const three = [{ key: 'r3', limit: 3 }];
+        await store.reserve(request([], three, 'a'));
+        // a already holds one of 3: after its re-reserve 2 remain, not 1.
+        expect(await store.reserve(request([], three, 'a'))).toEqual({
+          granted: true,
+          states: [{ key: 'r3', limit: 3, remaining: 2, resetMs: 0 }],
+        });
+        // Refused by another limit: the count of r3 is reported the same way.
+        const full = { key: 'full', limit: 1 };
+        await store.reserve(request([], [full], 'other'));
+        expect(await store.reserve(request([], [...three, full], 'a'))).toMatchObject({
+          granted: false,
+          rejectedKey: 'full',
+          states: [
+            { key: 'r3', limit: 3, remaining: 2, resetMs: 0 },
+            { key: 'full', limit: 1, remaining: 0, resetMs: 0 },
+          ],
+        });
+        // A new lease below the limit: taken, one fewer remains.
+        expect(await store.reserve(request([], three, 'b'))).toEqual({
+          granted: true,
+          states: [{ key: 'r3', limit: 3, remaining: 1, resetMs: 0 }],
+        });
+      });
+
       it('reclaims a lease that was not released within its TTL', async () => {
         await store.reserve(request([], [{ key: 'c', limit: 1 }], 'crashed'));
         await clock.advance(29_999);
