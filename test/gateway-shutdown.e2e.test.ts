@@ -1,30 +1,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
-import { parseSimWorld } from '../src/simulator/sim-world.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { isReady, startGatewayProcess } from './support/gateway-process.ts';
 import { openaiClient, routeHeaders } from './support/sdk-clients.ts';
-import { startTestSimulator } from './support/simulator.ts';
+import { slowNovaLiteWorld, startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
 
 // Graceful shutdown: SIGTERM during an in-flight stream lets it finish, then the process exits 0.
 
-// Nova Lite streams slowly here (a few tokens a second) so a stream is still in flight at SIGTERM.
-const slowWorld = parseSimWorld(
-  {
-    ...defaultSimWorld,
-    latency: {
-      default: { ttft_ms: 0, tokens_per_second: 1000, jitter: 0 },
-      overrides: [{ model: simModels.novaLite, ttft_ms: 0, tokens_per_second: 15, jitter: 0 }],
-    },
-  },
-  'slow world',
-);
-
 let sim: RunningSimulator;
 beforeAll(async () => {
-  sim = await startTestSimulator({ seed: 7, world: slowWorld, latencyScale: 1 });
+  sim = await startTestSimulator({ seed: 7, world: slowNovaLiteWorld, latencyScale: 1 });
 });
 afterAll(async () => {
   await sim.close();

@@ -1,48 +1,21 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
-import { parseSimWorld } from '../src/simulator/sim-world.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { startGatewayProcess } from './support/gateway-process.ts';
-import { startTestSimulator } from './support/simulator.ts';
+import { slowNovaLiteWorld, startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
-import { metricSum, pinnedConnections, send } from './support/worker-connections.ts';
+import { metricSum, pinnedConnections, refused, send } from './support/worker-connections.ts';
 
 // `spillway serve --workers 4` as a process: SIGTERM drains every worker (a slow request in flight
 // on each of the four completes; new connections are refused) and the process exits 0.
 
-// Nova Lite answers slowly here (15 tokens a second: 30 tokens take 2 s) so requests are in flight at SIGTERM.
-const slowWorld = parseSimWorld(
-  {
-    ...defaultSimWorld,
-    latency: {
-      default: { ttft_ms: 0, tokens_per_second: 1000, jitter: 0 },
-      overrides: [{ model: simModels.novaLite, ttft_ms: 0, tokens_per_second: 15, jitter: 0 }],
-    },
-  },
-  'slow world',
-);
-
 let sim: RunningSimulator;
 beforeAll(async () => {
-  sim = await startTestSimulator({ seed: 7, world: slowWorld, latencyScale: 1 });
+  sim = await startTestSimulator({ seed: 7, world: slowNovaLiteWorld, latencyScale: 1 });
 });
 afterAll(async () => {
   await sim.close();
 });
-
-const refused = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => {
-      resolve(true);
-    });
-  });
 
 it('a file change reaches every worker; a refused one (no models) is logged once and the old config serves on every worker', async () => {
   const models = { slow: singleDeploymentGroup('slow', 'a1-us-east-1', simModels.novaLite) };

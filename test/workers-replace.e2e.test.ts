@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,13 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.ts';
 import { startWorkerPool, type PoolSurroundings } from '../src/composition/worker-pool.ts';
 import { startOneGateway, type RunningGateway } from '../src/main.ts';
-import { defaultSimWorld } from '../src/simulator/default-sim-world.ts';
-import { parseSimWorld } from '../src/simulator/sim-world.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
 import { simGatewayConfig, simModels } from './support/gateway-config.ts';
-import { startTestSimulator } from './support/simulator.ts';
+import { slowNovaLiteWorld, startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
-import { metricSum, pinnedConnections, send } from './support/worker-connections.ts';
+import { metricSum, pinnedConnections, refused, send } from './support/worker-connections.ts';
 
 // A worker thread that dies (`server.workers` > 1): the pool starts another in its place, and the
 // concurrency slots its requests held in the main thread's state are given back when it dies, not
@@ -24,22 +21,10 @@ import { metricSum, pinnedConnections, send } from './support/worker-connections
 // surroundings replaced (platform, minimum lifetime, what giving up does) and each thread in hand,
 // so a test can end one from outside.
 
-// Nova Lite answers slowly (15 tokens a second) so a request is in flight when its worker dies.
-const slowWorld = parseSimWorld(
-  {
-    ...defaultSimWorld,
-    latency: {
-      default: { ttft_ms: 0, tokens_per_second: 1000, jitter: 0 },
-      overrides: [{ model: simModels.novaLite, ttft_ms: 0, tokens_per_second: 15, jitter: 0 }],
-    },
-  },
-  'slow world',
-);
-
 let sim: RunningSimulator;
 let directory: string;
 beforeAll(async () => {
-  sim = await startTestSimulator({ seed: 11, world: slowWorld, latencyScale: 1 });
+  sim = await startTestSimulator({ seed: 11, world: slowNovaLiteWorld, latencyScale: 1 });
   directory = await mkdtemp(join(tmpdir(), 'spillway-workers-replace-'));
 });
 afterAll(async () => {
@@ -107,18 +92,6 @@ const ask = (maxTokens: number) => ({
   messages: [{ role: 'user', content: 'Tell me a story' }],
   max_tokens: maxTokens,
 });
-
-const refused = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => {
-      resolve(true);
-    });
-  });
 
 describe('a worker that dies', () => {
   it('is replaced, and the concurrency slot its request held is free at once (not when the lease expires)', async () => {

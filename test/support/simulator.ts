@@ -1,11 +1,30 @@
 import { request } from 'undici';
 import type { FaultSpecInput } from '../../src/simulator/fault-spec.ts';
 import type { InvocationRecord } from '../../src/simulator/invocation-log.ts';
+import { defaultSimWorld } from '../../src/simulator/default-sim-world.ts';
+import { parseSimWorld } from '../../src/simulator/sim-world.ts';
+import { simModels } from './gateway-config.ts';
 import {
   startSimulator,
   type RunningSimulator,
   type SimulatorOptions,
 } from '../../src/simulator/start-simulator.ts';
+
+/**
+ * The default world with Nova Lite answering slowly (15 tokens a second: 30 tokens take 2 s) and
+ * every other model at once: with `latencyScale: 1`, a Nova Lite request is still in flight when a
+ * test signals, kills or reloads something.
+ */
+export const slowNovaLiteWorld = parseSimWorld(
+  {
+    ...defaultSimWorld,
+    latency: {
+      default: { ttft_ms: 0, tokens_per_second: 1000, jitter: 0 },
+      overrides: [{ model: simModels.novaLite, ttft_ms: 0, tokens_per_second: 15, jitter: 0 }],
+    },
+  },
+  'slow world',
+);
 
 /** The provider simulator in this process: default world, OS-chosen port, no simulated latency. */
 export function startTestSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {

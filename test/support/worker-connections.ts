@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 
 /** One HTTP response: status, headers and body text. */
 export interface Answer {
@@ -87,4 +88,18 @@ export function metricSum(exposition: string, name: string): number {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1));
   }
   return sum;
+}
+
+/** Whether a new connection to 127.0.0.1:`port` is refused (nothing listens there any more). */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => {
+      resolve(true);
+    });
+  });
 }
