@@ -12,6 +12,14 @@ import { Duplex } from 'node:stream';
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /**
+ * Connections the kernel may hold for a server before it accepts them (the kernel caps it at
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of clients connect in one
+ * instant (a deploy that reconnects every client, a burst of streams): the SYNs past it are dropped
+ * and each of those clients waits for its retransmission (1 s, then 3 s, ...).
+ */
+export const listenBacklog = 4096;
+
+/**
  * One listening port for HTTP/1.1 and cleartext HTTP/2 (h2c with prior knowledge, what the AWS SDK
  * for JavaScript's default Bedrock Runtime handler speaks to an `http://` endpoint). Each new
  * connection's first bytes say which: the HTTP/2 preface goes to an HTTP/2 server whose requests
@@ -81,12 +89,15 @@ export class H2cFront {
     socket.resume();
   }
 
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(port: number, host: string): Promise<{ port: number; host: string }> {
+  /**
+   * Starts listening; resolves with the bound address (port 0 picks a free port). `reusePort`:
+   * several sockets (worker threads) share the port. The backlog is `listenBacklog`.
+   */
+  listen(port: number, host: string, reusePort = false): Promise<{ port: number; host: string }> {
     const listener = this.listener;
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen(port, host, () => {
+      listener.listen({ port, host, backlog: listenBacklog, ...(reusePort ? { reusePort } : {}) }, () => {
         listener.off('error', reject);
         // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
         // (idle closing at shutdown, the headers and request timeouts).

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server/start-test-server.ts';
-import { listenBacklog } from './http-server.ts';
+import { listenBacklog } from '../core/h2c-front.ts';
 
 // A burst of connections that arrives while the event loop is busy waits in the kernel's accept
 // queue (the listen backlog) instead of being dropped. Node's default backlog, 511, drops the SYNs

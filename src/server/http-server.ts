@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { H2cFront } from '../core/h2c-front.ts';
 import { parseCacheControl, parseTags } from './request-hints.ts';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createRequestId } from '../core/ids.ts';
@@ -18,14 +17,6 @@ import { clientRequestIdOf } from './request-id.ts';
 import { addRouteHeaders, baseHeaders, sendError, sendJson, type RequestIds } from './respond.ts';
 
 /** A route mounted beside the dialect routes (main.ts mounts /metrics and /admin/* this way). */
-/**
- * Connections the kernel may hold for the gateway before it accepts them (the kernel caps it at
- * net.core.somaxconn). Node's default, 511, overflows when thousands of clients connect in one
- * instant (a deploy that reconnects every client, a burst of streams): the SYNs past it are dropped
- * and each of those clients waits for its retransmission (1 s, then 3 s, ...).
- */
-export const listenBacklog = 4096;
-
 export interface ExtraRoute {
   /** Only this method is routed here (any method when absent). */
   readonly method?: string;
@@ -336,18 +327,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
 
   function listen(port: number, host: string, reusePort = false): Promise<{ port: number; host: string }> {
-    const listener = front.listener;
-    return new Promise((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ port, host, backlog: listenBacklog, ...(reusePort ? { reusePort } : {}) }, () => {
-        listener.off('error', reject);
-        // The HTTP/1.1 server does not listen itself: 'listening' starts its connection tracking
-        // (idle closing at shutdown, the headers and request timeouts).
-        server.emit('listening');
-        const address = listener.address() as AddressInfo;
-        resolve({ port: address.port, host: address.address });
-      });
-    });
+    return front.listen(port, host, reusePort);
   }
 
   let closed: Promise<void> | undefined;
