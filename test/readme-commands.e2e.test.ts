@@ -451,4 +451,20 @@ describe('the README, run as written', () => {
       }),
     );
   }, 120_000);
+
+  // Last: it stops the gateway every other test talks to.
+  it('SIGTERM to `npm start` itself (a supervisor signalling the pid it started) drains and stops the gateway; nothing is left serving', async () => {
+    const child = gateway;
+    if (child?.pid === undefined) throw new Error('npm start is not running');
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+    // npm passes the signal to its script's process: the gateway itself, not a shell that would
+    // die of it and leave the gateway running without its parent.
+    process.kill(child.pid, 'SIGTERM');
+    await exited;
+    const stopped = (): boolean => /"msg":"stopped"/.test(startOutput);
+    const deadline = Date.now() + 10_000;
+    while (!stopped() && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
+    expect(stopped()).toBe(true);
+    await expect(fetch('http://127.0.0.1:4000/health/ready')).rejects.toThrow();
+  }, 30_000);
 });
