@@ -61,7 +61,7 @@ export interface PoolSurroundings {
   readonly now?: () => number;
   /** After a crash loop or a failed replacement has closed the pool (default: exit with code 1). */
   readonly giveUp?: () => void;
-  /** Each worker thread as it starts (a drill or a test ends one to see it replaced). */
+  /** Each worker thread as it starts (a test ends one from outside to see it replaced). */
   readonly started?: (index: number, thread: Thread) => void;
 }
 
