@@ -9,7 +9,7 @@ import { configSchema } from '../src/config/schema.ts';
 import { startWorkerPool, type PoolSurroundings } from '../src/composition/worker-pool.ts';
 import { startOneGateway, type RunningGateway } from '../src/main.ts';
 import type { RunningSimulator } from '../src/simulator/start-simulator.ts';
-import { simGatewayConfig, simModels } from './support/gateway-config.ts';
+import { simGatewayConfig, simModels, singleDeploymentGroup } from './support/gateway-config.ts';
 import { slowNovaLiteWorld, startTestSimulator } from './support/simulator.ts';
 import { waitFor } from './support/wait-for.ts';
 import { metricSum, pinnedConnections, refused, send } from './support/worker-connections.ts';
@@ -173,6 +173,48 @@ describe('a worker that dies', () => {
       'worker 1 exited (code 1) 9999 ms after it started; stopping',
     ]);
     await gateway.close();
+  });
+
+  it('while the others are still starting: the pool closes, gives up, and its start fails (no worker left running)', async () => {
+    let gaveUp = 0;
+    const threads = new Map<number, Thread>();
+    const { logger, lines } = recordingLogger();
+    const config = configSchema.parse({
+      ...simGatewayConfig(sim.url, {
+        models: { slow: singleDeploymentGroup('slow', 'a1-us-east-1', simModels.novaLite) },
+      }),
+      database: { path: join(directory, 'startup.db') },
+    });
+    const starting = startWorkerPool(
+      { config, port: 0, logger, accessLog: false, spoolDirectory: join(directory, 'startup-spool') },
+      3,
+      (options) => startOneGateway(options),
+      {
+        giveUp: () => {
+          gaveUp += 1;
+        },
+        started: (index, thread) => {
+          threads.set(index, thread);
+          // Worker 0 listens before the others start: it dies as worker 2 starts.
+          if (index === 2) void threads.get(0)?.terminate();
+        },
+      },
+    );
+    // Either the others listened first (then the pool says a worker exited while they started) or
+    // the pool's stop reached them while they were starting (then one says it exited before it listened).
+    await expect(starting).rejects.toThrow(
+      /a worker exited while the others started|exited \(code \d+\) before it listened/,
+    );
+    await waitFor(() => gaveUp === 1, { what: 'the pool gave up' });
+    expect(
+      lines()
+        .filter((line) => line['level'] === 60)
+        .map((line) => line['msg']),
+    ).toEqual([expect.stringMatching(/^worker 0 exited \(code 1\) \d+ ms after it started; stopping$/)]);
+    // Every thread has exited (threadId -1 once a Worker has stopped).
+    await waitFor(() => [...threads.values()].every((thread) => thread.threadId === -1), {
+      what: 'every worker thread exited',
+    });
   });
 });
 

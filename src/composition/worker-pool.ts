@@ -257,7 +257,7 @@ export async function startWorkerPool(
         { worker: index, code },
         `worker ${index} exited (code ${code}) ${livedMs} ms after it started; stopping`,
       );
-      void gateway.close().finally(giveUp);
+      void stopPool().finally(giveUp);
       return;
     }
     logger.error(
@@ -273,11 +273,25 @@ export async function startWorkerPool(
       (error: unknown) => {
         if (stopping) return;
         logger.fatal({ err: error, worker: index }, `worker ${index} could not be replaced; stopping`);
-        void gateway.close().finally(giveUp);
+        void stopPool().finally(giveUp);
       },
     );
     replacing.add(starting);
     void starting.finally(() => replacing.delete(starting));
+  }
+
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  let closing: Promise<void> | undefined;
+  /**
+   * Stops the pool once: every worker drained, then the metrics listener. A worker that dies young
+   * calls it too, also while the others are still starting (before the gateway object exists).
+   */
+  function stopPool(): Promise<void> {
+    closing ??= (async () => {
+      await stopAll();
+      await metricsListener?.close();
+    })();
+    return closing;
   }
 
   async function stopAll(): Promise<void> {
@@ -296,7 +310,6 @@ export async function startWorkerPool(
   }
 
   let port = options.port ?? config.server.port;
-  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   const metricsOn = config.telemetry?.metrics !== false;
   try {
     // The first worker binds (port 0: the OS picks); the others bind the port it got.
@@ -305,6 +318,8 @@ export async function startWorkerPool(
     port = first.port;
     const rest = await Promise.all(Array.from({ length: count - 1 }, (_, index) => spawn(index + 1, port)));
     for (const seat of rest) seats[seat.index] = seat;
+    // A worker that died while the others started left its seat empty and stopped the pool (it died young).
+    if (live().length < count) throw new Error('a worker exited while the others started');
     serving = true;
     for (const seat of live()) seat.thread.postMessage({ kind: 'serving' } satisfies ToWorker);
     const metricsPort = config.telemetry?.metrics_port;
@@ -331,7 +346,6 @@ export async function startWorkerPool(
   const exposure = publicMetricsWarning(config.telemetry, metricsListener === undefined ? host : undefined);
   if (exposure !== undefined) logger.warn({ metricsUrl }, exposure);
 
-  let closing: Promise<void> | undefined;
   const gateway: RunningGateway = {
     url,
     port,
@@ -374,13 +388,7 @@ export async function startWorkerPool(
         `reload failed on ${failures.length} of ${replies.length} workers: ${failures.join('; ')}`,
       );
     },
-    close() {
-      closing ??= (async () => {
-        await stopAll();
-        await metricsListener?.close();
-      })();
-      return closing;
-    },
+    close: stopPool,
   };
   return gateway;
 }
