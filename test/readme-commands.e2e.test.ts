@@ -437,8 +437,9 @@ describe('the README, run as written', () => {
     expect(rows.length).toBeGreaterThan(0);
     // A row added or changed in the README needs its run here: nothing in the table goes unchecked.
     expect([...rows].sort()).toEqual(tableRuns.map((entry) => entry.synopsis).sort());
-    // Independent of each other: run at once, so that the npm start-up of each npx overlaps.
-    await Promise.all(
+    // Independent of each other: run at once, so that the npm start-up of each npx overlaps. Every
+    // run settles (a serving one is stopped) before a failure is reported: none is left running.
+    const outcomes = await Promise.allSettled(
       tableRuns.map(async (entry) => {
         if (entry.run === undefined) return;
         if (entry.serves !== undefined) {
@@ -450,6 +451,7 @@ describe('the README, run as written', () => {
         if (entry.prints !== undefined) expect(result.output).toMatch(entry.prints);
       }),
     );
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   }, 120_000);
 
   // Last: it stops the gateway every other test talks to.
