@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';
@@ -105,6 +107,40 @@ describe('AttemptScope', () => {
     const scope = new AttemptScope(systemClock, new AbortController().signal, Date.now() + 1000, 1000);
     scope.startFirstToken(5);
     await expect(scope.race(never)).rejects.toMatchObject({ code: 'upstream_timeout' });
+    scope.dispose();
+  });
+
+  it('every waiting race rejects on abort, and a raced promise that fails afterwards is handled', async () => {
+    const clock = new FakeClock();
+    const scope = scopeOn(clock);
+    let failLate: (error: Error) => void = () => undefined;
+    const late = new Promise<never>((_, reject) => {
+      failLate = reject;
+    });
+    const raced = [scope.race(never), scope.race(late), scope.race(never)].map((race) =>
+      race.catch((error: unknown) => error),
+    );
+    expect(await scope.race(Promise.resolve('settled'))).toBe('settled');
+    scope.abort(upstreamTimeout('over'));
+    for (const outcome of await Promise.all(raced)) expect(outcome).toMatchObject({ message: 'over' });
+    failLate(new Error('after the abort'));
+    const afterwards = scope.race(Promise.reject(new Error('also after')));
+    await expect(afterwards).rejects.toMatchObject({ message: 'over' });
+    scope.dispose();
+  });
+
+  it('a delivered race keeps nothing alive until the attempt ends (one per streamed event)', async () => {
+    // 100,000 races of a long stream; a Promise.race against one long-lived abort promise kept a
+    // reaction per race (~30 MB here) until the attempt ended.
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const scope = scopeOn(new FakeClock());
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    for (let event = 0; event < 100_000; event += 1) await scope.race(Promise.resolve(event));
+    collect();
+    const retainedMb = (process.memoryUsage().heapUsed - before) / 1e6;
+    expect(retainedMb).toBeLessThan(5);
     scope.dispose();
   });
 });

@@ -10,16 +10,16 @@ export function requestTimedOut(timeoutMs: number): GatewayError {
   });
 }
 
-function noop(): void {
-  // The abort promise is also observed by `race`'s callers; this only marks it handled.
-}
-
 /**
  * Why the request's signal aborted the attempt: the signal's own GatewayError (a hedge cancelling
  * its loser says `hedge_cancelled`), else the client went away.
  */
 function abortReason(signal: AbortSignal): GatewayError {
   return signal.reason instanceof GatewayError ? signal.reason : clientClosed();
+}
+
+function ignore(): void {
+  // A raced promise whose attempt was already over: its outcome is not anyone's to handle.
 }
 
 /** Listener options of the client-signal link, built once. */
@@ -48,9 +48,13 @@ export class AttemptScope {
   private disposed = false;
   /** Where the adapter tells what the upstream's rate-limit headers said (set by the attempt's policy). */
   onUpstreamLimits: ((hint: UpstreamLimitHint) => void) | undefined = undefined;
-  /** Rejects with the abort reason: what `race` races against (made on its first use). */
-  private aborted: Promise<never> | undefined;
-  private rejectAborted: ((reason: Error) => void) | undefined;
+  /**
+   * The rejecters of the `race`s still waiting, rejected with the reason when the attempt is
+   * aborted. A race leaves the set as soon as its promise settles, so a stream of n events holds
+   * none of them once they are delivered (a `Promise.race` against one long-lived abort promise
+   * would keep a reaction per event until the attempt ends: ~300 bytes each).
+   */
+  private readonly waiting = new Set<(reason: Error) => void>();
   private readonly onClientAbort = (): void => {
     this.abort(abortReason(this.clientSignal));
   };
@@ -80,7 +84,8 @@ export class AttemptScope {
   abort(reason: GatewayError): void {
     if (this.controller.signal.aborted) return;
     this.controller.abort(reason);
-    this.rejectAborted?.(reason);
+    for (const reject of this.waiting) reject(reason);
+    this.waiting.clear();
   }
 
   /** Fails the attempt with upstream_timeout unless `clearFirstToken` is called within `ms`. */
@@ -131,16 +136,27 @@ export class AttemptScope {
 
   /** Settles with `promise`, or rejects with the abort reason as soon as the attempt is aborted. */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (this.aborted === undefined) {
-      const signal = this.controller.signal;
-      this.aborted = signal.aborted
-        ? Promise.reject(signal.reason as Error)
-        : new Promise<never>((_, reject) => {
-            this.rejectAborted = reject;
-          });
-      this.aborted.catch(noop);
+    const signal = this.controller.signal;
+    if (signal.aborted) {
+      // Its outcome no longer matters; observing it keeps a late rejection from going unhandled.
+      promise.catch(ignore);
+      return Promise.reject(signal.reason as Error);
     }
-    return Promise.race([promise, this.aborted]);
+    const waiting = this.waiting;
+    return new Promise<T>((resolve, reject) => {
+      waiting.add(reject);
+      promise.then(
+        (value) => {
+          waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          waiting.delete(reject);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the raced promise's own reason, passed on unchanged
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The GatewayError an attempt failed with: the abort reason when the scope was aborted. */
