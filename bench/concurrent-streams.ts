@@ -12,7 +12,12 @@
  *   relays `count` streams. The gateway's CPU time over the window divided by the events it relayed is
  *   its CPU per event.
  *
- * Options: --streams 1000,5000, --scenarios burst,steady, --gap-ms 20, --background-tokens 400,
+ * - long: --long-streams streams of --long-tokens tokens each at once through the gateway (the upstream
+ *   sends them in 1,000 writes), the gateway's RSS sampled every 250 ms: what a long answer costs in
+ *   memory while it streams (a relay that kept something per event grows with the tokens).
+ *
+ * Options: --streams 1000,5000, --scenarios burst,steady,long, --gap-ms 20, --background-tokens 400,
+ * --long-streams 20, --long-tokens 50000,
  * --ramp-ms 2000, --probes 100, --profile (gateway under --cpu-prof; its figures are then not budget
  * figures), --no-pin. The upstream and the load generator run on CPU 0, the gateway on CPU 1.
  */
@@ -32,7 +37,9 @@ const { values } = parseArgs({
   allowNegative: true,
   options: {
     streams: { type: 'string', default: '1000,5000' },
-    scenarios: { type: 'string', default: 'burst,steady' },
+    scenarios: { type: 'string', default: 'burst,steady,long' },
+    'long-streams': { type: 'string', default: '20' },
+    'long-tokens': { type: 'string', default: '50000' },
     'gap-ms': { type: 'string', default: '20' },
     'background-tokens': { type: 'string', default: '400' },
     'ramp-ms': { type: 'string', default: '2000' },
@@ -136,6 +143,27 @@ try {
         `  gateway: CPU ${fixed((100 * cpu) / windowMs, 0)}% of a core over ${fixed(windowMs / 1000, 1)} s, ${fixed((cpu * 1000) / Math.max(1, (eventsPerS * windowMs) / 1000), 2)} µs per event offered; peak RSS ${fixed(memoryMb(gatewayPid).peak, 0)} MB`,
       );
     }
+    process.stdout.write(`${out.join('\n')}\n`);
+    out.length = 0;
+  }
+  if (scenarios.has('long')) {
+    const longStreams = Number(values['long-streams']);
+    const longTokens = Number(values['long-tokens']);
+    process.stderr.write(`long x${longStreams}\n`);
+    const before = memoryMb(gatewayPid).rss;
+    let highest = before;
+    const sampler = setInterval(() => {
+      highest = Math.max(highest, memoryMb(gatewayPid).rss);
+    }, 250);
+    const started = performance.now();
+    const long = await holdStreams(through, longStreams, longTokens, longTokens).finally(() => {
+      clearInterval(sampler);
+    });
+    const after = memoryMb(gatewayPid).rss;
+    out.push(
+      `long x${longStreams} (${longTokens} tokens each, all at once, through the gateway):`,
+      `  ${long.completed}/${longStreams} completed${failureCauses(long.failures)}, ${long.droppedChunks} chunks dropped, in ${fixed((performance.now() - started) / 1000, 1)} s; gateway RSS ${fixed(before, 0)} MB before, ${fixed(highest, 0)} MB at most while streaming (+${fixed(highest - before, 0)}), ${fixed(after, 0)} MB after`,
+    );
     process.stdout.write(`${out.join('\n')}\n`);
     out.length = 0;
   }

@@ -1,6 +1,7 @@
 /**
  * A fast OpenAI-style upstream for the benchmark: answers /v1/chat/completions at once (JSON) or as
- * an SSE stream of `chunks` chunks `gapMs` apart, and /v1/embeddings with one fixed 1536-dimension vector. Run as its own process so its CPU is not counted
+ * an SSE stream of `chunks` chunks `gapMs` apart (a stream of more than 1,000 chunks is sent in 1,000
+ * writes of several chunks, so it lasts 1,000 gaps at most), and /v1/embeddings with one fixed 1536-dimension vector. Run as its own process so its CPU is not counted
  * against the proxy under test: `node bench/fast-upstream.ts [--port N] [--chunks 64] [--gap-ms 20]`.
  * Prints `listening <port>` on stdout once ready.
  */
@@ -54,10 +55,14 @@ function chunk(delta: object, finish: string | null): string {
   })}\n\n`;
 }
 
+/** A stream is paced over at most this many ticks: a longer one sends several chunks per write. */
+const maxTicks = 1000;
+
 /** Streams `count` content chunks (the request's max_tokens when it asks for fewer than --chunks). */
 function stream(res: ServerResponse, count: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(chunk({ role: 'assistant', content: '' }, null));
+  const perTick = Math.ceil(count / maxTicks);
   let sent = 0;
   const timer = setInterval(() => {
     if (res.destroyed) {
@@ -65,8 +70,12 @@ function stream(res: ServerResponse, count: number): void {
       return;
     }
     if (sent < count) {
-      sent += 1;
-      res.write(chunk({ content: `tok${sent} ` }, null));
+      let text = '';
+      for (const last = Math.min(count, sent + perTick); sent < last;) {
+        sent += 1;
+        text += chunk({ content: `tok${sent} ` }, null);
+      }
+      res.write(text);
       return;
     }
     clearInterval(timer);

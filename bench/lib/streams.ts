@@ -156,10 +156,14 @@ export async function holdStreams(
   target: Target,
   count: number,
   expectedChunks: number,
+  maxTokens?: number,
 ): Promise<ConcurrentStreams> {
   const pool = new Pool(target.url, { connections: count, pipelining: 1 });
+  const body = maxTokens === undefined ? streamBody : streamBodyOf(maxTokens);
   try {
-    const results = await Promise.allSettled(Array.from({ length: count }, () => streamOnce(pool, target)));
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, () => streamOnce(pool, target, body)),
+    );
     let completed = 0;
     let droppedChunks = 0;
     const samples: StreamSample[] = [];
