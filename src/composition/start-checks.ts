@@ -1,8 +1,7 @@
 import type { ConfigProblem } from '../config/load-config.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { StartupError, systemErrorCode } from '../core/startup-error.ts';
-import { PostgresDriver } from '../persistence/postgres-driver.ts';
-import { createRedisClient, parseRedisUrl, redact } from '../state/redis-connection.ts';
+import { parseRedisUrl, redact } from '../state/redis-url.ts';
 
 /**
  * What `serve` would refuse in a config that validates (`config check` runs it too): no model
@@ -31,6 +30,8 @@ export async function probeBackends(config: SpillwayConfig, timeoutMs = 5000): P
   const problems: ConfigProblem[] = [];
   const databaseUrl = config.database?.url;
   if (databaseUrl !== undefined && databaseUrl !== '') {
+    // Loaded only when configured: a gateway without PostgreSQL or Redis never loads pg or ioredis.
+    const { PostgresDriver } = await import('../persistence/postgres-driver.ts');
     const driver = new PostgresDriver(databaseUrl, { maxConnections: 1, connectionTimeoutMs: timeoutMs });
     try {
       await driver.query('SELECT 1');
@@ -42,6 +43,7 @@ export async function probeBackends(config: SpillwayConfig, timeoutMs = 5000): P
   }
   const redisUrl = config.state?.redis_url;
   if (redisUrl !== undefined && redisUrl !== '') {
+    const { createRedisClient } = await import('../state/redis-connection.ts');
     const client = createRedisClient(parseRedisUrl(redisUrl), {
       enableOfflineQueue: true,
       maxRetriesPerRequest: 0,

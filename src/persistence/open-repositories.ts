@@ -1,5 +1,4 @@
 import { applyMigrations } from './migrations.ts';
-import { PostgresDriver } from './postgres-driver.ts';
 import type { Repositories } from './repositories.ts';
 import { SqlAuditRepository } from './sql-audit-repository.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -47,15 +46,19 @@ export async function openRepositories(
   options: OpenRepositoriesOptions = {},
 ): Promise<Repositories> {
   const url = database?.url;
-  const driver: SqlDriver =
-    url !== undefined && url !== ''
-      ? new PostgresDriver(url, {
-          ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-          ...(options.connectionTimeoutMs === undefined
-            ? {}
-            : { connectionTimeoutMs: options.connectionTimeoutMs }),
-        })
-      : new SqliteDriver(database?.path ?? options.defaultPath ?? './spillway.db');
+  let driver: SqlDriver;
+  if (url !== undefined && url !== '') {
+    // Loaded only when configured: the embedded defaults (SQLite) never load pg.
+    const { PostgresDriver } = await import('./postgres-driver.ts');
+    driver = new PostgresDriver(url, {
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      ...(options.connectionTimeoutMs === undefined
+        ? {}
+        : { connectionTimeoutMs: options.connectionTimeoutMs }),
+    });
+  } else {
+    driver = new SqliteDriver(database?.path ?? options.defaultPath ?? './spillway.db');
+  }
   try {
     await applyMigrations(driver);
   } catch (error) {

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
-import { RedisStateStore } from './redis-state-store.ts';
 import { ReplicaRegistry } from './replica-registry.ts';
 import type { ReplicaInfo } from './replica-registry.ts';
 import { ResilientStateStore } from './resilient-state-store.ts';
@@ -70,6 +69,8 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       },
     };
   }
+  // Loaded only with a Redis URL: the in-memory state never loads ioredis.
+  const { RedisStateStore } = await import('./redis-state-store.ts');
   const redis = new RedisStateStore({
     url: options.redisUrl,
     logger,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { parseRedisUrl, redact } from './redis-connection.ts';
+import { parseRedisUrl, redact } from './redis-url.ts';
 
 describe('parseRedisUrl', () => {
   it('passes a single-server URL through to ioredis', () => {
