@@ -1,4 +1,5 @@
-import { BedrockGuardrailClient } from '../providers/bedrock/apply-guardrail.ts';
+import type { BedrockGuardrailOptions } from '../providers/bedrock/apply-guardrail.ts';
+import type { GuardrailVerdict, RemoteGuardrail } from '../core/remote-guardrail.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EventSink } from '../core/gateway-events.ts';
 import type { EmbeddingRequest } from '../core/embedding.ts';
@@ -18,6 +19,35 @@ import { VectorIndex } from '../stages/cache/vector-index.ts';
 import { GuardrailCatalog } from '../stages/guardrails/build-guardrails.ts';
 import { createClassifier, type Classify } from '../stages/route/classifier.ts';
 import { RouteStage } from '../stages/route/route-stage.ts';
+
+/**
+ * A Bedrock guardrail's ApplyGuardrail client, made on its first call. Bedrock's transport (SigV4
+ * signing and the AWS SDK's credential chain, ~2 MB of heap) then loads only in a gateway whose
+ * guardrails call Bedrock, not in every gateway.
+ */
+class BedrockGuardrailOnFirstUse implements RemoteGuardrail {
+  private readonly options: BedrockGuardrailOptions;
+  private client: Promise<RemoteGuardrail> | undefined;
+
+  constructor(options: BedrockGuardrailOptions) {
+    this.options = options;
+  }
+
+  async apply(
+    source: 'INPUT' | 'OUTPUT',
+    texts: readonly string[],
+    signal: AbortSignal,
+  ): Promise<GuardrailVerdict> {
+    this.client ??= import('../providers/bedrock/apply-guardrail.ts').then(
+      ({ BedrockGuardrailClient }) => new BedrockGuardrailClient(this.options),
+    );
+    return (await this.client).apply(source, texts, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.client !== undefined) await (await this.client).close();
+  }
+}
 
 /** What the request stages are built over (the process's shared parts). */
 export interface StageParts {
@@ -101,7 +131,7 @@ export class GroupStages {
   private byTenant = new Map<string, Map<string, readonly RequestStage[]>>();
   private stores = new Map<string, AnswerStore>();
   /** ApplyGuardrail clients by provider settings, guardrail id and version. */
-  private guardrailClients = new Map<string, BedrockGuardrailClient>();
+  private guardrailClients = new Map<string, RemoteGuardrail>();
   private indexes = new Map<string, VectorIndex>();
   private shared: SharedVectors | undefined;
   private readonly parts: StageParts;
@@ -159,7 +189,7 @@ export class GroupStages {
     }
     // ApplyGuardrail clients outlive a reload when nothing about them changed; the others are
     // closed once the new stages are in place (their pool leases released).
-    const clients = new Map<string, BedrockGuardrailClient>();
+    const clients = new Map<string, RemoteGuardrail>();
     const catalog = new GuardrailCatalog(config.guardrails ?? {}, this.parts.events, (guardrail) => {
       const provider = config.providers[guardrail.provider];
       if (provider?.type !== 'bedrock') return undefined;
@@ -167,7 +197,7 @@ export class GroupStages {
       const client =
         clients.get(identity) ??
         this.guardrailClients.get(identity) ??
-        new BedrockGuardrailClient({
+        new BedrockGuardrailOnFirstUse({
           provider,
           guardrailId: guardrail.guardrail_id,
           guardrailVersion: guardrail.guardrail_version,

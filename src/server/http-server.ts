@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from '../core/node-http.ts';
 import { H2cFront } from '../core/h2c-front.ts';
 import { parseCacheControl, parseTags } from './request-hints.ts';
 import type { Logger } from 'pino';

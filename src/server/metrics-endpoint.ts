@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from '../core/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import { authorizeAdmin } from './admin/admin-authorization.ts';
 

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
  * A gateway on the embedded defaults (in-memory state, SQLite) does not load the Redis and
- * PostgreSQL clients: ioredis and pg are imported when the config names them, not before. Each case
- * runs in its own Node process, so nothing loaded by another test counts.
+ * PostgreSQL clients: ioredis and pg are imported when the config names them, not before. Nor does
+ * it load Bedrock's signing and credential packages without a Bedrock guardrail (build-stages.ts), or
+ * Node's bundled undici (an ESM import of node:http would: src/core/node-http.ts). Each case runs in
+ * its own Node process, so nothing loaded by another test counts.
  */
 
 const run = promisify(execFile);
@@ -24,13 +26,23 @@ afterAll(async () => {
 
 /**
  * Starts a gateway with `state` in a fresh process, optionally runs `config check --connect`'s probe
- * of `database.url`, and returns the packages among ioredis and pg that the process loaded.
+ * of `database.url`, and returns which of those packages the process loaded (`node-bundled-undici`:
+ * Node's own copy of undici).
  */
 async function loadedPackages(name: string, state: object, probeDatabaseUrl?: string): Promise<string[]> {
   const script = `
-    import { createRequire } from 'node:module';
-    import { configSchema } from './src/config/schema.ts';
-    import { probeBackends, startGateway } from './src/main.ts';
+    import { registerHooks } from 'node:module';
+    // Every module resolved from here on, imported or required.
+    const resolved = new Set();
+    registerHooks({
+      resolve(specifier, context, nextResolve) {
+        const result = nextResolve(specifier, context);
+        resolved.add(result.url);
+        return result;
+      },
+    });
+    const { configSchema } = await import('./src/config/schema.ts');
+    const { probeBackends, startGateway } = await import('./src/main.ts');
     const config = configSchema.parse({
       server: { log_level: 'error' },
       providers: { up: { type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-unused' } },
@@ -44,10 +56,11 @@ async function loadedPackages(name: string, state: object, probeDatabaseUrl?: st
     const probe = ${JSON.stringify(probeDatabaseUrl ?? null)};
     if (probe !== null) await probeBackends(configSchema.parse({ ...config, database: { url: probe } }), 2000);
     const packages = new Set();
-    for (const path of Object.keys(createRequire(import.meta.url).cache)) {
-      const match = /node_modules\\/(ioredis|pg)\\//.exec(path);
+    for (const url of resolved) {
+      const match = /node_modules\\/(ioredis|pg|@smithy\\/signature-v4|@aws-sdk\\/credential-providers)\\//.exec(url);
       if (match !== null) packages.add(match[1]);
     }
+    if (process.moduleLoadList.some((name) => name.includes('deps/undici'))) packages.add('node-bundled-undici');
     await gateway.close();
     process.stdout.write(JSON.stringify([...packages].sort()));
   `;
@@ -58,8 +71,8 @@ async function loadedPackages(name: string, state: object, probeDatabaseUrl?: st
   return JSON.parse(stdout) as string[];
 }
 
-describe('backend clients load only when configured', () => {
-  it('in-memory state and SQLite load neither ioredis nor pg', async () => {
+describe('what a gateway loads', () => {
+  it("in-memory state and SQLite load no ioredis, pg, Bedrock signing or Node's bundled undici", async () => {
     expect(await loadedPackages('embedded', {})).toEqual([]);
   });
 
