@@ -24,6 +24,26 @@ export default tseslint.config(
     },
   },
   {
+    // The gateway's own code takes node:http's values from src/core/node-http.ts: an ESM import of
+    // node:http loads Node's bundled undici (docs/performance.md, "What a gateway loads").
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'src/**/*.contract.ts', 'src/**/__fixtures__/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:http',
+              allowTypeImports: true,
+              message: "take node:http's values from src/core/node-http.ts (types may be imported)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
