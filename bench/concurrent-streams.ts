@@ -28,9 +28,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMs, freePort, memoryMb, pinToCpu, startListening, startWithHealth } from './lib/processes.ts';
 import { gatewayConfig, tenantKey } from './lib/gateway-config.ts';
-import { holdStreams, holdSteadyStreams, probeFirstTokens } from './lib/streams.ts';
+import { holdLongStreams, holdStreams, holdSteadyStreams, probeFirstTokens } from './lib/streams.ts';
 import type { Target } from './lib/load.ts';
-import { failureCauses } from './lib/report.ts';
+import { failureCauses, formatLongStreams } from './lib/report.ts';
 import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
@@ -114,9 +114,9 @@ try {
   for (const count of counts) {
     if (scenarios.has('burst')) {
       process.stderr.write(`burst x${count}\n`);
-      const straight = await holdStreams(direct, count, burstChunks);
+      const straight = await holdStreams(direct, count, burstChunks, burstChunks);
       const cpuBefore = cpuMs(gatewayPid);
-      const relayed = await holdStreams(through, count, burstChunks);
+      const relayed = await holdStreams(through, count, burstChunks, burstChunks);
       const cpu = cpuMs(gatewayPid) - cpuBefore;
       out.push(
         `burst x${count} (all opened at once, ${burstChunks} tokens each):`,
@@ -150,19 +150,10 @@ try {
     const longStreams = Number(values['long-streams']);
     const longTokens = Number(values['long-tokens']);
     process.stderr.write(`long x${longStreams}\n`);
-    const before = memoryMb(gatewayPid).rss;
-    let highest = before;
-    const sampler = setInterval(() => {
-      highest = Math.max(highest, memoryMb(gatewayPid).rss);
-    }, 250);
-    const started = performance.now();
-    const long = await holdStreams(through, longStreams, longTokens, longTokens).finally(() => {
-      clearInterval(sampler);
-    });
-    const after = memoryMb(gatewayPid).rss;
+    const long = await holdLongStreams(through, gatewayPid, longStreams, longTokens);
     out.push(
       `long x${longStreams} (${longTokens} tokens each, all at once, through the gateway):`,
-      `  ${long.completed}/${longStreams} completed${failureCauses(long.failures)}, ${long.droppedChunks} chunks dropped, in ${fixed((performance.now() - started) / 1000, 1)} s; gateway RSS ${fixed(before, 0)} MB before, ${fixed(highest, 0)} MB at most while streaming (+${fixed(highest - before, 0)}), ${fixed(after, 0)} MB after`,
+      `  ${formatLongStreams(long)}`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
     out.length = 0;

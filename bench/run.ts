@@ -3,6 +3,8 @@
  * same fast upstream called directly and through a no-op proxy (docs/performance.md).
  * Options: --duration S (per load run, default 10), --connections 1,16,64,256, --streams 1000,5000 (each count
  * opened at once to one origin, straight and through the gateway),
+ * --long-streams 20 and --long-tokens 50000 (that many streams of that many tokens at once through the
+ * gateway, its RSS sampled while they stream; 0 streams = skip; 5 with --quick),
  * --soak S (RSS over a steady-load soak; 0 = skip), --redis (also the Redis state path), --quick,
  * --no-first-token-tail (skips the TTFT-tail scenario, bench/first-token-tail.ts, run after the table),
  * --peers (also Portkey's gateway, bench/lib/peers.ts: a target in every table, plus --peer-rounds N
@@ -30,7 +32,7 @@ import {
   type BenchProcess,
 } from './lib/processes.ts';
 import { percentile, probeLatency, runAutocannon, type Target } from './lib/load.ts';
-import { holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
+import { holdLongStreams, holdStreams, measureStreamsInterleaved } from './lib/streams.ts';
 import { benchRedisUrl, gatewayConfig, tenantKey } from './lib/gateway-config.ts';
 import { printReport, type BenchReport } from './lib/report.ts';
 import { installPortkey, measurePeerRounds, startPortkey } from './lib/peers.ts';
@@ -50,6 +52,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '1,16,64,256' },
     streams: { type: 'string', default: '1000,5000' },
+    /** Streams of --long-tokens tokens at once through the gateway, its RSS sampled (0: skip). */
+    'long-streams': { type: 'string', default: '20' },
+    'long-tokens': { type: 'string', default: '50000' },
     soak: { type: 'string', default: '0' },
     redis: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -78,6 +83,10 @@ const streamCounts = values.streams
   .map(Number)
   .filter((count) => Number.isInteger(count) && count > 0);
 const chunks = 64;
+const longStreams = values.quick
+  ? Math.min(5, Number(values['long-streams']))
+  : Number(values['long-streams']);
+const longTokens = Number(values['long-tokens']);
 const gapMs = 20;
 const profileDirectory = join('bench', 'results', 'profiles');
 
@@ -127,8 +136,9 @@ async function main(): Promise<void> {
   try {
     const upstream = await startListening('upstream', [
       'bench/fast-upstream.ts',
+      // Each stream asks for what it wants (max_tokens); the long streams want the most.
       '--chunks',
-      String(chunks),
+      String(Math.max(chunks, longTokens)),
       '--gap-ms',
       String(gapMs),
     ]);
@@ -268,16 +278,26 @@ async function main(): Promise<void> {
       for (const count of streamCounts) {
         process.stderr.write(`${count} concurrent streams\n`);
         if (directTarget !== undefined) {
-          const direct = await holdStreams(directTarget, count, chunks);
+          const direct = await holdStreams(directTarget, count, chunks, chunks);
           report.concurrentStreams.push({ target: 'direct', ...direct, peakRssMb: Number.NaN });
         }
-        const held = await holdStreams(gatewayTarget, count, chunks);
+        const held = await holdStreams(gatewayTarget, count, chunks, chunks);
         report.concurrentStreams.push({
           target: 'gateway',
           ...held,
           peakRssMb: memoryMb(gateway.child.pid ?? 0).peak,
         });
       }
+    }
+
+    if (gatewayTarget !== undefined && longStreams > 0) {
+      process.stderr.write(`${longStreams} long streams\n`);
+      report.longStreams = await holdLongStreams(
+        gatewayTarget,
+        gateway.child.pid ?? 0,
+        longStreams,
+        longTokens,
+      );
     }
 
     const soakS = Number(values.soak);

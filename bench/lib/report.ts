@@ -1,10 +1,17 @@
 /** The benchmark's result shape and its one printed table. */
 import type { PeerFigures } from './peers.ts';
+import type { LongStreams } from './streams.ts';
 
 /** " (ECONNRESET 3, incomplete 1)": why streams failed, largest first; "" when none did. */
 export function failureCauses(failures: Readonly<Record<string, number>>): string {
   const causes = Object.entries(failures).sort((a, b) => b[1] - a[1]);
   return causes.length === 0 ? '' : ` (${causes.map(([cause, count]) => `${cause} ${count}`).join(', ')})`;
+}
+
+/** One line on long streams: how many completed, and the gateway's RSS before, while and after. */
+export function formatLongStreams(long: LongStreams): string {
+  const mb = (value: number): string => value.toFixed(0);
+  return `${long.completed}/${long.opened} completed${failureCauses(long.failures)}, ${long.droppedChunks} chunks dropped, in ${long.seconds.toFixed(1)} s; gateway RSS ${mb(long.rssBeforeMb)} MB before, ${mb(long.rssMaxMb)} MB at most while streaming (+${mb(long.rssMaxMb - long.rssBeforeMb)}), ${mb(long.rssAfterMb)} MB after`;
 }
 
 export interface BenchReport {
@@ -56,6 +63,8 @@ export interface BenchReport {
     firstTokenP99Ms: number;
     peakRssMb: number;
   }[];
+  /** Long streams at once through the gateway, with its RSS while they streamed (--long-streams). */
+  longStreams?: LongStreams | undefined;
   /** With --redis: what the Redis gateway's throughput runs cost the Redis server, per request. */
   redisCommands: {
     connections: number;
@@ -209,6 +218,13 @@ export function printReport(report: BenchReport): void {
         `  ${c.target} x${c.opened}: ${c.completed} completed, ${c.failed} failed${failureCauses(c.failures)}, ${c.droppedChunks} chunks dropped, ${c.concurrentPeak} streaming at once, first token p50 ${fixed(c.firstTokenP50Ms, 1)} / p99 ${fixed(c.firstTokenP99Ms, 1)} ms${added}${c.target === 'direct' ? '' : `, peak RSS ${fixed(c.peakRssMb, 0)} MB`}`,
       );
     }
+  }
+  if (report.longStreams !== undefined) {
+    const long = report.longStreams;
+    out.push(
+      `\nLong streams (${long.opened} of ${long.tokens} tokens each, all at once, through the gateway):`,
+      `  ${formatLongStreams(long)}`,
+    );
   }
   if (report.peers !== undefined) out.push(...formatPeers(report));
   out.push('\nMemory (MB):');

@@ -2,6 +2,7 @@
 import { Pool } from 'undici';
 import type { Target } from './load.ts';
 import { percentile } from './load.ts';
+import { memoryMb } from './processes.ts';
 
 const streamBodyOf = (maxTokens: number): string =>
   JSON.stringify({
@@ -361,5 +362,46 @@ export async function holdSteadyStreams<T>(
     };
   } finally {
     await pool.close();
+  }
+}
+
+/** Long streams held at once through a gateway, with its RSS while they streamed. */
+export interface LongStreams extends ConcurrentStreams {
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly rssBeforeMb: number;
+  /** The highest RSS of 250 ms samples while the streams ran. */
+  readonly rssMaxMb: number;
+  readonly rssAfterMb: number;
+}
+
+/**
+ * `count` streams of `tokens` tokens each opened at once through `target`, with process `pid`'s RSS
+ * sampled every 250 ms: a relay that keeps something per event grows with the tokens.
+ */
+export async function holdLongStreams(
+  target: Target,
+  pid: number,
+  count: number,
+  tokens: number,
+): Promise<LongStreams> {
+  const rssBeforeMb = memoryMb(pid).rss;
+  let rssMaxMb = rssBeforeMb;
+  const sampler = setInterval(() => {
+    rssMaxMb = Math.max(rssMaxMb, memoryMb(pid).rss);
+  }, 250);
+  const started = performance.now();
+  try {
+    const held = await holdStreams(target, count, tokens, tokens);
+    return {
+      ...held,
+      tokens,
+      seconds: (performance.now() - started) / 1000,
+      rssBeforeMb,
+      rssMaxMb,
+      rssAfterMb: memoryMb(pid).rss,
+    };
+  } finally {
+    clearInterval(sampler);
   }
 }
