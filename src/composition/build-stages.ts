@@ -44,8 +44,10 @@ class BedrockGuardrailOnFirstUse implements RemoteGuardrail {
     return (await this.client).apply(source, texts, signal);
   }
 
+  /** Closes the client if one was made (one that failed to load has nothing to close). */
   async close(): Promise<void> {
-    if (this.client !== undefined) await (await this.client).close();
+    const client = await this.client?.catch(() => undefined);
+    await client?.close();
   }
 }
 
