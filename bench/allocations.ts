@@ -1,6 +1,6 @@
 /**
  * Bytes allocated per request and by which functions: `node bench/allocations.ts [--target gateway|noop]
- * [--requests 10000] [--warmup 20000] [--connections 64] [--top 40]`.
+ * [--requests 10000] [--warmup 20000] [--connections 64] [--top 40] [--redis]`.
  *
  * The target runs with bench/lib/heap-sampling.ts preloaded; after a warm-up, V8's sampling heap
  * profiler records every allocation (including objects already collected, which is what young
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '64' },
     top: { type: 'string', default: '40' },
+    /** The gateway keeps its shared state in the machine's Redis (127.0.0.1:6379). */
+    redis: { type: 'boolean', default: false },
   },
 });
 
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
           port,
           upstreamPort: upstream.port,
           databasePath: join(directory, 'gateway.db'),
-          redis: false,
+          redis: values.redis,
         }),
       );
       args = ['bin/spillway.js', 'serve', '--config', configPath];

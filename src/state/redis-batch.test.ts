@@ -5,7 +5,7 @@ import {
   testRedisUrl,
   uniquePrefix,
 } from '../../test/support/state/redis-test-support.ts';
-import { RedisBatcher } from './redis-batch.ts';
+import { RedisBatcher, encodeCalls } from './redis-batch.ts';
 
 // The batcher on the real Redis: what one turn's calls become (counted at the client: the number of
 // EVALSHA/EVAL commands it sends), and that each call keeps its order, reply and error.
@@ -19,6 +19,8 @@ const scripts = {
   get: `return redis.call('GET', KEYS[1])`,
   set: `redis.call('SET', KEYS[1], ARGV[1]) return 1`,
   pair: `return {ARGV[1], ARGV[2]}`,
+  // every argument back, with its type and how many there were
+  echo: `local out = {tostring(#ARGV)} for i = 1, #ARGV do out[#out + 1] = type(ARGV[i]) .. ':' .. ARGV[i] end return out`,
   broken: `return redis.call('HGET', KEYS[1], 'field')`,
   thrown: `error('refused by the script')`,
   // the server's time, read after spinning (so that a TIME per call would see it move)
@@ -128,5 +130,33 @@ describe('RedisBatcher', () => {
     expect(new Set(first).size).toBe(1);
     const [later] = await Promise.all([batcher.run('time', [], [])]);
     expect(Number(later)).toBeGreaterThan(Number(first[0]));
+  });
+
+  it('hands each script its arguments as the strings a separate Redis argument would carry', async () => {
+    const batcher = new RedisBatcher(client, scripts);
+    const awkward = [
+      'quote " backslash \\ slash / newline \n tab \t',
+      'nul \u0000 and \u001f controls',
+      'é 中文 😀 \u2028',
+      '',
+      '{"json": [1, 2]}',
+    ];
+    const numbers = [0, -1, 1.5, 0.1 + 0.2, 1796624724973, 1e21, -0.000001, Infinity, -Infinity, Number.NaN];
+    const [strings, numeric, none] = await Promise.all([
+      batcher.run('echo', [], awkward),
+      batcher.run('echo', [], numbers),
+      batcher.run('echo', [], []),
+    ]);
+    // What ioredis would have sent for each as its own argument: the string itself, String(n).
+    expect(strings).toEqual([String(awkward.length), ...awkward.map((text) => `string:${text}`)]);
+    expect(numeric).toEqual([String(numbers.length), ...numbers.map((n) => `string:${String(n)}`)]);
+    expect(none).toEqual(['0']);
+  });
+
+  it('a lone surrogate reaches the script as U+FFFD (as UTF-8 encoding a separate argument makes it)', async () => {
+    const batcher = new RedisBatcher(client, scripts);
+    const reply = await batcher.run('echo', [], ['a\ud800b', '\udfff', 'ok \ud83d\ude00']);
+    expect(reply).toEqual(['3', 'string:a\ufffdb', 'string:\ufffd', 'string:ok 😀']);
+    expect(encodeCalls([{ script: 1, keys: ['k'], args: ['x\ud800', 2] }])).toBe('[[1,1,["x\ufffd","2"]]]');
   });
 });

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { Cluster } from 'ioredis';
-import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { createRedisClient, parseRedisUrl, redact } from './redis-connection.ts';
@@ -40,10 +39,25 @@ export interface RedisStateStoreOptions {
   readonly logger?: StateLogger;
 }
 
-const reserveReply = z.array(z.number());
-const admitReply = z.array(z.union([z.number(), z.string(), z.null()]));
-const stringPairsReply = z.array(z.string());
-const valuesReply = z.array(z.string().nullable());
+/**
+ * A script's reply, checked to be an array whose every item passes `item` (a reply is untrusted
+ * input: a different script under the same SHA, a proxy that mangles it). Hand-written rather than
+ * a schema: these checks run on every admission and settlement, and a schema's parse allocated more
+ * per request than the rest of the Redis path's decoding.
+ */
+function arrayReply<T>(reply: unknown, item: (value: unknown) => value is T, what: string): T[] {
+  if (!Array.isArray(reply)) throw new Error(`malformed ${what} reply: not an array`);
+  for (const value of reply as unknown[]) {
+    if (!item(value)) throw new Error(`malformed ${what} reply: unexpected item ${typeof value}`);
+  }
+  return reply as T[];
+}
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isStringOrNull = (value: unknown): value is string | null =>
+  value === null || typeof value === 'string';
+const isAdmitItem = (value: unknown): value is number | string | null =>
+  value === null || typeof value === 'number' || typeof value === 'string';
 
 /** Each operation's script, run inside the batch script (redis-batch.ts) by name. */
 const sources = {
@@ -177,7 +191,7 @@ export class RedisStateStore implements StateStore {
     const args: (string | number)[] = [request.rates.length, request.leaseId, request.leaseTtlMs];
     this.reserveArgs(request, args);
     const keys = this.reserveKeys(request);
-    const reply = reserveReply.parse(await this.run('reserve', 'reserve', keys, args));
+    const reply = arrayReply(await this.run('reserve', 'reserve', keys, args), isNumber, 'reserve');
     return reserveResult(request, reply);
   }
 
@@ -207,7 +221,7 @@ export class RedisStateStore implements StateStore {
       this.reserveArgs(also, args);
     }
     for (const key of reads) keys.push(this.key('kv', key));
-    const reply = admitReply.parse(await this.run('admit', 'admit', keys, args));
+    const reply = arrayReply(await this.run('admit', 'admit', keys, args), isAdmitItem, 'admit');
     const limitCount = reserve.rates.length + reserve.concurrency.length;
     const reservation = reserveResult(reserve, reply.slice(0, 2 + limitCount * 2).map(Number));
     if (!reservation.granted) return { reservation, values: reads.map(() => undefined) };
@@ -259,7 +273,7 @@ export class RedisStateStore implements StateStore {
     const args: (string | number)[] = [windowMs];
     for (const [name, value] of Object.entries(increments)) args.push(name, value);
     const reply = await this.run('incrementWindow', 'window', [this.key('window', key)], args);
-    return pairsToRecord(stringPairsReply.parse(reply), Number);
+    return pairsToRecord(arrayReply(reply, isString, 'window'), Number);
   }
 
   async addToWindow(key: string, increments: WindowCounts, windowMs: number): Promise<void> {
@@ -270,7 +284,7 @@ export class RedisStateStore implements StateStore {
 
   async readWindow(key: string, windowMs: number): Promise<WindowCounts> {
     const reply = await this.run('readWindow', 'window', [this.key('window', key)], [windowMs]);
-    return pairsToRecord(stringPairsReply.parse(reply), Number);
+    return pairsToRecord(arrayReply(reply, isString, 'window'), Number);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -286,7 +300,7 @@ export class RedisStateStore implements StateStore {
       keys.map((key) => this.key('kv', key)),
       [],
     );
-    return valuesReply.parse(reply).map((value) => value ?? undefined);
+    return arrayReply(reply, isStringOrNull, 'get').map((value) => value ?? undefined);
   }
 
   private valueKeys(key: string): string[] {
@@ -316,7 +330,7 @@ export class RedisStateStore implements StateStore {
   async scan(prefix: string): Promise<Record<string, string>> {
     const keys = [this.key('kv-index', 'expiry'), this.key('kv-index', 'name')];
     const reply = await this.run('scan', 'scan', keys, [prefix, this.key('kv', '')]);
-    return pairsToRecord(stringPairsReply.parse(reply));
+    return pairsToRecord(arrayReply(reply, isString, 'scan'));
   }
 
   async publish(channel: string, message: string): Promise<void> {
