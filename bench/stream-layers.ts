@@ -227,7 +227,11 @@ try {
 
 const median = (list: readonly number[]): number => {
   const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  // An even count: the mean of the two middle rounds.
+  if (sorted.length % 2 === 0)
+    return ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+  return sorted[middle] ?? Number.NaN;
 };
 console.log(
   `Stream layers (Node ${process.version}, ${String(streams)} streams of ${String(chunks)} chunks, ${values['gap-ms']} ms apart, ${String(rounds)} rounds, ${new Date().toISOString()})`,
