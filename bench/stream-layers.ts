@@ -30,6 +30,7 @@ import type { ChatModel } from '../src/core/chat-model.ts';
 import type { ChatRequest } from '../src/core/chat-request.ts';
 import { OpenAIStreamDecoder } from '../src/providers/openai/openai-stream-decoder.ts';
 import { SseParser } from '../src/providers/shared/sse-parser.ts';
+import { median } from './lib/load.ts';
 import { pinToCpu, startListening } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -225,14 +226,6 @@ try {
   await upstream.stop();
 }
 
-const median = (list: readonly number[]): number => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  // An even count: the mean of the two middle rounds.
-  if (sorted.length % 2 === 0)
-    return ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-  return sorted[middle] ?? Number.NaN;
-};
 console.log(
   `Stream layers (Node ${process.version}, ${String(streams)} streams of ${String(chunks)} chunks, ${values['gap-ms']} ms apart, ${String(rounds)} rounds, ${new Date().toISOString()})`,
 );

@@ -125,7 +125,11 @@ export async function sendRequests(
   if (failures > 0) throw new Error(`${String(failures)} of ${String(count)} requests failed`);
 }
 
+/** The median; of an even number of values, the mean of the middle two. NaN for none. */
 export const median = (list: readonly number[]): number => {
   const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length % 2 === 0)
+    return ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+  return sorted[middle] ?? Number.NaN;
 };
