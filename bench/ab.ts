@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   cpuMs,
+  cpuSplitMs,
   freePort,
   memoryMb,
   pinToCpu,
@@ -117,12 +118,16 @@ async function main(): Promise<void> {
     for (let round = 0; round < Number(values.rounds); round += 1) {
       const line: string[] = [];
       for (const target of targets) {
-        const before = cpuMs(target.pid);
+        const before = cpuSplitMs(target.pid);
         const redisBefore = redisPid === undefined ? 0 : cpuMs(redisPid);
         const loadBefore = cpuMs(process.pid) + cpuMs(upstream.child.pid ?? 0);
         const started = performance.now();
         const result = await runAutocannon(target, connections, Number(values.duration));
-        const perRequest = (cpuMs(target.pid) - before) / Math.max(1, result.requests);
+        const after = cpuSplitMs(target.pid);
+        const requests = Math.max(1, result.requests);
+        const perRequest = (after.user + after.system - before.user - before.system) / requests;
+        // The kernel's share (system time: sockets, files) against the process's own (user time).
+        const systemPerRequest = (after.system - before.system) / requests;
         // Busy share of the load side (autocannon + upstream): near 100% with --pin means the load
         // generator, not the target, bounded this round's req/s.
         const loadBusy =
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
             ? ''
             : ` redis ${((cpuMs(redisPid) - redisBefore) / Math.max(1, result.requests)).toFixed(3)} cpu-ms/req`;
         line.push(
-          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req${redisPerRequest} load ${(loadBusy * 100).toFixed(0)}%${failed > 0 ? ` ${failed} FAILED` : ''}`,
+          `${target.name} ${result.requestsPerSecond.toFixed(0)} req/s ${perRequest.toFixed(3)} cpu-ms/req (sys ${systemPerRequest.toFixed(3)})${redisPerRequest} load ${(loadBusy * 100).toFixed(0)}%${failed > 0 ? ` ${failed} FAILED` : ''}`,
         );
       }
       process.stdout.write(`round ${round + 1}: ${line.join(' | ')}\n`);

@@ -1,5 +1,5 @@
 /** Reads a V8 .cpuprofile (from `node --cpu-prof`) and ranks functions by self time. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 interface ProfileNode {
@@ -104,12 +104,16 @@ export function summariseProfile(file: string, limit = 25, root = process.cwd())
   };
 }
 
-/** The .cpuprofile that process `pid` wrote into `directory` (`CPU.<date>.<time>.<pid>.<thread>.<n>`). */
+/**
+ * The .cpuprofile that process `pid` wrote into `directory` (`CPU.<date>.<time>.<pid>.<thread>.<n>`).
+ * `bin/spillway.js` re-execs itself under the same pid, so a gateway leaves two: the short one of the
+ * process before the exec and the one of the gateway's run, the larger, which is the one returned.
+ */
 export function profileOfProcess(directory: string, pid: number): string | undefined {
-  const name = readdirSync(directory).find(
-    (entry) => entry.endsWith('.cpuprofile') && entry.split('.')[3] === String(pid),
-  );
-  return name === undefined ? undefined : join(directory, name);
+  const files = readdirSync(directory)
+    .filter((entry) => entry.endsWith('.cpuprofile') && entry.split('.')[3] === String(pid))
+    .map((entry) => join(directory, entry));
+  return files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
 }
 
 /** The summary as two text tables. */
