@@ -36,6 +36,7 @@ beforeAll(async () => {
     gateway: harness.gateway,
     logger: pino({ level: 'silent' }),
     maxBodyBytes: 1 << 20,
+    holdResponseEnd: undefined,
   });
   const { port } = await edge.listen(0, '127.0.0.1');
   origin = `http://127.0.0.1:${port}`;

@@ -68,6 +68,8 @@ export interface ProcessParts {
   readonly administration: KeyAdministration;
   /** Every pipeline event goes to telemetry, governance and the dashboard's history. */
   readonly events: EventSink;
+  /** This process's spend records: the edge holds each response's end until its record is journaled. */
+  readonly spend: Pick<SpendRecorder, 'holdResponse'>;
   /** The dashboard's time series of this process (requests, errors, latency, breakers, spend). */
   readonly history: TrafficHistory;
   readonly providers: ProviderRegistry;
@@ -279,6 +281,7 @@ export async function buildProcess(options: ProcessOptions): Promise<ProcessPart
     audit,
     administration,
     events,
+    spend,
     history,
     providers,
     storeChecks: () => ({ state: state.check(), database: databaseCheck() }),

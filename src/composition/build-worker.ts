@@ -112,6 +112,8 @@ export function buildWorker(
     bodyTimeoutMs: config().server.body_timeout_ms,
     clock,
     routes,
+    // A response ends only once its spend record is in the journal (decision 0033).
+    holdResponseEnd: (release) => parts.spend.holdResponse(release),
   });
   return {
     gateway,

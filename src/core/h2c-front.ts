@@ -1,5 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createH2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import {
+  createServer as createH2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
 import {
   createServer as createNetServer,
   type AddressInfo,
@@ -43,11 +49,18 @@ export class H2cFront {
   constructor(
     http1: Server,
     handler: (req: IncomingMessage, res: ServerResponse) => void,
-    options: { readonly noDelay: boolean },
+    options: {
+      readonly noDelay: boolean;
+      /** The compatibility API's response class (the edge's holds its ends: src/server/held-responses.ts). */
+      readonly Http2ServerResponse?: typeof Http2ServerResponse<Http2ServerRequest>;
+    },
   ) {
     this.http1 = http1;
     // The compatibility API's request and response stand in for IncomingMessage and ServerResponse.
-    this.h2 = createH2Server({}, handler as unknown as Parameters<typeof createH2Server>[1]);
+    this.h2 = createH2Server(
+      options.Http2ServerResponse === undefined ? {} : { Http2ServerResponse: options.Http2ServerResponse },
+      handler as unknown as Parameters<typeof createH2Server>[1],
+    );
     this.h2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));

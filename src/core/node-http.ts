@@ -10,3 +10,6 @@
 const http = process.getBuiltinModule('node:http');
 
 export const createServer = http.createServer;
+
+/** node:http's `ServerResponse`, for the edge's subclass (src/server/held-responses.ts). */
+export const ServerResponse = http.ServerResponse;

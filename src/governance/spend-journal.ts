@@ -30,11 +30,13 @@ export interface SpendJournalOptions {
 /**
  * A write-ahead copy of the spend records this process has not yet stored, so that a process killed
  * outright (SIGKILL, OOM, crash) loses none. `append` queues a record; the records queued in one
- * microtask burst are written with one synchronous `write` before the event loop runs any I/O, so a
- * record is in the kernel before the response of its request ends. The recorder `rotate`s before each
- * flush and `removeBefore` the rotation once the flush stored everything; a rotated segment is
- * fdatasync'ed (off the request path) before its descriptor closes. At start, segments whose process
- * no longer runs are handed to the spool's replay (`orphans`). Each process writes its own segments.
+ * event-loop turn are written with one synchronous `write` when the turn's I/O callbacks are done
+ * (`setImmediate`), and a response that ends meanwhile is held until then (`holdUntilWritten`), so a
+ * record is in the kernel before the response of its request ends (decision 0033). The recorder
+ * `rotate`s before each flush and `removeBefore` the rotation once the flush stored everything; a
+ * rotated segment is fdatasync'ed (off the request path) before its descriptor closes. At start,
+ * segments whose process no longer runs are handed to the spool's replay (`orphans`). Each process
+ * writes its own segments.
  */
 export class SpendJournal {
   private readonly directory: string;
@@ -46,6 +48,8 @@ export class SpendJournal {
   private readonly segments: number[] = [];
   private fd: number | undefined;
   private pending: string[] = [];
+  /** What waits for the pending records to be written: the ends of responses (`holdUntilWritten`). */
+  private waiting: (() => void)[] = [];
   private scheduled = false;
   private failing = false;
   private closed = false;
@@ -61,14 +65,30 @@ export class SpendJournal {
     liveOwners.add(this.owner);
   }
 
-  /** Queues a record; it is written before the current task yields to the event loop. */
+  /**
+   * Queues a record. It is written with the others of this event-loop turn once the turn's I/O
+   * callbacks have run: one `write` per turn rather than one per request, which was the gateway's
+   * only syscall per request beyond a proxy's (decision 0033).
+   */
   append(record: SpendRecord): void {
     if (this.closed) return;
     this.pending.push(JSON.stringify(record));
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.writePending);
+      setImmediate(this.writePending);
     }
+  }
+
+  /**
+   * Runs `release` once the records queued so far are written (or their write failed, which is
+   * reported), and returns true; returns false, and does not call it, when nothing is pending. The
+   * edge passes a response's `end` here: the client cannot have an answer whose record a kill
+   * could still lose.
+   */
+  holdUntilWritten(release: () => void): boolean {
+    if (this.pending.length === 0) return false;
+    this.waiting.push(release);
+    return true;
   }
 
   /**
@@ -127,6 +147,27 @@ export class SpendJournal {
     if (this.pending.length === 0) return;
     const text = `${this.pending.join('\n')}\n`;
     this.pending = [];
+    try {
+      this.writeText(text);
+    } finally {
+      this.releaseWaiting();
+    }
+  }
+
+  private releaseWaiting(): void {
+    if (this.waiting.length === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const release of waiting) {
+      try {
+        release();
+      } catch (error) {
+        this.onError(error, 'releasing a response held for the spend journal');
+      }
+    }
+  }
+
+  private writeText(text: string): void {
     try {
       if (this.fd === undefined) {
         mkdirSync(this.directory, { recursive: true });

@@ -88,7 +88,10 @@ describe('SpendRecorder', () => {
     await expect.poll(() => clock.pendingSleeps()).toBe(1);
     // Finished after the last flush: in memory and in the journal only, when the process dies.
     emitMany(crashed, 10, 15);
-    await Promise.resolve();
+    // Their answers end once the records are in the journal (decision 0033): wait for that.
+    await new Promise<void>((resolve) => {
+      expect(crashed.holdResponse(resolve)).toBe(true);
+    });
     expect(await stored()).toEqual(ids(0, 10));
     const journals = readdirSync(spoolDirectory).filter((name) => name.startsWith('journal-'));
     expect(journals).toHaveLength(1);

@@ -113,6 +113,15 @@ export class SpendRecorder implements EventSink {
     if (this.queue.length >= this.batchSize && this.failures === 0) this.wake.abort();
   }
 
+  /**
+   * Runs `release` (a response's end) once the records emitted so far are in the journal, and
+   * returns true; returns false when no record waits to be written (or there is no journal), and
+   * the caller ends the response itself. Decision 0033.
+   */
+  holdResponse(release: () => void): boolean {
+    return this.journal?.holdUntilWritten(release) ?? false;
+  }
+
   stats(): SpendRecorderStats {
     return {
       buffered: this.queue.length,

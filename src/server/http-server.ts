@@ -16,6 +16,7 @@ import { readJsonBody } from './read-json-body.ts';
 import { requestCredential } from './request-credential.ts';
 import { clientRequestIdOf } from './request-id.ts';
 import { addRouteHeaders, baseHeaders, sendError, sendJson, type RequestIds } from './respond.ts';
+import { heldResponseClasses, type ResponseEndHold } from './held-responses.ts';
 
 /** A route mounted beside the dialect routes (main.ts mounts /metrics and /admin/* this way). */
 export interface ExtraRoute {
@@ -42,6 +43,12 @@ export interface HttpServerOptions {
   readonly routes?: readonly ExtraRoute[] | undefined;
   /** The client APIs served, first one the default (default: src/dialects/dialect-registry.ts). */
   readonly dialects?: readonly Dialect[] | undefined;
+  /**
+   * Asked before every response ends (decision 0033): the spend recorder holds an end until the
+   * records of the turn are in its journal. Undefined: ends go at once (required, so that a
+   * composition cannot leave it out by accident).
+   */
+  readonly holdResponseEnd: ResponseEndHold | undefined;
 }
 
 export interface HttpServer {
@@ -131,10 +138,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.destroy();
     });
   };
+  const held =
+    options.holdResponseEnd === undefined ? undefined : heldResponseClasses(options.holdResponseEnd);
   const server = createServer(
     // noDelay: every SSE frame leaves at once (no Nagle). keepAliveTimeout above the usual 60 s of
     // load balancers so they, not we, close idle connections; headersTimeout must exceed it.
     {
+      ...(held === undefined ? {} : { ServerResponse: held.http1 }),
       noDelay: true,
       keepAliveTimeout: 65_000,
       headersTimeout: 66_000,
@@ -145,7 +155,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   );
   // The port is the front's: HTTP/1.1 connections reach `server`, cleartext HTTP/2 ones (the AWS
   // SDK for JavaScript's default) an HTTP/2 server with the same handler (core/h2c-front.ts).
-  const front = new H2cFront(server, onRequest, { noDelay: true });
+  const front = new H2cFront(server, onRequest, {
+    noDelay: true,
+    ...(held === undefined ? {} : { Http2ServerResponse: held.http2 }),
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // 1. identify

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { Clock } from '../../../src/core/clock.ts';
 import type { Dialect } from '../../../src/dialects/dialect.ts';
 import { createHttpServer, type ExtraRoute, type HttpServer } from '../../../src/server/http-server.ts';
+import type { ResponseEndHold } from '../../../src/server/held-responses.ts';
 import { EchoGateway } from './echo-gateway.ts';
 
 export interface TestServer {
@@ -21,6 +22,7 @@ export async function startTestServer(
     clock?: Clock;
     routes?: ExtraRoute[];
     dialects?: readonly Dialect[];
+    holdResponseEnd?: ResponseEndHold;
   } = {},
 ): Promise<TestServer> {
   const gateway = new EchoGateway();
@@ -32,6 +34,7 @@ export async function startTestServer(
     clock: options.clock,
     routes: options.routes,
     dialects: options.dialects,
+    holdResponseEnd: options.holdResponseEnd,
   });
   const { port } = await edge.listen(0, '127.0.0.1');
   return { gateway, edge, origin: `http://127.0.0.1:${port}` };
