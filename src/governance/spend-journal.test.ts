@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpendJournal } from './spend-journal.ts';
+import { maxRecordsPerWrite, SpendJournal } from './spend-journal.ts';
 
 describe('SpendJournal orphans', () => {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-journal-'));
@@ -89,6 +89,26 @@ describe('SpendJournal writes once per event-loop turn and holds what waits for 
     journal.holdUntilWritten(() => (seen = written()));
     journal.rotate();
     expect(seen).toEqual(['a']);
+    journal.close(true);
+  });
+
+  it(`writes at once, releasing what waited, when ${maxRecordsPerWrite} records are pending`, async () => {
+    const journal = new SpendJournal({ directory, onError });
+    const seenAtRelease: number[] = [];
+    for (let i = 0; i < maxRecordsPerWrite - 1; i += 1) {
+      journal.append({ id: `r${i}` } as never);
+      journal.holdUntilWritten(() => seenAtRelease.push(written().length));
+    }
+    expect(written()).toEqual([]);
+    journal.append({ id: 'last' } as never);
+    // The same turn: written, and every held end released after the write.
+    expect(written()).toHaveLength(maxRecordsPerWrite);
+    expect(seenAtRelease).toEqual(Array.from({ length: maxRecordsPerWrite - 1 }, () => maxRecordsPerWrite));
+    // The next record waits for the turn's end again.
+    journal.append({ id: 'next' } as never);
+    expect(journal.holdUntilWritten(() => seenAtRelease.push(written().length))).toBe(true);
+    await nextTurn();
+    expect(seenAtRelease.at(-1)).toBe(maxRecordsPerWrite + 1);
     journal.close(true);
   });
 
