@@ -4,7 +4,10 @@
  * proxy and one gateway per --root (default: this checkout; a baseline is e.g. `git archive HEAD |
  * tar -x -C /tmp/base` with node_modules linked in), then runs closed-loop autocannon rounds in
  * turn (noop, A, B, noop, A, B, ...) so machine noise hits all alike. Prints req/s and CPU ms per
- * request for every round, their medians, and the gateways' ratios to the no-op proxy.
+ * request for every round, their medians, and the gateways' ratios to the no-op proxy. With
+ * --profile, every target (the no-op proxy too) runs under --cpu-prof: each gateway's hottest
+ * functions, then one table of each target's main-thread time per request split into its own code,
+ * node internals, packages, native code, GC and V8.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +26,14 @@ import {
 import { median, runAutocannon, type Target } from './lib/load.ts';
 import { Redis } from 'ioredis';
 import { benchRedisUrl, gatewayConfig, tenantKey } from './lib/gateway-config.ts';
-import { formatProfile, profileOfProcess, summariseProfile } from './lib/profile-summary.ts';
+import {
+  formatProfile,
+  profileGroups,
+  profileOfProcess,
+  splitProfile,
+  summariseProfile,
+  type ProfileGroup,
+} from './lib/profile-summary.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -48,6 +58,8 @@ const profileDirectory = resolve('bench', 'results', 'profiles');
 async function main(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'spillway-ab-'));
   const processes: BenchProcess[] = [];
+  // Every request each target served, warm-up included: its profile spans them all.
+  const served = new Map<string, number>();
   try {
     const upstream = await startListening('upstream', ['bench/fast-upstream.ts']);
     processes.push(upstream);
@@ -55,7 +67,10 @@ async function main(): Promise<void> {
       pinToCpu(process.pid, 0);
       pinToCpu(upstream.child.pid, 0);
     }
+    if (values.profile) mkdirSync(profileDirectory, { recursive: true });
+    const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
     const proxy = await startListening('noop-proxy', [
+      ...profileArgs,
       'bench/noop-proxy.ts',
       '--upstream',
       `http://127.0.0.1:${upstream.port}`,
@@ -65,7 +80,6 @@ async function main(): Promise<void> {
     const targets: (Target & { pid: number })[] = [
       { name: 'noop-proxy', url: `http://127.0.0.1:${proxy.port}`, headers: {}, pid: proxy.child.pid ?? 0 },
     ];
-    if (values.profile) mkdirSync(profileDirectory, { recursive: true });
     for (const [index, root] of roots.entries()) {
       const name = `gateway-${String.fromCharCode(65 + index)}`;
       const port = await freePort();
@@ -79,7 +93,6 @@ async function main(): Promise<void> {
           redis: values.redis,
         }),
       );
-      const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDirectory] : [];
       const gateway = await startWithHealth(
         name,
         [
@@ -112,7 +125,8 @@ async function main(): Promise<void> {
     const connections = Number(values.connections);
     // With --redis, the Redis server's own CPU per request too (it shares this machine's cores).
     const redisPid = values.redis ? await redisServerPid(benchRedisUrl) : undefined;
-    for (const target of targets) await runAutocannon(target, connections, 5);
+    for (const target of targets)
+      served.set(target.name, (await runAutocannon(target, connections, 5)).requests);
     const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < Number(values.rounds); round += 1) {
@@ -133,6 +147,7 @@ async function main(): Promise<void> {
         const loadBusy =
           (cpuMs(process.pid) + cpuMs(upstream.child.pid ?? 0) - loadBefore) / (performance.now() - started);
         rps.get(target.name)?.push(result.requestsPerSecond);
+        served.set(target.name, (served.get(target.name) ?? 0) + result.requests);
         cpu.get(target.name)?.push(perRequest);
         const failed = result.errors + result.non2xx;
         const redisPerRequest =
@@ -164,7 +179,49 @@ async function main(): Promise<void> {
       if (file !== undefined)
         process.stdout.write(`\n${p.name}: ${formatProfile(summariseProfile(file, 30))}\n`);
     }
+    process.stdout.write(`\n${formatSplits(processes, served)}\n`);
   }
+}
+
+/**
+ * Main-thread time per request of each profiled target, in coarse groups (profiling slows all alike;
+ * read the ratios). The last lines ask what the gateway would cost with its own code free: the rest is
+ * node:http, undici, GC and V8, which the no-op proxy pays too.
+ */
+function formatSplits(processes: readonly BenchProcess[], served: ReadonlyMap<string, number>): string {
+  const rows: { name: string; busyUs: number; us: Record<ProfileGroup, number> }[] = [];
+  for (const p of processes.filter((p) => p.name === 'noop-proxy' || p.name.startsWith('gateway'))) {
+    const file = profileOfProcess(profileDirectory, p.child.pid ?? 0);
+    const requests = served.get(p.name) ?? 0;
+    if (file === undefined || requests === 0) continue;
+    const split = splitProfile(file);
+    const perRequest = (ms: number): number => (1000 * ms) / requests;
+    rows.push({
+      name: p.name,
+      busyUs: perRequest(split.busyMs),
+      us: Object.fromEntries(profileGroups.map((g) => [g, perRequest(split.ms[g])])) as Record<
+        ProfileGroup,
+        number
+      >,
+    });
+  }
+  const noop = rows.find((row) => row.name === 'noop-proxy');
+  const lines = [
+    'Main-thread µs per request by group (all requests of the run, warm-up included):',
+    `  ${'target'.padEnd(11)} ${'busy'.padStart(6)}  ${profileGroups.map((g) => g.padStart(g.length)).join('  ')}`,
+    ...rows.map(
+      (row) =>
+        `  ${row.name.padEnd(11)} ${row.busyUs.toFixed(1).padStart(6)}  ${profileGroups.map((g) => row.us[g].toFixed(1).padStart(g.length)).join('  ')}`,
+    ),
+  ];
+  if (noop !== undefined)
+    for (const row of rows.filter((row) => row !== noop)) {
+      const withoutOwn = row.busyUs - row.us['own code'];
+      lines.push(
+        `  ${row.name}: ${(row.busyUs / noop.busyUs).toFixed(2)}x the no-op's busy time; with its own code free ${withoutOwn.toFixed(1)} µs = ${(withoutOwn / noop.busyUs).toFixed(2)}x`,
+      );
+    }
+  return lines.join('\n');
 }
 
 /** The pid of the Redis server at `url` (INFO server's process_id), for its CPU time: it runs on this machine. */

@@ -27,6 +27,11 @@ const { values } = parseArgs({
     top: { type: 'string', default: '40' },
     /** The gateway keeps its shared state in the machine's Redis (127.0.0.1:6379). */
     redis: { type: 'boolean', default: false },
+    /**
+     * Only what outlived a scavenge (bench/lib/heap-sampling.ts): what the scavenger copies and
+     * promotes, which is what the GC's time goes on, not all that was allocated.
+     */
+    survivors: { type: 'boolean', default: false },
   },
 });
 
@@ -80,11 +85,11 @@ function summarise(file: string, requests: number, top: number): string {
       )
       .join('\n');
   return [
-    `allocated: ${perRequest(total).trim()} per request (${String(requests)} requests sampled)`,
+    `${values.survivors ? 'outlived a scavenge' : 'allocated'}: ${perRequest(total).trim()} per request (${String(requests)} requests sampled)`,
     'self, per request:',
     list(self, () => true),
-    'inclusive, Spillway functions (src/), per request:',
-    list(inclusive, (name) => name.includes(' src/')),
+    'inclusive, Spillway functions (src/, or dist/ when the gateway runs compiled), per request:',
+    list(inclusive, (name) => name.includes(' src/') || name.includes(' dist/')),
   ].join('\n');
 }
 
@@ -123,7 +128,12 @@ async function main(): Promise<void> {
       process.execPath,
       ['--max-semi-space-size=16', '--import', resolve('bench/lib/heap-sampling.ts'), ...args],
       {
-        env: { ...process.env, SPILLWAY_V8_FLAGS: 'off', SPILLWAY_HEAP_SAMPLING_OUT: profileFile },
+        env: {
+          ...process.env,
+          SPILLWAY_V8_FLAGS: 'off',
+          SPILLWAY_HEAP_SAMPLING_OUT: profileFile,
+          SPILLWAY_HEAP_SAMPLING_SURVIVORS: values.survivors ? '1' : '0',
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

@@ -1,7 +1,10 @@
 /**
  * Preloaded (`--import`) into a process measured by bench/allocations.ts: the first SIGUSR2 starts
  * V8's sampling heap profiler counting every allocation (also those a GC has already collected), the
- * second writes the profile to $SPILLWAY_HEAP_SAMPLING_OUT and stops.
+ * second writes the profile to $SPILLWAY_HEAP_SAMPLING_OUT and stops. With
+ * SPILLWAY_HEAP_SAMPLING_SURVIVORS=1 it leaves out what a scavenge collected: what is left is what
+ * outlived the young generation's first collection (copied, then promoted), which is what a scavenge
+ * costs (it copies survivors; dead objects are free) and what fills the old generation.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -18,7 +21,7 @@ process.on('SIGUSR2', () => {
       .post('HeapProfiler.startSampling', {
         samplingInterval: 512,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: process.env.SPILLWAY_HEAP_SAMPLING_SURVIVORS !== '1',
       })
       .then(() => process.stderr.write('heap-sampling: started\n'));
     return;

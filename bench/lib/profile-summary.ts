@@ -104,6 +104,56 @@ export function summariseProfile(file: string, limit = 25, root = process.cwd())
   };
 }
 
+/** The coarse groups of {@link splitProfile}, in the order a table prints them. */
+export const profileGroups = [
+  'own code',
+  'node internals',
+  'packages',
+  '(native)',
+  '(garbage collector)',
+  '(program)',
+] as const;
+export type ProfileGroup = (typeof profileGroups)[number];
+
+/**
+ * A profile's busy (non-idle) main-thread time in coarse groups: the target's own code (Spillway's
+ * `src/` or `dist/`, the no-op proxy's script), node internals, packages (undici, ioredis, ...), native code without a JS frame (syscalls,
+ * node:sqlite, crypto), the garbage collector and V8's own work. What is not Spillway's is what any
+ * Node gateway on node:http and undici pays; set against the no-op proxy's, it bounds what cutting
+ * Spillway's own code could reach.
+ */
+export function splitProfile(file: string): { busyMs: number; ms: Record<ProfileGroup, number> } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const ms: Record<ProfileGroup, number> = {
+    'own code': 0,
+    'node internals': 0,
+    packages: 0,
+    '(native)': 0,
+    '(garbage collector)': 0,
+    '(program)': 0,
+  };
+  let busyUs = 0;
+  profile.samples.forEach((id, index) => {
+    const node = byId.get(id);
+    const us = profile.timeDeltas[index] ?? 0;
+    if (node === undefined || node.callFrame.functionName === '(idle)') return;
+    busyUs += us;
+    ms[group(node)] += us / 1000;
+  });
+  return { busyMs: busyUs / 1000, ms };
+}
+
+function group(node: ProfileNode): ProfileGroup {
+  const { url, functionName } = node.callFrame;
+  if (functionName === '(garbage collector)' || functionName === '(program)') return functionName;
+  if (url === '') return '(native)';
+  if (url.startsWith('node:')) return 'node internals';
+  // wasm: undici's HTTP parser (llhttp compiled to WebAssembly)
+  if (url.includes('/node_modules/') || url.startsWith('wasm://')) return 'packages';
+  return 'own code';
+}
+
 /**
  * The .cpuprofile that process `pid` wrote into `directory` (`CPU.<date>.<time>.<pid>.<thread>.<n>`).
  * `bin/spillway.js` re-execs itself under the same pid, so a gateway leaves two: the short one of the
