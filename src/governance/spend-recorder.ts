@@ -42,6 +42,10 @@ export interface SpendRecorderStats {
   readonly consecutiveFailures: number;
 }
 
+/** Why the flush loop's wait was cut short (the sleep's rejection, which the loop ignores). */
+const batchFull = new Error('a spend batch is full');
+const closing = new Error('the spend recorder is closing');
+
 /**
  * Turns `request-finished` events into spend records and stores them in batches, off the hot path.
  * emit() only queues. While the database is down, records wait in memory (bounded; the oldest
@@ -110,7 +114,10 @@ export class SpendRecorder implements EventSink {
     this.queue.push(record);
     this.journal?.append(record);
     if (this.queue.length >= this.maxBuffered) this.spill();
-    if (this.queue.length >= this.batchSize && this.failures === 0) this.wake.abort();
+    // Once: until the loop takes the batch, every emit finds it full, and abort() with no reason
+    // builds a DOMException (with its stack) on each call, aborted or not.
+    if (this.queue.length >= this.batchSize && this.failures === 0 && !this.wake.signal.aborted)
+      this.wake.abort(batchFull);
   }
 
   /**
@@ -145,7 +152,7 @@ export class SpendRecorder implements EventSink {
   async close(deadlineMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake.abort();
+    this.wake.abort(closing);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => {
